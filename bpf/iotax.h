@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one header shared by iotax.bpf.c and user space (probes/): plain C,
+ * fixed-width types only. Every layout change here is a change on both sides.
+ */
+#ifndef IOTAX_BPF_IOTAX_H
+#define IOTAX_BPF_IOTAX_H
+
+#define IOTAX_MAX_TARGETS 64      /* processes traced at once (slots) */
+#define IOTAX_HIST_BUCKETS 40     /* log2 ns buckets, see below */
+#define IOTAX_MAX_SYSCALL_NR 512  /* syscall numbers counted individually */
+
+/*
+ * Log2 histograms of nanoseconds. Bucket i counts values v with
+ * 2^(i-1) < v <= 2^i (bucket 0: v <= 1), so 2^i ns is the Prometheus `le`
+ * bound of bucket i: index = ceil(log2(v)), rounded up, never down. The last
+ * bucket also takes everything larger (user space exports it as +Inf).
+ */
+
+/* Syscall classes. Order and names are part of the metrics (see probes/). */
+enum iotax_class {
+	IOTAX_CLASS_NET_READ = 0,
+	IOTAX_CLASS_NET_WRITE,
+	IOTAX_CLASS_FILE_READ,  /* any non-socket fd: files, pipes, FIFOs, ttys */
+	IOTAX_CLASS_FILE_WRITE,
+	IOTAX_CLASS_ACCEPT_CONNECT,
+	IOTAX_CLASS_POLL,       /* poll, select, epoll_wait and friends */
+	IOTAX_CLASS_IO_URING,   /* io_uring_enter */
+	IOTAX_CLASS_FUTEX,
+	IOTAX_CLASS_SLEEP,      /* nanosleep, clock_nanosleep, pause */
+	IOTAX_CLASS_OTHER,
+	IOTAX_NCLASS,
+};
+
+/*
+ * Values of the syscall_class map that are resolved in the kernel by the
+ * type of the fd in the first argument: socket -> NET_*, else FILE_*.
+ */
+#define IOTAX_CLASS_FD_READ 0x40
+#define IOTAX_CLASS_FD_WRITE 0x41
+
+/* Why a thread was off CPU. */
+enum iotax_offcpu_reason {
+	IOTAX_OFF_IO = 0,          /* blocked in a read/write/accept/connect-class call */
+	IOTAX_OFF_EVENT_WAIT,      /* blocked in poll/epoll/select/io_uring_enter */
+	IOTAX_OFF_FUTEX,
+	IOTAX_OFF_SLEEP,
+	IOTAX_OFF_OTHER,           /* other syscalls, or blocked outside a syscall (page fault) */
+	IOTAX_OFF_RUNQ_PREEMPTED,  /* runnable after preemption, waiting for a CPU */
+	IOTAX_OFF_RUNQ_WAKEUP,     /* woken (or new), waiting for a CPU */
+	IOTAX_NOFF,
+};
+
+/* Things that happened but could not be fully accounted. */
+enum iotax_drop_reason {
+	IOTAX_DROP_THREAD_STATE = 0, /* per-thread storage could not be allocated */
+	IOTAX_DROP_TARGETS_FULL,     /* a followed child could not be added to `targets` */
+	IOTAX_DROP_UNPAIRED_EXIT,    /* sys_exit without its sys_enter (call began before attach) */
+	IOTAX_DROP_MISSED_WAKEUP,    /* switched in from a block without a wakeup seen */
+	IOTAX_NDROP,
+};
+
+/* The programs (probes), in the order of the `events` counters. */
+enum iotax_probe {
+	IOTAX_PROBE_SYS_ENTER = 0,
+	IOTAX_PROBE_SYS_EXIT,
+	IOTAX_PROBE_SCHED_SWITCH,
+	IOTAX_PROBE_SCHED_WAKEUP,
+	IOTAX_PROBE_SCHED_WAKEUP_NEW,
+	IOTAX_PROBE_PROCESS_FORK,
+	IOTAX_PROBE_PROCESS_EXIT,
+	IOTAX_NPROBES,
+};
+
+struct iotax_class_stats {
+	__u64 calls;             /* completed calls (enter and exit seen) */
+	__u64 blocked_calls;     /* calls in which the thread switched out voluntarily */
+	__u64 wall_ns;           /* sum of exit - enter */
+	__u64 oncpu_ns;          /* on-CPU time inside completed calls */
+	__u64 blocked_oncpu_ns;  /* the part of oncpu_ns spent in calls that blocked */
+	__u64 wall_hist[IOTAX_HIST_BUCKETS];
+};
+
+/* Per target process (slot), one copy per CPU (PERCPU_ARRAY); user space sums. */
+struct iotax_target_stats {
+	__u64 user_ns;        /* on CPU outside syscalls */
+	__u64 syscall_ns;     /* on CPU inside syscalls (also calls still running) */
+	__u64 io_worker_ns;   /* on CPU in io_uring worker threads (all kernel) */
+	__u64 offcpu_ns[IOTAX_NOFF];
+	__u64 runq_hist[2][IOTAX_HIST_BUCKETS]; /* [0] after preemption, [1] after wakeup */
+	__u64 voluntary_switches;
+	__u64 involuntary_switches;
+	__u64 wakeups;
+	__u64 threads_created;
+	__u64 threads_exited;
+	__u64 children_followed;
+	struct iotax_class_stats cls[IOTAX_NCLASS];
+	__u64 syscalls[IOTAX_MAX_SYSCALL_NR]; /* entries per syscall number */
+};
+
+/* Agent-wide self-observation, one copy per CPU. */
+struct iotax_self_stats {
+	__u64 events[IOTAX_NPROBES];  /* program runs that concerned a target */
+	__u64 dropped[IOTAX_NDROP];
+};
+
+#endif /* IOTAX_BPF_IOTAX_H */

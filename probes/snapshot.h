@@ -1,0 +1,98 @@
+// What the kernel side saw, as plain C++ values: the contract between probes/
+// (which fills it from BPF maps and /proc) and daemon/ (which turns it into
+// windows, estimates and metrics). No kernel or libbpf types here, so daemon
+// code and its tests can build and run without root.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iotax {
+
+// Same order as enum iotax_class in bpf/iotax.h.
+enum class SyscallClass : int {
+  kNetRead, kNetWrite, kFileRead, kFileWrite, kAcceptConnect,
+  kPoll, kIoUring, kFutex, kSleep, kOther,
+};
+inline constexpr int kNumClasses = 10;
+inline constexpr std::array<std::string_view, kNumClasses> kClassNames = {
+    "net_read", "net_write", "file_read", "file_write", "accept_connect",
+    "poll", "io_uring", "futex", "sleep", "other"};
+
+// Same order as enum iotax_offcpu_reason in bpf/iotax.h.
+enum class OffCpuReason : int {
+  kIo, kEventWait, kFutex, kSleep, kOther, kRunqueuePreempted, kRunqueueWakeup,
+};
+inline constexpr int kNumOffCpuReasons = 7;
+inline constexpr std::array<std::string_view, kNumOffCpuReasons> kOffCpuReasonNames = {
+    "io", "event_wait", "futex", "sleep", "other", "runqueue_preempted", "runqueue_wakeup"};
+
+// Same order as enum iotax_drop_reason in bpf/iotax.h.
+inline constexpr int kNumDropReasons = 4;
+inline constexpr std::array<std::string_view, kNumDropReasons> kDropReasonNames = {
+    "thread_state_alloc", "targets_full", "unpaired_syscall_exit", "missed_wakeup"};
+
+// Log2 histogram of nanoseconds: bucket i counts values in (2^(i-1), 2^i]
+// (bucket 0: <= 1 ns); the last bucket also holds everything larger.
+inline constexpr int kHistBuckets = 40;
+using Log2Histogram = std::array<uint64_t, kHistBuckets>;
+
+inline constexpr int kMaxSyscallNr = 512;
+
+struct ClassStats {
+  uint64_t calls = 0;
+  uint64_t blocked_calls = 0;
+  uint64_t wall_ns = 0;
+  uint64_t oncpu_ns = 0;
+  uint64_t blocked_oncpu_ns = 0;
+  Log2Histogram wall_hist{};
+};
+
+// Cumulative counters for one target process since it was attached.
+struct TargetStats {
+  uint64_t user_ns = 0;
+  uint64_t syscall_ns = 0;
+  uint64_t io_worker_ns = 0;
+  std::array<uint64_t, kNumOffCpuReasons> offcpu_ns{};
+  Log2Histogram runq_preempted_hist{};
+  Log2Histogram runq_wakeup_hist{};
+  uint64_t voluntary_switches = 0;
+  uint64_t involuntary_switches = 0;
+  uint64_t wakeups = 0;
+  uint64_t threads_created = 0;
+  uint64_t threads_exited = 0;
+  uint64_t children_followed = 0;
+  std::array<ClassStats, kNumClasses> classes{};
+  std::array<uint64_t, kMaxSyscallNr> syscalls{};  // entries per syscall number
+};
+
+struct TargetSnapshot {
+  int pid = 0;
+  std::string comm;
+  bool up = false;          // false once the process has exited
+  int threads_alive = 0;    // from /proc/<pid>/task; 0 when gone
+  uint64_t attached_at_ns = 0;  // CLOCK_MONOTONIC when tracing began
+  TargetStats stats;
+};
+
+struct ProbeStatus {
+  std::string name;         // e.g. "sched_switch"
+  bool up = false;
+  std::string error;        // why it is down, with a hint
+  uint64_t events = 0;      // runs that concerned a target
+  bool run_stats_valid = false;  // kernel.bpf_stats_enabled was on
+  uint64_t run_count = 0;        // all runs (from bpf_prog_info)
+  uint64_t run_time_ns = 0;
+};
+
+struct AgentSnapshot {
+  uint64_t monotonic_ns = 0;  // CLOCK_MONOTONIC when the maps were read
+  std::vector<TargetSnapshot> targets;
+  std::vector<ProbeStatus> probes;
+  std::array<uint64_t, kNumDropReasons> dropped{};
+};
+
+}  // namespace iotax

@@ -1,0 +1,42 @@
+// The narrow interface daemon/ uses to trace processes: attach the BPF
+// programs, add targets, read an AgentSnapshot. Implemented over the iotax
+// skeleton in tracer.cc; everything kernel-facing stays behind it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "snapshot.h"
+
+namespace iotax {
+
+struct TracerOptions {
+  bool follow_children = false;  // processes forked by a target join its slot
+  bool strict = false;           // any probe that fails to attach is an error
+  bool enable_bpf_stats = false; // turn on kernel.bpf_stats_enabled while attached
+};
+
+class Tracer {
+ public:
+  virtual ~Tracer() = default;
+
+  // Loads and attaches the programs. Fails with a one-line, actionable error
+  // when privileges or BTF are missing (and, if strict, when any probe fails).
+  static absl::StatusOr<std::unique_ptr<Tracer>> Create(const TracerOptions& options);
+
+  // Starts tracing a process (all its threads). NotFound for a PID that does
+  // not exist; ResourceExhausted when all slots are used.
+  virtual absl::Status AddTarget(int pid) = 0;
+
+  // Reads every map now and returns cumulative counters; targets that exited
+  // keep their last values with up = false.
+  virtual AgentSnapshot Read() = 0;
+
+  // Which probes attached and which did not (also in every snapshot).
+  virtual std::vector<ProbeStatus> Probes() const = 0;
+};
+
+}  // namespace iotax

@@ -1,0 +1,55 @@
+#include "cli.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+
+namespace iotax::net {
+namespace {
+
+std::string g_marker;
+std::string g_program;
+
+// Abseil ends --help with exit(1); a help request is not an error, so an
+// at-exit hook turns that into 0.
+bool g_help_requested = false;
+void ExitZeroAfterHelp() {
+  if (g_help_requested) {
+    std::cout.flush();
+    _exit(0);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> ParseFlags(int argc, char** argv, const std::string& program,
+                                    const std::string& usage, const std::string& flag_file_marker) {
+  g_marker = flag_file_marker;
+  g_program = program;
+  absl::FlagsUsageConfig config;
+  config.contains_help_flags = [](absl::string_view file) { return absl::StrContains(file, g_marker); };
+  config.contains_helpshort_flags = config.contains_help_flags;
+  config.normalize_filename = [](absl::string_view file) {
+    return absl::StrContains(file, g_marker) ? g_program : std::string(file);
+  };
+  config.version_string = [] { return g_program + " (iotax) 0.1.0\n"; };
+  absl::SetFlagsUsageConfig(config);
+  absl::SetProgramUsageMessage(usage);
+
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "-h") == 0) argv[i] = const_cast<char*>("--help");
+    if (absl::StartsWith(argv[i], "--help") || absl::StartsWith(argv[i], "-help")) g_help_requested = true;
+  }
+  std::atexit(ExitZeroAfterHelp);
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  return std::vector<std::string>(rest.begin() + 1, rest.end());
+}
+
+}  // namespace iotax::net
