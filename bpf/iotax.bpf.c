@@ -25,7 +25,8 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by the loader between open and load. */
 const volatile bool follow_children = false;
 
-#define PF_IO_WORKER 0x00000010 /* include/linux/sched.h */
+#define PF_EXITING 0x00000004 /* include/linux/sched.h */
+#define PF_IO_WORKER 0x00000010
 #define TASK_DEAD 0x00000080
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
@@ -49,6 +50,8 @@ struct thread_state {
 	__u64 enter_ts;      /* sys_enter of the current call */
 	__u64 call_oncpu_ns; /* on-CPU time of the current call so far */
 	__u64 wake_ts;       /* when the thread was woken (STATE_OFF_WOKEN) */
+	__u64 sum_exec_ns;   /* task->se.sum_exec_runtime at its last switch in or out */
+	__u32 slot;          /* the target slot this thread counts into */
 	__s32 nr;            /* current syscall, or NR_* */
 	__u8 cls;            /* enum iotax_class of the current call */
 	__u8 blocked;        /* the current call switched out voluntarily */
@@ -123,25 +126,43 @@ static __always_inline void count_drop(int reason)
 		s->dropped[reason]++;
 }
 
-/* The stats of the slot tracing `tgid`, or NULL when it is not a target. */
-static __always_inline struct iotax_target_stats *target_stats(__u32 tgid)
+/*
+ * The stats `task` counts into, or NULL when it is not traced; *slot gets the
+ * slot. Normally the tgid decides. Once the last thread of a group has passed
+ * its exit event the tgid is gone from `targets` (so a reused PID is never
+ * traced), yet threads that exited just before may still be switching out for
+ * the last time: an exiting task that already has state keeps its slot.
+ */
+static __always_inline struct iotax_target_stats *task_target(struct task_struct *task, __u32 *slot)
 {
-	__u32 *slot = bpf_map_lookup_elem(&targets, &tgid);
-	__u32 key;
+	__u32 tgid = task->tgid;
+	__u32 *s = bpf_map_lookup_elem(&targets, &tgid);
 
-	if (!slot)
-		return NULL;
-	key = *slot;
-	return bpf_map_lookup_elem(&stats, &key);
+	if (s) {
+		*slot = *s;
+	} else {
+		struct thread_state *t;
+
+		if (!(task->flags & PF_EXITING))
+			return NULL;
+		t = bpf_task_storage_get(&threads, task, 0, 0);
+		if (!t || t->state == STATE_FRESH)
+			return NULL;
+		*slot = t->slot;
+	}
+	return bpf_map_lookup_elem(&stats, slot);
 }
 
-static __always_inline struct thread_state *thread_state(struct task_struct *task)
+static __always_inline struct thread_state *thread_state(struct task_struct *task, __u32 slot)
 {
 	struct thread_state *t;
 
 	t = bpf_task_storage_get(&threads, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!t)
+	if (!t) {
 		count_drop(IOTAX_DROP_THREAD_STATE);
+		return NULL;
+	}
+	t->slot = slot;
 	return t;
 }
 
@@ -225,10 +246,169 @@ static __always_inline __u8 classify(long id, struct pt_regs *regs)
 	return *c < IOTAX_NCLASS ? *c : IOTAX_CLASS_OTHER;
 }
 
+/*
+ * Tracepoints are not perfectly reliable: in some environments a context
+ * switch is invisible to BPF (seen here on a VM whose init agent's switches
+ * never reach any BPF program). A switch that was missed shows up as a thread
+ * that leaves the CPU (or makes a syscall) while we think it is waiting, or
+ * gets the CPU while we think it is running. The kernel's own run-time
+ * counter, se.sum_exec_runtime, tells how long it really ran in between, so
+ * the accounting is repaired and the repair counted (IOTAX_DROP_MISSED_SWITCH).
+ */
+
+static __always_inline bool waiting(const struct thread_state *t)
+{
+	return t->state == STATE_OFF_BLOCKED || t->state == STATE_OFF_PREEMPTED ||
+	       t->state == STATE_OFF_WOKEN;
+}
+
+/* Ends the off-CPU wait of `t` at `end`, the moment it got a CPU. */
+static __always_inline void close_wait(struct iotax_target_stats *s, struct thread_state *t,
+				       __u64 end, bool io_worker)
+{
+	__u64 start = t->state == STATE_OFF_WOKEN ? t->wake_ts : t->ts;
+	__u64 wait = end > start ? end - start : 0;
+
+	if (io_worker)
+		return; /* io_uring workers are kernel helpers: only their CPU time is of interest */
+	if (t->state == STATE_OFF_PREEMPTED) {
+		add_runq(s, IOTAX_OFF_RUNQ_PREEMPTED, 0, wait);
+	} else if (t->state == STATE_OFF_WOKEN) {
+		add_runq(s, IOTAX_OFF_RUNQ_WAKEUP, 1, wait);
+	} else if (t->state == STATE_OFF_BLOCKED) {
+		add_offcpu(s, t->off_reason, wait);
+		count_drop(IOTAX_DROP_MISSED_WAKEUP);
+	}
+}
+
+/* Adds an on-CPU segment of `delta` ns to where the thread was running. */
+static __always_inline void add_oncpu(struct iotax_target_stats *s, struct thread_state *t,
+				      __u64 delta, bool io_worker, bool involuntary)
+{
+	if (io_worker) {
+		s->io_worker_ns += delta;
+	} else if (t->nr >= 0) {
+		t->call_oncpu_ns += delta;
+		s->syscall_ns += delta;
+	} else if (t->nr == NR_USER) {
+		s->user_ns += delta;
+	} else if (t->nr == NR_UNKNOWN && involuntary) {
+		s->user_ns += delta; /* preempted, most likely computing in user mode */
+	} else {
+		s->syscall_ns += delta; /* blocked, so in the kernel; or leaving clone */
+	}
+}
+
+static __always_inline __u64 ran_since_last_switch(struct task_struct *task, struct thread_state *t,
+						   __u64 *sum_now)
+{
+	*sum_now = BPF_CORE_READ(task, se.sum_exec_runtime);
+	return *sum_now > t->sum_exec_ns ? *sum_now - t->sum_exec_ns : 0;
+}
+
+/*
+ * sys_enter/sys_exit run on the thread's CPU, so a waiting state means its
+ * switch-in was missed. The run time since then (from sum_exec_runtime, at
+ * most a tick stale for a running task) dates the switch-in.
+ */
+static __always_inline void resync_running(struct iotax_target_stats *s, struct thread_state *t,
+					   struct task_struct *task, __u64 now)
+{
+	__u64 sum_now, ran;
+
+	if (t->state == STATE_FRESH) {
+		t->sum_exec_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
+		return;
+	}
+	if (!waiting(t))
+		return;
+	ran = ran_since_last_switch(task, t, &sum_now);
+	if (ran > now)
+		ran = 0;
+	close_wait(s, t, now - ran, false);
+	count_drop(IOTAX_DROP_MISSED_SWITCH);
+	t->ts = now - ran;
+	t->state = STATE_ON_CPU;
+}
+
+/* `prev` leaves the CPU: close its on-CPU segment and record why it left. */
+static __always_inline void switch_out(struct iotax_target_stats *s, __u32 slot,
+				       struct task_struct *prev, bool preempt,
+				       unsigned int prev_state, __u64 now)
+{
+	struct thread_state *t = thread_state(prev, slot);
+	bool involuntary = preempt || prev_state == 0 /* TASK_RUNNING */;
+	bool io_worker = BPF_CORE_READ(prev, flags) & PF_IO_WORKER;
+	__u64 sum_now, ran;
+
+	if (!t)
+		return;
+	ran = ran_since_last_switch(prev, t, &sum_now);
+	if (t->state == STATE_FRESH) {
+		t->nr = NR_UNKNOWN; /* running since before attach: segment start unknown */
+	} else if (t->state == STATE_ON_CPU) {
+		add_oncpu(s, t, now - t->ts, io_worker, involuntary);
+	} else {
+		/* Its switch-in was missed: it got the CPU `ran` ns ago. */
+		if (ran > now)
+			ran = 0;
+		close_wait(s, t, now - ran, io_worker);
+		add_oncpu(s, t, ran, io_worker, involuntary);
+		count_drop(IOTAX_DROP_MISSED_SWITCH);
+	}
+	t->sum_exec_ns = sum_now;
+	t->ts = now;
+	if (prev_state & TASK_DEAD) {
+		t->state = STATE_OFF_BLOCKED; /* never runs again: not a switch worth counting */
+		t->off_reason = IOTAX_OFF_OTHER;
+		return;
+	}
+	if (involuntary) {
+		s->involuntary_switches++;
+		t->state = STATE_OFF_PREEMPTED;
+	} else {
+		s->voluntary_switches++;
+		t->state = STATE_OFF_BLOCKED;
+		if (t->nr >= 0) {
+			t->blocked = 1;
+			t->off_reason = offcpu_reason_of(t->cls);
+		} else {
+			t->off_reason = IOTAX_OFF_OTHER; /* page fault, or a call we did not see begin */
+		}
+	}
+}
+
+/* `next` gets the CPU: close its wait. */
+static __always_inline void switch_in(struct iotax_target_stats *s, __u32 slot,
+				      struct task_struct *next, __u64 now)
+{
+	struct thread_state *t = thread_state(next, slot);
+	bool io_worker = BPF_CORE_READ(next, flags) & PF_IO_WORKER;
+	__u64 sum_now, ran;
+
+	if (!t)
+		return;
+	ran = ran_since_last_switch(next, t, &sum_now);
+	if (t->state == STATE_FRESH) {
+		t->nr = NR_UNKNOWN; /* off CPU since before attach: wait start unknown */
+	} else if (t->state == STATE_ON_CPU) {
+		/* Its switch-out was missed: keep the run time, the wait's reason is unknown. */
+		add_oncpu(s, t, ran, io_worker, true);
+		count_drop(IOTAX_DROP_MISSED_SWITCH);
+	} else {
+		close_wait(s, t, now, io_worker);
+	}
+	t->sum_exec_ns = sum_now;
+	t->state = STATE_ON_CPU;
+	t->ts = now;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(iotax_sys_enter, struct pt_regs *regs, long id)
 {
-	struct iotax_target_stats *s = target_stats(bpf_get_current_pid_tgid() >> 32);
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 slot;
+	struct iotax_target_stats *s = task_target(task, &slot);
 	struct thread_state *t;
 	__u64 now;
 
@@ -242,10 +422,11 @@ int BPF_PROG(iotax_sys_enter, struct pt_regs *regs, long id)
 		if (nr < IOTAX_MAX_SYSCALL_NR)
 			s->syscalls[nr]++;
 	}
-	t = thread_state(bpf_get_current_task_btf());
+	t = thread_state(task, slot);
 	if (!t)
 		return 0;
 	now = bpf_ktime_get_ns();
+	resync_running(s, t, task, now);
 	/* Entering a syscall means the segment since ts ran in user mode. */
 	if (t->state == STATE_ON_CPU) {
 		if (t->nr < 0)
@@ -266,17 +447,20 @@ int BPF_PROG(iotax_sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(iotax_sys_exit, struct pt_regs *regs, long ret)
 {
-	struct iotax_target_stats *s = target_stats(bpf_get_current_pid_tgid() >> 32);
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 slot;
+	struct iotax_target_stats *s = task_target(task, &slot);
 	struct thread_state *t;
 	__u64 now, delta = 0;
 
 	if (!s)
 		return 0;
 	count_event(IOTAX_PROBE_SYS_EXIT);
-	t = thread_state(bpf_get_current_task_btf());
+	t = thread_state(task, slot);
 	if (!t)
 		return 0;
 	now = bpf_ktime_get_ns();
+	resync_running(s, t, task, now);
 	if (t->state == STATE_ON_CPU)
 		delta = now - t->ts;
 	if (t->state == STATE_FRESH || t->nr == NR_USER || t->nr == NR_UNKNOWN) {
@@ -314,86 +498,13 @@ int BPF_PROG(iotax_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
-/* `prev` leaves the CPU: close its on-CPU segment and record why it left. */
-static __always_inline void switch_out(struct iotax_target_stats *s, struct task_struct *prev,
-				       bool preempt, unsigned int prev_state, __u64 now)
-{
-	struct thread_state *t = thread_state(prev);
-	bool involuntary = preempt || prev_state == 0 /* TASK_RUNNING */;
-	bool io_worker = BPF_CORE_READ(prev, flags) & PF_IO_WORKER;
-
-	if (!t)
-		return;
-	if (t->state == STATE_FRESH) {
-		t->nr = NR_UNKNOWN; /* running since before attach: segment start unknown */
-	} else if (t->state == STATE_ON_CPU) {
-		__u64 delta = now - t->ts;
-
-		if (io_worker) {
-			s->io_worker_ns += delta;
-		} else if (t->nr >= 0) {
-			t->call_oncpu_ns += delta;
-			s->syscall_ns += delta;
-		} else if (t->nr == NR_USER) {
-			s->user_ns += delta;
-		} else if (t->nr == NR_UNKNOWN && involuntary) {
-			s->user_ns += delta; /* preempted, most likely computing in user mode */
-		} else {
-			s->syscall_ns += delta; /* blocked, so in the kernel; or leaving clone */
-		}
-	}
-	t->ts = now;
-	if (prev_state & TASK_DEAD) {
-		t->state = STATE_OFF_BLOCKED; /* never runs again: not a switch worth counting */
-		t->off_reason = IOTAX_OFF_OTHER;
-		return;
-	}
-	if (involuntary) {
-		s->involuntary_switches++;
-		t->state = STATE_OFF_PREEMPTED;
-	} else {
-		s->voluntary_switches++;
-		t->state = STATE_OFF_BLOCKED;
-		if (t->nr >= 0) {
-			t->blocked = 1;
-			t->off_reason = offcpu_reason_of(t->cls);
-		} else {
-			t->off_reason = IOTAX_OFF_OTHER; /* page fault, or a call we did not see begin */
-		}
-	}
-}
-
-/* `next` gets the CPU: close its wait. */
-static __always_inline void switch_in(struct iotax_target_stats *s, struct task_struct *next,
-				      __u64 now)
-{
-	struct thread_state *t = thread_state(next);
-	bool io_worker = BPF_CORE_READ(next, flags) & PF_IO_WORKER;
-
-	if (!t)
-		return;
-	if (io_worker) {
-		/* io_uring workers are kernel helpers: only their CPU time is of interest. */
-	} else if (t->state == STATE_FRESH) {
-		t->nr = NR_UNKNOWN; /* off CPU since before attach: wait start unknown */
-	} else if (t->state == STATE_OFF_PREEMPTED) {
-		add_runq(s, IOTAX_OFF_RUNQ_PREEMPTED, 0, now - t->ts);
-	} else if (t->state == STATE_OFF_WOKEN) {
-		add_runq(s, IOTAX_OFF_RUNQ_WAKEUP, 1, now - t->wake_ts);
-	} else if (t->state == STATE_OFF_BLOCKED) {
-		add_offcpu(s, t->off_reason, now - t->ts);
-		count_drop(IOTAX_DROP_MISSED_WAKEUP);
-	}
-	t->state = STATE_ON_CPU;
-	t->ts = now;
-}
-
 SEC("tp_btf/sched_switch")
 int BPF_PROG(iotax_sched_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
-	struct iotax_target_stats *ps = target_stats(prev->tgid);
-	struct iotax_target_stats *ns = target_stats(next->tgid);
+	__u32 pslot, nslot;
+	struct iotax_target_stats *ps = task_target(prev, &pslot);
+	struct iotax_target_stats *ns = task_target(next, &nslot);
 	__u64 now = 0;
 
 	/* Two separate tests: clang would merge `!ps && !ns` into a pointer OR,
@@ -401,14 +512,14 @@ int BPF_PROG(iotax_sched_switch, bool preempt, struct task_struct *prev,
 	if (ps) {
 		count_event(IOTAX_PROBE_SCHED_SWITCH);
 		now = bpf_ktime_get_ns();
-		switch_out(ps, prev, preempt, prev_state, now);
+		switch_out(ps, pslot, prev, preempt, prev_state, now);
 	}
 	if (ns) {
 		if (!now) {
 			count_event(IOTAX_PROBE_SCHED_SWITCH);
 			now = bpf_ktime_get_ns();
 		}
-		switch_in(ns, next, now);
+		switch_in(ns, nslot, next, now);
 	}
 	return 0;
 }
@@ -416,14 +527,15 @@ int BPF_PROG(iotax_sched_switch, bool preempt, struct task_struct *prev,
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(iotax_sched_wakeup, struct task_struct *p)
 {
-	struct iotax_target_stats *s = target_stats(p->tgid);
+	__u32 slot;
+	struct iotax_target_stats *s = task_target(p, &slot);
 	struct thread_state *t;
 	__u64 now;
 
 	if (!s)
 		return 0;
 	count_event(IOTAX_PROBE_SCHED_WAKEUP);
-	t = thread_state(p);
+	t = thread_state(p, slot);
 	if (!t)
 		return 0;
 	now = bpf_ktime_get_ns();
@@ -434,6 +546,7 @@ int BPF_PROG(iotax_sched_wakeup, struct task_struct *p)
 	} else if (t->state == STATE_FRESH) {
 		s->wakeups++; /* blocked since before attach: the wait's start is unknown */
 		t->nr = NR_UNKNOWN;
+		t->sum_exec_ns = BPF_CORE_READ(p, se.sum_exec_runtime);
 	} else {
 		/* Woken before it got off the CPU (or run queue): no wait happened. */
 		return 0;
@@ -446,7 +559,8 @@ int BPF_PROG(iotax_sched_wakeup, struct task_struct *p)
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(iotax_sched_wakeup_new, struct task_struct *p)
 {
-	struct iotax_target_stats *s = target_stats(p->tgid);
+	__u32 slot;
+	struct iotax_target_stats *s = task_target(p, &slot);
 	struct thread_state *t;
 	__u64 now;
 
@@ -455,11 +569,12 @@ int BPF_PROG(iotax_sched_wakeup_new, struct task_struct *p)
 	count_event(IOTAX_PROBE_SCHED_WAKEUP_NEW);
 	/* Counted here, not at fork: io_uring workers are created without a fork event. */
 	s->threads_created++;
-	t = thread_state(p);
+	t = thread_state(p, slot);
 	if (!t)
 		return 0;
 	now = bpf_ktime_get_ns();
 	t->nr = NR_FORK_RETURN;
+	t->sum_exec_ns = BPF_CORE_READ(p, se.sum_exec_runtime);
 	t->ts = now;
 	t->wake_ts = now;
 	t->state = STATE_OFF_WOKEN;
@@ -493,8 +608,8 @@ int BPF_PROG(iotax_process_fork, struct task_struct *parent, struct task_struct 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(iotax_process_exit, struct task_struct *p)
 {
-	__u32 tgid = p->tgid;
-	struct iotax_target_stats *s = target_stats(tgid);
+	__u32 tgid = p->tgid, slot;
+	struct iotax_target_stats *s = task_target(p, &slot);
 
 	if (!s)
 		return 0;

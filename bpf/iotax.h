@@ -89,6 +89,7 @@ enum iotax_drop_reason {
 	IOTAX_DROP_TARGETS_FULL,     /* a followed child could not be added to `targets` */
 	IOTAX_DROP_UNPAIRED_EXIT,    /* sys_exit without its sys_enter (call began before attach) */
 	IOTAX_DROP_MISSED_WAKEUP,    /* switched in from a block without a wakeup seen */
+	IOTAX_DROP_MISSED_SWITCH,    /* a context switch never reached BPF; repaired from se.sum_exec_runtime */
 	IOTAX_NDROP,
 };
 

@@ -284,6 +284,7 @@ class BpfTracer final : public Tracer {
         out[i].run_stats_valid = stats_on;
         out[i].run_count = info.run_cnt;
         out[i].run_time_ns = info.run_time_ns;
+        out[i].prog_id = info.id;
       }
     }
     return out;
