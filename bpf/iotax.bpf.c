@@ -13,6 +13,13 @@
  *   switched out, still runnable .. offcpu[RUNQ_PREEMPTED] until switched in
  *   switched out, blocked ......... offcpu[reason of the call] until woken,
  *   woken (or new) ................ offcpu[RUNQ_WAKEUP] until switched in
+ *
+ * OVERHEAD (kernel 6.18 VM, 2 vCPUs; tests/probes/tracer_overhead_test.cc):
+ * attaching makes every syscall on the machine take the traced slow path
+ * (+~175 ns per getppid, of which ~130 ns is the tracepoint machinery itself,
+ * measured with a trivial program); a traced thread pays ~60 ns more per
+ * sys_enter/sys_exit pair. Targets' context switches and wakeups cost
+ * ~300 ns per program run as measured by bpf_stats (which adds ~70 ns itself).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -98,9 +105,12 @@ struct {
 } threads SEC(".maps");
 
 /*
- * Counters are plain additions on per-CPU memory: programs that can nest on
- * one CPU (a wakeup from an interrupt during sys_enter) never touch the same
- * field, so no atomic instruction is needed on the hot path.
+ * Counters are plain additions on per-CPU memory. All programs run with
+ * preemption off (syscall tracepoints included, which guard their BPF probes
+ * with preempt_notrace), so the only nesting on one CPU is a wakeup from an
+ * interrupt during sys_enter/sys_exit, and the two touch different fields
+ * except on the rare repair path (resync_running). No atomic instruction is
+ * needed on the hot path.
  */
 
 static __always_inline struct iotax_self_stats *self(void)

@@ -3,6 +3,7 @@
 // process, followed children join their parent's slot.
 #include <bpf/bpf.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -152,6 +153,31 @@ TEST(TracerLifecycle, FollowedChildrenJoinTheirParentsSlot) {
   EXPECT_EQ(st.children_followed, 1u);
   EXPECT_GE(st.syscalls.at(*SyscallNumber("getppid")), static_cast<uint64_t>(kCalls));
   EXPECT_TRUE(snap.targets[0].up) << "the parent (this test) still runs";
+}
+
+// read()/write() are classed by what the fd is, decided in the kernel at
+// sys_enter: a socket makes them net_read/net_write.
+TEST(TracerClasses, ReadAndWriteOnASocketAreNetCalls) {
+  IOTAX_REQUIRE_BPF();
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  absl::StatusOr<std::unique_ptr<Tracer>> tracer = Tracer::Create({});
+  ASSERT_TRUE(tracer.ok()) << tracer.status();
+  ASSERT_TRUE((*tracer)->AddTarget(getpid()).ok());
+  constexpr int kCalls = 100;
+  char c = 'x';
+  for (int i = 0; i < kCalls; ++i) {
+    ASSERT_EQ(write(sv[0], &c, 1), 1);
+    ASSERT_EQ(read(sv[1], &c, 1), 1);
+  }
+  const TargetStats st = (*tracer)->Read().targets.at(0).stats;
+  close(sv[0]);
+  close(sv[1]);
+  // This process makes no other socket calls while traced.
+  EXPECT_EQ(st.classes[static_cast<int>(SyscallClass::kNetWrite)].calls, static_cast<uint64_t>(kCalls));
+  EXPECT_EQ(st.classes[static_cast<int>(SyscallClass::kNetRead)].calls, static_cast<uint64_t>(kCalls));
+  EXPECT_EQ(st.classes[static_cast<int>(SyscallClass::kNetRead)].blocked_calls, 0u) << "data was always there";
+  EXPECT_GE(st.syscalls.at(*SyscallNumber("read")), static_cast<uint64_t>(kCalls));
 }
 
 TEST(TracerLifecycle, ChildrenAreNotFollowedByDefault) {
