@@ -88,6 +88,12 @@ class BpfTracer final : public Tracer {
       return absl::InternalError(absl::StrCat("opening the iotax BPF object failed: ", std::strerror(errno)));
     skel_->rodata->follow_children = options.follow_children;
     if (int err = iotax_bpf::load(skel_); err != 0) {
+      // EPERM is privileges; EACCES is what the verifier returns when it rejects a program.
+      if (err == -EPERM) {
+        return absl::PermissionDeniedError(
+            "the kernel refused to load iotax's BPF programs (permission denied): iotaxd needs "
+            "CAP_BPF+CAP_PERFMON (CAP_SYS_ADMIN on kernels before 5.8); in a container, run it privileged");
+      }
       return absl::InternalError(absl::StrCat(
           "loading the iotax BPF programs failed (", std::strerror(-err),
           "): the verifier or kernel rejected them; libbpf's message above says which"));
