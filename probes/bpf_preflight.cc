@@ -19,10 +19,11 @@ bool HasEffectiveCap(int cap) {
 }  // namespace
 
 absl::Status CheckBpfPrivileges() {
-  if (geteuid() == 0 || (HasEffectiveCap(CAP_BPF) && HasEffectiveCap(CAP_PERFMON)))
+  // CAP_SYS_ADMIN implies both (bpf_capable() and perfmon_capable() in the kernel).
+  if (geteuid() == 0 || HasEffectiveCap(CAP_SYS_ADMIN) || (HasEffectiveCap(CAP_BPF) && HasEffectiveCap(CAP_PERFMON)))
     return absl::OkStatus();
   return absl::PermissionDeniedError(
-      "iotaxd needs root or CAP_BPF+CAP_PERFMON to load BPF programs: run it with sudo, "
+      "needs root or CAP_BPF+CAP_PERFMON to load BPF programs: run iotaxd with sudo, "
       "or grant them with `sudo setcap cap_bpf,cap_perfmon,cap_sys_ptrace+ep <path to iotaxd>`");
 }
 

@@ -10,7 +10,7 @@ namespace iotax {
 
 inline constexpr char kVmlinuxBtfPath[] = "/sys/kernel/btf/vmlinux";
 
-// OK when running as root or with CAP_BPF and CAP_PERFMON.
+// OK when running as root, with CAP_SYS_ADMIN, or with CAP_BPF and CAP_PERFMON.
 absl::Status CheckBpfPrivileges();
 
 // OK when the kernel exposes its BTF at `btf_path` (tp_btf programs need it).
