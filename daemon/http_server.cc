@@ -84,6 +84,16 @@ void WakeListener(const std::string& host, int port) {
   close(fd);
 }
 
+// Debian's civetweb is built without IPv6: say so instead of "problem binding".
+absl::Status CheckIpv6Support(const std::string& host, int port) {
+  constexpr unsigned kCivetwebIpv6Feature = 8;
+  if (host.find(':') == std::string::npos || mg_check_feature(kCivetwebIpv6Feature) != 0) return absl::OkStatus();
+  return absl::UnimplementedError(absl::StrCat("cannot listen on ", JoinHostPort(host, port),
+                                               ": this civetweb has no IPv6 support; pass an IPv4 address such as "
+                                               "--listen=127.0.0.1:",
+                                               port));
+}
+
 void WriteResponse(mg_connection* conn, const HttpResponse& response, bool head_only) {
   const char* reason = mg_get_response_code_text(conn, response.status);
   mg_printf(conn,
@@ -129,6 +139,12 @@ class RouteDispatcher : public CivetHandler {
   const HttpServer* server_;
 };
 
+absl::Status CheckCanListen(const std::string& host, int port) {
+  if (absl::Status s = CheckIpv6Support(host, port); !s.ok()) return s;
+  const std::string why = DiagnoseBind(host, port);
+  return why.empty() ? absl::OkStatus() : absl::UnavailableError(why);
+}
+
 std::string JoinHostPort(const std::string& host, int port) {
   if (host.find(':') != std::string::npos) return absl::StrCat("[", host, "]:", port);
   return absl::StrCat(host, ":", port);
@@ -155,13 +171,7 @@ HttpResponse HttpServer::Dispatch(const HttpRequest& request) const {
 
 absl::Status HttpServer::Start(const std::string& host, int port, int threads) {
   if (server_) return absl::FailedPreconditionError("the HTTP server is already running");
-  constexpr unsigned kCivetwebIpv6 = 8;
-  if (host.find(':') != std::string::npos && mg_check_feature(kCivetwebIpv6) == 0) {
-    return absl::UnimplementedError(absl::StrCat("cannot listen on ", JoinHostPort(host, port),
-                                                 ": this civetweb has no IPv6 support; pass an IPv4 address such as "
-                                                 "--listen=127.0.0.1:",
-                                                 port));
-  }
+  if (absl::Status s = CheckIpv6Support(host, port); !s.ok()) return s;
   const std::vector<std::string> options = {
       "listening_ports", JoinHostPort(host, port),
       "num_threads", std::to_string(threads),

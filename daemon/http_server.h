@@ -66,6 +66,11 @@ class HttpServer {
   int port_ = 0;
 };
 
+// Whether host:port could be bound right now (tries and releases it): lets
+// iotaxd report a port in use before it loads anything. The real Start can
+// still fail if someone takes the port in between; it reports the same way.
+absl::Status CheckCanListen(const std::string& host, int port);
+
 // "host:port" with brackets around IPv6 hosts.
 std::string JoinHostPort(const std::string& host, int port);
 

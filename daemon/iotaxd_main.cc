@@ -58,6 +58,9 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   // Cheap checks first, so a typo'd PID or missing root is one line, fast.
   if (absl::Status s = iotax::TargetManager::ValidatePids(options.pids); !s.ok()) return Fail(s.message());
   if (auto missing = iotax::FirstMissingPrerequisite(iotax::CheckPrerequisites())) return Fail(*missing);
+  if (absl::Status s = iotax::CheckCanListen(options.listen_host, options.listen_port); !s.ok()) {
+    return Fail(s.message());
+  }
 
   // Block the stop signals before any thread starts, so only sigtimedwait
   // in this thread receives them.
@@ -72,13 +75,8 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   tracer_options.strict = options.strict;
   tracer_options.enable_bpf_stats = options.bpf_stats;
   absl::StatusOr<std::unique_ptr<iotax::Tracer>> tracer = iotax::Tracer::Create(tracer_options);
+  // The tracer logs each probe that is down; iotax_probe_up shows it too.
   if (!tracer.ok()) return Fail(tracer.status().message());
-  for (const iotax::ProbeStatus& p : (*tracer)->Probes()) {
-    if (!p.up) {
-      Log(absl::StrCat("probe ", p.name, " is down: ", p.error, " (iotax_probe_up{probe=\"", p.name,
-                       "\"} is 0; --strict makes this fatal)"));
-    }
-  }
 
   iotax::TargetManagerOptions target_options;
   target_options.pids = options.pids;

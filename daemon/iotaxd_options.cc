@@ -29,8 +29,8 @@ ABSL_FLAG(std::vector<std::string>, comm, {},
 ABSL_FLAG(bool, follow_children, false,
           "Also trace processes the targets fork after attach; they are counted with their parent.");
 ABSL_FLAG(std::string, listen, "127.0.0.1:9464",
-          "Address of the HTTP endpoint (/metrics, /healthz) as HOST:PORT or [IPV6]:PORT. "
-          "Port 0 picks a free port (printed at start). Loopback by default.");
+          "Address of the HTTP endpoint (/metrics, /healthz) as HOST:PORT. Port 0 picks a free "
+          "port (printed at start). Loopback by default; 0.0.0.0 listens on every interface.");
 ABSL_FLAG(bool, check, false,
           "Load and attach every probe, print which work (and why not), then exit: 0 when all "
           "are up, 1 otherwise. Needs no --pid.");
@@ -48,6 +48,37 @@ namespace {
 constexpr const char* kFlagOrder[] = {"pid", "comm", "follow_children", "listen",
                                       "check", "strict", "bpf_stats", "interval"};
 constexpr const char* kMergedFlags[] = {"pid", "comm"};
+
+// What --help shows after "--flag=" for flags that take a value.
+const char* Placeholder(absl::string_view name) {
+  if (name == "pid") return "PID";
+  if (name == "comm") return "NAME";
+  if (name == "listen") return "HOST:PORT";
+  if (name == "interval") return "DURATION";
+  return "VALUE";
+}
+
+// Wraps `text` at `width` columns, each line indented by `indent` spaces.
+std::string Wrap(absl::string_view text, size_t indent, size_t width) {
+  std::string out;
+  size_t column = 0;
+  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+    if (column > 0 && column + 1 + word.size() > width) {
+      out += "\n";
+      column = 0;
+    }
+    if (column == 0) {
+      out.append(indent, ' ');
+      column = indent;
+    } else {
+      out += ' ';
+      ++column;
+    }
+    absl::StrAppend(&out, word);
+    column += word.size();
+  }
+  return out + "\n";
+}
 
 std::string Dashed(absl::string_view name) { return absl::StrReplaceAll(name, {{"_", "-"}}); }
 
@@ -241,9 +272,10 @@ std::string DaemonUsageText() {
     if (def == "false") {
       absl::StrAppend(&text, "\n");
     } else {
-      absl::StrAppend(&text, "=VALUE", def.empty() ? "" : absl::StrCat("  (default: ", def, ")"), "\n");
+      absl::StrAppend(&text, "=", Placeholder(name), def.empty() ? "" : absl::StrCat("  (default: ", def, ")"),
+                      "\n");
     }
-    absl::StrAppend(&text, "      ", flag->Help(), "\n");
+    absl::StrAppend(&text, Wrap(flag->Help(), 6, 80));
   }
   absl::StrAppend(&text, "  --help\n      Show this text.\n  --version\n      Print the version.\n");
   return text;

@@ -1,5 +1,6 @@
 #include "metrics_collector.h"
 
+#include <set>
 #include <string>
 #include <utility>
 
@@ -74,7 +75,16 @@ void AppendTargetFamilies(const std::vector<TargetSnapshot>& targets, std::vecto
   auto direct = Family("iotax_blocking_direct_cpu_seconds", "Tier 2: estimated CPU spent because calls blocked, since attach: (mean on-CPU of blocked calls - mean of non-blocked calls) x blocked calls, clamped at 0; absent while not calibrated", MetricType::Gauge);
   auto calibrated = Family("iotax_blocking_calibrated", "Tier 2: 1 when the class has a non-blocked baseline (or nothing blocked), 0 when every call blocked so the cost is unknown", MetricType::Gauge);
 
-  for (const TargetSnapshot& t : targets) {
+  // A PID reused by a process with the same name gets a new tracer slot but
+  // would get the same labels; Prometheus rejects duplicate series, so only
+  // the newest (last) slot with a given pid and comm is exported.
+  std::set<std::pair<int, std::string>> seen;
+  std::vector<const TargetSnapshot*> exported;
+  for (auto it = targets.rbegin(); it != targets.rend(); ++it) {
+    if (seen.insert({it->pid, it->comm}).second) exported.insert(exported.begin(), &*it);
+  }
+  for (const TargetSnapshot* target : exported) {
+    const TargetSnapshot& t = *target;
     const Labels base = TargetLabels(t);
     const TargetStats& s = t.stats;
     AddValue(up, base, t.up ? 1 : 0);

@@ -199,6 +199,20 @@ TEST(Collector, WithoutBpfStatsTheRunSeriesAreAbsentAndTheGaugeSaysSo) {
   EXPECT_EQ(Value(families, "iotax_bpf_stats_enabled", {}), 0);
 }
 
+TEST(Collector, ReusedPidWithTheSameNameExportsOnlyTheNewestSlot) {
+  DaemonView view = testing::MakeFullView();
+  TargetSnapshot reborn = view.snapshot.targets[1];  // pid 200 "gone", exited
+  reborn.up = true;
+  reborn.stats.voluntary_switches = 1;
+  view.snapshot.targets.push_back(reborn);
+  const auto families = BuildMetricFamilies(view);
+  const auto* up = FindFamily(families, "iotax_target_up");
+  ASSERT_NE(up, nullptr);
+  EXPECT_EQ(up->metric.size(), 2u);
+  EXPECT_EQ(Value(families, "iotax_target_up", {{"pid", "200"}, {"comm", "gone"}}), 1);
+  EXPECT_EQ(Value(families, "iotax_context_switches_total", {{"pid", "200"}, {"comm", "gone"}, {"kind", "voluntary"}}), 1);
+}
+
 TEST(Collector, AskForAFreshViewAtEveryScrape) {
   int calls = 0;
   MetricsCollector collector([&calls] {
