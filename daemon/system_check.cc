@@ -30,7 +30,7 @@ std::vector<PrerequisiteItem> CheckPrerequisites(const SystemPaths& paths, bool 
   std::vector<PrerequisiteItem> items;
   items.push_back({"privileges", privileged, true,
                    privileged ? "root or CAP_BPF+CAP_PERFMON"
-                              : "iotaxd needs root or CAP_BPF+CAP_PERFMON to load BPF programs: run it with sudo"});
+                              : "needs root or CAP_BPF+CAP_PERFMON to load BPF programs: run iotaxd with sudo"});
   const bool btf = access(paths.btf.c_str(), R_OK) == 0;
   items.push_back({"btf", btf, true,
                    btf ? paths.btf

@@ -253,6 +253,18 @@ TEST(IotaxdE2E, PortInUseIsOneLineAndNonZero) {
                                                  " is already in use (another iotaxd?): pass --listen=127.0.0.1:PORT\n"));
 }
 
+TEST(IotaxdE2E, WithoutPrivilegesIsOneLineAndNonZero) {
+  IOTAX_REQUIRE_BPF();  // root, so it can drop to nobody
+  ASSERT_EQ(access("/usr/bin/setpriv", X_OK), 0) << "setpriv (util-linux) missing";
+  ChildProcess daemon({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+                       kIotaxd, absl::StrCat("--pid=", getpid())});
+  const auto rc = daemon.Wait(10s);
+  ASSERT_TRUE(rc.has_value());
+  EXPECT_EQ(*rc, 1);
+  EXPECT_EQ(daemon.DrainStderr(2s),
+            "iotaxd: needs root or CAP_BPF+CAP_PERFMON to load BPF programs: run iotaxd with sudo\n");
+}
+
 TEST(IotaxdE2E, BadFlagsAreOneLineAndExitTwo) {
   // No privileges needed: nothing is loaded.
   for (const std::vector<std::string>& args :

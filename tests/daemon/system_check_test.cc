@@ -37,7 +37,7 @@ TEST_F(SystemCheckTest, NoPrivilegesComesFirstWithTheFix) {
   const auto items = CheckPrerequisites(paths_, false);
   ASSERT_TRUE(FirstMissingPrerequisite(items).has_value());
   EXPECT_EQ(*FirstMissingPrerequisite(items),
-            "iotaxd needs root or CAP_BPF+CAP_PERFMON to load BPF programs: run it with sudo");
+            "needs root or CAP_BPF+CAP_PERFMON to load BPF programs: run iotaxd with sudo");
 }
 
 TEST_F(SystemCheckTest, NoBtf) {
