@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "iotax.h"  // iotax_log2_bucket, the kernel side's bucket function
+
 namespace iotax {
 namespace {
 
@@ -36,6 +38,15 @@ TEST(Log2BucketIndex, RoundsUpSoTheBoundIsAtLeastTheValue) {
     EXPECT_LE(v, Log2BucketBoundNs(i)) << v;
     if (i > 0) {
       EXPECT_GT(v, Log2BucketBoundNs(i - 1)) << v;
+    }
+  }
+}
+
+TEST(Log2BucketIndex, AgreesWithTheKernelSide) {
+  for (int shift = 0; shift < 64; ++shift) {
+    const uint64_t p = uint64_t{1} << shift;
+    for (uint64_t v : {p - 1, p, p + 1, p + p / 2}) {
+      EXPECT_EQ(Log2BucketIndex(v), static_cast<int>(iotax_log2_bucket(v))) << v;
     }
   }
 }
