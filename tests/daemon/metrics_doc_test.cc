@@ -51,6 +51,19 @@ TEST(MetricsDoc, EveryEmittedMetricIsDocumentedWithItsType) {
   }
 }
 
+TEST(MetricsDoc, EveryLabelValueIsDocumented) {
+  std::ifstream in(std::string(IOTAX_SOURCE_DIR) + "/docs/metrics.md");
+  std::stringstream doc;
+  doc << in.rdbuf();
+  auto documented = [&](std::string_view value) {
+    return doc.str().find("`" + std::string(value) + "`") != std::string::npos;
+  };
+  for (auto v : kClassNames) EXPECT_TRUE(documented(v)) << "class " << v;
+  for (auto v : kOffCpuReasonNames) EXPECT_TRUE(documented(v)) << "off-CPU reason " << v;
+  for (auto v : kDropReasonNames) EXPECT_TRUE(documented(v)) << "drop reason " << v;
+  for (const auto& p : testing::MakeFullView().snapshot.probes) EXPECT_TRUE(documented(p.name)) << "probe " << p.name;
+}
+
 TEST(MetricsDoc, EveryDocumentedMetricIsEmitted) {
   std::map<std::string, bool> emitted;
   for (const auto& f : BuildMetricFamilies(testing::MakeFullView())) emitted[f.name] = true;
