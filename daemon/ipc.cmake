@@ -3,5 +3,5 @@
 add_library(iotax_ipc STATIC
   ${CMAKE_CURRENT_LIST_DIR}/ipc_windows.cc
   ${CMAKE_CURRENT_LIST_DIR}/recovery_curve.cc)
-target_include_directories(iotax_ipc PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+target_include_directories(iotax_ipc PUBLIC ${CMAKE_CURRENT_LIST_DIR} ${PROJECT_SOURCE_DIR}/probes)
 target_link_libraries(iotax_ipc PUBLIC absl::strings absl::str_format)

@@ -9,21 +9,18 @@
 #include <string>
 #include <vector>
 
+#include "snapshot.h"
+
 namespace iotax::ipc {
 
-// Segment buckets: bucket k holds segments of n instructions with
-// 2^(k-1) < n <= 2^k (bucket 0: n <= 1); the last bucket also holds longer
-// ones. Same rule as the BPF side (ceil(log2 n), rounded up).
-inline constexpr int kSegmentBuckets = 32;
+// Segment buckets (SegmentBucket, SegmentHistogram, kSegmentBuckets) are
+// defined with the snapshot: bucket k holds segments of n instructions with
+// 2^(k-1) < n <= 2^k (bucket 0: n <= 1), the last also longer ones; the rule
+// of the BPF side (ceil(log2 n), rounded up).
+using ::iotax::kSegmentBuckets;
+using ::iotax::SegmentBucket;
+using ::iotax::SegmentHistogram;
 int SegmentBucketOf(uint64_t instructions);
-
-// Sums over the segments that fell in one bucket.
-struct SegmentBucket {
-  uint64_t segments = 0;
-  uint64_t instructions = 0;
-  uint64_t cycles = 0;
-};
-using SegmentHistogram = std::array<SegmentBucket, kSegmentBuckets>;
 
 // Average IPC of the segments in one bucket.
 struct BucketPoint {
