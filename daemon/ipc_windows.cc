@@ -141,6 +141,12 @@ std::vector<IpcWindow> WindowBuilder::History(int pid) const {
 
 void WindowBuilder::Forget(int pid) { targets_.erase(pid); }
 
+std::vector<int> WindowBuilder::Pids() const {
+  std::vector<int> pids;
+  for (const auto& [pid, unused] : targets_) pids.push_back(pid);
+  return pids;
+}
+
 CpiRegression FitCpi(const std::vector<IpcWindow>& windows, const RegressionOptions& options) {
   CpiRegression r;
   std::vector<double> y;

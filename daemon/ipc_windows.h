@@ -58,6 +58,9 @@ class WindowBuilder {
   // Drops everything about `pid` (target gone).
   void Forget(int pid);
 
+  // Targets with a baseline or windows.
+  std::vector<int> Pids() const;
+
  private:
   struct PerTarget {
     uint64_t last_ns = 0;
