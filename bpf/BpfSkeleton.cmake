@@ -1,6 +1,8 @@
 # Compiles bpf/<name>.bpf.c with clang and turns the object into a libbpf
 # skeleton header (<name>.skel.h) with bpftool. Each skeleton becomes an
 # INTERFACE library `iotax_bpf_<name>` that carries the include path and libbpf.
+# SKELETON <ident> names the generated C struct and functions (default <name>):
+# a skeleton called `iotax` would clash with C++ `namespace iotax`.
 
 find_program(BPF_CLANG clang REQUIRED)
 find_program(BPFTOOL bpftool PATHS /usr/sbin /sbin REQUIRED)
@@ -48,6 +50,10 @@ add_custom_command(
   VERBATIM)
 
 function(iotax_bpf_skeleton name)
+  cmake_parse_arguments(S "" "SKELETON" "" ${ARGN})
+  if(NOT S_SKELETON)
+    set(S_SKELETON ${name})
+  endif()
   set(src ${CMAKE_CURRENT_SOURCE_DIR}/${name}.bpf.c)
   set(obj ${BPF_GEN_DIR}/${name}.bpf.o)
   set(skel ${BPF_GEN_DIR}/${name}.skel.h)
@@ -63,7 +69,7 @@ function(iotax_bpf_skeleton name)
     VERBATIM)
   add_custom_command(
     OUTPUT ${skel}
-    COMMAND ${BPFTOOL} gen skeleton ${obj} name ${name} > ${skel}.tmp
+    COMMAND ${BPFTOOL} gen skeleton ${obj} name ${S_SKELETON} > ${skel}.tmp
     COMMAND ${CMAKE_COMMAND} -E rename ${skel}.tmp ${skel}
     DEPENDS ${obj}
     COMMENT "bpftool gen skeleton ${name}"

@@ -6,6 +6,10 @@
 #ifndef IOTAX_BPF_IOTAX_H
 #define IOTAX_BPF_IOTAX_H
 
+#ifndef __VMLINUX_H__
+#include <linux/types.h> /* __u64 and friends; BPF code gets them from vmlinux.h */
+#endif
+
 #define IOTAX_MAX_TARGETS 64      /* processes traced at once (slots) */
 #define IOTAX_HIST_BUCKETS 40     /* log2 ns buckets, see below */
 #define IOTAX_MAX_SYSCALL_NR 512  /* syscall numbers counted individually */
@@ -15,7 +19,35 @@
  * 2^(i-1) < v <= 2^i (bucket 0: v <= 1), so 2^i ns is the Prometheus `le`
  * bound of bucket i: index = ceil(log2(v)), rounded up, never down. The last
  * bucket also takes everything larger (user space exports it as +Inf).
+ *
+ * Loop-free so the verifier sees straight-line code (after bcc's bits.bpf.h):
+ * for v >= 2, ceil(log2(v)) = floor(log2(v - 1)) + 1.
  */
+static inline __u32 iotax_log2_bucket(__u64 v)
+{
+	__u32 r, shift;
+
+	if (v <= 1)
+		return 0;
+	v -= 1;
+	r = (v > 0xFFFFFFFFULL) << 5;
+	v >>= r;
+	shift = (v > 0xFFFF) << 4;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xFF) << 3;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xF) << 2;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0x3) << 1;
+	v >>= shift;
+	r |= shift;
+	r |= (__u32)(v >> 1);
+	r += 1;
+	return r < IOTAX_HIST_BUCKETS ? r : IOTAX_HIST_BUCKETS - 1;
+}
 
 /* Syscall classes. Order and names are part of the metrics (see probes/). */
 enum iotax_class {
@@ -57,6 +89,7 @@ enum iotax_drop_reason {
 	IOTAX_DROP_TARGETS_FULL,     /* a followed child could not be added to `targets` */
 	IOTAX_DROP_UNPAIRED_EXIT,    /* sys_exit without its sys_enter (call began before attach) */
 	IOTAX_DROP_MISSED_WAKEUP,    /* switched in from a block without a wakeup seen */
+	IOTAX_DROP_MISSED_SWITCH,    /* a context switch never reached BPF; repaired from se.sum_exec_runtime */
 	IOTAX_NDROP,
 };
 

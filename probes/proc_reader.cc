@@ -8,6 +8,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
 namespace iotax::proc {
@@ -23,14 +24,20 @@ absl::StatusOr<std::string> ReadFirstLine(const std::string& path) {
   return line;
 }
 
-// The state letter of /proc/<pid>/stat: the field after the ')' that closes comm
-// (comm itself may hold spaces and parentheses).
-char ReadState(int pid, const std::string& root) {
+// The fields of /proc/<pid>/stat after the ')' that closes comm (comm itself
+// may hold spaces and parentheses): element 0 is field 3, the state.
+absl::StatusOr<std::vector<std::string>> ReadStatFieldsAfterComm(int pid, const std::string& root) {
   auto line = ReadFirstLine(PidDir(pid, root) + "/stat");
-  if (!line.ok()) return '\0';
+  if (!line.ok()) return line.status();
   size_t close = line->rfind(')');
-  if (close == std::string::npos || close + 2 >= line->size()) return '\0';
-  return (*line)[close + 2];
+  if (close == std::string::npos) return absl::DataLossError(absl::StrCat("no ')' in /proc/", pid, "/stat"));
+  return absl::StrSplit(absl::string_view(*line).substr(close + 1), ' ', absl::SkipEmpty());
+}
+
+char ReadState(int pid, const std::string& root) {
+  auto fields = ReadStatFieldsAfterComm(pid, root);
+  if (!fields.ok() || fields->empty() || (*fields)[0].empty()) return '\0';
+  return (*fields)[0][0];
 }
 
 }  // namespace
@@ -85,6 +92,16 @@ absl::StatusOr<int> ReadTgid(int pid, const std::string& proc_root) {
     }
   }
   return absl::DataLossError(absl::StrCat("no Tgid line in /proc/", pid, "/status"));
+}
+
+absl::StatusOr<uint64_t> ReadStartTime(int pid, const std::string& proc_root) {
+  auto fields = ReadStatFieldsAfterComm(pid, proc_root);
+  if (!fields.ok()) return absl::NotFoundError(absl::StrCat("no process with PID ", pid));
+  constexpr size_t kStartTimeIndex = 22 - 3;
+  uint64_t start = 0;
+  if (fields->size() <= kStartTimeIndex || !absl::SimpleAtoi((*fields)[kStartTimeIndex], &start))
+    return absl::DataLossError(absl::StrCat("no start time in /proc/", pid, "/stat"));
+  return start;
 }
 
 }  // namespace iotax::proc

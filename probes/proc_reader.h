@@ -2,6 +2,7 @@
 // proc root so tests can point it at a fake tree.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -28,5 +29,9 @@ int CountThreads(int pid, const std::string& proc_root = kDefaultProcRoot);
 // The thread-group id of `pid` (Tgid: in /proc/<pid>/status): lets a user
 // pass a thread id and still trace the whole process.
 absl::StatusOr<int> ReadTgid(int pid, const std::string& proc_root = kDefaultProcRoot);
+
+// The process start time (field 22 of /proc/<pid>/stat, clock ticks since
+// boot): with the PID it identifies a process even after the PID is reused.
+absl::StatusOr<uint64_t> ReadStartTime(int pid, const std::string& proc_root = kDefaultProcRoot);
 
 }  // namespace iotax::proc

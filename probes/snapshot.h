@@ -31,9 +31,9 @@ inline constexpr std::array<std::string_view, kNumOffCpuReasons> kOffCpuReasonNa
     "io", "event_wait", "futex", "sleep", "other", "runqueue_preempted", "runqueue_wakeup"};
 
 // Same order as enum iotax_drop_reason in bpf/iotax.h.
-inline constexpr int kNumDropReasons = 4;
+inline constexpr int kNumDropReasons = 5;
 inline constexpr std::array<std::string_view, kNumDropReasons> kDropReasonNames = {
-    "thread_state_alloc", "targets_full", "unpaired_syscall_exit", "missed_wakeup"};
+    "thread_state_alloc", "targets_full", "unpaired_syscall_exit", "missed_wakeup", "missed_switch"};
 
 // Log2 histogram of nanoseconds: bucket i counts values in (2^(i-1), 2^i]
 // (bucket 0: <= 1 ns); the last bucket also holds everything larger.
@@ -129,6 +129,7 @@ struct ProbeStatus {
   bool run_stats_valid = false;  // kernel.bpf_stats_enabled was on
   uint64_t run_count = 0;        // all runs (from bpf_prog_info)
   uint64_t run_time_ns = 0;
+  uint32_t prog_id = 0;          // kernel BPF program id (bpftool prog show id N); 0 if unknown
 };
 
 struct AgentSnapshot {

@@ -1,0 +1,19 @@
+// What must hold before the BPF programs can load, checked up front so the
+// user gets one actionable line instead of a libbpf error dump.
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace iotax {
+
+inline constexpr char kVmlinuxBtfPath[] = "/sys/kernel/btf/vmlinux";
+
+// OK when running as root, with CAP_SYS_ADMIN, or with CAP_BPF and CAP_PERFMON.
+absl::Status CheckBpfPrivileges();
+
+// OK when the kernel exposes its BTF at `btf_path` (tp_btf programs need it).
+absl::Status CheckKernelBtf(const std::string& btf_path = kVmlinuxBtfPath);
+
+}  // namespace iotax

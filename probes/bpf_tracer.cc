@@ -1,0 +1,321 @@
+// Tracer over the iotax BPF skeleton: open -> set rodata -> load -> fill the
+// syscall class map -> attach each program on its own (a probe is the unit
+// that is up or down). Maps are read only when Read() is called.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "bpf_preflight.h"
+#include "iotax.h"
+#include "iotax.skel.h"
+#include "map_sums.h"
+#include "proc_reader.h"
+#include "syscall_classes.h"
+#include "tracer.h"
+
+namespace iotax {
+namespace {
+
+// Same order as enum iotax_probe.
+constexpr const char* kProbeNames[IOTAX_NPROBES] = {
+    "sys_enter",    "sys_exit",           "sched_switch",      "sched_wakeup",
+    "sched_wakeup_new", "sched_process_fork", "sched_process_exit"};
+
+// libbpf's warnings and errors go to stderr with our prefix; its debug and
+// info chatter does not.
+int LibbpfPrint(enum libbpf_print_level level, const char* format, va_list args) {
+  if (level != LIBBPF_WARN) return 0;
+  std::fputs("iotax: ", stderr);
+  return std::vfprintf(stderr, format, args);
+}
+
+uint64_t MonotonicNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+}
+
+std::string AttachHint(int err) {
+  switch (err) {
+    case EPERM:
+    case EACCES:
+      return "needs root or CAP_BPF+CAP_PERFMON";
+    case ENOENT:
+    case ESRCH:
+    case EINVAL:
+      return "this kernel lacks the tracepoint or BTF for it";
+    default:
+      return "see the libbpf message above";
+  }
+}
+
+bool BpfStatsSysctlOn() {
+  std::FILE* f = std::fopen("/proc/sys/kernel/bpf_stats_enabled", "r");
+  if (f == nullptr) return false;
+  int v = 0;
+  const bool ok = std::fscanf(f, "%d", &v) == 1;
+  std::fclose(f);
+  return ok && v != 0;
+}
+
+class BpfTracer final : public Tracer {
+ public:
+  ~BpfTracer() override {
+    for (bpf_link*& link : links_) {
+      if (link != nullptr) bpf_link__destroy(link);
+      link = nullptr;
+    }
+    if (skel_ != nullptr) iotax_bpf::destroy(skel_);
+    if (stats_fd_ >= 0) close(stats_fd_);
+  }
+
+  absl::Status Init(const TracerOptions& options) {
+    ncpus_ = libbpf_num_possible_cpus();
+    if (ncpus_ <= 0)
+      return absl::InternalError(absl::StrCat("cannot count possible CPUs: ", std::strerror(-ncpus_)));
+
+    skel_ = iotax_bpf::open();
+    if (skel_ == nullptr)
+      return absl::InternalError(absl::StrCat("opening the iotax BPF object failed: ", std::strerror(errno)));
+    skel_->rodata->follow_children = options.follow_children;
+    if (int err = iotax_bpf::load(skel_); err != 0) {
+      // EPERM is privileges; EACCES is what the verifier returns when it rejects a program.
+      if (err == -EPERM) {
+        return absl::PermissionDeniedError(
+            "the kernel refused to load iotax's BPF programs (permission denied): iotaxd needs "
+            "CAP_BPF+CAP_PERFMON (CAP_SYS_ADMIN on kernels before 5.8); in a container, run it privileged");
+      }
+      return absl::InternalError(absl::StrCat(
+          "loading the iotax BPF programs failed (", std::strerror(-err),
+          "): the verifier or kernel rejected them; libbpf's message above says which"));
+    }
+    if (absl::Status s = FillSyscallClasses(); !s.ok()) return s;
+
+    if (options.enable_bpf_stats) {
+      stats_fd_ = bpf_enable_stats(BPF_STATS_RUN_TIME);
+      if (stats_fd_ < 0) {
+        std::fprintf(stderr, "iotax: cannot enable BPF run-time stats (%s): probe run times unavailable\n",
+                     std::strerror(errno));
+      }
+    }
+
+    bpf_program* programs[IOTAX_NPROBES] = {
+        skel_->progs.iotax_sys_enter,      skel_->progs.iotax_sys_exit,
+        skel_->progs.iotax_sched_switch,   skel_->progs.iotax_sched_wakeup,
+        skel_->progs.iotax_sched_wakeup_new, skel_->progs.iotax_process_fork,
+        skel_->progs.iotax_process_exit};
+    std::string first_error;
+    for (int i = 0; i < IOTAX_NPROBES; ++i) {
+      programs_[i] = programs[i];
+      ProbeStatus& probe = probes_.emplace_back();
+      probe.name = kProbeNames[i];
+      links_[i] = bpf_program__attach(programs[i]);
+      if (links_[i] == nullptr) {
+        const int err = errno;
+        probe.error = absl::StrCat("attaching tp_btf/", probe.name, " failed: ", std::strerror(err), " (",
+                                   AttachHint(err), ")");
+        std::fprintf(stderr, "iotax: probe %s is down: %s\n", probe.name.c_str(), probe.error.c_str());
+        if (first_error.empty()) first_error = probe.error;
+      } else {
+        probe.up = true;
+      }
+    }
+    if (options.strict && !first_error.empty())
+      return absl::UnavailableError(absl::StrCat(first_error, "; without --strict iotaxd runs with the probes that work"));
+    return absl::OkStatus();
+  }
+
+  absl::Status AddTarget(int pid) override {
+    if (pid <= 0) return absl::InvalidArgumentError(absl::StrCat("invalid PID ", pid, ": PIDs are positive"));
+    absl::StatusOr<int> tgid = proc::ReadTgid(pid);
+    if (!tgid.ok()) return NoSuchProcess(pid);
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const Slot& s : slots_) {
+      if (s.pid == *tgid && StillTraced(s)) return absl::OkStatus();
+    }
+    if (slots_.size() >= IOTAX_MAX_TARGETS) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "cannot trace PID ", *tgid, ": all ", IOTAX_MAX_TARGETS, " target slots are in use (one per process "
+          "since iotaxd started): restart iotaxd or trace fewer processes"));
+    }
+    Slot slot;
+    slot.pid = *tgid;
+    slot.index = static_cast<uint32_t>(slots_.size());
+    absl::StatusOr<uint64_t> start = proc::ReadStartTime(slot.pid);
+    if (!start.ok()) return NoSuchProcess(pid);
+    slot.start_time = *start;
+    if (absl::Status s = ZeroSlot(slot.index); !s.ok()) return s;
+
+    const __u32 key = slot.pid;
+    const __u32 value = slot.index;
+    if (bpf_map__update_elem(skel_->maps.targets, &key, sizeof(key), &value, sizeof(value), BPF_ANY) != 0) {
+      return absl::InternalError(absl::StrCat("adding PID ", slot.pid, " to the BPF targets map failed: ",
+                                              std::strerror(errno)));
+    }
+    // It may have exited before it was in the map, and then no exit event
+    // will ever remove it: check again now that it is there.
+    if (!SameProcessRunning(slot)) {
+      bpf_map__delete_elem(skel_->maps.targets, &key, sizeof(key), 0);
+      return NoSuchProcess(pid);
+    }
+    slot.attached_at_ns = MonotonicNs();
+    if (auto comm = proc::ReadComm(slot.pid); comm.ok()) slot.comm = *comm;
+    slots_.push_back(std::move(slot));
+    return absl::OkStatus();
+  }
+
+  AgentSnapshot Read() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    AgentSnapshot snap;
+    snap.monotonic_ns = MonotonicNs();
+    std::vector<iotax_target_stats> per_cpu(ncpus_);
+    for (Slot& slot : slots_) {
+      TargetSnapshot& t = snap.targets.emplace_back();
+      if (slot.up && !StillTraced(slot)) {
+        slot.up = false;
+        ForgetTarget(slot);
+      }
+      if (slot.up) {
+        if (auto comm = proc::ReadComm(slot.pid); comm.ok()) slot.comm = *comm;
+        t.threads_alive = proc::CountThreads(slot.pid);
+      }
+      t.pid = slot.pid;
+      t.comm = slot.comm;
+      t.up = slot.up;
+      t.attached_at_ns = slot.attached_at_ns;
+      const __u32 key = slot.index;
+      if (bpf_map__lookup_elem(skel_->maps.stats, &key, sizeof(key), per_cpu.data(),
+                               per_cpu.size() * sizeof(iotax_target_stats), 0) == 0) {
+        t.stats = SumTargetStats(per_cpu.data(), per_cpu.size());
+      }
+    }
+    const SelfCounters self = ReadSelf();
+    snap.dropped = self.dropped;
+    snap.probes = ProbesWithCounts(self);
+    return snap;
+  }
+
+  std::vector<ProbeStatus> Probes() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ProbesWithCounts(ReadSelf());
+  }
+
+ private:
+  struct Slot {
+    int pid = 0;
+    uint32_t index = 0;
+    uint64_t start_time = 0;
+    uint64_t attached_at_ns = 0;
+    std::string comm;
+    bool up = true;  // false for good once the process is gone
+  };
+
+  static absl::Status NoSuchProcess(int pid) {
+    return absl::NotFoundError(absl::StrCat("no process with PID ", pid,
+                                            ": check the PID (ps -p ", pid, "); the process may have exited"));
+  }
+
+  absl::Status FillSyscallClasses() {
+    const std::vector<uint8_t> table = BuildSyscallClassTable();
+    for (__u32 nr = 0; nr < table.size(); ++nr) {
+      const __u8 cls = table[nr];
+      if (bpf_map__update_elem(skel_->maps.syscall_class, &nr, sizeof(nr), &cls, sizeof(cls), BPF_ANY) != 0)
+        return absl::InternalError(absl::StrCat("filling the syscall class map failed: ", std::strerror(errno)));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ZeroSlot(uint32_t index) {
+    const std::vector<iotax_target_stats> zeros(ncpus_);
+    if (bpf_map__update_elem(skel_->maps.stats, &index, sizeof(index), zeros.data(),
+                             zeros.size() * sizeof(iotax_target_stats), BPF_ANY) != 0)
+      return absl::InternalError(absl::StrCat("clearing stats slot ", index, " failed: ", std::strerror(errno)));
+    return absl::OkStatus();
+  }
+
+  bool SameProcessRunning(const Slot& slot) const {
+    absl::StatusOr<uint64_t> start = proc::ReadStartTime(slot.pid);
+    return start.ok() && *start == slot.start_time && proc::ProcessAlive(slot.pid);
+  }
+
+  // The kernel removes the tgid from `targets` when the whole thread group
+  // has exited, so presence in the map is the authoritative "still traced";
+  // the start time guards against a PID reused by another process.
+  bool StillTraced(const Slot& slot) const {
+    const __u32 key = slot.pid;
+    __u32 value = 0;
+    if (bpf_map__lookup_elem(skel_->maps.targets, &key, sizeof(key), &value, sizeof(value), 0) != 0 ||
+        value != slot.index)
+      return false;
+    absl::StatusOr<uint64_t> start = proc::ReadStartTime(slot.pid);
+    return start.ok() && *start == slot.start_time;
+  }
+
+  // Removes the slot's tgid from `targets` if it is still there (the process
+  // vanished without an exit event we saw), so a reused PID is never traced.
+  void ForgetTarget(const Slot& slot) {
+    const __u32 key = slot.pid;
+    __u32 value = 0;
+    if (bpf_map__lookup_elem(skel_->maps.targets, &key, sizeof(key), &value, sizeof(value), 0) == 0 &&
+        value == slot.index)
+      bpf_map__delete_elem(skel_->maps.targets, &key, sizeof(key), 0);
+  }
+
+  SelfCounters ReadSelf() const {
+    std::vector<iotax_self_stats> per_cpu(ncpus_);
+    const __u32 zero = 0;
+    if (bpf_map__lookup_elem(skel_->maps.self_stats, &zero, sizeof(zero), per_cpu.data(),
+                             per_cpu.size() * sizeof(iotax_self_stats), 0) != 0)
+      return {};
+    return SumSelfStats(per_cpu.data(), per_cpu.size());
+  }
+
+  std::vector<ProbeStatus> ProbesWithCounts(const SelfCounters& self) const {
+    std::vector<ProbeStatus> out = probes_;
+    const bool stats_on = stats_fd_ >= 0 || BpfStatsSysctlOn();
+    for (int i = 0; i < IOTAX_NPROBES && i < static_cast<int>(out.size()); ++i) {
+      out[i].events = self.events[i];
+      bpf_prog_info info{};
+      __u32 len = sizeof(info);
+      if (bpf_obj_get_info_by_fd(bpf_program__fd(programs_[i]), &info, &len) == 0) {
+        out[i].run_stats_valid = stats_on;
+        out[i].run_count = info.run_cnt;
+        out[i].run_time_ns = info.run_time_ns;
+        out[i].prog_id = info.id;
+      }
+    }
+    return out;
+  }
+
+  mutable std::mutex mu_;
+  iotax_bpf* skel_ = nullptr;
+  int ncpus_ = 0;
+  int stats_fd_ = -1;
+  bpf_program* programs_[IOTAX_NPROBES] = {};
+  bpf_link* links_[IOTAX_NPROBES] = {};
+  std::vector<ProbeStatus> probes_;
+  std::vector<Slot> slots_;  // index = BPF slot; never reused, so stats of exited targets stay readable
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Tracer>> Tracer::Create(const TracerOptions& options) {
+  if (absl::Status s = CheckBpfPrivileges(); !s.ok()) return s;
+  if (absl::Status s = CheckKernelBtf(); !s.ok()) return s;
+  static std::once_flag print_once;
+  std::call_once(print_once, [] { libbpf_set_print(LibbpfPrint); });
+  auto tracer = std::make_unique<BpfTracer>();
+  if (absl::Status s = tracer->Init(options); !s.ok()) return s;
+  return std::unique_ptr<Tracer>(std::move(tracer));
+}
+
+}  // namespace iotax
