@@ -165,6 +165,7 @@ struct iotax_pmu_stats {
 	__u64 user_instructions;    /* sums over completed segments */
 	__u64 user_cycles;
 	__u64 segments_multiplexed; /* left out: a counter was not running for all of it */
+	__u64 segments_lost;        /* left out: it ended on another CPU, or a switch was missed */
 	__u64 read_errors;          /* bpf_perf_event_read_value failed */
 	struct iotax_seg_bucket seg[IOTAX_NSEG_LABELS][IOTAX_SEG_BUCKETS];
 };

@@ -3,8 +3,10 @@
 add_library(iotax_pmu STATIC
   ${CMAKE_CURRENT_LIST_DIR}/pmu_events.cc
   ${CMAKE_CURRENT_LIST_DIR}/perf_counters.cc
-  ${CMAKE_CURRENT_LIST_DIR}/pmu_capability.cc)
-target_include_directories(iotax_pmu PUBLIC ${CMAKE_CURRENT_LIST_DIR} PRIVATE ${PFM_INCLUDE_DIR})
+  ${CMAKE_CURRENT_LIST_DIR}/pmu_capability.cc
+  ${CMAKE_CURRENT_LIST_DIR}/pmu_setup.cc)
+target_include_directories(iotax_pmu PUBLIC ${CMAKE_CURRENT_LIST_DIR} ${PROJECT_SOURCE_DIR}/bpf
+                           PRIVATE ${PFM_INCLUDE_DIR})
 target_link_libraries(iotax_pmu
   PUBLIC absl::status absl::statusor absl::strings
   PRIVATE PkgConfig::PAPI ${PFM_LIBRARY})

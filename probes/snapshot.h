@@ -96,6 +96,7 @@ struct PmuTargetStats {
   uint64_t user_instructions = 0;    // over all completed user segments
   uint64_t user_cycles = 0;
   uint64_t segments_multiplexed = 0; // segments left out: a counter did not run all along
+  uint64_t segments_lost = 0;        // segments left out: a context switch was missed (BPF did not see it)
   uint64_t read_errors = 0;          // counter reads that failed in BPF
   std::array<SegmentHistogram, kNumSegmentLabels> segments{};
 };
