@@ -167,8 +167,9 @@ TEST(PmuTracer, StandInSegmentsLandInTheirBucketsWithFlatIpc) {
     EXPECT_GE(b.segments, kPerLength * 9 / 10) << "bucket " << bucket;
     EXPECT_LE(b.segments, kPerLength + 20) << "bucket " << bucket;
     ASSERT_GT(b.segments, 0u);
+    // A segment split by a preemption may stay in the bucket, shorter.
     const double mean = static_cast<double>(b.instructions) / b.segments;
-    EXPECT_GE(mean, length) << "bucket " << bucket;
+    EXPECT_GE(mean, length * 0.97) << "bucket " << bucket;
     EXPECT_LE(mean, length * 1.05 + 1000) << "bucket " << bucket;
   }
   // Both stand-ins count the same nanoseconds: IPC 1 everywhere, nothing lost.
