@@ -1,0 +1,122 @@
+// iotaxd: attach to processes, serve /metrics until SIGINT/SIGTERM, detach.
+#include <signal.h>
+#include <time.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "http_server.h"
+#include "iotaxd_options.h"
+#include "metrics_collector.h"
+#include "metrics_route.h"
+#include "system_check.h"
+#include "target_manager.h"
+#include "tracer.h"
+
+namespace {
+
+void Log(absl::string_view line) { std::cerr << "iotaxd: " << line << std::endl; }
+
+int Fail(absl::string_view line) {
+  Log(line);
+  return 1;
+}
+
+int RunCheck(const iotax::DaemonOptions& options) {
+  const auto items = iotax::CheckPrerequisites();
+  iotax::TracerOptions tracer_options;
+  tracer_options.enable_bpf_stats = options.bpf_stats;
+  absl::Status status = absl::OkStatus();
+  std::vector<iotax::ProbeStatus> probes;
+  if (auto missing = iotax::FirstMissingPrerequisite(items)) {
+    status = absl::FailedPreconditionError("not attempted: a prerequisite is missing");
+  } else if (auto tracer = iotax::Tracer::Create(tracer_options); tracer.ok()) {
+    probes = (*tracer)->Probes();
+  } else {
+    status = tracer.status();
+  }
+  std::cout << iotax::FormatCheckReport(items, status, probes) << std::flush;
+  return iotax::CheckExitCode(items, status, probes);  // the tracer detaches here
+}
+
+// Waits up to `timeout` for SIGINT/SIGTERM (blocked in every thread);
+// returns the signal, or 0 on timeout.
+int WaitForSignal(const sigset_t& signals, absl::Duration timeout) {
+  const timespec ts = absl::ToTimespec(timeout);
+  for (;;) {
+    const int sig = sigtimedwait(&signals, nullptr, &ts);
+    if (sig > 0) return sig;
+    if (errno == EAGAIN) return 0;
+    if (errno != EINTR) return 0;
+  }
+}
+
+int RunDaemon(const iotax::DaemonOptions& options) {
+  // Cheap checks first, so a typo'd PID or missing root is one line, fast.
+  if (absl::Status s = iotax::TargetManager::ValidatePids(options.pids); !s.ok()) return Fail(s.message());
+  if (auto missing = iotax::FirstMissingPrerequisite(iotax::CheckPrerequisites())) return Fail(*missing);
+  if (absl::Status s = iotax::CheckCanListen(options.listen_host, options.listen_port); !s.ok()) {
+    return Fail(s.message());
+  }
+
+  // Block the stop signals before any thread starts, so only sigtimedwait
+  // in this thread receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  iotax::TracerOptions tracer_options;
+  tracer_options.follow_children = options.follow_children;
+  tracer_options.strict = options.strict;
+  tracer_options.enable_bpf_stats = options.bpf_stats;
+  absl::StatusOr<std::unique_ptr<iotax::Tracer>> tracer = iotax::Tracer::Create(tracer_options);
+  // The tracer logs each probe that is down; iotax_probe_up shows it too.
+  if (!tracer.ok()) return Fail(tracer.status().message());
+
+  iotax::TargetManagerOptions target_options;
+  target_options.pids = options.pids;
+  target_options.comms = options.comms;
+  target_options.follow_children = options.follow_children;
+  target_options.poll_interval = options.interval;
+  auto targets = std::make_unique<iotax::TargetManager>(tracer->get(), target_options, Log);
+  if (absl::Status s = targets->Start(); !s.ok()) return Fail(s.message());
+
+  auto collector = std::make_shared<iotax::MetricsCollector>([&targets] { return targets->View(); });
+  auto server = std::make_unique<iotax::HttpServer>();
+  server->AddRoute("/metrics", iotax::MetricsHandler({collector}));
+  server->AddRoute("/healthz", iotax::HealthHandler());
+  if (absl::Status s = server->Start(options.listen_host, options.listen_port); !s.ok()) return Fail(s.message());
+  std::cout << "iotaxd listening on http://" << server->address() << "/metrics" << std::endl;
+
+  int sig = 0;
+  while ((sig = WaitForSignal(signals, options.interval)) == 0) targets->Poll();
+
+  Log(absl::StrCat("stopping on ", sig == SIGINT ? "SIGINT" : "SIGTERM", ": detaching every probe"));
+  server->Stop();    // no scrape can reach the tracer after this
+  server.reset();
+  targets.reset();
+  tracer->reset();   // detaches and unloads the BPF programs
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  iotax::RawDaemonFlags raw;
+  switch (iotax::ParseDaemonCommandLine(argc, argv, &raw)) {
+    case iotax::ParseOutcome::kExitOk: return 0;
+    case iotax::ParseOutcome::kExitError: return 2;
+    case iotax::ParseOutcome::kRun: break;
+  }
+  absl::StatusOr<iotax::DaemonOptions> options = iotax::ValidateDaemonFlags(raw);
+  if (!options.ok()) {
+    Log(options.status().message());
+    return 2;
+  }
+  return options->check ? RunCheck(*options) : RunDaemon(*options);
+}

@@ -1,0 +1,325 @@
+#include "iotaxd_options.h"
+
+#include <algorithm>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "metrics_collector.h"
+
+// Strings rather than typed flags where iotaxd validates the value itself, so
+// a bad value gets iotaxd's one-line error instead of Abseil's.
+ABSL_FLAG(std::vector<std::string>, pid, {},
+          "Process ID to trace, with all its threads. Repeat (--pid 1 --pid 2) or comma-separate "
+          "(--pid 1,2) for several. A thread ID traces its whole process.");
+ABSL_FLAG(std::vector<std::string>, comm, {},
+          "Trace every process with this name (as in /proc/PID/comm, at most 15 characters). "
+          "iotaxd waits for the first one to appear and picks up each new one, including the "
+          "next one after a target exits. Repeatable.");
+ABSL_FLAG(bool, follow_children, false,
+          "Also trace processes the targets fork after attach; they are counted with their parent.");
+ABSL_FLAG(std::string, listen, "127.0.0.1:9464",
+          "Address of the HTTP endpoint (/metrics, /healthz) as HOST:PORT. Port 0 picks a free "
+          "port (printed at start). Loopback by default; 0.0.0.0 listens on every interface.");
+ABSL_FLAG(bool, check, false,
+          "Load and attach every probe, print which work (and why not), then exit: 0 when all "
+          "are up, 1 otherwise. Needs no --pid.");
+ABSL_FLAG(bool, strict, false, "Exit with an error when any probe fails to attach (default: run without it and export iotax_probe_up 0).");
+ABSL_FLAG(bool, bpf_stats, false,
+          "Turn on kernel.bpf_stats_enabled while attached, so the BPF programs' own run time is "
+          "exported (iotax_bpf_prog_run_seconds_total). Costs a little per event.");
+ABSL_FLAG(std::string, interval, "1s",
+          "How often to look for new --comm processes and exited targets (e.g. 500ms, 2s).");
+
+namespace iotax {
+namespace {
+
+// iotaxd's flags in the order --help shows them.
+constexpr const char* kFlagOrder[] = {"pid", "comm", "follow_children", "listen",
+                                      "check", "strict", "bpf_stats", "interval"};
+constexpr const char* kMergedFlags[] = {"pid", "comm"};
+
+// What --help shows after "--flag=" for flags that take a value.
+const char* Placeholder(absl::string_view name) {
+  if (name == "pid") return "PID";
+  if (name == "comm") return "NAME";
+  if (name == "listen") return "HOST:PORT";
+  if (name == "interval") return "DURATION";
+  return "VALUE";
+}
+
+// Wraps `text` at `width` columns, each line indented by `indent` spaces.
+std::string Wrap(absl::string_view text, size_t indent, size_t width) {
+  std::string out;
+  size_t column = 0;
+  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+    if (column > 0 && column + 1 + word.size() > width) {
+      out += "\n";
+      column = 0;
+    }
+    if (column == 0) {
+      out.append(indent, ' ');
+      column = indent;
+    } else {
+      out += ' ';
+      ++column;
+    }
+    absl::StrAppend(&out, word);
+    column += word.size();
+  }
+  return out + "\n";
+}
+
+std::string Dashed(absl::string_view name) { return absl::StrReplaceAll(name, {{"_", "-"}}); }
+
+bool IsMerged(absl::string_view name) {
+  for (const char* m : kMergedFlags) {
+    if (name == m) return true;
+  }
+  return false;
+}
+
+bool IsKnownFlag(absl::string_view name) {
+  if (name == "help" || name == "version") return true;
+  for (const char* f : kFlagOrder) {
+    if (name == f) return true;
+  }
+  // Abseil's "--noflag" form for booleans.
+  if (absl::ConsumePrefix(&name, "no")) {
+    for (const char* f : {"follow_children", "check", "strict", "bpf_stats"}) {
+      if (name == f) return true;
+    }
+  }
+  return false;
+}
+
+// Splits "--name=value" / "-name" into the name (underscored) and "=value".
+struct FlagToken {
+  std::string name;
+  std::string rest;  // "=value" or ""
+};
+
+FlagToken SplitFlag(absl::string_view arg) {
+  absl::ConsumePrefix(&arg, "-");
+  absl::ConsumePrefix(&arg, "-");
+  const size_t eq = arg.find('=');
+  FlagToken t;
+  t.name = absl::StrReplaceAll(arg.substr(0, eq), {{"-", "_"}});
+  if (eq != absl::string_view::npos) t.rest = std::string(arg.substr(eq));
+  return t;
+}
+
+bool IsFlagArg(absl::string_view arg) { return arg.size() > 1 && arg[0] == '-' && arg != "--"; }
+
+absl::StatusOr<int> ParsePid(absl::string_view text) {
+  int pid = 0;
+  if (!absl::SimpleAtoi(text, &pid) || pid <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("--pid=", text,
+                                                   " is not a process ID: pass a positive number such as --pid=1234"));
+  }
+  return pid;
+}
+
+}  // namespace
+
+absl::StatusOr<std::pair<std::string, int>> ParseListenAddress(absl::string_view listen) {
+  const std::string hint = "pass --listen=HOST:PORT, e.g. --listen=127.0.0.1:9464";
+  std::string host;
+  absl::string_view port_text;
+  if (absl::StartsWith(listen, "[")) {
+    const size_t close = listen.find("]:");
+    if (close == absl::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("--listen=", listen, " has no port after the IPv6 address: ", hint));
+    }
+    host = std::string(listen.substr(1, close - 1));
+    port_text = listen.substr(close + 2);
+  } else {
+    const size_t colon = listen.rfind(':');
+    if (colon == absl::string_view::npos || listen.find(':') != colon) {
+      return absl::InvalidArgumentError(absl::StrCat("--listen=", listen, " is not HOST:PORT: ", hint,
+                                                     " (IPv6 as [::1]:9464)"));
+    }
+    host = std::string(listen.substr(0, colon));
+    port_text = listen.substr(colon + 1);
+  }
+  if (host.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("--listen=", listen, " has no host: ", hint,
+                                                   " (0.0.0.0 to listen on every interface)"));
+  }
+  if (host == "localhost") host = "127.0.0.1";
+  int port = -1;
+  if (!absl::SimpleAtoi(port_text, &port) || port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("--listen=", listen, ": the port must be a number from 0 to 65535; ",
+                                                   hint));
+  }
+  return std::make_pair(host, port);
+}
+
+absl::StatusOr<DaemonOptions> ValidateDaemonFlags(const RawDaemonFlags& raw) {
+  DaemonOptions o;
+  if (!raw.positional.empty()) {
+    const std::string& arg = raw.positional.front();
+    int n = 0;
+    const std::string hint = absl::SimpleAtoi(arg, &n) ? absl::StrCat("pass it as --pid=", arg)
+                                                       : absl::StrCat("pass it as --comm=", arg);
+    return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", arg, "': ", hint));
+  }
+  std::set<int> seen;
+  for (const std::string& p : raw.pid) {
+    absl::StatusOr<int> pid = ParsePid(absl::StripAsciiWhitespace(p));
+    if (!pid.ok()) return pid.status();
+    if (seen.insert(*pid).second) o.pids.push_back(*pid);
+  }
+  for (const std::string& c : raw.comm) {
+    if (c.empty()) return absl::InvalidArgumentError("--comm is empty: pass a process name, e.g. --comm=nginx");
+    if (c.size() > kMaxCommLength) {
+      return absl::InvalidArgumentError(absl::StrCat("--comm=", c, " is longer than ", kMaxCommLength,
+                                                     " characters, and the kernel keeps only the first ",
+                                                     kMaxCommLength, ": pass --comm=", c.substr(0, kMaxCommLength)));
+    }
+    if (std::find(o.comms.begin(), o.comms.end(), c) == o.comms.end()) o.comms.push_back(c);
+  }
+  o.check = raw.check;
+  o.strict = raw.strict;
+  o.bpf_stats = raw.bpf_stats;
+  o.follow_children = raw.follow_children;
+  if (!o.check && o.pids.empty() && o.comms.empty()) {
+    return absl::InvalidArgumentError(
+        "nothing to trace: pass --pid=PID or --comm=NAME (or --check to test the probes); see iotaxd --help");
+  }
+  absl::StatusOr<std::pair<std::string, int>> listen = ParseListenAddress(raw.listen);
+  if (!listen.ok()) return listen.status();
+  o.listen_host = listen->first;
+  o.listen_port = listen->second;
+  if (raw.interval <= absl::ZeroDuration() || raw.interval > absl::Minutes(10)) {
+    return absl::InvalidArgumentError(absl::StrCat("--interval=", absl::FormatDuration(raw.interval),
+                                                   " is out of range: pass a duration from 1ms to 10m, e.g. --interval=1s"));
+  }
+  o.interval = raw.interval;
+  return o;
+}
+
+std::vector<std::string> NormalizeArgs(const std::vector<std::string>& args) {
+  std::vector<std::string> out;
+  if (args.empty()) return out;
+  out.push_back(args[0]);
+  std::vector<std::string> merged_order;
+  std::map<std::string, std::vector<std::string>> merged;
+  size_t i = 1;
+  for (; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") break;
+    if (arg == "-h") {
+      out.push_back("--help");
+      continue;
+    }
+    if (!IsFlagArg(arg)) {
+      out.push_back(arg);
+      continue;
+    }
+    FlagToken t = SplitFlag(arg);
+    if (IsMerged(t.name)) {
+      std::string value;
+      if (!t.rest.empty()) {
+        value = t.rest.substr(1);
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        out.push_back("--" + t.name);  // missing value: let the parser say so
+        continue;
+      }
+      if (!merged.count(t.name)) merged_order.push_back(t.name);
+      merged[t.name].push_back(value);
+      continue;
+    }
+    out.push_back(absl::StrCat("--", t.name, t.rest));
+  }
+  for (const std::string& name : merged_order) {
+    out.push_back(absl::StrCat("--", name, "=", absl::StrJoin(merged[name], ",")));
+  }
+  for (; i < args.size(); ++i) out.push_back(args[i]);
+  return out;
+}
+
+std::string DaemonUsageText() {
+  std::string text =
+      "iotaxd: measures how much of a running program's CPU goes to thread-blocking IO, with eBPF,\n"
+      "and exports it for Prometheus at http://LISTEN/metrics (liveness at /healthz).\n"
+      "Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF. Runs until SIGINT or SIGTERM,\n"
+      "then detaches every probe.\n\n"
+      "Usage:\n"
+      "  iotaxd --pid PID [--pid PID...] [--comm NAME...] [--follow-children] [--listen HOST:PORT]\n"
+      "  iotaxd --check\n\n"
+      "Examples:\n"
+      "  iotaxd --pid 1234\n"
+      "  iotaxd --comm nginx --follow-children --listen 127.0.0.1:9464\n\n"
+      "Flags:\n";
+  for (const char* name : kFlagOrder) {
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr) continue;
+    std::string def = flag->DefaultValue();
+    absl::StrAppend(&text, "  --", Dashed(name));
+    if (def == "false") {
+      absl::StrAppend(&text, "\n");
+    } else {
+      absl::StrAppend(&text, "=", Placeholder(name), def.empty() ? "" : absl::StrCat("  (default: ", def, ")"),
+                      "\n");
+    }
+    absl::StrAppend(&text, Wrap(flag->Help(), 6, 80));
+  }
+  absl::StrAppend(&text, "  --help\n      Show this text.\n  --version\n      Print the version.\n");
+  return text;
+}
+
+ParseOutcome ParseDaemonCommandLine(int argc, char** argv, RawDaemonFlags* raw) {
+  std::vector<std::string> args = NormalizeArgs(std::vector<std::string>(argv, argv + argc));
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") break;
+    if (!IsFlagArg(arg)) continue;
+    const std::string name = SplitFlag(arg).name;
+    if (name == "help") {
+      std::cout << DaemonUsageText();
+      return ParseOutcome::kExitOk;
+    }
+    if (name == "version") {
+      std::cout << "iotaxd (iotax) " << kIotaxVersion << "\n";
+      return ParseOutcome::kExitOk;
+    }
+    if (!IsKnownFlag(name)) {
+      std::cerr << "iotaxd: unknown flag --" << Dashed(name) << ": see iotaxd --help for the flags\n";
+      return ParseOutcome::kExitError;
+    }
+  }
+  std::vector<char*> cargs;
+  for (std::string& a : args) cargs.push_back(a.data());
+  std::vector<char*> rest = absl::ParseCommandLine(static_cast<int>(cargs.size()), cargs.data());
+
+  raw->pid = absl::GetFlag(FLAGS_pid);
+  raw->comm = absl::GetFlag(FLAGS_comm);
+  raw->follow_children = absl::GetFlag(FLAGS_follow_children);
+  raw->listen = absl::GetFlag(FLAGS_listen);
+  raw->check = absl::GetFlag(FLAGS_check);
+  raw->strict = absl::GetFlag(FLAGS_strict);
+  raw->bpf_stats = absl::GetFlag(FLAGS_bpf_stats);
+  raw->positional.assign(rest.begin() + 1, rest.end());
+  const std::string interval = absl::GetFlag(FLAGS_interval);
+  if (!absl::ParseDuration(interval, &raw->interval)) {
+    std::cerr << "iotaxd: --interval=" << interval << " is not a duration: pass e.g. --interval=1s or --interval=500ms\n";
+    return ParseOutcome::kExitError;
+  }
+  return ParseOutcome::kRun;
+}
+
+}  // namespace iotax

@@ -1,0 +1,67 @@
+// iotaxd's command line: Abseil flags, argv normalisation (dashed names,
+// repeated --pid/--comm), a --help that lists only iotaxd's flags, and the
+// validation that turns raw flag values into DaemonOptions with one-line
+// errors that say what to do.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace iotax {
+
+// Flag values as typed, before validation.
+struct RawDaemonFlags {
+  std::vector<std::string> pid;
+  std::vector<std::string> comm;
+  bool follow_children = false;
+  std::string listen = "127.0.0.1:9464";
+  bool check = false;
+  bool strict = false;
+  bool bpf_stats = false;
+  absl::Duration interval = absl::Seconds(1);
+  std::vector<std::string> positional;  // arguments that are not flags
+};
+
+struct DaemonOptions {
+  std::vector<int> pids;
+  std::vector<std::string> comms;
+  bool follow_children = false;
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 9464;
+  bool check = false;
+  bool strict = false;
+  bool bpf_stats = false;
+  absl::Duration interval = absl::Seconds(1);
+};
+
+// The kernel keeps 15 characters of a process name (TASK_COMM_LEN - 1).
+inline constexpr size_t kMaxCommLength = 15;
+
+// "host:port" or "[v6]:port" -> host (without brackets) and port 0..65535.
+absl::StatusOr<std::pair<std::string, int>> ParseListenAddress(absl::string_view listen);
+
+// Checks everything that can be checked without the kernel. Errors are one
+// line naming the flag and what to pass instead.
+absl::StatusOr<DaemonOptions> ValidateDaemonFlags(const RawDaemonFlags& raw);
+
+// Rewrites argv for Abseil: "--follow-children" -> "--follow_children",
+// "-h" -> "--help", and repeated --pid/--comm merged into one comma list
+// ("--pid 1 --pid=2" -> "--pid=1,2"). Values are never touched.
+std::vector<std::string> NormalizeArgs(const std::vector<std::string>& args);
+
+// The text of `iotaxd --help`: usage, then every iotaxd flag with its
+// default and meaning (dashed names, as users type them).
+std::string DaemonUsageText();
+
+enum class ParseOutcome { kRun, kExitOk, kExitError };
+
+// Parses the real command line into `raw`. Prints --help/--version itself
+// (kExitOk), and a one-line error for an unknown flag or a stray argument
+// (kExitError, after printing "iotaxd: ..." to stderr).
+ParseOutcome ParseDaemonCommandLine(int argc, char** argv, RawDaemonFlags* raw);
+
+}  // namespace iotax

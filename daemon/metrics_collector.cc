@@ -1,0 +1,192 @@
+#include "metrics_collector.h"
+
+#include <set>
+#include <string>
+#include <utility>
+
+#include "histogram_export.h"
+#include "tier2_cost.h"
+
+namespace iotax {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+using Labels = std::vector<ClientMetric::Label>;
+
+constexpr double kNsPerSecond = 1e9;
+
+double Seconds(uint64_t ns) { return static_cast<double>(ns) / kNsPerSecond; }
+
+// Help texts must stay plain (no backslash, no newline): prometheus-cpp 1.0.1
+// writes them unescaped.
+MetricFamily Family(std::string name, std::string help, MetricType type) {
+  MetricFamily f;
+  f.name = std::move(name);
+  f.help = std::move(help);
+  f.type = type;
+  return f;
+}
+
+void AddValue(MetricFamily& f, Labels labels, double value) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  switch (f.type) {
+    case MetricType::Counter: m.counter.value = value; break;
+    case MetricType::Gauge: m.gauge.value = value; break;
+    default: m.untyped.value = value; break;
+  }
+  f.metric.push_back(std::move(m));
+}
+
+void AddHistogram(MetricFamily& f, Labels labels, ClientMetric::Histogram h) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  m.histogram = std::move(h);
+  f.metric.push_back(std::move(m));
+}
+
+Labels TargetLabels(const TargetSnapshot& t) {
+  return {{"pid", std::to_string(t.pid)}, {"comm", t.comm}};
+}
+
+Labels With(Labels labels, std::string name, std::string value) {
+  labels.push_back({std::move(name), std::move(value)});
+  return labels;
+}
+
+void AppendTargetFamilies(const std::vector<TargetSnapshot>& targets, std::vector<MetricFamily>& out) {
+  auto up = Family("iotax_target_up", "1 while the traced process runs, 0 once it has exited (its other series keep their last values)", MetricType::Gauge);
+  auto threads = Family("iotax_target_threads", "Threads of the target alive now (0 once it has exited)", MetricType::Gauge);
+  auto created = Family("iotax_threads_created_total", "Threads the target created while traced", MetricType::Counter);
+  auto exited = Family("iotax_threads_exited_total", "Threads of the target that exited while traced", MetricType::Counter);
+  auto children = Family("iotax_children_followed_total", "Child processes forked by the target that joined its series (--follow-children)", MetricType::Counter);
+  auto cpu = Family("iotax_cpu_seconds_total", "On-CPU time of the target by mode: user, syscall (kernel inside syscalls), io_worker (io_uring worker threads)", MetricType::Counter);
+  auto offcpu = Family("iotax_offcpu_seconds_total", "Off-CPU time of the target's threads by reason", MetricType::Counter);
+  auto switches = Family("iotax_context_switches_total", "Context switches of the target's threads: voluntary (blocked) or involuntary (preempted)", MetricType::Counter);
+  auto wakeups = Family("iotax_wakeups_total", "Wakeups of the target's threads", MetricType::Counter);
+  auto calls = Family("iotax_syscalls_total", "Completed syscalls by class", MetricType::Counter);
+  auto blocked = Family("iotax_syscalls_blocked_total", "Completed syscalls by class in which the thread blocked (switched out voluntarily)", MetricType::Counter);
+  auto call_cpu = Family("iotax_syscall_cpu_seconds_total", "On-CPU time inside completed syscalls by class", MetricType::Counter);
+  auto blocked_cpu = Family("iotax_syscall_blocked_cpu_seconds_total", "On-CPU time inside completed syscalls that blocked, by class", MetricType::Counter);
+  auto duration = Family("iotax_syscall_duration_seconds", "Wall time of completed syscalls by class", MetricType::Histogram);
+  auto runq = Family("iotax_runqueue_wait_seconds", "Time runnable threads waited for a CPU: after preemption or after a wakeup", MetricType::Histogram);
+  auto direct = Family("iotax_blocking_direct_cpu_seconds", "Tier 2: estimated CPU spent because calls blocked, since attach: (mean on-CPU of blocked calls - mean of non-blocked calls) x blocked calls, clamped at 0; absent while not calibrated", MetricType::Gauge);
+  auto calibrated = Family("iotax_blocking_calibrated", "Tier 2: 1 when the class has a non-blocked baseline (or nothing blocked), 0 when every call blocked so the cost is unknown", MetricType::Gauge);
+
+  // A PID reused by a process with the same name gets a new tracer slot but
+  // would get the same labels; Prometheus rejects duplicate series, so only
+  // the newest (last) slot with a given pid and comm is exported.
+  std::set<std::pair<int, std::string>> seen;
+  std::vector<const TargetSnapshot*> exported;
+  for (auto it = targets.rbegin(); it != targets.rend(); ++it) {
+    if (seen.insert({it->pid, it->comm}).second) exported.insert(exported.begin(), &*it);
+  }
+  for (const TargetSnapshot* target : exported) {
+    const TargetSnapshot& t = *target;
+    const Labels base = TargetLabels(t);
+    const TargetStats& s = t.stats;
+    AddValue(up, base, t.up ? 1 : 0);
+    AddValue(threads, base, t.threads_alive);
+    AddValue(created, base, static_cast<double>(s.threads_created));
+    AddValue(exited, base, static_cast<double>(s.threads_exited));
+    AddValue(children, base, static_cast<double>(s.children_followed));
+    AddValue(cpu, With(base, "mode", "user"), Seconds(s.user_ns));
+    AddValue(cpu, With(base, "mode", "syscall"), Seconds(s.syscall_ns));
+    AddValue(cpu, With(base, "mode", "io_worker"), Seconds(s.io_worker_ns));
+    for (int r = 0; r < kNumOffCpuReasons; ++r) {
+      AddValue(offcpu, With(base, "reason", std::string(kOffCpuReasonNames[r])), Seconds(s.offcpu_ns[r]));
+    }
+    AddValue(switches, With(base, "kind", "voluntary"), static_cast<double>(s.voluntary_switches));
+    AddValue(switches, With(base, "kind", "involuntary"), static_cast<double>(s.involuntary_switches));
+    AddValue(wakeups, base, static_cast<double>(s.wakeups));
+
+    const auto costs = ComputeTier2Costs(s);
+    for (int c = 0; c < kNumClasses; ++c) {
+      const ClassStats& cs = s.classes[c];
+      const Labels cl = With(base, "class", std::string(kClassNames[c]));
+      AddValue(calls, cl, static_cast<double>(cs.calls));
+      AddValue(blocked, cl, static_cast<double>(cs.blocked_calls));
+      AddValue(call_cpu, cl, Seconds(cs.oncpu_ns));
+      AddValue(blocked_cpu, cl, Seconds(cs.blocked_oncpu_ns));
+      AddHistogram(duration, cl, ExportLog2Histogram(cs.wall_hist, cs.wall_ns));
+      const Tier2Cost& cost = costs[c];
+      if (cost.status == Tier2Status::kNoCalls) continue;
+      AddValue(calibrated, cl, cost.HasCost() ? 1 : 0);
+      if (cost.HasCost()) AddValue(direct, cl, cost.direct_cost_seconds);
+    }
+    AddHistogram(runq, With(base, "kind", "preempted"),
+                 ExportLog2Histogram(s.runq_preempted_hist,
+                                     s.offcpu_ns[static_cast<int>(OffCpuReason::kRunqueuePreempted)]));
+    AddHistogram(runq, With(base, "kind", "wakeup"),
+                 ExportLog2Histogram(s.runq_wakeup_hist,
+                                     s.offcpu_ns[static_cast<int>(OffCpuReason::kRunqueueWakeup)]));
+  }
+  for (auto* f : {&up, &threads, &created, &exited, &children, &cpu, &offcpu, &switches, &wakeups,
+                  &calls, &blocked, &call_cpu, &blocked_cpu, &duration, &runq, &direct, &calibrated}) {
+    out.push_back(std::move(*f));
+  }
+}
+
+void AppendAgentFamilies(const DaemonView& view, std::vector<MetricFamily>& out) {
+  auto info = Family("iotax_agent_info", "Constant 1, labelled with the iotaxd version", MetricType::Gauge);
+  AddValue(info, {{"version", kIotaxVersion}}, 1);
+
+  auto probe_up = Family("iotax_probe_up", "1 when the BPF program (probe) is attached, 0 when it failed (iotaxd --check says why)", MetricType::Gauge);
+  auto events = Family("iotax_bpf_events_total", "BPF program runs that concerned a target, by probe", MetricType::Counter);
+  auto runs = Family("iotax_bpf_prog_runs_total", "All runs of the BPF program, from the kernel's run-time stats (only while kernel.bpf_stats_enabled is on)", MetricType::Counter);
+  auto run_time = Family("iotax_bpf_prog_run_seconds_total", "Time spent running the BPF program, from the kernel's run-time stats (only while kernel.bpf_stats_enabled is on)", MetricType::Counter);
+  bool stats_enabled = false;
+  for (const ProbeStatus& p : view.snapshot.probes) {
+    const Labels l = {{"probe", p.name}};
+    AddValue(probe_up, l, p.up ? 1 : 0);
+    AddValue(events, l, static_cast<double>(p.events));
+    if (p.run_stats_valid) {
+      stats_enabled = true;
+      AddValue(runs, l, static_cast<double>(p.run_count));
+      AddValue(run_time, l, Seconds(p.run_time_ns));
+    }
+  }
+  auto stats = Family("iotax_bpf_stats_enabled", "1 when kernel.bpf_stats_enabled is on, so iotax_bpf_prog_run* series exist (iotaxd --bpf-stats turns it on)", MetricType::Gauge);
+  AddValue(stats, {}, stats_enabled ? 1 : 0);
+
+  auto dropped = Family("iotax_bpf_dropped_total", "Events that happened but could not be fully accounted, by reason", MetricType::Counter);
+  for (int r = 0; r < kNumDropReasons; ++r) {
+    AddValue(dropped, {{"reason", std::string(kDropReasonNames[r])}}, static_cast<double>(view.snapshot.dropped[r]));
+  }
+
+  auto watches = Family("iotax_comm_watch_targets", "Running traced processes found by --comm NAME (0 means iotaxd is waiting for one)", MetricType::Gauge);
+  auto watch_attached = Family("iotax_comm_watch_attached_total", "Processes found by --comm NAME and attached since iotaxd started", MetricType::Counter);
+  for (const CommWatchStatus& w : view.comm_watches) {
+    AddValue(watches, {{"comm", w.comm}}, w.live_targets);
+    AddValue(watch_attached, {{"comm", w.comm}}, static_cast<double>(w.processes_attached));
+  }
+  auto failures = Family("iotax_target_attach_failures_total", "Processes found by --comm that could not be traced (the log says why)", MetricType::Counter);
+  AddValue(failures, {}, static_cast<double>(view.attach_failures));
+  auto read_time = Family("iotax_snapshot_read_seconds", "How long reading the BPF maps took for this scrape", MetricType::Gauge);
+  AddValue(read_time, {}, view.snapshot_read_seconds);
+
+  for (auto* f : {&info, &probe_up, &events, &runs, &run_time, &stats, &dropped, &watches, &watch_attached,
+                  &failures, &read_time}) {
+    out.push_back(std::move(*f));
+  }
+}
+
+}  // namespace
+
+std::vector<MetricFamily> BuildMetricFamilies(const DaemonView& view) {
+  std::vector<MetricFamily> out;
+  AppendTargetFamilies(view.snapshot.targets, out);
+  AppendAgentFamilies(view, out);
+  // A family without samples (no targets yet, no run-time stats) would be a
+  // bare HELP/TYPE pair: leave it out.
+  std::erase_if(out, [](const MetricFamily& f) { return f.metric.empty(); });
+  return out;
+}
+
+MetricsCollector::MetricsCollector(ViewSource source) : source_(std::move(source)) {}
+
+std::vector<MetricFamily> MetricsCollector::Collect() const { return BuildMetricFamilies(source_()); }
+
+}  // namespace iotax

@@ -1,0 +1,196 @@
+#include "target_manager.h"
+
+#include <fstream>
+#include <set>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "proc_reader.h"
+
+namespace iotax {
+namespace {
+
+// The parent PID from /proc/<pid>/status, or 0 when unknown.
+int ReadParentPid(int pid, const std::string& proc_root) {
+  std::ifstream in(absl::StrCat(proc_root, "/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    absl::string_view v = line;
+    if (absl::ConsumePrefix(&v, "PPid:")) {
+      int ppid = 0;
+      return absl::SimpleAtoi(absl::StripAsciiWhitespace(v), &ppid) ? ppid : 0;
+    }
+  }
+  return 0;
+}
+
+std::string MissingPidMessage(int pid) {
+  return absl::StrCat("no process with PID ", pid, ": check the PID with `ps -p ", pid, "`");
+}
+
+}  // namespace
+
+TargetManager::TargetManager(Tracer* tracer, TargetManagerOptions options, Logger log)
+    : tracer_(tracer),
+      options_(std::move(options)),
+      log_(std::move(log)),
+      attached_per_watch_(options_.comms.size(), 0),
+      waiting_announced_(options_.comms.size(), false) {}
+
+absl::Status TargetManager::ValidatePids(const std::vector<int>& pids, const std::string& proc_root) {
+  for (int pid : pids) {
+    absl::StatusOr<int> tgid = proc::ReadTgid(pid, proc_root);
+    if (!tgid.ok()) return absl::NotFoundError(MissingPidMessage(pid));
+    if (!proc::ProcessAlive(*tgid, proc_root)) {
+      return absl::NotFoundError(absl::StrCat("process ", *tgid,
+                                              " has already exited (it is a zombie): check the PID with `ps -p ",
+                                              *tgid, "`"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TargetManager::Start() {
+  if (absl::Status s = ValidatePids(options_.pids, options_.proc_root); !s.ok()) return s;
+  std::lock_guard<std::mutex> lock(mu_);
+  std::set<int> seen;
+  for (int requested : options_.pids) {
+    absl::StatusOr<int> tgid = proc::ReadTgid(requested, options_.proc_root);
+    if (!tgid.ok()) return absl::NotFoundError(MissingPidMessage(requested));
+    const int pid = *tgid;
+    if (pid != requested) {
+      log_(absl::StrCat("PID ", requested, " is a thread of process ", pid,
+                        "; tracing all threads of process ", pid));
+    }
+    if (!seen.insert(pid).second) continue;
+    absl::StatusOr<std::string> comm = proc::ReadComm(pid, options_.proc_root);
+    if (!comm.ok()) return absl::NotFoundError(MissingPidMessage(pid));
+    if (absl::Status s = Attach(pid, *comm, -1); !s.ok()) return s;
+  }
+  DiscoverComm(/*first_pass=*/true);
+  return absl::OkStatus();
+}
+
+absl::Status TargetManager::Attach(int pid, const std::string& comm, int watch) {
+  absl::Status s = tracer_->AddTarget(pid);
+  if (!s.ok()) {
+    if (absl::IsNotFound(s)) return absl::NotFoundError(MissingPidMessage(pid));
+    return absl::Status(s.code(), absl::StrCat("cannot trace PID ", pid, " (", comm, "): ", s.message()));
+  }
+  targets_[pid] = Target{pid, comm, watch, false};
+  all_exited_announced_ = false;
+  if (watch >= 0) {
+    ++attached_per_watch_[watch];
+    waiting_announced_[watch] = false;
+  }
+  log_(absl::StrCat("tracing process ", pid, " (", comm, ")"));
+  return absl::OkStatus();
+}
+
+void TargetManager::Poll() {
+  std::lock_guard<std::mutex> lock(mu_);
+  DetectExits();
+  DiscoverComm(/*first_pass=*/false);
+}
+
+void TargetManager::DetectExits() {
+  bool any_exit = false;
+  for (auto& [pid, t] : targets_) {
+    if (t.exited || proc::ProcessAlive(pid, options_.proc_root)) continue;
+    t.exited = true;
+    any_exit = true;
+    log_(absl::StrCat("target ", pid, " (", t.comm, ") exited; its metrics stay readable, iotax_target_up is 0"));
+  }
+  if (!any_exit || !options_.comms.empty()) return;
+  bool all_gone = true;
+  for (const auto& [pid, t] : targets_) all_gone = all_gone && t.exited;
+  if (all_gone && !all_exited_announced_) {
+    all_exited_announced_ = true;
+    log_("all targets have exited; metrics stay readable until iotaxd is stopped (SIGINT or SIGTERM)");
+  }
+}
+
+bool TargetManager::DescendsFromLiveTarget(int pid) const {
+  // Walk up the parent chain a bounded number of steps (it ends at PID 1).
+  int current = pid;
+  for (int depth = 0; depth < 64; ++depth) {
+    const int parent = ReadParentPid(current, options_.proc_root);
+    if (parent <= 1) return false;
+    auto it = targets_.find(parent);
+    if (it != targets_.end() && !it->second.exited) return true;
+    current = parent;
+  }
+  return false;
+}
+
+int TargetManager::LiveCount(int watch) const {
+  int n = 0;
+  for (const auto& [pid, t] : targets_) n += (t.watch == watch && !t.exited) ? 1 : 0;
+  return n;
+}
+
+void TargetManager::DiscoverComm(bool first_pass) {
+  for (int w = 0; w < static_cast<int>(options_.comms.size()); ++w) {
+    const std::string& name = options_.comms[w];
+    // Decide on the whole batch before attaching any of it, so that processes
+    // already running together (a master and its workers) are all attached.
+    std::vector<int> fresh;
+    for (int pid : proc::FindPidsByComm(name, options_.proc_root)) {
+      auto it = targets_.find(pid);
+      if (it != targets_.end() && !it->second.exited) continue;
+      // With --follow-children, a process forked by a live target after it
+      // was attached is already counted in its parent's slot.
+      if (options_.follow_children && !first_pass && DescendsFromLiveTarget(pid)) continue;
+      fresh.push_back(pid);
+    }
+    for (int pid : fresh) {
+      absl::Status s = Attach(pid, name, w);
+      if (s.ok()) continue;
+      if (absl::IsNotFound(s)) continue;  // it exited between the scan and the attach
+      ++attach_failures_;
+      log_(absl::StrCat(s.message(), " (counted in iotax_target_attach_failures_total)"));
+    }
+    if (LiveCount(w) == 0 && !waiting_announced_[w]) {
+      waiting_announced_[w] = true;
+      const bool had_one = attached_per_watch_[w] > 0;
+      log_(absl::StrCat(had_one ? "waiting for the next process named " : "waiting for a process named ",
+                        name, " to appear (checking ", options_.proc_root, " every ",
+                        absl::FormatDuration(options_.poll_interval), ")"));
+    }
+  }
+}
+
+DaemonView TargetManager::View() {
+  std::lock_guard<std::mutex> lock(mu_);
+  DaemonView view;
+  const absl::Time start = absl::Now();
+  view.snapshot = tracer_->Read();
+  view.snapshot_read_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  // A target this manager saw exit is down even if the tracer has not caught
+  // up yet, so /metrics agrees with the log line.
+  for (TargetSnapshot& t : view.snapshot.targets) {
+    auto it = targets_.find(t.pid);
+    if (it != targets_.end() && it->second.exited) {
+      t.up = false;
+      t.threads_alive = 0;
+    }
+  }
+  for (int w = 0; w < static_cast<int>(options_.comms.size()); ++w) {
+    view.comm_watches.push_back({options_.comms[w], LiveCount(w), attached_per_watch_[w]});
+  }
+  view.attach_failures = attach_failures_;
+  return view;
+}
+
+std::vector<int> TargetManager::LiveTargets() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<int> pids;
+  for (const auto& [pid, t] : targets_) {
+    if (!t.exited) pids.push_back(pid);
+  }
+  return pids;
+}
+
+}  // namespace iotax

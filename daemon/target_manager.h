@@ -1,0 +1,82 @@
+// The set of traced processes: --pid targets validated and attached at start,
+// --comm NAME watches that attach every new process with that name, and exit
+// detection that says once when a target is gone. It owns the lock that
+// serialises tracer calls between the main thread (polling) and the HTTP
+// threads (scrapes).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "daemon_view.h"
+#include "tracer.h"
+
+namespace iotax {
+
+struct TargetManagerOptions {
+  std::vector<int> pids;
+  std::vector<std::string> comms;
+  bool follow_children = false;       // the tracer follows forks into the parent's slot
+  absl::Duration poll_interval = absl::Seconds(1);  // only for messages
+  std::string proc_root = "/proc";
+};
+
+class TargetManager {
+ public:
+  using Logger = std::function<void(absl::string_view line)>;
+
+  // `tracer` must outlive the manager. `log` receives one line per event.
+  TargetManager(Tracer* tracer, TargetManagerOptions options, Logger log);
+
+  // Checks that every PID names a live process, without touching the tracer:
+  // the same one-line errors Start gives, available before BPF is loaded.
+  static absl::Status ValidatePids(const std::vector<int>& pids, const std::string& proc_root = "/proc");
+
+  // Attaches every --pid (a PID that does not exist, or cannot be traced, is
+  // an error that names the PID and what to do) and makes a first --comm
+  // pass, saying when it waits for a name to appear.
+  absl::Status Start();
+
+  // One round: notices targets that exited and attaches new --comm matches.
+  // Call every --interval from the main thread.
+  void Poll();
+
+  // Reads the tracer now (maps read at scrape time). Thread-safe.
+  DaemonView View();
+
+  // PIDs currently attached and not known to have exited.
+  std::vector<int> LiveTargets() const;
+
+ private:
+  struct Target {
+    int pid = 0;
+    std::string comm;
+    int watch = -1;  // index into options_.comms, or -1 for --pid
+    bool exited = false;
+  };
+
+  absl::Status Attach(int pid, const std::string& comm, int watch);
+  void DetectExits();
+  void DiscoverComm(bool first_pass);
+  bool DescendsFromLiveTarget(int pid) const;
+  int LiveCount(int watch) const;
+
+  Tracer* tracer_;
+  TargetManagerOptions options_;
+  Logger log_;
+
+  mutable std::mutex mu_;  // guards tracer_ calls and everything below
+  std::map<int, Target> targets_;
+  std::vector<uint64_t> attached_per_watch_;
+  std::vector<bool> waiting_announced_;
+  uint64_t attach_failures_ = 0;
+  bool all_exited_announced_ = false;
+};
+
+}  // namespace iotax
