@@ -55,6 +55,7 @@ void IpcAnalyzer::Observe(const AgentSnapshot& snapshot) {
     ti.user_instructions = t.pmu.user_instructions;
     ti.user_cycles = t.pmu.user_cycles;
     ti.segments_multiplexed = t.pmu.segments_multiplexed;
+    ti.segments_lost = t.pmu.segments_lost;
     ti.read_errors = t.pmu.read_errors;
     if (auto it = closed.find(t.pid); it != closed.end()) {
       ti.has_last_window = true;

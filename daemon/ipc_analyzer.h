@@ -22,6 +22,7 @@ struct TargetIpc {
   uint64_t user_instructions = 0;     // cumulative, all segments
   uint64_t user_cycles = 0;
   uint64_t segments_multiplexed = 0;
+  uint64_t segments_lost = 0;
   uint64_t read_errors = 0;
   bool has_last_window = false;
   IpcWindow last_window;              // the most recent window

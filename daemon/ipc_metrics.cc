@@ -81,9 +81,10 @@ std::vector<MetricFamily> BuildIpcMetricFamilies(const IpcView& view) {
   MetricFamily cyc = Family("iotax_user_cycles_total",
                             "User-mode cycles of the target's threads (software stand-in: nanoseconds)",
                             MetricType::Counter);
-  MetricFamily mux = Family("iotax_pmu_segments_multiplexed_total",
-                            "User segments left out because a counter was multiplexed (not running all along)",
-                            MetricType::Counter);
+  MetricFamily dropped = Family("iotax_pmu_segments_dropped_total",
+                                "User segments left out of every IPC series: reason=multiplexed (a counter did not "
+                                "run all along), missed_switch (a context switch never reached BPF)",
+                                MetricType::Counter);
   MetricFamily err = Family("iotax_pmu_read_errors_total", "Counter reads that failed in the BPF programs",
                             MetricType::Counter);
   MetricFamily segs = Family("iotax_user_segments_total",
@@ -139,7 +140,8 @@ std::vector<MetricFamily> BuildIpcMetricFamilies(const IpcView& view) {
     const Labels tl = TargetLabels(t);
     AddCounter(ins, tl, static_cast<double>(t.user_instructions));
     AddCounter(cyc, tl, static_cast<double>(t.user_cycles));
-    AddCounter(mux, tl, static_cast<double>(t.segments_multiplexed));
+    AddCounter(dropped, With(tl, "reason", "multiplexed"), static_cast<double>(t.segments_multiplexed));
+    AddCounter(dropped, With(tl, "reason", "missed_switch"), static_cast<double>(t.segments_lost));
     AddCounter(err, tl, static_cast<double>(t.read_errors));
     if (t.has_last_window && t.last_window.cycles > 0) {
       AddGauge(ipc, tl, static_cast<double>(t.last_window.instructions) / static_cast<double>(t.last_window.cycles));
@@ -177,7 +179,7 @@ std::vector<MetricFamily> BuildIpcMetricFamilies(const IpcView& view) {
       add_slope(per_switch, t.regression.cycles_per_switch);
     }
   }
-  for (MetricFamily* f : {&ins, &cyc, &mux, &err, &segs, &ipc, &recovery, &steady, &converged, &lost, &realized,
+  for (MetricFamily* f : {&ins, &cyc, &dropped, &err, &segs, &ipc, &recovery, &steady, &converged, &lost, &realized,
                           &windows, &cpi0, &per_syscall.value, &per_syscall.lower, &per_syscall.upper,
                           &per_switch.value, &per_switch.lower, &per_switch.upper}) {
     if (!f->metric.empty()) out.push_back(std::move(*f));

@@ -10,7 +10,7 @@ namespace iotax::ipc {
 
 IpcSampler::IpcSampler(SnapshotSource source, IpcAnalyzerOptions options, LogSink log)
     : source_(std::move(source)), options_(options), log_(std::move(log)), analyzer_(options) {
-  if (!log_) log_ = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  if (!log_) log_ = [](const std::string& line) { std::fprintf(stderr, "iotaxd: %s\n", line.c_str()); };
 }
 
 IpcSampler::~IpcSampler() { Stop(); }
@@ -31,7 +31,7 @@ void IpcSampler::Start() {
   SampleOnce();
   const PmuStatus status = View().status;
   if (!status.up) {
-    log_(absl::StrCat("iotaxd: IPC metrics off (", status.reason, "): ", status.detail));
+    log_(absl::StrCat("IPC metrics off (", status.reason, "): ", status.detail));
     return;
   }
   thread_ = std::thread([this] { Run(); });

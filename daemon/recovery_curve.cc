@@ -20,12 +20,16 @@ RecoveryCurve ReconstructCurve(const SegmentHistogram& histogram, const CurveOpt
   RecoveryCurve curve;
   uint64_t total_instructions = 0;
   uint64_t total_cycles = 0;
-  for (int k = 0; k < kSegmentBuckets; ++k) {
-    const SegmentBucket& b = histogram[k];
+  for (const SegmentBucket& b : histogram) {
     curve.returns += b.segments;
     total_instructions += b.instructions;
     total_cycles += b.cycles;
-    if (b.segments < std::max<uint64_t>(options.min_segments, 1) || b.cycles == 0) continue;
+  }
+  const double min_count = std::max({static_cast<double>(options.min_segments), 1.0,
+                                     options.min_share * static_cast<double>(curve.returns)});
+  for (int k = 0; k < kSegmentBuckets; ++k) {
+    const SegmentBucket& b = histogram[k];
+    if (static_cast<double>(b.segments) < min_count || b.cycles == 0) continue;
     BucketPoint p;
     p.bucket = k;
     p.segments = b.segments;
@@ -47,8 +51,9 @@ RecoveryCurve ReconstructCurve(const SegmentHistogram& histogram, const CurveOpt
   // a segment of n instructions are n / ss + L, a line in n.
   const int m = std::min<int>(std::max(options.tail_buckets, 2), static_cast<int>(curve.buckets.size()));
   if (m < 2) {
-    curve.note = absl::StrCat("need at least 2 buckets with ", options.min_segments,
-                              " or more segments to find steady-state IPC; have ", curve.buckets.size());
+    curve.note = absl::StrCat("need at least 2 buckets with ", static_cast<uint64_t>(min_count),
+                              " or more segments to find steady-state IPC; have ", curve.buckets.size(),
+                              ": segments of one length only tell the average IPC, not its recovery");
     return curve;
   }
   const auto tail_begin = curve.buckets.end() - m;

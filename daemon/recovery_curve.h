@@ -41,6 +41,10 @@ struct MarginalPoint {
 
 struct CurveOptions {
   uint64_t min_segments = 20;        // buckets with fewer segments are too noisy to use
+  // ... and so are buckets with less than this share of all segments: a
+  // handful of outliers (segments stretched by an interrupt storm or a
+  // switch BPF did not see) must not pass for a point of the curve.
+  double min_share = 0.001;
   int tail_buckets = 4;              // longest populated buckets used for steady state
   double convergence_tolerance = 0.05;  // tail marginal IPCs within this relative spread
 };

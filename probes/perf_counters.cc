@@ -97,8 +97,8 @@ absl::Status PerfOpenError(int err, const EncodedEvent& event, int cpu, std::opt
     case ENODEV:
       return absl::FailedPreconditionError(absl::StrCat(
           what, ": no hardware PMU here (VM?): the kernel has no counter for this event, as in virtual machines "
-          "without a virtual PMU. iotax keeps working without IPC; `iotax doctor` explains what is missing, and "
-          "--pmu-events=", kSoftwareStandInEvents, " exercises the path with software events"));
+          "without a virtual PMU. iotax keeps working without IPC; `iotaxd --check` (or `iotax doctor`) explains what "
+          "is missing and what to do, and --pmu-events=", kSoftwareStandInEvents, " exercises the path with software events"));
     case EINVAL:
       return absl::InvalidArgumentError(absl::StrCat(
           what, ": the kernel rejected the event's attributes; the event or one of its modifiers is not supported "

@@ -1,6 +1,5 @@
 #include "pmu_setup.h"
 
-#include "absl/strings/str_cat.h"
 #include "pmu_capability.h"
 #include "pmu_events.h"
 
@@ -35,7 +34,6 @@ absl::StatusOr<PmuSetup> SetUpPmu(const std::string& events) {
         // No counter for the event: say whether this is a VM, from the probe.
         const PmuCapability cap = ProbeCapability();
         setup.status.reason = cap.hardware_pmu ? "open_failed" : cap.reason;
-        if (!cap.hint.empty()) absl::StrAppend(&setup.status.detail, ". ", cap.hint);
         break;
       }
       case absl::StatusCode::kPermissionDenied:

@@ -140,5 +140,20 @@ TEST(ReconstructCurve, SparseBucketsAreIgnored) {
   EXPECT_NEAR(r.cycles_lost_per_return, 200.0, 1e-6);
 }
 
+TEST(ReconstructCurve, RareOutlierBucketsAreIgnored) {
+  // A million short segments per bucket, and 60 stretched ones (interrupted):
+  // 0.003% of all, below the 0.1% share, so not a point of the curve.
+  SegmentHistogram h{};
+  h[10] = {1000000, 1000000ull * 600, 1000000ull * 500};
+  h[11] = {1000000, 1000000ull * 1500, 1000000ull * 1000};
+  h[15] = {60, 60ull * 20000, 60ull * 40000};
+  const RecoveryCurve r = ReconstructCurve(h);
+  ASSERT_EQ(r.buckets.size(), 2u);
+  EXPECT_EQ(r.buckets[0].bucket, 10);
+  EXPECT_EQ(r.buckets[1].bucket, 11);
+  ASSERT_EQ(r.marginal.size(), 1u);
+  EXPECT_NEAR(r.marginal[0].ipc, 900.0 / 500.0, 1e-9);
+}
+
 }  // namespace
 }  // namespace iotax::ipc
