@@ -38,6 +38,10 @@ class PmuWorkload {
   // Waits for "done": the workload is then blocked reading stdin.
   absl::Status WaitDone(std::chrono::milliseconds timeout);
 
+  // What the workload printed and the helper has not consumed (after
+  // WaitDone: its report lines and "done").
+  const std::string& output() const { return out_; }
+
   // Sends "exit" and waits for a zero exit status.
   absl::Status Finish(std::chrono::milliseconds timeout);
 

@@ -232,7 +232,8 @@ TEST(PmuTracer, LabelsOfAKnownWorkload) {
   // the call it interrupted) unless the call then blocked.
   EXPECT_GE(t->stats.involuntary_switches, 10u);
   EXPECT_LE(after_preemption, t->stats.involuntary_switches);
-  EXPECT_GE(after_preemption + 5, t->stats.involuntary_switches);
+  const uint64_t invol = t->stats.involuntary_switches;
+  EXPECT_GE(after_preemption + std::max<uint64_t>(5, invol / 20), invol);
   // The "go" read began before the tracer saw the thread: label unknown.
   EXPECT_GE(other, 1u);
   EXPECT_EQ(t->pmu.read_errors, 0u);

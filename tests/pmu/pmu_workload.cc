@@ -18,7 +18,9 @@
 //     threads:  T threads that each call getppid() once and return;
 //     preempt:  two threads pinned to CPU C, each spinning P ms of wall time
 //               with no syscall, so each is preempted by the other;
-//   child: "done\n", then blocks reading one byte of stdin ("exit"), exits 0.
+//   child: "nonblocking_ns_per_call X\n" (the mean wall time of one getppid()
+//   above, when M > 0), "done\n", then blocks reading one byte of stdin
+//   ("exit"), exits 0.
 #include <pthread.h>
 #include <sched.h>
 #include <sys/syscall.h>
@@ -141,7 +143,13 @@ int main(int argc, char** argv) {
     WriteAll("a");
     ReadByte();
   }
-  for (long i = 0; i < nonblocking; ++i) syscall(SYS_getppid);
+  if (nonblocking > 0) {
+    const uint64_t t0 = MonoNs();
+    for (long i = 0; i < nonblocking; ++i) syscall(SYS_getppid);
+    std::snprintf(line, sizeof(line), "nonblocking_ns_per_call %.1f\n",
+                  static_cast<double>(MonoNs() - t0) / static_cast<double>(nonblocking));
+    WriteAll(line);
+  }
   for (long i = 0; i < threads; ++i) {
     pthread_t t;
     if (pthread_create(&t, nullptr, OneSyscall, nullptr) != 0) Die("pthread_create");
