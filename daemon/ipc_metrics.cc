@@ -75,6 +75,28 @@ std::vector<MetricFamily> BuildIpcMetricFamilies(const IpcView& view) {
   out.push_back(std::move(info));
   if (!st.up) return out;
 
+  // The counters themselves, machine-wide: how much of the time they ran
+  // (multiplexing), and their counts scaled by enabled / running.
+  MetricFamily running = Family("iotax_pmu_running_ratio",
+                                "Time the counter was running over time it was enabled, all CPUs: 1 = never "
+                                "multiplexed; below 1 the kernel time-shared the hardware counter",
+                                MetricType::Gauge);
+  MetricFamily system = Family("iotax_pmu_system_user_events",
+                               "User-mode events of every process on every CPU since iotaxd started, scaled by "
+                               "time enabled / time running (an estimate when multiplexed)",
+                               MetricType::Gauge);
+  for (const auto& [event, c] : {std::pair{"instructions", &st.instructions_counter},
+                                 std::pair{"cycles", &st.cycles_counter}}) {
+    if (c->time_enabled_ns == 0) continue;
+    const double ratio = static_cast<double>(c->time_running_ns) / static_cast<double>(c->time_enabled_ns);
+    AddGauge(running, {{"event", event}}, ratio);
+    AddGauge(system, {{"event", event}}, ratio > 0 ? static_cast<double>(c->raw) / ratio : 0.0);
+  }
+  if (!running.metric.empty()) {
+    out.push_back(std::move(running));
+    out.push_back(std::move(system));
+  }
+
   MetricFamily ins = Family("iotax_user_instructions_total",
                             "User-mode instructions of the target's threads (software stand-in: nanoseconds)",
                             MetricType::Counter);

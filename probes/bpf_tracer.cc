@@ -212,6 +212,16 @@ class BpfTracer final : public Tracer {
       }
     }
     snap.pmu = pmu_.status;
+    if (pmu_.status.up) {
+      // Machine-wide totals from user space, for scaling and multiplexing.
+      auto totals = [](const pmu::PerCpuCounter& c) {
+        PmuCounterTotals t;
+        if (auto v = c.ReadTotal(); v.ok()) t = {v->raw, v->time_enabled_ns, v->time_running_ns};
+        return t;
+      };
+      snap.pmu.instructions_counter = totals(pmu_.counters->instructions);
+      snap.pmu.cycles_counter = totals(pmu_.counters->cycles);
+    }
     const SelfCounters self = ReadSelf();
     snap.dropped = self.dropped;
     snap.probes = ProbesWithCounts(self);

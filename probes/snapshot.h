@@ -101,6 +101,14 @@ struct PmuTargetStats {
   std::array<SegmentHistogram, kNumSegmentLabels> segments{};
 };
 
+// One counter summed over all CPUs, as read from user space (all processes,
+// user mode): time_running < time_enabled means it was multiplexed.
+struct PmuCounterTotals {
+  uint64_t raw = 0;
+  uint64_t time_enabled_ns = 0;
+  uint64_t time_running_ns = 0;
+};
+
 // Whether the two counters are open and read by the BPF programs.
 struct PmuStatus {
   bool up = false;
@@ -110,6 +118,8 @@ struct PmuStatus {
   std::string instructions_event;  // event names as configured
   std::string cycles_event;
   bool software_standins = false;  // software events stand in for instructions/cycles
+  PmuCounterTotals instructions_counter;  // machine-wide, since the tracer started (when up)
+  PmuCounterTotals cycles_counter;
 };
 
 struct TargetSnapshot {

@@ -87,7 +87,8 @@ bool PromtoolAccepts(const std::string& text, std::string* output) {
 constexpr const char* kIpcFamilies[] = {
     "iotax_user_instructions_total", "iotax_user_cycles_total", "iotax_user_segments_total", "iotax_user_ipc",
     "iotax_ipc_recovery",            "iotax_ipc_steady_state",  "iotax_cycles_lost_per_return",
-    "iotax_indirect_cycles_per_syscall", "iotax_ipc_regression_windows"};
+    "iotax_indirect_cycles_per_syscall", "iotax_ipc_regression_windows", "iotax_pmu_running_ratio",
+    "iotax_pmu_system_user_events"};
 
 TEST(IotaxdPmuE2E, WithoutAPmuExportsUpZeroTheReasonAndNoIpcSeries) {
   IOTAX_REQUIRE_BPF();
@@ -153,6 +154,9 @@ TEST(IotaxdPmuE2E, WithSoftwareStandInsEveryIpcFamilyAppears) {
   // Both stand-ins count nanoseconds: IPC 1.
   EXPECT_NEAR(Sample(body, "iotax_user_ipc" + target).value_or(0), 1.0, 0.1);
   EXPECT_GE(Sample(body, windows).value_or(0), 10);
+  // Software events are never multiplexed; machine-wide they count all CPUs.
+  EXPECT_EQ(Sample(body, "iotax_pmu_running_ratio{event=\"instructions\"}"), 1.0);
+  EXPECT_GT(Sample(body, "iotax_pmu_system_user_events{event=\"cycles\"}").value_or(0), 0);
   std::string promtool;
   EXPECT_TRUE(PromtoolAccepts(body, &promtool)) << promtool;
 

@@ -208,6 +208,25 @@ TEST(IpcExport, ExitedTargetsDisappear) {
   EXPECT_EQ(view.targets[0].pid, 1);
 }
 
+TEST(IpcExport, CounterTotalsAreScaledAndMultiplexingReported) {
+  IpcAnalyzer analyzer;
+  PmuStatus up = Up();
+  up.instructions_counter = {1000, 800, 800};  // ran all the time
+  up.cycles_counter = {2000, 800, 400};        // multiplexed half the time
+  analyzer.Observe(SnapshotAt(0, up, {}));
+  const auto fams = BuildIpcMetricFamilies(analyzer.View());
+  const auto* ratio = Find(fams, "iotax_pmu_running_ratio");
+  const auto* system = Find(fams, "iotax_pmu_system_user_events");
+  ASSERT_TRUE(ratio && system);
+  ASSERT_THAT(ratio->metric, SizeIs(2));
+  EXPECT_EQ(Label(ratio->metric[0], "event"), "instructions");
+  EXPECT_DOUBLE_EQ(ratio->metric[0].gauge.value, 1.0);
+  EXPECT_DOUBLE_EQ(system->metric[0].gauge.value, 1000.0);
+  EXPECT_EQ(Label(ratio->metric[1], "event"), "cycles");
+  EXPECT_DOUBLE_EQ(ratio->metric[1].gauge.value, 0.5);
+  EXPECT_DOUBLE_EQ(system->metric[1].gauge.value, 4000.0);
+}
+
 TEST(NearestPowerOfTwo, Rounds) {
   EXPECT_EQ(NearestPowerOfTwo(0.5), 1u);
   EXPECT_EQ(NearestPowerOfTwo(3.0), 4u);

@@ -37,6 +37,8 @@ IpcView FullView() {
   v.status.up = true;
   v.status.instructions_event = "instructions";
   v.status.cycles_event = "cycles";
+  v.status.instructions_counter = {1000, 10, 10};
+  v.status.cycles_counter = {2000, 10, 5};
   TargetIpc t;
   t.pid = 1;
   t.comm = "x";
