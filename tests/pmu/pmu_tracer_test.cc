@@ -91,7 +91,9 @@ TEST(PmuTracer, StandInSegmentsMatchUserCpuTimeFromProc) {
   std::printf("user time: /proc %.1f ms, segments %.1f ms (cpu-clock) %.1f ms (task-clock), %lu segments\n",
               proc_user_ns / 1e6, ins / 1e6, cyc / 1e6,
               static_cast<unsigned long>(Segments(t->pmu, SegmentLabel::kAfterSyscall)));
-  ASSERT_GT(proc_user_ns, 1e9) << "the workload did not get its CPU time";
+  // 1.5 s of wall time; on a loaded machine less CPU, but /proc's 10 ms
+  // ticks need a few hundred ms for a 10% comparison.
+  ASSERT_GT(proc_user_ns, 3e8) << "the workload hardly ran (machine overloaded?)";
   EXPECT_NEAR(ins / proc_user_ns, 1.0, 0.10);
   EXPECT_NEAR(cyc / proc_user_ns, 1.0, 0.10);
   EXPECT_NEAR(ins / cyc, 1.0, 0.02) << "both stand-ins measure the same time";
