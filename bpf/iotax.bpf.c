@@ -20,12 +20,16 @@
  * measured with a trivial program); a traced thread pays ~60 ns more per
  * sys_enter/sys_exit pair. Targets' context switches and wakeups cost
  * ~300 ns per program run as measured by bpf_stats (which adds ~70 ns itself).
+ * Tier 3 (iotax_pmu.bpf.h), when its counters are open, adds ~315 ns per
+ * sys_enter/sys_exit of a traced thread with the software stand-ins (two
+ * counter reads; tests/pmu/pmu_overhead_test.cc), and nothing when off.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "iotax.h"
+#include "iotax_pmu.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -64,6 +68,7 @@ struct thread_state {
 	__u8 blocked;        /* the current call switched out voluntarily */
 	__u8 state;          /* enum thread_run_state */
 	__u8 off_reason;     /* enum iotax_offcpu_reason while STATE_OFF_BLOCKED */
+	struct pmu_thread pmu; /* tier 3: the user segment running now, if any */
 };
 
 /* tgid -> slot. Followed children share their parent's slot. */
@@ -344,7 +349,7 @@ static __always_inline void resync_running(struct iotax_target_stats *s, struct 
 /* `prev` leaves the CPU: close its on-CPU segment and record why it left. */
 static __always_inline void switch_out(struct iotax_target_stats *s, __u32 slot,
 				       struct task_struct *prev, bool preempt,
-				       unsigned int prev_state, __u64 now)
+				       unsigned int prev_state, __u64 now, struct pmu_reading *r)
 {
 	struct thread_state *t = thread_state(prev, slot);
 	bool involuntary = preempt || prev_state == 0 /* TASK_RUNNING */;
@@ -353,6 +358,18 @@ static __always_inline void switch_out(struct iotax_target_stats *s, __u32 slot,
 
 	if (!t)
 		return;
+	if (pmu_enabled) {
+		struct iotax_pmu_stats *pms = pmu_stats_of(slot);
+
+		/* Leaving the CPU from user mode (preempted, or blocked in a page
+		 * fault) ends the segment; an open one otherwise means a missed switch. */
+		if (t->state == STATE_ON_CPU)
+			pmu_segment_end(pms, &t->pmu, r);
+		else
+			pmu_segment_lose(pms, &t->pmu);
+		if (involuntary && t->state != STATE_FRESH && t->nr >= 0)
+			t->pmu.preempted_in_call = 1;
+	}
 	ran = ran_since_last_switch(prev, t, &sum_now);
 	if (t->state == STATE_FRESH) {
 		t->nr = NR_UNKNOWN; /* running since before attach: segment start unknown */
@@ -390,14 +407,16 @@ static __always_inline void switch_out(struct iotax_target_stats *s, __u32 slot,
 
 /* `next` gets the CPU: close its wait. */
 static __always_inline void switch_in(struct iotax_target_stats *s, __u32 slot,
-				      struct task_struct *next, __u64 now)
+				      struct task_struct *next, __u64 now, struct pmu_reading *r)
 {
 	struct thread_state *t = thread_state(next, slot);
 	bool io_worker = BPF_CORE_READ(next, flags) & PF_IO_WORKER;
 	__u64 sum_now, ran;
+	__u8 was;
 
 	if (!t)
 		return;
+	was = t->state;
 	ran = ran_since_last_switch(next, t, &sum_now);
 	if (t->state == STATE_FRESH) {
 		t->nr = NR_UNKNOWN; /* off CPU since before attach: wait start unknown */
@@ -407,6 +426,16 @@ static __always_inline void switch_in(struct iotax_target_stats *s, __u32 slot,
 		count_drop(IOTAX_DROP_MISSED_SWITCH);
 	} else {
 		close_wait(s, t, now, io_worker);
+	}
+	if (pmu_enabled) {
+		struct iotax_pmu_stats *pms = pmu_stats_of(slot);
+
+		pmu_segment_lose(pms, &t->pmu); /* open only if its switch-out was missed */
+		/* Switched out in user mode, so it goes straight back there. */
+		if (!io_worker && was != STATE_FRESH && t->nr == NR_USER)
+			pmu_segment_begin(pms, &t->pmu, r,
+					  was == STATE_OFF_PREEMPTED ? IOTAX_SEG_AFTER_PREEMPTION
+								    : IOTAX_SEG_AFTER_OTHER_SWITCH);
 	}
 	t->sum_exec_ns = sum_now;
 	t->state = STATE_ON_CPU;
@@ -437,6 +466,12 @@ int BPF_PROG(iotax_sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	now = bpf_ktime_get_ns();
 	resync_running(s, t, task, now);
+	if (pmu_enabled) {
+		struct pmu_reading r = {};
+
+		pmu_segment_end(pmu_stats_of(slot), &t->pmu, &r);
+		t->pmu.preempted_in_call = 0;
+	}
 	/* Entering a syscall means the segment since ts ran in user mode. */
 	if (t->state == STATE_ON_CPU) {
 		if (t->nr < 0)
@@ -502,6 +537,22 @@ int BPF_PROG(iotax_sys_exit, struct pt_regs *regs, long ret)
 				c->wall_hist[b]++;
 		}
 	}
+	if (pmu_enabled) {
+		struct pmu_reading r = {};
+		__u8 label;
+
+		if (t->nr == NR_FORK_RETURN)
+			label = IOTAX_SEG_THREAD_START;
+		else if (t->state == STATE_FRESH || t->nr < 0)
+			label = IOTAX_SEG_AFTER_OTHER_SWITCH; /* the call began before we saw the thread */
+		else if (t->blocked)
+			label = IOTAX_SEG_AFTER_BLOCKED_SYSCALL;
+		else if (t->pmu.preempted_in_call)
+			label = IOTAX_SEG_AFTER_PREEMPTION;
+		else
+			label = IOTAX_SEG_AFTER_SYSCALL;
+		pmu_segment_begin(pmu_stats_of(slot), &t->pmu, &r, label);
+	}
 	t->nr = NR_USER;
 	t->ts = now;
 	t->state = STATE_ON_CPU;
@@ -516,20 +567,21 @@ int BPF_PROG(iotax_sched_switch, bool preempt, struct task_struct *prev,
 	struct iotax_target_stats *ps = task_target(prev, &pslot);
 	struct iotax_target_stats *ns = task_target(next, &nslot);
 	__u64 now = 0;
+	struct pmu_reading r = {}; /* read at most once, for both threads */
 
 	/* Two separate tests: clang would merge `!ps && !ns` into a pointer OR,
 	 * which the verifier rejects. */
 	if (ps) {
 		count_event(IOTAX_PROBE_SCHED_SWITCH);
 		now = bpf_ktime_get_ns();
-		switch_out(ps, pslot, prev, preempt, prev_state, now);
+		switch_out(ps, pslot, prev, preempt, prev_state, now, &r);
 	}
 	if (ns) {
 		if (!now) {
 			count_event(IOTAX_PROBE_SCHED_SWITCH);
 			now = bpf_ktime_get_ns();
 		}
-		switch_in(ns, nslot, next, now);
+		switch_in(ns, nslot, next, now, &r);
 	}
 	return 0;
 }

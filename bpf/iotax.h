@@ -137,4 +137,37 @@ struct iotax_self_stats {
 	__u64 dropped[IOTAX_NDROP];
 };
 
+/*
+ * Tier 3 (PMU). A user segment runs from a return to user mode (sys_exit, or
+ * being switched in) to the next kernel entry seen (sys_enter, or being
+ * switched out); its user-mode instructions and cycles come from per-CPU
+ * counters read at those points. Segments are labelled by what preceded them.
+ */
+#define IOTAX_SEG_BUCKETS 32 /* log2 buckets of instructions per segment, same rounding as above */
+
+enum iotax_seg_label {
+	IOTAX_SEG_AFTER_BLOCKED_SYSCALL = 0, /* the syscall switched out voluntarily */
+	IOTAX_SEG_AFTER_SYSCALL,             /* the syscall returned without switching out */
+	IOTAX_SEG_AFTER_PREEMPTION,          /* switched in after an involuntary switch */
+	IOTAX_SEG_THREAD_START,              /* a new thread's first return from clone */
+	IOTAX_SEG_AFTER_OTHER_SWITCH,        /* blocked outside a syscall (page fault), or unknown */
+	IOTAX_NSEG_LABELS,
+};
+
+struct iotax_seg_bucket {
+	__u64 segments;
+	__u64 instructions;
+	__u64 cycles;
+};
+
+/* Per target (slot), one copy per CPU (PERCPU_ARRAY `pmu_stats`). */
+struct iotax_pmu_stats {
+	__u64 user_instructions;    /* sums over completed segments */
+	__u64 user_cycles;
+	__u64 segments_multiplexed; /* left out: a counter was not running for all of it */
+	__u64 segments_lost;        /* left out: it ended on another CPU, or a switch was missed */
+	__u64 read_errors;          /* bpf_perf_event_read_value failed */
+	struct iotax_seg_bucket seg[IOTAX_NSEG_LABELS][IOTAX_SEG_BUCKETS];
+};
+
 #endif /* IOTAX_BPF_IOTAX_H */

@@ -9,9 +9,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "http_server.h"
+#include "ipc_sampler.h"
 #include "iotaxd_options.h"
 #include "metrics_collector.h"
 #include "metrics_route.h"
+#include "pmu_capability.h"
 #include "system_check.h"
 #include "target_manager.h"
 #include "tracer.h"
@@ -29,16 +31,30 @@ int RunCheck(const iotax::DaemonOptions& options) {
   const auto items = iotax::CheckPrerequisites();
   iotax::TracerOptions tracer_options;
   tracer_options.enable_bpf_stats = options.bpf_stats;
+  tracer_options.pmu_events = options.pmu_events;
   absl::Status status = absl::OkStatus();
   std::vector<iotax::ProbeStatus> probes;
+  std::string pmu_line;
   if (auto missing = iotax::FirstMissingPrerequisite(items)) {
     status = absl::FailedPreconditionError("not attempted: a prerequisite is missing");
   } else if (auto tracer = iotax::Tracer::Create(tracer_options); tracer.ok()) {
     probes = (*tracer)->Probes();
+    const iotax::PmuStatus pmu = (*tracer)->Read().pmu;
+    pmu_line = pmu.up ? absl::StrCat("tier 3 (IPC): up, reading ", pmu.instructions_event, " and ", pmu.cycles_event,
+                                     pmu.software_standins ? " (software stand-ins, not hardware counters)" : "")
+                      : absl::StrCat("tier 3 (IPC): down (", pmu.reason, "): ", pmu.detail);
   } else {
     status = tracer.status();
   }
-  std::cout << iotax::FormatCheckReport(items, status, probes) << std::flush;
+  std::cout << iotax::FormatCheckReport(items, status, probes);
+  // Tier 3 is optional: its report informs, it does not change the exit code.
+  const iotax::pmu::PapiFacts papi = iotax::pmu::ProbePapi();
+  const iotax::pmu::SystemFacts system = iotax::pmu::ReadSystemFacts();
+  std::cout << "\n"
+            << iotax::pmu::FormatCapability(
+                   iotax::pmu::AssessCapability(papi, system, iotax::pmu::HasPerfmonPrivilege()), papi, system);
+  if (!pmu_line.empty()) std::cout << pmu_line << "\n";
+  std::cout << std::flush;
   return iotax::CheckExitCode(items, status, probes);  // the tracer detaches here
 }
 
@@ -74,6 +90,7 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   tracer_options.follow_children = options.follow_children;
   tracer_options.strict = options.strict;
   tracer_options.enable_bpf_stats = options.bpf_stats;
+  tracer_options.pmu_events = options.pmu_events;
   absl::StatusOr<std::unique_ptr<iotax::Tracer>> tracer = iotax::Tracer::Create(tracer_options);
   // The tracer logs each probe that is down; iotax_probe_up shows it too.
   if (!tracer.ok()) return Fail(tracer.status().message());
@@ -87,8 +104,17 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   if (absl::Status s = targets->Start(); !s.ok()) return Fail(s.message());
 
   auto collector = std::make_shared<iotax::MetricsCollector>([&targets] { return targets->View(); });
+  // Tier 3: a snapshot every window for the CPI regression; without a PMU it
+  // logs one line and exports only iotax_pmu_up 0 and the reason.
+  iotax::ipc::IpcAnalyzerOptions ipc_options;
+  ipc_options.window_ns = static_cast<uint64_t>(absl::ToInt64Nanoseconds(options.window));
+  ipc_options.max_windows = static_cast<size_t>(std::max<int64_t>(8, absl::Minutes(1) / options.window));
+  auto ipc = std::make_unique<iotax::ipc::IpcSampler>([&tracer] { return (*tracer)->Read(); }, ipc_options,
+                                                      [](const std::string& line) { Log(line); });
+  ipc->Start();
+  auto ipc_collector = std::make_shared<iotax::ipc::IpcCollector>(ipc.get());
   auto server = std::make_unique<iotax::HttpServer>();
-  server->AddRoute("/metrics", iotax::MetricsHandler({collector}));
+  server->AddRoute("/metrics", iotax::MetricsHandler({collector, ipc_collector}));
   server->AddRoute("/healthz", iotax::HealthHandler());
   if (absl::Status s = server->Start(options.listen_host, options.listen_port); !s.ok()) return Fail(s.message());
   std::cout << "iotaxd listening on http://" << server->address() << "/metrics" << std::endl;
@@ -99,6 +125,7 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   Log(absl::StrCat("stopping on ", sig == SIGINT ? "SIGINT" : "SIGTERM", ": detaching every probe"));
   server->Stop();    // no scrape can reach the tracer after this
   server.reset();
+  ipc.reset();       // stops the window thread before the tracer goes
   targets.reset();
   tracer->reset();   // detaches and unloads the BPF programs
   return 0;

@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "metrics_collector.h"
+#include "pmu_events.h"
 
 // Strings rather than typed flags where iotaxd validates the value itself, so
 // a bad value gets iotaxd's one-line error instead of Abseil's.
@@ -41,13 +42,21 @@ ABSL_FLAG(bool, bpf_stats, false,
           "exported (iotax_bpf_prog_run_seconds_total). Costs a little per event.");
 ABSL_FLAG(std::string, interval, "1s",
           "How often to look for new --comm processes and exited targets (e.g. 500ms, 2s).");
+ABSL_FLAG(std::string, pmu_events, "instructions,cycles",
+          "Tier 3 (IPC): the two PMU events read at every syscall and context switch, instructions "
+          "first, then cycles (libpfm4 names, e.g. INST_RETIRED.ANY_P,CPU_CLK_UNHALTED.THREAD). "
+          "Without a hardware PMU iotaxd runs on and exports iotax_pmu_up 0 with the reason; "
+          "cpu-clock,task-clock are software stand-ins that exercise the path. Empty turns tier 3 off.");
+ABSL_FLAG(std::string, window, "100ms",
+          "Tier 3: the window of the CPI regression (instructions, cycles, syscalls and switches "
+          "per window), e.g. 100ms, 1s.");
 
 namespace iotax {
 namespace {
 
 // iotaxd's flags in the order --help shows them.
-constexpr const char* kFlagOrder[] = {"pid", "comm", "follow_children", "listen",
-                                      "check", "strict", "bpf_stats", "interval"};
+constexpr const char* kFlagOrder[] = {"pid",    "comm",     "follow_children", "listen",     "check",
+                                      "strict", "bpf_stats", "interval",       "pmu_events", "window"};
 constexpr const char* kMergedFlags[] = {"pid", "comm"};
 
 // What --help shows after "--flag=" for flags that take a value.
@@ -55,7 +64,8 @@ const char* Placeholder(absl::string_view name) {
   if (name == "pid") return "PID";
   if (name == "comm") return "NAME";
   if (name == "listen") return "HOST:PORT";
-  if (name == "interval") return "DURATION";
+  if (name == "interval" || name == "window") return "DURATION";
+  if (name == "pmu_events") return "INSTRUCTIONS,CYCLES";
   return "VALUE";
 }
 
@@ -207,6 +217,22 @@ absl::StatusOr<DaemonOptions> ValidateDaemonFlags(const RawDaemonFlags& raw) {
                                                    " is out of range: pass a duration from 1ms to 10m, e.g. --interval=1s"));
   }
   o.interval = raw.interval;
+  if (!raw.pmu_events.empty()) {
+    // A typo'd event is one line now, not a surprise after attaching.
+    absl::StatusOr<pmu::EventPair> pair = pmu::ParseEventPair(raw.pmu_events);
+    if (!pair.ok()) return pair.status();
+    for (const std::string& e : {pair->instructions, pair->cycles}) {
+      if (auto encoded = pmu::EncodeEvent(e, pmu::CountingMode::kUserOnly); !encoded.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("--pmu-events: ", encoded.status().message()));
+      }
+    }
+  }
+  o.pmu_events = raw.pmu_events;
+  if (raw.window < absl::Milliseconds(10) || raw.window > absl::Minutes(1)) {
+    return absl::InvalidArgumentError(absl::StrCat("--window=", absl::FormatDuration(raw.window),
+                                                   " is out of range: pass a duration from 10ms to 1m, e.g. --window=100ms"));
+  }
+  o.window = raw.window;
   return o;
 }
 
@@ -317,6 +343,12 @@ ParseOutcome ParseDaemonCommandLine(int argc, char** argv, RawDaemonFlags* raw) 
   const std::string interval = absl::GetFlag(FLAGS_interval);
   if (!absl::ParseDuration(interval, &raw->interval)) {
     std::cerr << "iotaxd: --interval=" << interval << " is not a duration: pass e.g. --interval=1s or --interval=500ms\n";
+    return ParseOutcome::kExitError;
+  }
+  raw->pmu_events = absl::GetFlag(FLAGS_pmu_events);
+  const std::string window = absl::GetFlag(FLAGS_window);
+  if (!absl::ParseDuration(window, &raw->window)) {
+    std::cerr << "iotaxd: --window=" << window << " is not a duration: pass e.g. --window=100ms or --window=1s\n";
     return ParseOutcome::kExitError;
   }
   return ParseOutcome::kRun;

@@ -23,6 +23,8 @@ struct RawDaemonFlags {
   bool strict = false;
   bool bpf_stats = false;
   absl::Duration interval = absl::Seconds(1);
+  std::string pmu_events = "instructions,cycles";
+  absl::Duration window = absl::Milliseconds(100);
   std::vector<std::string> positional;  // arguments that are not flags
 };
 
@@ -36,6 +38,8 @@ struct DaemonOptions {
   bool strict = false;
   bool bpf_stats = false;
   absl::Duration interval = absl::Seconds(1);
+  std::string pmu_events = "instructions,cycles";  // tier 3; "" = off
+  absl::Duration window = absl::Milliseconds(100);  // tier-3 window
 };
 
 // The kernel keeps 15 characters of a process name (TASK_COMM_LEN - 1).

@@ -18,6 +18,7 @@
 #include "iotax.h"
 #include "iotax.skel.h"
 #include "map_sums.h"
+#include "pmu_setup.h"
 #include "proc_reader.h"
 #include "syscall_classes.h"
 #include "tracer.h"
@@ -87,6 +88,12 @@ class BpfTracer final : public Tracer {
     if (skel_ == nullptr)
       return absl::InternalError(absl::StrCat("opening the iotax BPF object failed: ", std::strerror(errno)));
     skel_->rodata->follow_children = options.follow_children;
+    // Tier 3: open the counters before load, so the programs are loaded with
+    // the PMU reads compiled in only when they can work.
+    absl::StatusOr<pmu::PmuSetup> pmu = pmu::SetUpPmu(options.pmu_events);
+    if (!pmu.ok()) return pmu.status();
+    pmu_ = std::move(*pmu);
+    skel_->rodata->pmu_enabled = pmu_.status.up;
     if (int err = iotax_bpf::load(skel_); err != 0) {
       // EPERM is privileges; EACCES is what the verifier returns when it rejects a program.
       if (err == -EPERM) {
@@ -99,6 +106,7 @@ class BpfTracer final : public Tracer {
           "): the verifier or kernel rejected them; libbpf's message above says which"));
     }
     if (absl::Status s = FillSyscallClasses(); !s.ok()) return s;
+    if (pmu_.status.up) HandCountersToBpf();
 
     if (options.enable_bpf_stats) {
       stats_fd_ = bpf_enable_stats(BPF_STATS_RUN_TIME);
@@ -178,6 +186,7 @@ class BpfTracer final : public Tracer {
     AgentSnapshot snap;
     snap.monotonic_ns = MonotonicNs();
     std::vector<iotax_target_stats> per_cpu(ncpus_);
+    std::vector<iotax_pmu_stats> pmu_per_cpu(pmu_.status.up ? ncpus_ : 0);
     for (Slot& slot : slots_) {
       TargetSnapshot& t = snap.targets.emplace_back();
       if (slot.up && !StillTraced(slot)) {
@@ -197,6 +206,21 @@ class BpfTracer final : public Tracer {
                                per_cpu.size() * sizeof(iotax_target_stats), 0) == 0) {
         t.stats = SumTargetStats(per_cpu.data(), per_cpu.size());
       }
+      if (pmu_.status.up && bpf_map__lookup_elem(skel_->maps.pmu_stats, &key, sizeof(key), pmu_per_cpu.data(),
+                                                 pmu_per_cpu.size() * sizeof(iotax_pmu_stats), 0) == 0) {
+        t.pmu = pmu::SumPmuStats(pmu_per_cpu.data(), pmu_per_cpu.size());
+      }
+    }
+    snap.pmu = pmu_.status;
+    if (pmu_.status.up) {
+      // Machine-wide totals from user space, for scaling and multiplexing.
+      auto totals = [](const pmu::PerCpuCounter& c) {
+        PmuCounterTotals t;
+        if (auto v = c.ReadTotal(); v.ok()) t = {v->raw, v->time_enabled_ns, v->time_running_ns};
+        return t;
+      };
+      snap.pmu.instructions_counter = totals(pmu_.counters->instructions);
+      snap.pmu.cycles_counter = totals(pmu_.counters->cycles);
     }
     const SelfCounters self = ReadSelf();
     snap.dropped = self.dropped;
@@ -239,7 +263,35 @@ class BpfTracer final : public Tracer {
     if (bpf_map__update_elem(skel_->maps.stats, &index, sizeof(index), zeros.data(),
                              zeros.size() * sizeof(iotax_target_stats), BPF_ANY) != 0)
       return absl::InternalError(absl::StrCat("clearing stats slot ", index, " failed: ", std::strerror(errno)));
+    const std::vector<iotax_pmu_stats> pmu_zeros(ncpus_);
+    if (bpf_map__update_elem(skel_->maps.pmu_stats, &index, sizeof(index), pmu_zeros.data(),
+                             pmu_zeros.size() * sizeof(iotax_pmu_stats), BPF_ANY) != 0)
+      return absl::InternalError(absl::StrCat("clearing PMU slot ", index, " failed: ", std::strerror(errno)));
     return absl::OkStatus();
+  }
+
+  // Puts each CPU's perf_event fd at the CPU's index of the PERF_EVENT_ARRAYs
+  // the programs read. On failure tier 3 is down (the status says why).
+  void HandCountersToBpf() {
+    const struct {
+      bpf_map* map;
+      const pmu::PerCpuCounter* counter;
+    } pairs[] = {{skel_->maps.pmu_instructions, &pmu_.counters->instructions},
+                 {skel_->maps.pmu_cycles, &pmu_.counters->cycles}};
+    for (const auto& p : pairs) {
+      for (const pmu::PerCpuCounter::CpuFd& f : p.counter->fds()) {
+        const __u32 key = static_cast<__u32>(f.cpu);
+        const __u32 fd = static_cast<__u32>(f.fd);
+        if (bpf_map__update_elem(p.map, &key, sizeof(key), &fd, sizeof(fd), BPF_ANY) != 0) {
+          pmu_.status.up = false;
+          pmu_.status.reason = "open_failed";
+          pmu_.status.detail = absl::StrCat("handing the ", p.counter->event().requested, " counter of CPU ", f.cpu,
+                                            " to BPF failed: ", std::strerror(errno));
+          pmu_.counters.reset();
+          return;
+        }
+      }
+    }
   }
 
   bool SameProcessRunning(const Slot& slot) const {
@@ -304,6 +356,7 @@ class BpfTracer final : public Tracer {
   bpf_link* links_[IOTAX_NPROBES] = {};
   std::vector<ProbeStatus> probes_;
   std::vector<Slot> slots_;  // index = BPF slot; never reused, so stats of exited targets stay readable
+  pmu::PmuSetup pmu_;        // tier 3: the counters (kept open while attached) and whether they work
 };
 
 }  // namespace

@@ -69,6 +69,59 @@ struct TargetStats {
   std::array<uint64_t, kMaxSyscallNr> syscalls{};  // entries per syscall number
 };
 
+// ---- Tier 3 (PMU): user-mode segments between kernel boundaries ----
+
+// What preceded a user-mode segment. Same order as enum iotax_seg_label in
+// bpf/iotax.h; the names are the `after` label of the IPC metrics.
+enum class SegmentLabel : int {
+  kAfterBlockedSyscall, kAfterSyscall, kAfterPreemption, kThreadStart, kAfterOtherSwitch,
+};
+inline constexpr int kNumSegmentLabels = 5;
+inline constexpr std::array<std::string_view, kNumSegmentLabels> kSegmentLabelNames = {
+    "blocked_syscall", "syscall", "preemption", "thread_start", "other_switch"};
+
+// Log2 buckets of user instructions per segment: bucket k holds segments of n
+// instructions with 2^(k-1) < n <= 2^k (bucket 0: n <= 1); the last bucket
+// also holds longer ones.
+inline constexpr int kSegmentBuckets = 32;
+struct SegmentBucket {
+  uint64_t segments = 0;
+  uint64_t instructions = 0;
+  uint64_t cycles = 0;
+};
+using SegmentHistogram = std::array<SegmentBucket, kSegmentBuckets>;
+
+// Cumulative PMU counts of one target (all zero when the PMU is not up).
+struct PmuTargetStats {
+  uint64_t user_instructions = 0;    // over all completed user segments
+  uint64_t user_cycles = 0;
+  uint64_t segments_multiplexed = 0; // segments left out: a counter did not run all along
+  uint64_t segments_lost = 0;        // segments left out: a context switch was missed (BPF did not see it)
+  uint64_t read_errors = 0;          // counter reads that failed in BPF
+  std::array<SegmentHistogram, kNumSegmentLabels> segments{};
+};
+
+// One counter summed over all CPUs, as read from user space (all processes,
+// user mode): time_running < time_enabled means it was multiplexed.
+struct PmuCounterTotals {
+  uint64_t raw = 0;
+  uint64_t time_enabled_ns = 0;
+  uint64_t time_running_ns = 0;
+};
+
+// Whether the two counters are open and read by the BPF programs.
+struct PmuStatus {
+  bool up = false;
+  std::string reason;              // stable token when down: "vm_without_pmu", "no_hardware_pmu",
+                                   // "not_permitted", "open_failed", "disabled"; "" when up
+  std::string detail;              // the one-line error with what to do ("" when up)
+  std::string instructions_event;  // event names as configured
+  std::string cycles_event;
+  bool software_standins = false;  // software events stand in for instructions/cycles
+  PmuCounterTotals instructions_counter;  // machine-wide, since the tracer started (when up)
+  PmuCounterTotals cycles_counter;
+};
+
 struct TargetSnapshot {
   int pid = 0;
   std::string comm;
@@ -76,6 +129,7 @@ struct TargetSnapshot {
   int threads_alive = 0;    // from /proc/<pid>/task; 0 when gone
   uint64_t attached_at_ns = 0;  // CLOCK_MONOTONIC when tracing began
   TargetStats stats;
+  PmuTargetStats pmu;
 };
 
 struct ProbeStatus {
@@ -94,6 +148,7 @@ struct AgentSnapshot {
   std::vector<TargetSnapshot> targets;
   std::vector<ProbeStatus> probes;
   std::array<uint64_t, kNumDropReasons> dropped{};
+  PmuStatus pmu;
 };
 
 }  // namespace iotax

@@ -17,6 +17,11 @@ struct TracerOptions {
   bool follow_children = false;  // processes forked by a target join its slot
   bool strict = false;           // any probe that fails to attach is an error
   bool enable_bpf_stats = false; // turn on kernel.bpf_stats_enabled while attached
+  // Tier 3: the two PMU events read at every kernel boundary, instructions
+  // first, then cycles (libpfm4 names; "cpu-clock,task-clock" are software
+  // stand-ins). Empty turns tier 3 off. Counters that cannot be opened (no
+  // PMU) are not an error: the snapshot's PmuStatus says why.
+  std::string pmu_events = "instructions,cycles";
 };
 
 class Tracer {

@@ -1,0 +1,12 @@
+# PMU set-up (tier 3): libpfm4 event encoding, per-CPU perf_event counters,
+# and the PAPI capability probe.
+add_library(iotax_pmu STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/pmu_events.cc
+  ${CMAKE_CURRENT_LIST_DIR}/perf_counters.cc
+  ${CMAKE_CURRENT_LIST_DIR}/pmu_capability.cc
+  ${CMAKE_CURRENT_LIST_DIR}/pmu_setup.cc)
+target_include_directories(iotax_pmu PUBLIC ${CMAKE_CURRENT_LIST_DIR} ${PROJECT_SOURCE_DIR}/bpf
+                           PRIVATE ${PFM_INCLUDE_DIR})
+target_link_libraries(iotax_pmu
+  PUBLIC absl::status absl::statusor absl::strings
+  PRIVATE PkgConfig::PAPI ${PFM_LIBRARY})

@@ -1,0 +1,309 @@
+// Tier 3 end to end in the kernel: the tracer reads two per-CPU counters at
+// every boundary of a traced workload. With the software stand-ins
+// (cpu-clock, task-clock: nanoseconds) the segment totals must match the
+// thread's user CPU time from /proc, the windows its run time from
+// schedstat, and the labels a workload with known blocking, non-blocking,
+// thread-start and preemption events. With the default hardware events on
+// a machine without a PMU: pmu_up 0, the reason, no IPC series.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <numeric>
+#include <thread>
+
+#include "ipc_analyzer.h"
+#include "ipc_metrics.h"
+#include "pmu_capability.h"
+#include "pmu_child.h"
+#include "require.h"
+#include "tracer.h"
+
+namespace iotax {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::PmuWorkload;
+using namespace std::chrono_literals;
+
+constexpr char kStandIns[] = "cpu-clock,task-clock";
+
+const TargetSnapshot* Find(const AgentSnapshot& snap, int pid) {
+  for (const TargetSnapshot& t : snap.targets) {
+    if (t.pid == pid) return &t;
+  }
+  return nullptr;
+}
+
+uint64_t Segments(const PmuTargetStats& pmu, SegmentLabel label) {
+  uint64_t n = 0;
+  for (const SegmentBucket& b : pmu.segments[static_cast<int>(label)]) n += b.segments;
+  return n;
+}
+
+// Run time of one thread in ns (user + kernel), from /proc/<pid>/task/<tid>/schedstat.
+uint64_t ThreadRunNs(pid_t pid, pid_t tid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/schedstat");
+  uint64_t ns = 0;
+  in >> ns;
+  return ns;
+}
+
+std::unique_ptr<Tracer> MakeTracer(const std::string& events) {
+  TracerOptions options;
+  options.strict = true;
+  options.pmu_events = events;
+  auto tracer = Tracer::Create(options);
+  EXPECT_TRUE(tracer.ok()) << tracer.status();
+  return tracer.ok() ? std::move(*tracer) : nullptr;
+}
+
+TEST(PmuTracer, StandInSegmentsMatchUserCpuTimeFromProc) {
+  IOTAX_REQUIRE_BPF();
+  auto workload = PmuWorkload::Start({"--spin-ms=1500"});
+  ASSERT_TRUE(workload.ok()) << workload.status();
+  const int pid = workload->pid();
+  std::unique_ptr<Tracer> tracer = MakeTracer(kStandIns);
+  ASSERT_NE(tracer, nullptr);
+  ASSERT_TRUE(tracer->AddTarget(workload->pid()).ok());
+  const AgentSnapshot first = tracer->Read();
+  ASSERT_TRUE(first.pmu.up) << first.pmu.reason << ": " << first.pmu.detail;
+  EXPECT_TRUE(first.pmu.software_standins);
+
+  auto utime0 = testing::ThreadUserTicks(workload->pid(), workload->main_tid());
+  ASSERT_TRUE(utime0.ok()) << utime0.status();
+  ASSERT_TRUE(workload->Go().ok());
+  ASSERT_TRUE(workload->WaitDone(30s).ok());
+  const AgentSnapshot snap = tracer->Read();
+  auto utime1 = testing::ThreadUserTicks(workload->pid(), workload->main_tid());
+  ASSERT_TRUE(utime1.ok()) << utime1.status();
+  ASSERT_TRUE(workload->Finish(10s).ok());
+
+  const TargetSnapshot* t = Find(snap, pid);
+  ASSERT_NE(t, nullptr);
+  const double proc_user_ns = static_cast<double>(*utime1 - *utime0) * 1e9 / sysconf(_SC_CLK_TCK);
+  const double ins = static_cast<double>(t->pmu.user_instructions);
+  const double cyc = static_cast<double>(t->pmu.user_cycles);
+  std::printf("user time: /proc %.1f ms, segments %.1f ms (cpu-clock) %.1f ms (task-clock), %lu segments\n",
+              proc_user_ns / 1e6, ins / 1e6, cyc / 1e6,
+              static_cast<unsigned long>(Segments(t->pmu, SegmentLabel::kAfterSyscall)));
+  // 1.5 s of wall time; on a loaded machine less CPU, but /proc's 10 ms
+  // ticks need a few hundred ms for a 10% comparison.
+  ASSERT_GT(proc_user_ns, 3e8) << "the workload hardly ran (machine overloaded?)";
+  EXPECT_NEAR(ins / proc_user_ns, 1.0, 0.10);
+  EXPECT_NEAR(cyc / proc_user_ns, 1.0, 0.10);
+  EXPECT_NEAR(ins / cyc, 1.0, 0.02) << "both stand-ins measure the same time";
+  EXPECT_EQ(t->pmu.read_errors, 0u);
+  EXPECT_EQ(t->pmu.segments_multiplexed, 0u);
+}
+
+TEST(PmuTracer, StandInWindowsMatchThreadRunTime) {
+  IOTAX_REQUIRE_BPF();
+  auto workload = PmuWorkload::Start({"--spin-ms=1200"});
+  ASSERT_TRUE(workload.ok()) << workload.status();
+  std::unique_ptr<Tracer> tracer = MakeTracer(kStandIns);
+  ASSERT_NE(tracer, nullptr);
+  ASSERT_TRUE(tracer->AddTarget(workload->pid()).ok());
+  ASSERT_TRUE(workload->Go().ok());
+
+  // 100 ms windows, each paired with the thread's run time from schedstat.
+  ipc::IpcAnalyzer analyzer;
+  std::vector<double> ratios;
+  uint64_t run0 = ThreadRunNs(workload->pid(), workload->main_tid());
+  analyzer.Observe(tracer->Read());
+  for (int w = 0; w < 10; ++w) {
+    std::this_thread::sleep_for(100ms);
+    const AgentSnapshot snap = tracer->Read();
+    const uint64_t run1 = ThreadRunNs(workload->pid(), workload->main_tid());
+    analyzer.Observe(snap);
+    const ipc::IpcView view = analyzer.View();
+    ASSERT_EQ(view.targets.size(), 1u);
+    ASSERT_TRUE(view.targets[0].has_last_window);
+    const ipc::IpcWindow& win = view.targets[0].last_window;
+    if (run1 - run0 > 20'000'000) ratios.push_back(static_cast<double>(win.instructions) / (run1 - run0));
+    EXPECT_LE(win.instructions, win.end_ns - win.start_ns + 2'000'000) << "one thread ran more than the window";
+    run0 = run1;
+  }
+  ASSERT_TRUE(workload->WaitDone(30s).ok());
+  ASSERT_TRUE(workload->Finish(10s).ok());
+  ASSERT_GE(ratios.size(), 5u) << "the workload hardly ran (machine overloaded?)";
+  std::sort(ratios.begin(), ratios.end());
+  const double median = ratios[ratios.size() / 2];
+  std::printf("window user ns / schedstat run ns: min %.3f median %.3f max %.3f\n", ratios.front(), median,
+              ratios.back());
+  // The thread is in user mode all but ~1 us per 200 us (its getppid()).
+  EXPECT_NEAR(median, 1.0, 0.06);
+  for (double r : ratios) EXPECT_NEAR(r, 1.0, 0.15);
+}
+
+TEST(PmuTracer, StandInSegmentsLandInTheirBucketsWithFlatIpc) {
+  IOTAX_REQUIRE_BPF();
+  // Busy-waits of 1 us, 24 us and 380 us between syscalls. The stand-ins
+  // count nanoseconds, and (unlike user-only hardware counters) also the
+  // kernel's entry and exit paths around each segment (~0.5 us here), so
+  // the segments land in log2 buckets 11 (1024-2048 ns), 15 and 19.
+  constexpr int kPerLength = 300;
+  auto workload = PmuWorkload::Start({"--segment-ns=1000,24000,380000", "--segments=" + std::to_string(kPerLength)});
+  ASSERT_TRUE(workload.ok()) << workload.status();
+  const int pid = workload->pid();
+  std::unique_ptr<Tracer> tracer = MakeTracer(kStandIns);
+  ASSERT_NE(tracer, nullptr);
+  ASSERT_TRUE(tracer->AddTarget(workload->pid()).ok());
+  ASSERT_TRUE(workload->Go().ok());
+  ASSERT_TRUE(workload->WaitDone(30s).ok());
+  const AgentSnapshot snap = tracer->Read();
+  ASSERT_TRUE(workload->Finish(10s).ok());
+  const TargetSnapshot* t = Find(snap, pid);
+  ASSERT_NE(t, nullptr);
+
+  const SegmentHistogram& h = t->pmu.segments[static_cast<int>(SegmentLabel::kAfterSyscall)];
+  for (auto [bucket, length] : {std::pair{11, 1000.0}, std::pair{15, 24000.0}, std::pair{19, 380000.0}}) {
+    const SegmentBucket& b = h[bucket];
+    std::printf("bucket %d: %lu segments, mean %.0f ns\n", bucket, static_cast<unsigned long>(b.segments),
+                b.segments ? static_cast<double>(b.instructions) / b.segments : 0.0);
+    // A tick or a preemption can split or stretch a few of them.
+    EXPECT_GE(b.segments, kPerLength * 9 / 10) << "bucket " << bucket;
+    EXPECT_LE(b.segments, kPerLength + 20) << "bucket " << bucket;
+    ASSERT_GT(b.segments, 0u);
+    // A segment split by a preemption may stay in the bucket, shorter.
+    const double mean = static_cast<double>(b.instructions) / b.segments;
+    EXPECT_GE(mean, length * 0.97) << "bucket " << bucket;
+    EXPECT_LE(mean, length * 1.05 + 1000) << "bucket " << bucket;
+  }
+  // Both stand-ins count the same nanoseconds: IPC 1 everywhere, nothing lost.
+  const ipc::RecoveryCurve curve = ipc::ReconstructCurve(h);
+  for (const ipc::BucketPoint& p : curve.buckets) EXPECT_NEAR(p.ipc, 1.0, 0.05) << "bucket " << p.bucket;
+  ASSERT_TRUE(curve.steady_ok) << curve.note;
+  EXPECT_NEAR(curve.steady_ipc, 1.0, 0.05);
+  EXPECT_LT(std::abs(curve.cycles_lost_per_return), 500.0);
+}
+
+TEST(PmuTracer, LabelsOfAKnownWorkload) {
+  IOTAX_REQUIRE_BPF();
+  constexpr int kBlocking = 40;
+  constexpr int kNonBlocking = 500;
+  constexpr int kThreads = 5;
+  auto workload = PmuWorkload::Start({"--blocking=" + std::to_string(kBlocking),
+                                      "--nonblocking=" + std::to_string(kNonBlocking),
+                                      "--threads=" + std::to_string(kThreads), "--preempt-ms=300", "--cpu=0"});
+  ASSERT_TRUE(workload.ok()) << workload.status();
+  const int pid = workload->pid();
+  std::unique_ptr<Tracer> tracer = MakeTracer(kStandIns);
+  ASSERT_NE(tracer, nullptr);
+  ASSERT_TRUE(tracer->AddTarget(workload->pid()).ok());
+  ASSERT_TRUE(workload->Go().ok());
+  ASSERT_TRUE(workload->ServeBlockingReads(kBlocking, 1ms).ok());
+  ASSERT_TRUE(workload->WaitDone(30s).ok());
+  const AgentSnapshot snap = tracer->Read();
+  ASSERT_TRUE(workload->Finish(10s).ok());
+  const TargetSnapshot* t = Find(snap, pid);
+  ASSERT_NE(t, nullptr);
+
+  uint64_t calls = 0, blocked = 0;
+  for (const ClassStats& c : t->stats.classes) {
+    calls += c.calls;
+    blocked += c.blocked_calls;
+  }
+  const uint64_t after_blocked = Segments(t->pmu, SegmentLabel::kAfterBlockedSyscall);
+  const uint64_t after_syscall = Segments(t->pmu, SegmentLabel::kAfterSyscall);
+  const uint64_t after_preemption = Segments(t->pmu, SegmentLabel::kAfterPreemption);
+  const uint64_t thread_start = Segments(t->pmu, SegmentLabel::kThreadStart);
+  const uint64_t other = Segments(t->pmu, SegmentLabel::kAfterOtherSwitch);
+  std::printf("segments: blocked_syscall %lu, syscall %lu, preemption %lu, thread_start %lu, other %lu; "
+              "calls %lu (blocked %lu), involuntary switches %lu, lost %lu\n",
+              (unsigned long)after_blocked, (unsigned long)after_syscall, (unsigned long)after_preemption,
+              (unsigned long)thread_start, (unsigned long)other, (unsigned long)calls, (unsigned long)blocked,
+              (unsigned long)t->stats.involuntary_switches, (unsigned long)t->pmu.segments_lost);
+
+  // Every read the test held back blocked; each call that blocked starts one
+  // after-blocked segment (pthread_join may add a futex wait or two).
+  EXPECT_GE(after_blocked, static_cast<uint64_t>(kBlocking));
+  EXPECT_LE(after_blocked, static_cast<uint64_t>(kBlocking + 2 * kThreads + 4));
+  EXPECT_EQ(after_blocked, blocked) << "tier 1 and tier 3 disagree on which calls blocked";
+  // The getppid() calls and the ack writes did not block.
+  EXPECT_GE(after_syscall, static_cast<uint64_t>(kNonBlocking + kBlocking));
+  EXPECT_LE(after_syscall, calls - blocked);
+  // Five short threads and the two spinners each start once.
+  EXPECT_EQ(thread_start, static_cast<uint64_t>(kThreads + 2));
+  // Two spinners on one CPU preempt each other; each preemption is followed
+  // by exactly one segment labelled so (at the switch-in, or at the end of
+  // the call it interrupted) unless the call then blocked.
+  EXPECT_GE(t->stats.involuntary_switches, 10u);
+  EXPECT_LE(after_preemption, t->stats.involuntary_switches);
+  const uint64_t invol = t->stats.involuntary_switches;
+  EXPECT_GE(after_preemption + std::max<uint64_t>(5, invol / 20), invol);
+  // The "go" read began before the tracer saw the thread: label unknown.
+  EXPECT_GE(other, 1u);
+  EXPECT_EQ(t->pmu.read_errors, 0u);
+}
+
+TEST(PmuTracer, NoHardwarePmuMeansPmuDownWithReasonAndNoIpcSeries) {
+  IOTAX_REQUIRE_BPF();
+  const pmu::PmuCapability cap = pmu::ProbeCapability();
+  auto workload = PmuWorkload::Start({"--nonblocking=200"});
+  ASSERT_TRUE(workload.ok()) << workload.status();
+  const int pid = workload->pid();
+  TracerOptions options;  // default events: instructions,cycles
+  options.strict = true;
+  auto tracer = Tracer::Create(options);
+  ASSERT_TRUE(tracer.ok()) << "a missing PMU must not stop the tracer: " << tracer.status();
+  ASSERT_TRUE((*tracer)->AddTarget(workload->pid()).ok());
+  ASSERT_TRUE(workload->Go().ok());
+  ASSERT_TRUE(workload->WaitDone(30s).ok());
+  const AgentSnapshot snap = (*tracer)->Read();
+  ASSERT_TRUE(workload->Finish(10s).ok());
+  EXPECT_EQ(snap.pmu.instructions_event, "instructions");
+  EXPECT_EQ(snap.pmu.cycles_event, "cycles");
+  if (cap.hardware_pmu) {
+    EXPECT_TRUE(snap.pmu.up) << snap.pmu.detail;
+    return;  // a machine with a PMU: nothing more to check here
+  }
+  EXPECT_FALSE(snap.pmu.up);
+  EXPECT_EQ(snap.pmu.reason, cap.reason);
+  EXPECT_THAT(snap.pmu.detail, HasSubstr("no hardware PMU here"));
+  EXPECT_THAT(snap.pmu.detail, HasSubstr("--pmu-events=cpu-clock,task-clock"));
+  // Everything else keeps working.
+  const TargetSnapshot* t = Find(snap, pid);
+  ASSERT_NE(t, nullptr);
+  EXPECT_GE(t->stats.syscalls[SYS_getppid], 200u);
+  EXPECT_EQ(t->pmu.user_instructions, 0u);
+  EXPECT_EQ(t->pmu.read_errors, 0u) << "no counter reads may run without a PMU";
+
+  ipc::IpcAnalyzer analyzer;
+  analyzer.Observe(snap);
+  const auto families = ipc::BuildIpcMetricFamilies(analyzer.View());
+  ASSERT_EQ(families.size(), 2u);
+  EXPECT_EQ(families[0].name, "iotax_pmu_up");
+  EXPECT_EQ(families[0].metric[0].gauge.value, 0.0);
+  EXPECT_EQ(families[1].name, "iotax_pmu_info");
+  bool reason_found = false;
+  for (const auto& l : families[1].metric[0].label) reason_found |= l.name == "reason" && l.value == cap.reason;
+  EXPECT_TRUE(reason_found);
+}
+
+TEST(PmuTracer, UnknownEventNameFailsWithTheLibpfmReason) {
+  IOTAX_REQUIRE_BPF();
+  TracerOptions options;
+  options.pmu_events = "instructions,iotax_no_such_cycles";
+  auto tracer = Tracer::Create(options);
+  ASSERT_FALSE(tracer.ok());
+  EXPECT_EQ(tracer.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(tracer.status().message()), HasSubstr("'iotax_no_such_cycles'"));
+  EXPECT_THAT(std::string(tracer.status().message()), HasSubstr("showevtinfo"));
+}
+
+TEST(PmuTracer, EmptyEventListTurnsTierThreeOff) {
+  IOTAX_REQUIRE_BPF();
+  std::unique_ptr<Tracer> tracer = MakeTracer("");
+  ASSERT_NE(tracer, nullptr);
+  const AgentSnapshot snap = tracer->Read();
+  EXPECT_FALSE(snap.pmu.up);
+  EXPECT_EQ(snap.pmu.reason, "disabled");
+}
+
+}  // namespace
+}  // namespace iotax
