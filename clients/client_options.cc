@@ -127,6 +127,11 @@ absl::StatusOr<ClientOptions> ValidateClientFlags(const ClientFlags& f) {
                                                    ": a ring needs at least one connection"));
   }
   o.rings = f.rings;
+  if (f.busy_poll && o.model != ClientModel::kUring) {
+    return absl::InvalidArgumentError(
+        "--busy-poll applies to --model=uring only (a blocking client would spin a thread per connection)");
+  }
+  o.busy_poll = f.busy_poll;
 
   if (f.io_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--io-timeout must be positive (e.g. 5s)");

@@ -33,6 +33,7 @@ struct ClientFlags {
   int depth = 1;
   double rate = 0;
   int rings = 1;
+  bool busy_poll = false;
   uint64_t seed = 1;
   absl::Duration io_timeout = absl::Seconds(5);
   absl::Duration max_schedule_lag = absl::Milliseconds(1);
@@ -53,6 +54,7 @@ struct ClientOptions {
   int depth = 1;         // closed loop: outstanding requests per connection
   double rate = 0;       // open loop: requests/s over all connections
   int rings = 1;         // uring model only
+  bool busy_poll = false;  // uring model only: rings never sleep
   uint64_t seed = 1;
   absl::Duration io_timeout;
   absl::Duration max_schedule_lag;

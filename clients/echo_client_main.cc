@@ -37,6 +37,10 @@ ABSL_FLAG(double, rate, kDefaults.rate,
           "open loop: requests/s over all connections with Poisson arrivals; latency counts from each "
           "request's intended send time, so a stalled server is not hidden (0: closed loop)");
 ABSL_FLAG(int, rings, kDefaults.rings, "--model=uring: io_uring rings (one thread each) sharing the connections");
+ABSL_FLAG(bool, busy_poll, kDefaults.busy_poll,
+          "--model=uring: rings never sleep, they poll for completions and the clock; open-loop sends leave on "
+          "time even where timer wake-ups are slow (VMs), at the cost of a full CPU per ring (client and machine "
+          "CPU then include the polling)");
 ABSL_FLAG(uint64_t, seed, kDefaults.seed, "seed of the open-loop schedules (same seed, same send times)");
 ABSL_FLAG(absl::Duration, io_timeout, kDefaults.io_timeout,
           "a connection with requests outstanding and no echo for this long is an error; also bounds "
@@ -96,6 +100,7 @@ int main(int argc, char** argv) {
   f.depth = absl::GetFlag(FLAGS_depth);
   f.rate = absl::GetFlag(FLAGS_rate);
   f.rings = absl::GetFlag(FLAGS_rings);
+  f.busy_poll = absl::GetFlag(FLAGS_busy_poll);
   f.seed = absl::GetFlag(FLAGS_seed);
   f.io_timeout = absl::GetFlag(FLAGS_io_timeout);
   f.max_schedule_lag = absl::GetFlag(FLAGS_max_schedule_lag);

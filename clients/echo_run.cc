@@ -1,9 +1,11 @@
 #include "echo_run.h"
 
+#include <sched.h>
 #include <sys/prctl.h>
 
 #include <memory>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "clock.h"
@@ -36,8 +38,14 @@ absl::StatusOr<RunReport> RunEchoClient(const ClientOptions& o) {
   }
   // Open-loop sleeps and ring timeouts should end on time, not up to 50 us late.
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-  // Every thread started from here inherits the CPU set.
+  // Every thread started from here inherits the CPU set; the caller gets its
+  // own set back at the end.
+  cpu_set_t caller_cpus;
+  const bool restore_cpus = sched_getaffinity(0, sizeof(caller_cpus), &caller_cpus) == 0;
   if (auto s = iotax::net::PinCurrentThread(o.cpus); !s.ok()) return s;
+  absl::Cleanup restore = [&] {
+    if (restore_cpus) sched_setaffinity(0, sizeof(caller_cpus), &caller_cpus);
+  };
 
   RunReport r;
   r.model = ModelName(o.model);
@@ -49,6 +57,7 @@ absl::StatusOr<RunReport> RunEchoClient(const ClientOptions& o) {
   r.depth = o.mode == LoadMode::kClosedLoop ? o.depth : 0;
   r.rate = o.mode == LoadMode::kOpenLoop ? o.rate : 0;
   r.rings = o.model == ClientModel::kUring ? o.rings : 0;
+  r.busy_poll = o.busy_poll;
   r.seed = o.seed;
   r.warmup_s = absl::ToDoubleSeconds(o.warmup);
   r.duration_s = absl::ToDoubleSeconds(o.duration);
@@ -67,6 +76,7 @@ absl::StatusOr<RunReport> RunEchoClient(const ClientOptions& o) {
   spec.rate = o.rate;
   spec.seed = o.seed;
   spec.rings = o.rings;
+  spec.busy_poll = o.busy_poll;
   spec.cpus = o.cpus;
   spec.io_timeout_ns = absl::ToInt64Nanoseconds(o.io_timeout);
   std::unique_ptr<LoadGenerator> generator = o.model == ClientModel::kBlocking

@@ -12,7 +12,9 @@ namespace iotax::client {
 
 // A Status only when the run could not start (bad host, server down, too few
 // file descriptors...); everything that went wrong during the run is in the
-// report (errors, invalid_reasons).
+// report (errors, invalid_reasons). With --cpus the calling thread (and
+// every thread of the run) is pinned for the run's length; its own CPU set is
+// restored afterwards.
 absl::StatusOr<RunReport> RunEchoClient(const ClientOptions& options);
 
 // 0 for a valid run; 1 for errors, or for an invalid run unless allowed.

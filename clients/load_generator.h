@@ -24,6 +24,7 @@ struct LoadSpec {
   double rate = 0;         // open loop, over all connections
   uint64_t seed = 1;       // open loop schedules
   int rings = 1;           // uring model
+  bool busy_poll = false;  // uring model: poll completions and the clock, never sleep
   std::vector<int> cpus;   // uring: ring i is pinned to cpus[i % size]
   int64_t io_timeout_ns = 5'000'000'000;  // no progress this long on a busy connection is an error
 };

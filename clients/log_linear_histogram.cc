@@ -5,10 +5,11 @@
 
 namespace iotax::client {
 
-LogLinearHistogram::LogLinearHistogram() : counts_(kBucketCount, 0) {}
+LogLinearHistogram::LogLinearHistogram() = default;
 
 void LogLinearHistogram::Merge(const LogLinearHistogram& other) {
   if (other.count_ == 0) return;
+  if (counts_.empty()) counts_.resize(kBucketCount);
   for (size_t i = 0; i < kBucketCount; ++i) counts_[i] += other.counts_[i];
   count_ += other.count_;
   sum_ += other.sum_;
@@ -17,7 +18,7 @@ void LogLinearHistogram::Merge(const LogLinearHistogram& other) {
 }
 
 void LogLinearHistogram::Reset() {
-  std::fill(counts_.begin(), counts_.end(), 0);
+  counts_.clear();
   count_ = 0;
   sum_ = 0;
   min_ = UINT64_MAX;

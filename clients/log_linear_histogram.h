@@ -28,6 +28,7 @@ class LogLinearHistogram {
   LogLinearHistogram();
 
   void Record(uint64_t value) {
+    if (counts_.empty()) counts_.resize(kBucketCount);  // unused histograms cost nothing
     ++counts_[BucketIndex(value)];
     ++count_;
     sum_ += value;
@@ -59,7 +60,7 @@ class LogLinearHistogram {
   static uint64_t BucketHighest(size_t index);
 
  private:
-  std::vector<uint64_t> counts_;
+  std::vector<uint64_t> counts_;  // empty until the first value
   uint64_t count_ = 0;
   uint64_t sum_ = 0;
   uint64_t min_ = UINT64_MAX;

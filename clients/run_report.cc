@@ -56,10 +56,12 @@ LatencySummary Summarize(const LogLinearHistogram& h) {
 std::string FormatHumanReport(const RunReport& r) {
   std::string load = r.mode == "closed" ? absl::StrCat("closed loop, depth ", r.depth)
                                         : absl::StrFormat("open loop, %.0f req/s Poisson", r.rate);
+  const std::string rings =
+      r.model == "uring" ? absl::StrCat(" (", r.rings, " ring(s)", r.busy_poll ? ", busy-polling" : "", ")") : "";
   std::string out = absl::StrFormat(
       "iotax-echo-client: %s model%s, %s, %d connection(s) to %s:%d, %d B messages, %.1f s measured after %.1f s "
       "warm-up\n",
-      r.model, r.model == "uring" ? absl::StrCat(" (", r.rings, " ring(s))") : "", load, r.conns, r.host, r.port,
+      r.model, rings, load, r.conns, r.host, r.port,
       r.msg_size, r.duration_s, r.warmup_s);
   absl::StrAppendFormat(&out, "  %-16s %d  (%.0f req/s)\n", "requests", r.requests, r.throughput_rps);
   const LatencySummary& l = r.latency_ns;
@@ -95,7 +97,8 @@ std::string FormatJsonReport(const RunReport& r) {
   return absl::StrCat(
       "{\"model\":", JsonString(r.model), ",\"mode\":", JsonString(r.mode), ",\"host\":", JsonString(r.host),
       ",\"port\":", r.port, ",\"conns\":", r.conns, ",\"msg_size\":", r.msg_size, ",\"depth\":", r.depth,
-      ",\"rate\":", JsonNumber(r.rate), ",\"rings\":", r.rings, ",\"seed\":", r.seed,
+      ",\"rate\":", JsonNumber(r.rate), ",\"rings\":", r.rings, ",\"busy_poll\":", r.busy_poll ? "true" : "false",
+      ",\"seed\":", r.seed,
       ",\"warmup_s\":", JsonNumber(r.warmup_s), ",\"duration_s\":", JsonNumber(r.duration_s),
       ",\"requests\":", r.requests, ",\"throughput_rps\":", JsonNumber(r.throughput_rps),
       ",\"latency_ns\":", JsonLatency(r.latency_ns), ",\"schedule_lag_ns\":", JsonLatency(r.schedule_lag_ns),

@@ -28,6 +28,7 @@ struct RunReport {
   int depth = 0;       // closed loop; 0 in open loop
   double rate = 0;     // open loop requests/s; 0 in closed loop
   int rings = 0;       // uring model; 0 for blocking
+  bool busy_poll = false;
   uint64_t seed = 0;
   double warmup_s = 0;
   double duration_s = 0;

@@ -66,6 +66,7 @@ TEST(ClientOptions, BadFlagsGiveErrorsNamingTheFlagAndTheFix) {
       {"depth with rate", [](ClientFlags& f) { f.rate = 100; f.depth = 4; }, "--depth applies to the closed loop"},
       {"rings on blocking", [](ClientFlags& f) { f.model = "blocking"; f.rings = 2; }, "--rings applies to --model=uring"},
       {"rings > conns", [](ClientFlags& f) { f.conns = 2; f.rings = 3; }, "--rings=3 exceeds --conns=2"},
+      {"busy poll on blocking", [](ClientFlags& f) { f.model = "blocking"; f.busy_poll = true; }, "--busy-poll applies to --model=uring"},
       {"io timeout", [](ClientFlags& f) { f.io_timeout = absl::ZeroDuration(); }, "--io-timeout must be positive"},
   };
   for (const Case& c : cases) {

@@ -64,7 +64,7 @@ TEST(EchoClientBinary, HelpExplainsEveryFlag) {
   EXPECT_EQ(o.exit_code, 0);
   const std::string text = o.out + o.err;
   for (const char* flag : {"model", "host", "port", "conns", "msg_size", "duration", "warmup", "cpus", "depth",
-                           "rate", "rings", "seed", "io_timeout", "max_schedule_lag", "json", "allow_invalid"}) {
+                           "rate", "rings", "busy_poll", "seed", "io_timeout", "max_schedule_lag", "json", "allow_invalid"}) {
     EXPECT_NE(text.find(absl::StrCat("--", flag)), std::string::npos) << flag;
   }
   EXPECT_NE(text.find("Poisson"), std::string::npos);
