@@ -19,12 +19,19 @@ std::string g_marker;
 std::string g_program;
 
 // Abseil ends --help with exit(1); a help request is not an error, so an
-// at-exit hook turns that into 0.
+// at-exit hook turns that into 0. It also ends a bad or unknown flag with
+// exit(1); the hook turns that into the documented 2.
 bool g_help_requested = false;
-void ExitZeroAfterHelp() {
+bool g_parsing = false;
+void ExitCodeAfterParse() {
   if (g_help_requested) {
     std::cout.flush();
     _exit(0);
+  }
+  if (g_parsing) {
+    std::cout.flush();
+    std::cerr.flush();
+    _exit(2);
   }
 }
 
@@ -35,10 +42,9 @@ std::vector<std::string> ParseFlags(int argc, char** argv, const std::string& pr
   g_marker = flag_file_marker;
   g_program = program;
   absl::FlagsUsageConfig config;
-  // Abseil filters on the normalised file name, which for our files is the
-  // program name: accept both forms.
+  // Abseil passes the filter the *normalized* file name, i.e. g_program below.
   config.contains_help_flags = [](absl::string_view file) {
-    return file == g_program || absl::StrContains(file, g_marker);
+    return absl::StrContains(file, g_marker) || file == g_program;
   };
   config.contains_helpshort_flags = config.contains_help_flags;
   config.normalize_filename = [](absl::string_view file) {
@@ -74,8 +80,10 @@ std::vector<std::string> ParseFlags(int argc, char** argv, const std::string& pr
     if (std::strcmp(argv[i], "-h") == 0) argv[i] = const_cast<char*>("--help");
     if (absl::StartsWith(argv[i], "--help") || absl::StartsWith(argv[i], "-help")) g_help_requested = true;
   }
-  std::atexit(ExitZeroAfterHelp);
+  std::atexit(ExitCodeAfterParse);
+  g_parsing = true;
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  g_parsing = false;
   return std::vector<std::string>(rest.begin() + 1, rest.end());
 }
 
