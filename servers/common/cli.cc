@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -53,6 +54,28 @@ std::vector<std::string> ParseFlags(int argc, char** argv, const std::string& pr
   absl::SetFlagsUsageConfig(config);
   absl::SetProgramUsageMessage(usage);
 
+  // Abseil flag names use underscores; accept dashes too (--work-ns), as
+  // users type them. Only the name part before '=' is rewritten.
+  static std::vector<std::string> rewritten;
+  rewritten.reserve(static_cast<size_t>(argc));
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--") == 0) break;  // the rest is positional
+    if (argv[i][0] != '-' || std::strchr(argv[i] + 1, '-') == nullptr) continue;
+    std::string arg = argv[i];
+    const size_t name_start = arg.find_first_not_of('-');
+    const size_t name_end = std::min(arg.find('='), arg.size());
+    if (name_start == std::string::npos || name_start >= name_end) continue;
+    bool changed = false;
+    for (size_t k = name_start; k < name_end; ++k) {
+      if (arg[k] == '-') {
+        arg[k] = '_';
+        changed = true;
+      }
+    }
+    if (!changed) continue;
+    rewritten.push_back(std::move(arg));
+    argv[i] = rewritten.back().data();
+  }
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "-h") == 0) argv[i] = const_cast<char*>("--help");
     if (absl::StartsWith(argv[i], "--help") || absl::StartsWith(argv[i], "-help")) g_help_requested = true;
