@@ -1,6 +1,5 @@
 // iotax-echo-client: load generator for the iotax echo servers (or any
 // byte-echo server). See kUsage.
-#include <cstring>
 #include <iostream>
 #include <string>
 
@@ -67,21 +66,9 @@ constexpr char kUsage[] =
     "Exit codes: 0 valid run, 1 errors or invalid run or could not run, 2 bad flags.\n"
     "Flag names accept '-' or '_' (--msg-size = --msg_size).";
 
-// Abseil flag names are identifiers; accept the dashed spelling users type.
-void NormalizeFlagNames(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    char* arg = argv[i];
-    if (std::strncmp(arg, "--", 2) != 0 || arg[2] == '\0') continue;
-    for (char* p = arg + 2; *p != '\0' && *p != '='; ++p) {
-      if (*p == '-') *p = '_';
-    }
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  NormalizeFlagNames(argc, argv);
   std::vector<std::string> rest = iotax::net::ParseFlags(argc, argv, "iotax-echo-client", kUsage, "/clients/");
   if (!rest.empty()) {
     std::cerr << "iotax-echo-client: unexpected argument '" << rest[0]

@@ -220,6 +220,28 @@ TEST_P(EchoClientModels, StalledServerTimesOut) {
   EXPECT_NE(r.first_error.find("unanswered"), std::string::npos) << r.first_error;
 }
 
+TEST_P(EchoClientModels, AcceptQueueOverflowMarksTheRunInvalid) {
+  // Backlog 1 and nobody accepting for 300 ms: the third SYN is dropped and
+  // retried a second later. The run itself is clean, but it is not valid.
+  TestEchoServerOptions o;
+  o.backlog = 1;
+  o.accept_pause = std::chrono::milliseconds(300);
+  TestEchoServer server(o);
+  ClientFlags f = Flags(server.port());
+  f.conns = 4;
+  f.duration = absl::Milliseconds(100);
+  const RunReport r = Run(f);
+  EXPECT_EQ(r.errors, 0u) << r.first_error;
+  EXPECT_GT(r.requests, 0u);
+  EXPECT_GT(r.listen_overflows + r.listen_drops, 0u);
+  EXPECT_FALSE(r.valid);
+  ASSERT_FALSE(r.invalid_reasons.empty());
+  EXPECT_NE(r.invalid_reasons[0].find("accept queue overflowed"), std::string::npos) << r.invalid_reasons[0];
+  EXPECT_NE(r.invalid_reasons[0].find("raise its backlog / somaxconn"), std::string::npos);
+  EXPECT_EQ(ExitCodeFor(r, /*allow_invalid=*/false), 1);
+  EXPECT_EQ(ExitCodeFor(r, /*allow_invalid=*/true), 0);
+}
+
 TEST_P(EchoClientModels, ServerDownSaysSo) {
   // A bound socket that does not listen: connecting to its port is refused.
   iotax::net::UniqueFd reserved(socket(AF_INET, SOCK_STREAM, 0));

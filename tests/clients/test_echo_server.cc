@@ -36,7 +36,7 @@ struct Conn {
 }  // namespace
 
 TestEchoServer::TestEchoServer(const TestEchoServerOptions& options) : options_(options) {
-  auto fd = iotax::net::ListenTcp("127.0.0.1", 0, 4096);
+  auto fd = iotax::net::ListenTcp("127.0.0.1", 0, options_.backlog);
   if (!fd.ok()) Die("test echo server: listen");
   listen_fd_ = std::move(*fd);
   port_ = *iotax::net::LocalPort(listen_fd_.get());
@@ -64,6 +64,7 @@ void TestEchoServer::Loop() {
   bool first_taken = false;
   bool stalled = false;
   std::vector<epoll_event> events(256);
+  std::this_thread::sleep_for(options_.accept_pause);
 
   auto close_conn = [&](Conn* c) {
     epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, c->fd, nullptr);

@@ -24,6 +24,9 @@ struct TestEchoServerOptions {
   // Once this many bytes were echoed in total, pause everything once for `stall_for`.
   int64_t stall_after_bytes = -1;
   std::chrono::milliseconds stall_for{0};
+  int backlog = 4096;
+  // Accept nothing for this long after start-up (with a small backlog, SYNs overflow).
+  std::chrono::milliseconds accept_pause{0};
   // Close the first accepted connection once it has echoed this many bytes (-1: never).
   int64_t hang_up_after_bytes = -1;
 };
