@@ -1,0 +1,23 @@
+// One complete client run: set-up (file limit, connections, a verified round
+// trip on each), warm-up, the measured window with CPU and listen-queue
+// counters sampled around it, the drain, and the verdict (valid or not, and
+// why). Used by iotax-echo-client and by the bench runner.
+#pragma once
+
+#include "absl/status/statusor.h"
+#include "client_options.h"
+#include "run_report.h"
+
+namespace iotax::client {
+
+// A Status only when the run could not start (bad host, server down, too few
+// file descriptors...); everything that went wrong during the run is in the
+// report (errors, invalid_reasons). With --cpus the calling thread (and
+// every thread of the run) is pinned for the run's length; its own CPU set is
+// restored afterwards.
+absl::StatusOr<RunReport> RunEchoClient(const ClientOptions& options);
+
+// 0 for a valid run; 1 for errors, or for an invalid run unless allowed.
+int ExitCodeFor(const RunReport& report, bool allow_invalid);
+
+}  // namespace iotax::client
