@@ -58,7 +58,14 @@ struct LatencyFigures {
 
 struct BlockingBreakdown {
   double seconds = 0;
-  double cpu_seconds = 0;  // user + syscall + io_worker
+  // The process's CPU: the kernel's accounting when it was read, otherwise
+  // what the tracer attributed (traced_cpu_seconds). Every share is of this.
+  double cpu_seconds = 0;
+  bool kernel_cpu_known = false;
+  double traced_cpu_seconds = 0;  // user + syscall + io_worker
+  // Kernel CPU the tracer did not attribute (interrupts and softirqs charged
+  // to the process, scheduler and task work outside syscalls); 0 if unknown.
+  double untraced_cpu_seconds = 0;
   double user_seconds = 0;
   double syscall_seconds = 0;
   double io_worker_seconds = 0;

@@ -16,6 +16,7 @@
 #include "calibration_store.h"
 #include "iotax_commands.h"
 #include "nlohmann/json.hpp"
+#include "process_facts.h"
 #include "report.h"
 #include "subprocess.h"
 #include "tracer.h"
@@ -91,7 +92,12 @@ absl::StatusOr<ServerRun> RunServer(RunContext& ctx, const std::string& model, i
     return absl::CancelledError("interrupted");
   }
   const int server_pid = (*server)->pid();
-  SamplingResult sampled = SampleWindows([&ctx] { return ctx.tracer->Read(); }, o.duration, kStep, ctx.signals);
+  SamplingResult sampled = SampleWindows(
+      [&ctx] {
+        AgentSnapshot snapshot = ctx.tracer->Read();
+        AddKernelCpu(snapshot);
+        return snapshot;
+      }, o.duration, kStep, ctx.signals);
   if (sampled.signal != 0) {
     ctx.stop_signal = sampled.signal;
     return absl::CancelledError("interrupted");

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "calibration_store.h"
 #include "iotax_commands.h"
 #include "pmu_capability.h"
@@ -88,7 +89,9 @@ int RunDoctor(const cli::DoctorOptions& options) {
   } else {
     checks.push_back({"PMU (tier 3)", Check::kOptional,
                       absl::StrCat(capability.reason, ": ", capability.summary),
-                      absl::StrCat(capability.hint.empty() ? "" : absl::StrCat(capability.hint, "; "),
+                      absl::StrCat(capability.hint.empty()
+                                       ? ""
+                                       : absl::StrCat(absl::StripSuffix(capability.hint, "."), "; "),
                                    "without it the verdict reports the indirect cost (cache and TLB refills) as "
                                    "missing, so overhead and saving are lower bounds")});
   }

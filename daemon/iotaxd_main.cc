@@ -136,7 +136,12 @@ int RunDaemon(const iotax::DaemonOptions& options) {
         verdict_options.calibration ? lookup.note : absl::StrCat(lookup.note, "; meanwhile estimated from the target's own calls");
     Log(verdict_options.calibration_note);
   }
-  auto verdicts = std::make_unique<iotax::VerdictSampler>([&targets] { return targets->View().snapshot; },
+  auto verdicts = std::make_unique<iotax::VerdictSampler>(
+      [&targets] {
+        iotax::AgentSnapshot snapshot = targets->View().snapshot;
+        iotax::AddKernelCpu(snapshot);  // the verdict's denominator: the kernel's CPU accounting
+        return snapshot;
+      },
                                                           std::move(verdict_options));
   verdicts->Start();
   auto verdict_collector = std::make_shared<iotax::VerdictCollector>(verdicts.get());

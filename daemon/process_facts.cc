@@ -1,8 +1,45 @@
 #include "process_facts.h"
 
 #include <sched.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace iotax {
+
+std::optional<uint64_t> ReadProcessCpuNs(int pid, const std::string& proc_root) {
+  std::ifstream in(absl::StrCat(proc_root, "/", pid, "/stat"));
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string stat = text.str();
+  // Fields after the command name, which may hold spaces and parentheses.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos || close + 2 >= stat.size()) return std::nullopt;
+  const std::vector<absl::string_view> fields = absl::StrSplit(absl::string_view(stat).substr(close + 2), ' ');
+  // Field 3 (state) is fields[0]; utime and stime are fields 14 and 15.
+  uint64_t utime = 0, stime = 0;
+  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) || !absl::SimpleAtoi(fields[12], &stime)) {
+    return std::nullopt;
+  }
+  static const long ticks_per_second = sysconf(_SC_CLK_TCK);
+  return (utime + stime) * (1'000'000'000ULL / static_cast<uint64_t>(ticks_per_second > 0 ? ticks_per_second : 100));
+}
+
+void AddKernelCpu(AgentSnapshot& snapshot, const std::string& proc_root) {
+  for (TargetSnapshot& t : snapshot.targets) {
+    if (!t.up) continue;
+    // A process that has used no tick yet reads as 0: keep 1 ns so "read" and
+    // "not read" stay apart.
+    if (auto ns = ReadProcessCpuNs(t.pid, proc_root)) t.kernel_cpu_ns = std::max<uint64_t>(*ns, 1);
+  }
+}
 
 int CpusAllowed(int pid) {
   cpu_set_t set;

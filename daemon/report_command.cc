@@ -98,7 +98,9 @@ int RunReport(const cli::ReportOptions& options) {
   SamplingResult sampled = SampleWindows(
       [&targets] {
         targets.Poll();
-        return targets.View().snapshot;
+        AgentSnapshot snapshot = targets.View().snapshot;
+        AddKernelCpu(snapshot);
+        return snapshot;
       },
       options.duration, options.subwindow, signals,
       [](const AgentSnapshot& s) {

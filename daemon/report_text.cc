@@ -67,8 +67,9 @@ void AppendTarget(std::string& out, const TargetReport& t) {
   for (const std::string& r : v.reasons) absl::StrAppend(&out, Wrap(r, "  - ", "    "));
 
   const double cpus_used = v.window_seconds > 0 ? b.cpu_seconds / v.window_seconds : 0;
-  absl::StrAppend(&out, absl::StrFormat("\nWhere the CPU went: %s of CPU in %s (%.2f CPUs busy on average)\n",
-                                        Seconds(b.cpu_seconds), Seconds(v.window_seconds), cpus_used));
+  absl::StrAppend(&out, absl::StrFormat("\nWhere the CPU went: %s of CPU in %s (%.2f CPUs busy on average, %s)\n",
+                                        Seconds(b.cpu_seconds), Seconds(v.window_seconds), cpus_used,
+                                        b.kernel_cpu_known ? "as the kernel accounts it" : "as traced"));
   for (const TopCost& c : t.top_costs) {
     absl::StrAppend(&out, "  ", Left(c.name, 62), " ", Right(Seconds(c.cpu_seconds), 10), " ",
                     Right(FormatPercent(c.share), 6), "\n");

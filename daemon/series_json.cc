@@ -69,7 +69,8 @@ json BuildSeriesJson(const std::vector<HistoryEntry>& history) {
     }
 
     json t = json::array(), user = json::array(), syscall = json::array(), blocking = json::array(),
-         io_worker = json::array(), share = json::array(), rq_p99 = json::array(), rq_threads = json::array();
+         io_worker = json::array(), untraced = json::array(), share = json::array(), rq_p99 = json::array(),
+         rq_threads = json::array();
     json offcpu = json::object();
     const char* offcpu_keys[] = {"io", "event_wait", "futex", "sleep", "other"};
     for (const char* k : offcpu_keys) offcpu[k] = json::array();
@@ -97,7 +98,10 @@ json BuildSeriesJson(const std::vector<HistoryEntry>& history) {
       syscall.push_back((sys_s - direct) / secs);
       blocking.push_back(direct / secs);
       io_worker.push_back(worker_s / secs);
-      const double cpu = user_s + sys_s + worker_s;
+      const double traced = user_s + sys_s + worker_s;
+      const double kernel = w.kernel_cpu_known ? static_cast<double>(w.kernel_cpu_ns) / 1e9 : traced;
+      untraced.push_back(std::max(0.0, kernel - traced) / secs);
+      const double cpu = std::max(kernel, traced);
       share.push_back(cpu > 0 ? json(direct / cpu) : json(nullptr));
       for (int r = 0; r < 5; ++r) offcpu[offcpu_keys[r]].push_back(static_cast<double>(w.stats.offcpu_ns[r]) / 1e9 / secs);
       const double rq = static_cast<double>(w.stats.offcpu_ns[static_cast<int>(OffCpuReason::kRunqueuePreempted)] +
@@ -117,7 +121,8 @@ json BuildSeriesJson(const std::vector<HistoryEntry>& history) {
         {"comm", it->comm},
         {"up", it->up},
         {"t", t},
-        {"cpu", json{{"user", user}, {"syscall", syscall}, {"blocking", blocking}, {"io_worker", io_worker}}},
+        {"cpu", json{{"user", user}, {"syscall", syscall}, {"blocking", blocking}, {"io_worker", io_worker},
+                     {"untraced", untraced}}},
         {"blocking_share", share},
         {"offcpu", offcpu},
         {"syscalls", calls},

@@ -105,12 +105,17 @@ TargetWindow MakeWindow(const TargetSnapshot& start, uint64_t start_ns, const Ta
   w.seconds = end_ns > start_ns ? static_cast<double>(end_ns - start_ns) / 1e9 : 0.0;
   w.stats = SubtractStats(end.stats, start.stats);
   w.pmu = SubtractPmu(end.pmu, start.pmu);
+  w.kernel_cpu_known = start.kernel_cpu_ns > 0 && end.kernel_cpu_ns > 0;
+  w.kernel_cpu_ns = w.kernel_cpu_known ? Minus(end.kernel_cpu_ns, start.kernel_cpu_ns) : 0;
   return w;
 }
 
 TargetWindow Combine(const std::vector<TargetWindow>& windows) {
   TargetWindow total;
+  total.kernel_cpu_known = !windows.empty();
   for (const TargetWindow& w : windows) {
+    total.kernel_cpu_known = total.kernel_cpu_known && w.kernel_cpu_known;
+    total.kernel_cpu_ns += w.kernel_cpu_ns;
     total.pid = w.pid;
     total.comm = w.comm;
     total.up = w.up;
@@ -119,6 +124,7 @@ TargetWindow Combine(const std::vector<TargetWindow>& windows) {
     total.stats = AddStats(total.stats, w.stats);
     total.pmu = AddPmu(total.pmu, w.pmu);
   }
+  if (!total.kernel_cpu_known) total.kernel_cpu_ns = 0;
   return total;
 }
 
@@ -127,6 +133,7 @@ TargetWindow Without(const TargetWindow& total, const TargetWindow& part) {
   w.seconds = std::max(0.0, total.seconds - part.seconds);
   w.stats = SubtractStats(total.stats, part.stats);
   w.pmu = SubtractPmu(total.pmu, part.pmu);
+  w.kernel_cpu_ns = Minus(total.kernel_cpu_ns, part.kernel_cpu_ns);
   return w;
 }
 

@@ -21,6 +21,10 @@ struct TargetWindow {
   double seconds = 0;       // wall time between the two reads
   TargetStats stats;        // counters over the window
   PmuTargetStats pmu;       // tier-3 counts over the window (zero without a PMU)
+  // The process's CPU as the kernel accounts it (/proc/PID/stat), when both
+  // ends of every part were read.
+  bool kernel_cpu_known = false;
+  uint64_t kernel_cpu_ns = 0;
 };
 
 // end - start, counter by counter. A counter that went backwards (a reused

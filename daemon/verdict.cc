@@ -133,9 +133,10 @@ std::string FormatRate(double per_second) { return FormatCount(per_second) + "/s
 std::string FormatDuration(double seconds) {
   const double a = std::abs(seconds);
   if (a == 0) return "0 µs";
-  if (a < 1e-6) return absl::StrFormat("%.0f ns", seconds * 1e9);
-  if (a < 1e-3) return absl::StrFormat("%.1f µs", seconds * 1e6);
-  if (a < 1) return absl::StrFormat("%.1f ms", seconds * 1e3);
+  // Thresholds just below the unit, so 0.99996 s reads "1.0 s", not "1000.0 ms".
+  if (a < 0.9995e-6) return absl::StrFormat("%.0f ns", seconds * 1e9);
+  if (a < 0.99995e-3) return absl::StrFormat("%.1f µs", seconds * 1e6);
+  if (a < 0.99995) return absl::StrFormat("%.1f ms", seconds * 1e3);
   return absl::StrFormat("%.1f s", seconds);
 }
 

@@ -4,6 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "process_facts.h"
 #include "synthetic_workload.h"
 #include "target_window.h"
 
@@ -139,6 +145,48 @@ TEST(BlockingModel, RunQueueFigures) {
   EXPECT_LE(*b.latency.runqueue_wait_p99_seconds, 1048576e-9);
   EXPECT_NEAR(*b.latency.wakeup_to_run_mean_seconds, 800e-6, 1e-9);
   EXPECT_NEAR(b.latency.mean_threads_waiting, w.requests_per_second * 800e-6, 1e-6);
+}
+
+TEST(BlockingModel, TheKernelsCpuIsTheDenominatorWhenItWasRead) {
+  Workload w;
+  w.untraced_per_request = 2e-6;  // interrupts and softirqs the tracer does not attribute
+  const auto snaps = MakeSnapshots(w, 4);
+  const BlockingBreakdown b = AnalyzeWindow(WholeWindow(snaps, w.pid), snaps.back().pmu, 1);
+  const double requests = w.requests_per_second * 4;
+  EXPECT_TRUE(b.kernel_cpu_known);
+  EXPECT_NEAR(b.traced_cpu_seconds, requests * testing::TruthCpuPerRequest(w), 1e-6);
+  EXPECT_NEAR(b.cpu_seconds, requests * (testing::TruthCpuPerRequest(w) + 2e-6), 1e-6);
+  EXPECT_NEAR(b.untraced_cpu_seconds, requests * 2e-6, 1e-6);
+  // One window without the kernel's figure: the tracer's is used throughout.
+  auto partial = snaps;
+  partial[2].targets[0].kernel_cpu_ns = 0;
+  const BlockingBreakdown t = AnalyzeWindow(WholeWindow(partial, w.pid), partial.back().pmu, 1);
+  EXPECT_FALSE(t.kernel_cpu_known);
+  EXPECT_DOUBLE_EQ(t.cpu_seconds, t.traced_cpu_seconds);
+  EXPECT_EQ(t.untraced_cpu_seconds, 0);
+}
+
+TEST(ProcessFacts, ReadsUtimePlusStimeOfAFakeProc) {
+  char tmpl[] = "/tmp/iotax-proc-test.XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string root = tmpl;
+  std::filesystem::create_directories(root + "/77");
+  // comm with a space and a parenthesis; utime 150, stime 50 ticks.
+  std::ofstream(root + "/77/stat") << "77 (a b) c) S 1 77 77 0 -1 4194304 100 0 0 0 150 50 0 0 20 0 3 0 1000 0 0\n";
+  const long hz = sysconf(_SC_CLK_TCK);
+  EXPECT_EQ(ReadProcessCpuNs(77, root), 200 * (1'000'000'000ULL / hz));
+  EXPECT_FALSE(ReadProcessCpuNs(78, root));
+  AgentSnapshot snap;
+  TargetSnapshot alive, gone;
+  alive.pid = 77;
+  alive.up = true;
+  gone.pid = 78;
+  gone.up = false;
+  snap.targets = {alive, gone};
+  AddKernelCpu(snap, root);
+  EXPECT_EQ(snap.targets[0].kernel_cpu_ns, 200 * (1'000'000'000ULL / hz));
+  EXPECT_EQ(snap.targets[1].kernel_cpu_ns, 0u);
+  std::filesystem::remove_all(root);
 }
 
 TEST(Log2Quantile, InterpolatesInsideTheBucket) {

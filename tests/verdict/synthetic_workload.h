@@ -47,6 +47,9 @@ struct Workload {
   double loss_after_syscall = 0;
   double steady_ipc = 2.0;
   double cycles_per_second = 2.0e9;
+  // Kernel CPU the tracer does not see, per request; negative: the kernel's
+  // figure is not read (kernel_cpu_ns stays 0).
+  double untraced_per_request = -1;
 };
 
 // Exact quantities of the workload over `seconds` at the nominal rate.
@@ -85,6 +88,8 @@ inline std::vector<AgentSnapshot> MakeSnapshots(const Workload& w, int steps, do
   t.threads_alive = w.threads;
   t.attached_at_ns = 1'000'000'000;
   uint64_t now = 10'000'000'000;
+  uint64_t untraced_ns = 0;
+  if (w.untraced_per_request >= 0) t.kernel_cpu_ns = 1;
   auto push = [&] {
     AgentSnapshot s;
     s.monotonic_ns = now;
@@ -165,6 +170,10 @@ inline std::vector<AgentSnapshot> MakeSnapshots(const Workload& w, int steps, do
       t.pmu.user_cycles = cycles;
       // User time consistent with the clock: cycles / cycles_per_second.
       s.user_ns = static_cast<uint64_t>(std::llround(static_cast<double>(cycles) / w.cycles_per_second * 1e9));
+    }
+    if (w.untraced_per_request >= 0) {
+      untraced_ns += ns(requests * w.untraced_per_request);
+      t.kernel_cpu_ns = s.user_ns + s.syscall_ns + s.io_worker_ns + untraced_ns;
     }
     now += ns(step_seconds);
     push();

@@ -72,6 +72,17 @@ TEST(Verdict, BlockingHeavyServerIsLikelyWorthIt) {
   EXPECT_TRUE(AnyReasonContains(v, "indirect part is missing"));
 }
 
+TEST(Verdict, SharesAreOfTheKernelsCpuSoTheyApplyToMeasuredCpuPerRequest) {
+  Workload w;
+  w.untraced_per_request = 3e-6;
+  const Calibration cal = FlatCalibration(0.5e-6);
+  const Verdict v = ComputeVerdict(InputsFor(w, 6, &cal));
+  const double cpu_per_request = testing::TruthCpuPerRequest(w) + 3e-6;
+  EXPECT_NEAR(v.cpu_seconds, w.requests_per_second * 6 * cpu_per_request, 1e-6);
+  // share x CPU per request = the saving per request, in absolute terms.
+  EXPECT_NEAR(*v.estimated_saving_share * cpu_per_request, w.blocked_fraction * (3e-6 - 0.5e-6), 1e-10);
+}
+
 TEST(Verdict, TheIntervalCoversTheTruthAboutNinetyFivePercentOfTheTime) {
   // Each second the blocked-call cost scatters ±20% around 3 µs; the share
   // with exactly 3 µs is the truth. Over many replications of 10
