@@ -51,7 +51,10 @@ const std::vector<FlagSpec>& Specs(Command c) {
        "the blocking server can serve."},
       {"conns", "N", "100", "Client connections (the blocking server runs one thread per connection)."},
       {"msg-size", "BYTES", "512", "Bytes per request."},
-      {"duration", "DURATION", "3s", "Measured time per server and rate (after a 1 s warm-up)."},
+      {"duration", "DURATION", "3s", "Measured time per run (after a 1 s warm-up)."},
+      {"repeat", "N", "2",
+       "Runs per server and rate, alternating blocking and io_uring so that a change in the machine's load hits "
+       "both; their sub-windows are pooled."},
       {"server-cpu", "CPU", "0", "CPU the servers are pinned to."},
       {"client-cpu", "CPU", "1", "CPU the load client is pinned to."},
       {"bin-dir", "DIR", "",
@@ -220,6 +223,11 @@ absl::Status ValidateCalibrate(const FlagValues& f, CalibrateOptions* o) {
     if (!n.ok()) return n.status();
     o->conns = *n;
   }
+  if (const std::string* v = value("repeat")) {
+    auto n = ParseIntFlag("repeat", *v, 1, 20);
+    if (!n.ok()) return n.status();
+    o->repeat = *n;
+  }
   if (const std::string* v = value("msg-size")) {
     auto n = ParseIntFlag("msg-size", *v, 1, 1 << 20);
     if (!n.ok()) return n.status();
@@ -285,8 +293,8 @@ std::string CommandUsage(Command c) {
           "same open-loop load at each --rates value (server pinned to --server-cpu, client to --client-cpu,\n"
           "loopback), traces both, and stores per rate what the io_uring server spent beyond the blocking\n"
           "server's work outside blocking. `iotax report` and iotaxd use it when it matches this machine\n"
-          "(kernel, CPU model and core count). Takes about (duration + 2 s) x 2 x rates; kills only the\n"
-          "processes it started.\n\n"
+          "(kernel, CPU model and core count). Takes about (duration + 2.5 s) x 2 x repeat x rates (about\n"
+          "a minute by default); kills only the processes it started.\n\n"
           "Usage:\n  iotax calibrate [--rates 5000,20000,60000] [--duration 3s] [--output PATH]\n\n"
           "Stored in: ", DefaultCalibrationPath(),
           "\n  ($XDG_CACHE_HOME/iotax/calibration.json when XDG_CACHE_HOME is set; otherwise\n"

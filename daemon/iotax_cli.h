@@ -33,7 +33,8 @@ struct CalibrateOptions {
   std::vector<int> rates = {5000, 20000, 60000};
   int conns = 100;
   int msg_size = 512;
-  absl::Duration duration = absl::Seconds(3);  // measured, per server and rate
+  absl::Duration duration = absl::Seconds(3);  // measured, per server, rate and repeat
+  int repeat = 2;                              // runs per server and rate, alternating the servers
   int server_cpu = 0;
   int client_cpu = 1;
   std::string bin_dir;           // "" = next to the iotax binary

@@ -137,9 +137,9 @@ int RunDaemon(const iotax::DaemonOptions& options) {
     Log(verdict_options.calibration_note);
   }
   auto verdicts = std::make_unique<iotax::VerdictSampler>(
-      [&targets] {
+      [&targets, cpu_reader = std::make_shared<iotax::ProcessCpuReader>()] {
         iotax::AgentSnapshot snapshot = targets->View().snapshot;
-        iotax::AddKernelCpu(snapshot);  // the verdict's denominator: the kernel's CPU accounting
+        cpu_reader->AddTo(snapshot);  // the verdict's denominator: the kernel's CPU accounting
         return snapshot;
       },
                                                           std::move(verdict_options));

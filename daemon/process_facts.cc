@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <algorithm>
@@ -32,12 +33,37 @@ std::optional<uint64_t> ReadProcessCpuNs(int pid, const std::string& proc_root) 
   return (utime + stime) * (1'000'000'000ULL / static_cast<uint64_t>(ticks_per_second > 0 ? ticks_per_second : 100));
 }
 
-void AddKernelCpu(AgentSnapshot& snapshot, const std::string& proc_root) {
+std::optional<uint64_t> ProcessCpuReader::Read(int pid) {
+  std::error_code ec;
+  const std::string tasks = absl::StrCat(proc_root_, "/", pid, "/task");
+  std::map<int, uint64_t> now;
+  for (const auto& entry : std::filesystem::directory_iterator(tasks, ec)) {
+    int tid = 0;
+    if (!absl::SimpleAtoi(entry.path().filename().string(), &tid)) continue;
+    std::ifstream in(entry.path() / "schedstat");
+    uint64_t ns = 0;
+    if (in >> ns) now[tid] = ns;
+  }
+  if (ec || now.empty()) {
+    processes_.erase(pid);
+    return ReadProcessCpuNs(pid, proc_root_);  // no schedstat here: clock ticks
+  }
+  Process& p = processes_[pid];
+  for (const auto& [tid, last] : p.threads) {
+    if (!now.count(tid)) p.exited_ns += last;
+  }
+  p.threads = std::move(now);
+  uint64_t total = p.exited_ns;
+  for (const auto& [tid, ns] : p.threads) total += ns;
+  return total;
+}
+
+void ProcessCpuReader::AddTo(AgentSnapshot& snapshot) {
   for (TargetSnapshot& t : snapshot.targets) {
     if (!t.up) continue;
-    // A process that has used no tick yet reads as 0: keep 1 ns so "read" and
-    // "not read" stay apart.
-    if (auto ns = ReadProcessCpuNs(t.pid, proc_root)) t.kernel_cpu_ns = std::max<uint64_t>(*ns, 1);
+    // A process that has not run yet reads 0: keep 1 ns so "read" and "not
+    // read" stay apart.
+    if (auto ns = Read(t.pid)) t.kernel_cpu_ns = std::max<uint64_t>(*ns, 1);
   }
 }
 

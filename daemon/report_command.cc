@@ -95,11 +95,12 @@ int RunReport(const cli::ReportOptions& options) {
   for (int pid : targets.LiveTargets()) names.push_back(absl::StrCat(pid));
   Say(absl::StrCat("measuring PID ", absl::StrJoin(names, ", "), " for ", absl::FormatDuration(options.duration),
                    " (Ctrl-C reports what was measured so far)"));
+  ProcessCpuReader cpu_reader;
   SamplingResult sampled = SampleWindows(
-      [&targets] {
+      [&targets, &cpu_reader] {
         targets.Poll();
         AgentSnapshot snapshot = targets.View().snapshot;
-        AddKernelCpu(snapshot);
+        cpu_reader.AddTo(snapshot);
         return snapshot;
       },
       options.duration, options.subwindow, signals,

@@ -176,6 +176,8 @@ TEST(ProcessFacts, ReadsUtimePlusStimeOfAFakeProc) {
   const long hz = sysconf(_SC_CLK_TCK);
   EXPECT_EQ(ReadProcessCpuNs(77, root), 200 * (1'000'000'000ULL / hz));
   EXPECT_FALSE(ReadProcessCpuNs(78, root));
+  // Without schedstat files the reader falls back to the ticks.
+  ProcessCpuReader reader(root);
   AgentSnapshot snap;
   TargetSnapshot alive, gone;
   alive.pid = 77;
@@ -183,9 +185,31 @@ TEST(ProcessFacts, ReadsUtimePlusStimeOfAFakeProc) {
   gone.pid = 78;
   gone.up = false;
   snap.targets = {alive, gone};
-  AddKernelCpu(snap, root);
+  reader.AddTo(snap);
   EXPECT_EQ(snap.targets[0].kernel_cpu_ns, 200 * (1'000'000'000ULL / hz));
   EXPECT_EQ(snap.targets[1].kernel_cpu_ns, 0u);
+  std::filesystem::remove_all(root);
+}
+
+TEST(ProcessFacts, SchedstatSumsThreadsAndKeepsThoseThatExited) {
+  char tmpl[] = "/tmp/iotax-proc-test.XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string root = tmpl;
+  auto thread = [&](int tid, uint64_t ns) {
+    std::filesystem::create_directories(root + "/90/task/" + std::to_string(tid));
+    std::ofstream(root + "/90/task/" + std::to_string(tid) + "/schedstat") << ns << " 5000 12\n";
+  };
+  thread(90, 1'000'000);
+  thread(91, 2'500'000);
+  ProcessCpuReader reader(root);
+  EXPECT_EQ(reader.Read(90), 3'500'000u);
+  thread(91, 4'000'000);
+  EXPECT_EQ(reader.Read(90), 5'000'000u);
+  std::filesystem::remove_all(root + "/90/task/91");  // the thread exits
+  thread(92, 10);                                      // and another starts
+  thread(90, 1'200'000);
+  EXPECT_EQ(reader.Read(90), 1'200'000u + 4'000'000u + 10u);
+  EXPECT_FALSE(reader.Read(91));  // no such process
   std::filesystem::remove_all(root);
 }
 

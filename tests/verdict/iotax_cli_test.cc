@@ -60,7 +60,7 @@ TEST(IotaxCli, ReportErrorsSayWhatToDo) {
 
 TEST(IotaxCli, CalibrateFlags) {
   ParseResult r = P({"calibrate", "--rates=1000, 2000", "--conns=50", "--msg-size=64", "--duration=2s",
-                     "--server-cpu=1", "--client-cpu=0", "--output=/tmp/x.json", "--bin-dir=/opt"});
+                     "--server-cpu=1", "--client-cpu=0", "--output=/tmp/x.json", "--bin-dir=/opt", "--repeat=3"});
   ASSERT_TRUE(r.invocation) << r.print;
   const CalibrateOptions& o = r.invocation->calibrate;
   EXPECT_EQ(o.rates, (std::vector<int>{1000, 2000}));
@@ -71,6 +71,8 @@ TEST(IotaxCli, CalibrateFlags) {
   EXPECT_EQ(o.client_cpu, 0);
   EXPECT_EQ(o.output, "/tmp/x.json");
   EXPECT_EQ(o.bin_dir, "/opt");
+  EXPECT_EQ(o.repeat, 3);
+  EXPECT_EQ(P({"calibrate"}).invocation->calibrate.repeat, 2);
   ExpectError({"calibrate", "--rates=fast"}, "--rates=fast");
   ExpectError({"calibrate", "--conns=0"}, "--conns=0 is not a whole number from 1");
   ExpectError({"calibrate", "--pid=3"}, "unknown flag --pid");
@@ -97,7 +99,7 @@ TEST(IotaxCli, EveryCommandHelpExplainsEveryFlag) {
       {Command::kReport, {"--pid=PID", "--duration=DURATION", "--subwindow", "--json", "--calibration=PATH|none",
                           "--pmu-events", "--follow-children"}},
       {Command::kDoctor, {"--calibration=PATH", "--pmu-events"}},
-      {Command::kCalibrate, {"--rates", "--conns", "--msg-size", "--duration", "--server-cpu", "--client-cpu",
+      {Command::kCalibrate, {"--rates", "--conns", "--msg-size", "--duration", "--repeat", "--server-cpu", "--client-cpu",
                              "--bin-dir", "--output", "--pmu-events", "Stored in:"}},
   };
   for (const auto& [command, names] : flags) {
