@@ -5,7 +5,9 @@
  * Seven tp_btf programs keep a small state machine per thread (task storage)
  * and add durations and counts into per-CPU, per-target maps that user space
  * sums when it reads. Nothing is sent per event: the hot path is a hash
- * lookup on the tgid, and for traced threads a few additions.
+ * lookup on the tgid, and for traced threads a few additions. An iter/task
+ * program, run by user space at each read, reports what running threads have
+ * not closed yet.
  *
  * Timeline of one thread, and where each interval goes:
  *   on CPU, no syscall ............ user_ns
@@ -13,13 +15,19 @@
  *   switched out, still runnable .. offcpu[RUNQ_PREEMPTED] until switched in
  *   switched out, blocked ......... offcpu[reason of the call] until woken,
  *   woken (or new) ................ offcpu[RUNQ_WAKEUP] until switched in
+ * and at each switch-out the time on CPU is settled with the kernel's
+ * se.sum_exec_runtime (see "On-CPU time" below): the scheduler charges a
+ * woken thread from its wakeup, before our sched_switch.
  *
  * OVERHEAD (kernel 6.18 VM, 2 vCPUs; tests/probes/tracer_overhead_test.cc):
  * attaching makes every syscall on the machine take the traced slow path
  * (+~175 ns per getppid, of which ~130 ns is the tracepoint machinery itself,
  * measured with a trivial program); a traced thread pays ~60 ns more per
  * sys_enter/sys_exit pair. Targets' context switches and wakeups cost
- * ~300 ns per program run as measured by bpf_stats (which adds ~70 ns itself).
+ * ~300 ns per program run as measured by bpf_stats (which adds ~70 ns itself);
+ * settling with the kernel's run time added no measurable cost (within 5 ns).
+ * Each read runs the task iterator once per traced process: ~0.7-1.1 ms for a
+ * process of 1,001 threads (tests/probes/tracer_cpu_agreement_test.cc).
  * Tier 3 (iotax_pmu.bpf.h), when its counters are open, adds ~315 ns per
  * sys_enter/sys_exit of a traced thread with the software stand-ins (two
  * counter reads; tests/pmu/pmu_overhead_test.cc), and nothing when off.
