@@ -313,8 +313,9 @@ class BpfTracer final : public Tracer {
     LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info, .link_info_len = sizeof(info));
     bpf_link* link = bpf_program__attach_iter(skel_->progs.iotax_task_iter, &opts);
     if (link == nullptr) {
+      const int err = errno;
       return absl::UnavailableError(absl::StrCat("attaching iter/task to PID ", tgid, " failed: ",
-                                                 std::strerror(errno), " (", AttachHint(errno), ")"));
+                                                 std::strerror(err), " (", AttachHint(err), ")"));
     }
     const int fd = bpf_iter_create(bpf_link__fd(link));
     if (fd < 0) {
