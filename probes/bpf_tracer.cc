@@ -209,6 +209,9 @@ class BpfTracer final : public Tracer {
       return NoSuchProcess(pid);
     }
     slot.attached_at_ns = MonotonicNs();
+    // A thread on a CPU now is counted from the start of its time slice (the
+    // kernel's figure, see iotax.bpf.c): keep what ran before this moment out.
+    if (task_iter_error_.empty()) (void)AddOpenSegments(static_cast<uint32_t>(slot.pid), slot.before_attach);
     if (auto comm = proc::ReadComm(slot.pid); comm.ok()) slot.comm = *comm;
     slots_.push_back(std::move(slot));
     return absl::OkStatus();
@@ -285,10 +288,13 @@ class BpfTracer final : public Tracer {
     // reports less (a segment that closes while a read is under way can be
     // missing from it, and must not make the next read look smaller).
     std::array<uint64_t, IOTAX_NMODES> reported_cpu{};
+    // What threads running at attach had run of their time slice before it.
+    std::array<uint64_t, IOTAX_NMODES> before_attach{};
   };
 
   // Adds the running threads' open segments to the CPU figures of `stats`,
-  // keeping every figure at least what the previous read reported.
+  // less what ran before attach, keeping every figure at least what the
+  // previous read reported.
   void AddRunningThreads(Slot& slot, const std::vector<uint32_t>& tgids, TargetStats& stats) {
     std::array<uint64_t, IOTAX_NMODES> open{};
     if (task_iter_error_.empty()) {
@@ -299,7 +305,10 @@ class BpfTracer final : public Tracer {
     }
     uint64_t* figures[IOTAX_NMODES] = {&stats.user_ns, &stats.syscall_ns, &stats.io_worker_ns, &stats.sched_ns};
     for (int m = 0; m < IOTAX_NMODES; ++m) {
-      *figures[m] = std::max(*figures[m] + open[m], slot.reported_cpu[m]);
+      const uint64_t since_attach = *figures[m] + open[m] > slot.before_attach[m]
+                                        ? *figures[m] + open[m] - slot.before_attach[m]
+                                        : 0;
+      *figures[m] = std::max(since_attach, slot.reported_cpu[m]);
       slot.reported_cpu[m] = *figures[m];
     }
   }

@@ -54,6 +54,8 @@ struct Reading {
 };
 
 struct Window {
+  uint64_t at_attach_traced_ns = 0;  // a read right after attach (cumulative since attach)
+  uint64_t at_attach_kernel_ns = 0;  // schedstat from just before attach to that read
   TargetStats start, end;
   uint64_t kernel_ns = 0;  // schedstat delta
   uint64_t traced_ns = 0;  // tracer delta
@@ -66,8 +68,6 @@ struct Window {
 absl::StatusOr<Window> MeasureWindow(int pid, std::chrono::milliseconds length) {
   absl::StatusOr<std::unique_ptr<Tracer>> tracer = Tracer::Create({.strict = true});
   if (!tracer.ok()) return tracer.status();
-  if (absl::Status s = (*tracer)->AddTarget(pid); !s.ok()) return s;
-  std::this_thread::sleep_for(300ms);
   auto read = [&]() {
     Reading r;
     const AgentSnapshot snap = (*tracer)->Read();
@@ -76,6 +76,12 @@ absl::StatusOr<Window> MeasureWindow(int pid, std::chrono::milliseconds length) 
     return r;
   };
   Window w;
+  const uint64_t kernel_at_attach = KernelRunNs(pid);
+  if (absl::Status s = (*tracer)->AddTarget(pid); !s.ok()) return s;
+  const Reading at_attach = read();
+  w.at_attach_traced_ns = Traced(at_attach.stats);
+  w.at_attach_kernel_ns = at_attach.kernel_ns - kernel_at_attach;
+  std::this_thread::sleep_for(300ms);
   const Reading first = read();
   Reading last = first;
   const auto deadline = std::chrono::steady_clock::now() + length;
@@ -132,8 +138,14 @@ TEST(TracerCpuAgreement, SpinnerThatNeverLeavesTheCpu) {
   absl::StatusOr<Window> w = MeasureWindow(child->pid(), 2s);
   ASSERT_TRUE(w.ok()) << w.status();
   Print("spin", *w);
+  std::printf("spin: a read right after attach: traced %.2f ms, kernel since attach %.2f ms\n",
+              w->at_attach_traced_ns / 1e6, w->at_attach_kernel_ns / 1e6);
   ASSERT_GT(w->kernel_ns, 100'000'000u) << "the spinner hardly ran (machine overloaded?)";
   ExpectAgreement(*w);
+  // Running when tracing began: what it ran before attach is not counted
+  // (on a CPU of its own, its time slice began when it started).
+  EXPECT_LE(static_cast<double>(w->at_attach_traced_ns), w->at_attach_kernel_ns + kTickNs)
+      << "a read right after attach counted time from before attach";
   // It never makes a syscall: all of it is user time.
   EXPECT_NEAR(static_cast<double>(w->d(&TargetStats::user_ns)), static_cast<double>(w->kernel_ns),
               0.03 * w->kernel_ns + kTickNs);
