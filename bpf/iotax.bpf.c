@@ -328,7 +328,8 @@ static __always_inline __u8 classify(long id, struct pt_regs *regs)
  * A thread on a CPU when tracing began has no measured start: its stretch so
  * far is taken from the kernel (sum_exec_runtime - prev_sum_exec_runtime,
  * set at its switch-in) and counted as user time, as is a thread that was
- * runnable then, until its first syscall boundary or switch. A thread that
+ * runnable then, until its first syscall boundary or switch (user space reads
+ * the part before attach with the iterator and leaves it out). A thread that
  * was blocked counts as in the kernel until its first sys_exit.
  *
  * The segment still open when user space reads is reported by the task
