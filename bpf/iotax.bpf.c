@@ -5,7 +5,9 @@
  * Seven tp_btf programs keep a small state machine per thread (task storage)
  * and add durations and counts into per-CPU, per-target maps that user space
  * sums when it reads. Nothing is sent per event: the hot path is a hash
- * lookup on the tgid, and for traced threads a few additions.
+ * lookup on the tgid, and for traced threads a few additions. An iter/task
+ * program, run by user space at each read, reports what running threads have
+ * not closed yet.
  *
  * Timeline of one thread, and where each interval goes:
  *   on CPU, no syscall ............ user_ns
@@ -13,13 +15,19 @@
  *   switched out, still runnable .. offcpu[RUNQ_PREEMPTED] until switched in
  *   switched out, blocked ......... offcpu[reason of the call] until woken,
  *   woken (or new) ................ offcpu[RUNQ_WAKEUP] until switched in
+ * and at each switch-out the time on CPU is settled with the kernel's
+ * se.sum_exec_runtime (see "On-CPU time" below): the scheduler charges a
+ * woken thread from its wakeup, before our sched_switch.
  *
  * OVERHEAD (kernel 6.18 VM, 2 vCPUs; tests/probes/tracer_overhead_test.cc):
  * attaching makes every syscall on the machine take the traced slow path
  * (+~175 ns per getppid, of which ~130 ns is the tracepoint machinery itself,
  * measured with a trivial program); a traced thread pays ~60 ns more per
  * sys_enter/sys_exit pair. Targets' context switches and wakeups cost
- * ~300 ns per program run as measured by bpf_stats (which adds ~70 ns itself).
+ * ~300 ns per program run as measured by bpf_stats (which adds ~70 ns itself);
+ * settling with the kernel's run time added no measurable cost (within 5 ns).
+ * Each read runs the task iterator once per traced process: ~0.7-1.1 ms for a
+ * process of 1,001 threads (tests/probes/tracer_cpu_agreement_test.cc).
  * Tier 3 (iotax_pmu.bpf.h), when its counters are open, adds ~315 ns per
  * sys_enter/sys_exit of a traced thread with the software stand-ins (two
  * counter reads; tests/pmu/pmu_overhead_test.cc), and nothing when off.
@@ -53,8 +61,18 @@ enum thread_run_state {
 
 /* Values of thread_state.nr that are not syscall numbers. */
 #define NR_USER (-1)        /* in user mode */
-#define NR_UNKNOWN (-2)     /* first seen mid-flight (before attach): mode unknown */
+#define NR_KERNEL (-2)      /* in the kernel, in a call that began before we saw the thread */
 #define NR_FORK_RETURN (-3) /* new thread, its first sys_exit returns from clone */
+
+/* Where the scheduler-charged extra of an on-CPU stretch goes (see reconcile_stretch). */
+enum extra_target {
+	EXTRA_SCHED = 0,    /* mode sched */
+	EXTRA_CALL_OPEN,    /* the resumed blocked call, still running */
+	EXTRA_CALL_DONE,    /* the resumed blocked call, completed in this stretch (class extra_cls) */
+	EXTRA_SYSCALL,      /* syscall_ns only: the resumed call's exit was never seen */
+	EXTRA_IO_WORKER,
+	EXTRA_USER,         /* a stretch already running when tracing began */
+};
 
 struct thread_state {
 	__u64 ts;            /* start of the current on-CPU segment or off-CPU wait */
@@ -62,12 +80,18 @@ struct thread_state {
 	__u64 call_oncpu_ns; /* on-CPU time of the current call so far */
 	__u64 wake_ts;       /* when the thread was woken (STATE_OFF_WOKEN) */
 	__u64 sum_exec_ns;   /* task->se.sum_exec_runtime at its last switch in or out */
+	__u64 stretch_ns;    /* measured on-CPU ns of the closed segments since the switch-in */
+	__u64 debt_ns;       /* measured ns the kernel charged to another thread: taken off the next segments */
+	__u32 seq;           /* odd while the open segment changes (the task iterator reads it) */
 	__u32 slot;          /* the target slot this thread counts into */
 	__s32 nr;            /* current syscall, or NR_* */
 	__u8 cls;            /* enum iotax_class of the current call */
 	__u8 blocked;        /* the current call switched out voluntarily */
 	__u8 state;          /* enum thread_run_state */
 	__u8 off_reason;     /* enum iotax_offcpu_reason while STATE_OFF_BLOCKED */
+	__u8 mode;           /* enum iotax_cpu_mode of the open on-CPU segment */
+	__u8 extra_to;       /* enum extra_target of the current stretch */
+	__u8 extra_cls;      /* class of the resumed call (EXTRA_CALL_*) */
 	struct pmu_thread pmu; /* tier 3: the user segment running now, if any */
 };
 
@@ -262,6 +286,198 @@ static __always_inline __u8 classify(long id, struct pt_regs *regs)
 }
 
 /*
+ * On-CPU time, and why the kernel's clock has the last word.
+ *
+ * The tracepoints cut a thread's time on a CPU (a *stretch*, from switch-in
+ * to switch-out) into *segments* at sys_enter and sys_exit. Each segment
+ * counts into one mode (user, syscall, io_worker), fixed when it opens, and
+ * is measured with bpf_ktime_get_ns().
+ *
+ * The kernel charges a thread se.sum_exec_runtime (what schedstat and the
+ * thread CPU clocks show), and its boundaries are not the tracepoints: it
+ * charges from the run-queue clock, and when a wakeup is about to preempt
+ * (RQCF_REQ_SKIP) __schedule does not update that clock, so the thread that
+ * gets the CPU is charged from the wakeup's enqueue on, and the one that
+ * leaves stops being charged there. Woken on an idle CPU, the woken thread
+ * pays the interrupt exit and idle exit (restarting the tick; several µs in
+ * a VM) that run before our sched_switch; woken on a busy CPU, it pays the
+ * previous thread's tail. Measured on the development VM (kernel 6.18, two
+ * vCPUs): 7-14 µs per wakeup from idle, and the switched-in thread's
+ * exec_start equal to the run-queue clock of its wakeup in 66-99% of them.
+ *
+ * So each stretch is reconciled at switch-out (reconcile_stretch): the
+ * kernel's run time over the stretch minus the measured segments is the
+ * extra. At sched_switch the outgoing thread's sum_exec_runtime is final:
+ * __schedule ran update_curr for it (dequeue or put_prev) before the
+ * tracepoint, and nothing charges it after (on 6.18 its exec_start equals
+ * the run-queue clock at the tracepoint in 89% of a ping-pong's switches;
+ * in the rest, newidle balancing moved the clock on, time no thread is
+ * charged); the incoming thread's prev_sum_exec_runtime equals its
+ * sum_exec_runtime (checked in all switch-ins). A positive extra goes
+ *   - to the blocked call the stretch resumed (syscall_ns, and the class's
+ *     oncpu and blocked_oncpu, also when the call completed meanwhile): the
+ *     wakeup and switch-in path is part of what blocking costs (tier 2);
+ *   - to io_worker_ns for io_uring workers;
+ *   - else (resumed after preemption, a new thread's first run, a wakeup
+ *     outside a traced call) to sched_ns.
+ * A negative extra (the kernel charged part of our segments to the next
+ * thread, or steal time) becomes debt that the thread's next segments pay
+ * before they count. Counters only grow, and over time they add up to the
+ * kernel's figure for every thread.
+ *
+ * A thread on a CPU when tracing began has no measured start: its stretch so
+ * far is taken from the kernel (sum_exec_runtime - prev_sum_exec_runtime,
+ * set at its switch-in) and counted as user time, as is a thread that was
+ * runnable then, until its first syscall boundary or switch (user space reads
+ * the part before attach with the iterator and leaves it out). A thread that
+ * was blocked counts as in the kernel until its first sys_exit.
+ *
+ * The segment still open when user space reads is reported by the task
+ * iterator (iotax_task_iter); thread_state.seq lets it skip a thread whose
+ * segment is changing under it.
+ */
+
+static __always_inline bool waiting(const struct thread_state *t)
+{
+	return t->state == STATE_OFF_BLOCKED || t->state == STATE_OFF_PREEMPTED ||
+	       t->state == STATE_OFF_WOKEN;
+}
+
+/* Brackets every change of ts, mode, debt_ns or state of a thread on CPU (see the iterator). */
+static __always_inline void seq_begin(struct thread_state *t)
+{
+	t->seq++;
+	barrier();
+}
+
+static __always_inline void seq_end(struct thread_state *t)
+{
+	barrier();
+	t->seq++;
+}
+
+static __always_inline void add_mode(struct iotax_target_stats *s, __u8 mode, __u64 ns)
+{
+	switch (mode) {
+	case IOTAX_MODE_USER:
+		s->user_ns += ns;
+		break;
+	case IOTAX_MODE_IO_WORKER:
+		s->io_worker_ns += ns;
+		break;
+	case IOTAX_MODE_SCHED:
+		s->sched_ns += ns;
+		break;
+	default:
+		s->syscall_ns += ns;
+	}
+}
+
+/* The mode of a segment that opens now. */
+static __always_inline __u8 mode_of(const struct thread_state *t, bool io_worker)
+{
+	if (io_worker)
+		return IOTAX_MODE_IO_WORKER;
+	return t->nr == NR_USER ? IOTAX_MODE_USER : IOTAX_MODE_SYSCALL;
+}
+
+/* Counts `raw` measured ns of the open segment, less what the thread owes. */
+static __always_inline void count_segment(struct iotax_target_stats *s, struct thread_state *t, __u64 raw)
+{
+	__u64 paid = raw < t->debt_ns ? raw : t->debt_ns;
+	__u64 ns = raw - paid;
+
+	t->debt_ns -= paid;
+	t->stretch_ns += raw;
+	add_mode(s, t->mode, ns);
+	if (t->mode == IOTAX_MODE_SYSCALL && t->nr >= 0)
+		t->call_oncpu_ns += ns;
+}
+
+static __always_inline void close_segment(struct iotax_target_stats *s, struct thread_state *t, __u64 now)
+{
+	count_segment(s, t, now > t->ts ? now - t->ts : 0);
+}
+
+/*
+ * A thread on CPU since before we saw it: its stretch so far as the kernel
+ * counts it (stale by up to a tick between switches) is user time (or
+ * io_worker). Returns the ns counted.
+ */
+static __always_inline __u64 count_fresh_stretch(struct iotax_target_stats *s, struct task_struct *task,
+						 bool io_worker, __u64 sum_now)
+{
+	__u64 start = BPF_CORE_READ(task, se.prev_sum_exec_runtime);
+	__u64 ns = sum_now > start ? sum_now - start : 0;
+
+	add_mode(s, io_worker ? IOTAX_MODE_IO_WORKER : IOTAX_MODE_USER, ns);
+	return ns;
+}
+
+/* The thread got a CPU at `now` (its run time then: sum_at_start) after being in state `was`. */
+static __always_inline void begin_stretch(struct thread_state *t, __u8 was, bool io_worker, __u64 now,
+					  __u64 sum_at_start)
+{
+	if (io_worker) {
+		t->extra_to = EXTRA_IO_WORKER;
+	} else if (was != STATE_OFF_PREEMPTED && t->nr >= 0 && t->blocked) {
+		t->extra_to = EXTRA_CALL_OPEN; /* resuming a call that blocked */
+		t->extra_cls = t->cls;
+	} else {
+		t->extra_to = EXTRA_SCHED;
+	}
+	t->sum_exec_ns = sum_at_start;
+	t->stretch_ns = 0;
+	t->mode = mode_of(t, io_worker);
+	t->ts = now;
+	t->state = STATE_ON_CPU;
+}
+
+/* At switch-out: the kernel ran the thread `kernel_ran` ns over the stretch; settle the difference. */
+static __always_inline void reconcile_stretch(struct iotax_target_stats *s, struct thread_state *t,
+					      __u64 kernel_ran)
+{
+	__u64 extra;
+	__u32 cls;
+
+	if (kernel_ran < t->stretch_ns) {
+		extra = t->stretch_ns - kernel_ran;
+		t->debt_ns += extra;
+		s->overcount_ns += extra;
+		return;
+	}
+	extra = kernel_ran - t->stretch_ns;
+	switch (t->extra_to) {
+	case EXTRA_CALL_OPEN:
+		t->call_oncpu_ns += extra; /* counted with the call at its sys_exit */
+		s->syscall_ns += extra;
+		s->resumed_extra_ns += extra;
+		break;
+	case EXTRA_CALL_DONE:
+		cls = t->extra_cls;
+		barrier_var(cls);
+		if (cls < IOTAX_NCLASS) {
+			s->cls[cls].oncpu_ns += extra;
+			s->cls[cls].blocked_oncpu_ns += extra;
+		}
+		s->syscall_ns += extra;
+		s->resumed_extra_ns += extra;
+		break;
+	case EXTRA_SYSCALL:
+		s->syscall_ns += extra;
+		break;
+	case EXTRA_IO_WORKER:
+		s->io_worker_ns += extra;
+		break;
+	case EXTRA_USER:
+		s->user_ns += extra;
+		break;
+	default:
+		s->sched_ns += extra;
+	}
+}
+
+/*
  * Tracepoints are not perfectly reliable: in some environments a context
  * switch is invisible to BPF (seen here on a VM whose init agent's switches
  * never reach any BPF program). A switch that was missed shows up as a thread
@@ -270,12 +486,6 @@ static __always_inline __u8 classify(long id, struct pt_regs *regs)
  * counter, se.sum_exec_runtime, tells how long it really ran in between, so
  * the accounting is repaired and the repair counted (IOTAX_DROP_MISSED_SWITCH).
  */
-
-static __always_inline bool waiting(const struct thread_state *t)
-{
-	return t->state == STATE_OFF_BLOCKED || t->state == STATE_OFF_PREEMPTED ||
-	       t->state == STATE_OFF_WOKEN;
-}
 
 /* Ends the off-CPU wait of `t` at `end`, the moment it got a CPU. */
 static __always_inline void close_wait(struct iotax_target_stats *s, struct thread_state *t,
@@ -296,24 +506,6 @@ static __always_inline void close_wait(struct iotax_target_stats *s, struct thre
 	}
 }
 
-/* Adds an on-CPU segment of `delta` ns to where the thread was running. */
-static __always_inline void add_oncpu(struct iotax_target_stats *s, struct thread_state *t,
-				      __u64 delta, bool io_worker, bool involuntary)
-{
-	if (io_worker) {
-		s->io_worker_ns += delta;
-	} else if (t->nr >= 0) {
-		t->call_oncpu_ns += delta;
-		s->syscall_ns += delta;
-	} else if (t->nr == NR_USER) {
-		s->user_ns += delta;
-	} else if (t->nr == NR_UNKNOWN && involuntary) {
-		s->user_ns += delta; /* preempted, most likely computing in user mode */
-	} else {
-		s->syscall_ns += delta; /* blocked, so in the kernel; or leaving clone */
-	}
-}
-
 static __always_inline __u64 ran_since_last_switch(struct task_struct *task, struct thread_state *t,
 						   __u64 *sum_now)
 {
@@ -322,17 +514,25 @@ static __always_inline __u64 ran_since_last_switch(struct task_struct *task, str
 }
 
 /*
- * sys_enter/sys_exit run on the thread's CPU, so a waiting state means its
- * switch-in was missed. The run time since then (from sum_exec_runtime, at
- * most a tick stale for a running task) dates the switch-in.
+ * sys_enter/sys_exit run on the thread's CPU, so it is running now. A thread
+ * not seen before gets its stretch so far counted (the rule above); a waiting
+ * state means its switch-in was missed, and the run time since its last
+ * switch-out (sum_exec_runtime, at most a tick stale) dates the switch-in.
+ * Leaves the thread STATE_ON_CPU with an open segment.
  */
 static __always_inline void resync_running(struct iotax_target_stats *s, struct thread_state *t,
-					   struct task_struct *task, __u64 now)
+					   struct task_struct *task, __u64 now, bool io_worker)
 {
 	__u64 sum_now, ran;
 
 	if (t->state == STATE_FRESH) {
-		t->sum_exec_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
+		sum_now = BPF_CORE_READ(task, se.sum_exec_runtime);
+		ran = count_fresh_stretch(s, task, io_worker, sum_now);
+		t->nr = NR_KERNEL; /* sys_enter overrides it; a sys_exit then pairs with nothing */
+		begin_stretch(t, STATE_FRESH, io_worker, now, sum_now > ran ? sum_now - ran : 0);
+		t->stretch_ns = ran;
+		t->extra_to = io_worker ? EXTRA_IO_WORKER : EXTRA_USER;
+		t->mode = io_worker ? IOTAX_MODE_IO_WORKER : IOTAX_MODE_USER;
 		return;
 	}
 	if (!waiting(t))
@@ -340,13 +540,12 @@ static __always_inline void resync_running(struct iotax_target_stats *s, struct 
 	ran = ran_since_last_switch(task, t, &sum_now);
 	if (ran > now)
 		ran = 0;
-	close_wait(s, t, now - ran, false);
+	close_wait(s, t, now - ran, io_worker);
 	count_drop(IOTAX_DROP_MISSED_SWITCH);
-	t->ts = now - ran;
-	t->state = STATE_ON_CPU;
+	begin_stretch(t, t->state, io_worker, now - ran, t->sum_exec_ns);
 }
 
-/* `prev` leaves the CPU: close its on-CPU segment and record why it left. */
+/* `prev` leaves the CPU: close its on-CPU stretch and record why it left. */
 static __always_inline void switch_out(struct iotax_target_stats *s, __u32 slot,
 				       struct task_struct *prev, bool preempt,
 				       unsigned int prev_state, __u64 now, struct pmu_reading *r)
@@ -370,17 +569,24 @@ static __always_inline void switch_out(struct iotax_target_stats *s, __u32 slot,
 		if (involuntary && t->state != STATE_FRESH && t->nr >= 0)
 			t->pmu.preempted_in_call = 1;
 	}
+	/* Updated by the scheduler just before this tracepoint: exact for `prev`. */
 	ran = ran_since_last_switch(prev, t, &sum_now);
+	seq_begin(t);
 	if (t->state == STATE_FRESH) {
-		t->nr = NR_UNKNOWN; /* running since before attach: segment start unknown */
+		count_fresh_stretch(s, prev, io_worker, sum_now);
+		/* Preempted on the way back to user mode (not inside the kernel:
+		 * that is `preempt`), or blocked, hence in the kernel. */
+		t->nr = involuntary && !preempt ? NR_USER : NR_KERNEL;
 	} else if (t->state == STATE_ON_CPU) {
-		add_oncpu(s, t, now - t->ts, io_worker, involuntary);
+		close_segment(s, t, now);
+		reconcile_stretch(s, t, ran);
 	} else {
 		/* Its switch-in was missed: it got the CPU `ran` ns ago. */
 		if (ran > now)
 			ran = 0;
 		close_wait(s, t, now - ran, io_worker);
-		add_oncpu(s, t, ran, io_worker, involuntary);
+		t->mode = mode_of(t, io_worker);
+		count_segment(s, t, ran);
 		count_drop(IOTAX_DROP_MISSED_SWITCH);
 	}
 	t->sum_exec_ns = sum_now;
@@ -388,9 +594,7 @@ static __always_inline void switch_out(struct iotax_target_stats *s, __u32 slot,
 	if (prev_state & TASK_DEAD) {
 		t->state = STATE_OFF_BLOCKED; /* never runs again: not a switch worth counting */
 		t->off_reason = IOTAX_OFF_OTHER;
-		return;
-	}
-	if (involuntary) {
+	} else if (involuntary) {
 		s->involuntary_switches++;
 		t->state = STATE_OFF_PREEMPTED;
 	} else {
@@ -403,9 +607,10 @@ static __always_inline void switch_out(struct iotax_target_stats *s, __u32 slot,
 			t->off_reason = IOTAX_OFF_OTHER; /* page fault, or a call we did not see begin */
 		}
 	}
+	seq_end(t);
 }
 
-/* `next` gets the CPU: close its wait. */
+/* `next` gets the CPU: close its wait, open a stretch. */
 static __always_inline void switch_in(struct iotax_target_stats *s, __u32 slot,
 				      struct task_struct *next, __u64 now, struct pmu_reading *r)
 {
@@ -418,11 +623,15 @@ static __always_inline void switch_in(struct iotax_target_stats *s, __u32 slot,
 		return;
 	was = t->state;
 	ran = ran_since_last_switch(next, t, &sum_now);
-	if (t->state == STATE_FRESH) {
-		t->nr = NR_UNKNOWN; /* off CPU since before attach: wait start unknown */
-	} else if (t->state == STATE_ON_CPU) {
-		/* Its switch-out was missed: keep the run time, the wait's reason is unknown. */
-		add_oncpu(s, t, ran, io_worker, true);
+	seq_begin(t);
+	if (was == STATE_FRESH) {
+		/* Runnable since before attach (woken ones are not FRESH): most
+		 * likely preempted in user mode. Its wait's start is unknown. */
+		t->nr = NR_USER;
+	} else if (was == STATE_ON_CPU) {
+		/* Its switch-out was missed: the kernel's run time settles the
+		 * stretch; the wait's reason is unknown. */
+		add_mode(s, t->mode, ran > t->stretch_ns ? ran - t->stretch_ns : 0);
 		count_drop(IOTAX_DROP_MISSED_SWITCH);
 	} else {
 		close_wait(s, t, now, io_worker);
@@ -437,9 +646,8 @@ static __always_inline void switch_in(struct iotax_target_stats *s, __u32 slot,
 					  was == STATE_OFF_PREEMPTED ? IOTAX_SEG_AFTER_PREEMPTION
 								    : IOTAX_SEG_AFTER_OTHER_SWITCH);
 	}
-	t->sum_exec_ns = sum_now;
-	t->state = STATE_ON_CPU;
-	t->ts = now;
+	begin_stretch(t, was, io_worker, now, sum_now);
+	seq_end(t);
 }
 
 SEC("tp_btf/sys_enter")
@@ -465,27 +673,26 @@ int BPF_PROG(iotax_sys_enter, struct pt_regs *regs, long id)
 	if (!t)
 		return 0;
 	now = bpf_ktime_get_ns();
-	resync_running(s, t, task, now);
+	seq_begin(t);
+	resync_running(s, t, task, now, false);
 	if (pmu_enabled) {
 		struct pmu_reading r = {};
 
 		pmu_segment_end(pmu_stats_of(slot), &t->pmu, &r);
 		t->pmu.preempted_in_call = 0;
 	}
-	/* Entering a syscall means the segment since ts ran in user mode. */
-	if (t->state == STATE_ON_CPU) {
-		if (t->nr < 0)
-			s->user_ns += now - t->ts;
-		else /* a sys_exit we never saw: keep the time in the kernel */
-			s->syscall_ns += now - t->ts;
-	}
+	/* The segment since ts: user mode, or the kernel if a sys_exit was missed. */
+	close_segment(s, t, now);
+	if (t->extra_to == EXTRA_CALL_OPEN)
+		t->extra_to = EXTRA_SYSCALL; /* the resumed call's exit was never seen */
 	t->nr = (__s32)id;
 	t->cls = classify(id, regs);
 	t->enter_ts = now;
-	t->ts = now;
 	t->call_oncpu_ns = 0;
 	t->blocked = 0;
-	t->state = STATE_ON_CPU;
+	t->mode = IOTAX_MODE_SYSCALL;
+	t->ts = now;
+	seq_end(t);
 	return 0;
 }
 
@@ -496,7 +703,7 @@ int BPF_PROG(iotax_sys_exit, struct pt_regs *regs, long ret)
 	__u32 slot;
 	struct iotax_target_stats *s = task_target(task, &slot);
 	struct thread_state *t;
-	__u64 now, delta = 0;
+	__u64 now;
 
 	if (!s)
 		return 0;
@@ -505,22 +712,17 @@ int BPF_PROG(iotax_sys_exit, struct pt_regs *regs, long ret)
 	if (!t)
 		return 0;
 	now = bpf_ktime_get_ns();
-	resync_running(s, t, task, now);
-	if (t->state == STATE_ON_CPU)
-		delta = now - t->ts;
-	if (t->state == STATE_FRESH || t->nr == NR_USER || t->nr == NR_UNKNOWN) {
+	seq_begin(t);
+	resync_running(s, t, task, now, false);
+	close_segment(s, t, now); /* adds to call_oncpu_ns when in a call */
+	if (t->nr == NR_USER || t->nr == NR_KERNEL) {
 		/* The call began before we saw this thread: time only, no call. */
-		s->syscall_ns += delta;
 		count_drop(IOTAX_DROP_UNPAIRED_EXIT);
-	} else if (t->nr == NR_FORK_RETURN) {
-		s->syscall_ns += delta; /* a new thread leaving clone: not a call of its own */
-	} else {
+	} else if (t->nr >= 0) {
 		__u32 cls = t->cls;
 		__u64 wall = now - t->enter_ts;
 		__u32 b = iotax_log2_bucket(wall);
 
-		t->call_oncpu_ns += delta;
-		s->syscall_ns += delta;
 		barrier_var(cls);
 		if (cls < IOTAX_NCLASS) {
 			struct iotax_class_stats *c = &s->cls[cls];
@@ -536,14 +738,16 @@ int BPF_PROG(iotax_sys_exit, struct pt_regs *regs, long ret)
 			if (b < IOTAX_HIST_BUCKETS)
 				c->wall_hist[b]++;
 		}
-	}
+	} /* else NR_FORK_RETURN: a new thread leaving clone, not a call of its own */
+	if (t->extra_to == EXTRA_CALL_OPEN)
+		t->extra_to = EXTRA_CALL_DONE; /* the rest of the stretch's extra goes to its class */
 	if (pmu_enabled) {
 		struct pmu_reading r = {};
 		__u8 label;
 
 		if (t->nr == NR_FORK_RETURN)
 			label = IOTAX_SEG_THREAD_START;
-		else if (t->state == STATE_FRESH || t->nr < 0)
+		else if (t->nr < 0)
 			label = IOTAX_SEG_AFTER_OTHER_SWITCH; /* the call began before we saw the thread */
 		else if (t->blocked)
 			label = IOTAX_SEG_AFTER_BLOCKED_SYSCALL;
@@ -554,8 +758,9 @@ int BPF_PROG(iotax_sys_exit, struct pt_regs *regs, long ret)
 		pmu_segment_begin(pmu_stats_of(slot), &t->pmu, &r, label);
 	}
 	t->nr = NR_USER;
+	t->mode = IOTAX_MODE_USER;
 	t->ts = now;
-	t->state = STATE_ON_CPU;
+	seq_end(t);
 	return 0;
 }
 
@@ -601,13 +806,15 @@ int BPF_PROG(iotax_sched_wakeup, struct task_struct *p)
 	if (!t)
 		return 0;
 	now = bpf_ktime_get_ns();
+	/* Only waiting states change here, so the task iterator (which reads
+	 * running threads) needs no seq bracket. */
 	if (t->state == STATE_OFF_BLOCKED) {
 		s->wakeups++;
 		if (!(BPF_CORE_READ(p, flags) & PF_IO_WORKER))
 			add_offcpu(s, t->off_reason, now - t->ts);
-	} else if (t->state == STATE_FRESH) {
+	} else if (t->state == STATE_FRESH && !BPF_CORE_READ(p, on_cpu)) {
 		s->wakeups++; /* blocked since before attach: the wait's start is unknown */
-		t->nr = NR_UNKNOWN;
+		t->nr = NR_KERNEL;
 		t->sum_exec_ns = BPF_CORE_READ(p, se.sum_exec_runtime);
 	} else {
 		/* Woken before it got off the CPU (or run queue): no wait happened. */
@@ -680,5 +887,68 @@ int BPF_PROG(iotax_process_exit, struct task_struct *p)
 	/* The last thread of the group: forget the tgid so a reused PID is never traced. */
 	if (BPF_CORE_READ(p, signal, live.counter) == 0)
 		bpf_map_delete_elem(&targets, &tgid);
+	return 0;
+}
+
+/*
+ * Run by user space at every read, once per traced process (the iterator's
+ * pid filter), right after it read `stats`: reports the running threads'
+ * open segments, which no counter holds yet, so a busy thread's current
+ * stretch is in the snapshot. Read-only; a thread whose segment changes under
+ * it (seq odd or moved) is left out of this read, and what it closed is not
+ * in the counters user space just read either: a read can come out a little
+ * short, never double counted (user space keeps its figures monotonic).
+ */
+SEC("iter/task")
+int iotax_task_iter(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct iotax_open_cpu rec = {};
+	struct thread_state *t;
+	__u32 tgid, *slot, seq;
+	__u64 ts, debt, raw;
+	__u8 state, mode;
+
+	if (!task)
+		return 0;
+	tgid = task->tgid;
+	slot = bpf_map_lookup_elem(&targets, &tgid);
+	if (!slot)
+		return 0;
+	count_event(IOTAX_PROBE_TASK_ITER);
+	if (!task->on_cpu)
+		return 0; /* not running: nothing open */
+	rec.slot = *slot;
+	t = bpf_task_storage_get(&threads, task, 0, 0);
+	seq = t ? *(volatile __u32 *)&t->seq : 0;
+	if (seq & 1)
+		return 0;
+	barrier();
+	state = t ? t->state : STATE_FRESH;
+	ts = t ? t->ts : 0;
+	debt = t ? t->debt_ns : 0;
+	mode = t ? t->mode : 0;
+	barrier();
+	if (t && *(volatile __u32 *)&t->seq != seq)
+		return 0;
+	if (state == STATE_FRESH) {
+		/* On CPU since before we saw it: the kernel's figure, counted as
+		 * its first event will count it (count_fresh_stretch). */
+		__u64 sum = task->se.sum_exec_runtime, start = task->se.prev_sum_exec_runtime;
+
+		rec.mode = (task->flags & PF_IO_WORKER) ? IOTAX_MODE_IO_WORKER : IOTAX_MODE_USER;
+		rec.ns = sum > start ? sum - start : 0;
+	} else if (state == STATE_ON_CPU) {
+		__u64 now = bpf_ktime_get_ns();
+
+		raw = now > ts ? now - ts : 0;
+		if (raw <= debt)
+			return 0;
+		rec.mode = mode;
+		rec.ns = raw - debt;
+	} else {
+		return 0; /* between its switch-out and the end of the switch */
+	}
+	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;
 }

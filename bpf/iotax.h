@@ -102,7 +102,27 @@ enum iotax_probe {
 	IOTAX_PROBE_SCHED_WAKEUP_NEW,
 	IOTAX_PROBE_PROCESS_FORK,
 	IOTAX_PROBE_PROCESS_EXIT,
+	IOTAX_PROBE_TASK_ITER,    /* iter/task, run by user space at each read */
 	IOTAX_NPROBES,
+};
+
+/* Where on-CPU time is counted (the `mode` of the CPU metrics). */
+enum iotax_cpu_mode {
+	IOTAX_MODE_USER = 0,
+	IOTAX_MODE_SYSCALL,
+	IOTAX_MODE_IO_WORKER,
+	IOTAX_MODE_SCHED,   /* charged by the scheduler around a switch, outside any traced call */
+	IOTAX_NMODES,
+};
+
+/*
+ * What the task iterator reports for each running thread of a target: the
+ * on-CPU time of its current segment so far, which no counter holds yet.
+ */
+struct iotax_open_cpu {
+	__u32 slot;
+	__u32 mode; /* enum iotax_cpu_mode */
+	__u64 ns;
 };
 
 struct iotax_class_stats {
@@ -119,6 +139,9 @@ struct iotax_target_stats {
 	__u64 user_ns;        /* on CPU outside syscalls */
 	__u64 syscall_ns;     /* on CPU inside syscalls (also calls still running) */
 	__u64 io_worker_ns;   /* on CPU in io_uring worker threads (all kernel) */
+	__u64 sched_ns;       /* charged by the scheduler around switches after preemption (see iotax.bpf.c) */
+	__u64 resumed_extra_ns; /* the part of syscall_ns the scheduler charged when a blocked call resumed */
+	__u64 overcount_ns;   /* measured at tracepoints but charged by the kernel to another thread */
 	__u64 offcpu_ns[IOTAX_NOFF];
 	__u64 runq_hist[2][IOTAX_HIST_BUCKETS]; /* [0] after preemption, [1] after wakeup */
 	__u64 voluntary_switches;

@@ -143,7 +143,8 @@ BlockingBreakdown AnalyzeWindow(const TargetWindow& w, const PmuStatus& pmu, int
   b.user_seconds = Seconds(s.user_ns);
   b.syscall_seconds = Seconds(s.syscall_ns);
   b.io_worker_seconds = Seconds(s.io_worker_ns);
-  b.traced_cpu_seconds = b.user_seconds + b.syscall_seconds + b.io_worker_seconds;
+  b.sched_seconds = Seconds(s.sched_ns);
+  b.traced_cpu_seconds = b.user_seconds + b.syscall_seconds + b.io_worker_seconds + b.sched_seconds;
   b.kernel_cpu_known = w.kernel_cpu_known;
   // The kernel's figure is in clock ticks (10 ms), so on a short window it can
   // fall a little below the tracer's: never go below what was traced.

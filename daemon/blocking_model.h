@@ -62,13 +62,16 @@ struct BlockingBreakdown {
   // what the tracer attributed (traced_cpu_seconds). Every share is of this.
   double cpu_seconds = 0;
   bool kernel_cpu_known = false;
-  double traced_cpu_seconds = 0;  // user + syscall + io_worker
-  // Kernel CPU the tracer did not attribute (interrupts and softirqs charged
-  // to the process, scheduler and task work outside syscalls); 0 if unknown.
+  double traced_cpu_seconds = 0;  // user + syscall + io_worker + sched
+  // Kernel CPU the tracer did not attribute: the tracer settles every
+  // thread's time with the kernel's at each switch, so this is only what
+  // ran between a thread's last read and its exit, or a thread whose state
+  // could not be kept; ~0. 0 if unknown.
   double untraced_cpu_seconds = 0;
   double user_seconds = 0;
   double syscall_seconds = 0;
   double io_worker_seconds = 0;
+  double sched_seconds = 0;  // charged by the scheduler around preemptions, outside any call
   std::array<double, kNumOffCpuReasons> offcpu_seconds{};
   uint64_t voluntary_switches = 0;
   uint64_t involuntary_switches = 0;

@@ -62,7 +62,7 @@ void AppendTargetFamilies(const std::vector<TargetSnapshot>& targets, std::vecto
   auto created = Family("iotax_threads_created_total", "Threads the target created while traced", MetricType::Counter);
   auto exited = Family("iotax_threads_exited_total", "Threads of the target that exited while traced", MetricType::Counter);
   auto children = Family("iotax_children_followed_total", "Child processes forked by the target that joined its series (--follow-children)", MetricType::Counter);
-  auto cpu = Family("iotax_cpu_seconds_total", "On-CPU time of the target by mode: user, syscall (kernel inside syscalls), io_worker (io_uring worker threads)", MetricType::Counter);
+  auto cpu = Family("iotax_cpu_seconds_total", "On-CPU time of the target by mode: user, syscall (kernel inside syscalls), io_worker (io_uring worker threads), sched (charged by the scheduler around preemptions); sums to the kernel's run time", MetricType::Counter);
   auto offcpu = Family("iotax_offcpu_seconds_total", "Off-CPU time of the target's threads by reason", MetricType::Counter);
   auto switches = Family("iotax_context_switches_total", "Context switches of the target's threads: voluntary (blocked) or involuntary (preempted)", MetricType::Counter);
   auto wakeups = Family("iotax_wakeups_total", "Wakeups of the target's threads", MetricType::Counter);
@@ -92,9 +92,10 @@ void AppendTargetFamilies(const std::vector<TargetSnapshot>& targets, std::vecto
     AddValue(created, base, static_cast<double>(s.threads_created));
     AddValue(exited, base, static_cast<double>(s.threads_exited));
     AddValue(children, base, static_cast<double>(s.children_followed));
-    AddValue(cpu, With(base, "mode", "user"), Seconds(s.user_ns));
-    AddValue(cpu, With(base, "mode", "syscall"), Seconds(s.syscall_ns));
-    AddValue(cpu, With(base, "mode", "io_worker"), Seconds(s.io_worker_ns));
+    const uint64_t by_mode[kNumCpuModes] = {s.user_ns, s.syscall_ns, s.io_worker_ns, s.sched_ns};
+    for (int m = 0; m < kNumCpuModes; ++m) {
+      AddValue(cpu, With(base, "mode", std::string(kCpuModeNames[m])), Seconds(by_mode[m]));
+    }
     for (int r = 0; r < kNumOffCpuReasons; ++r) {
       AddValue(offcpu, With(base, "reason", std::string(kOffCpuReasonNames[r])), Seconds(s.offcpu_ns[r]));
     }

@@ -69,7 +69,7 @@ json BuildSeriesJson(const std::vector<HistoryEntry>& history) {
     }
 
     json t = json::array(), user = json::array(), syscall = json::array(), blocking = json::array(),
-         io_worker = json::array(), untraced = json::array(), share = json::array(), rq_p99 = json::array(),
+         io_worker = json::array(), sched = json::array(), untraced = json::array(), share = json::array(), rq_p99 = json::array(),
          rq_threads = json::array();
     json offcpu = json::object();
     const char* offcpu_keys[] = {"io", "event_wait", "futex", "sleep", "other"};
@@ -98,7 +98,9 @@ json BuildSeriesJson(const std::vector<HistoryEntry>& history) {
       syscall.push_back((sys_s - direct) / secs);
       blocking.push_back(direct / secs);
       io_worker.push_back(worker_s / secs);
-      const double traced = user_s + sys_s + worker_s;
+      const double sched_s = static_cast<double>(w.stats.sched_ns) / 1e9;
+      sched.push_back(sched_s / secs);
+      const double traced = user_s + sys_s + worker_s + sched_s;
       const double kernel = w.kernel_cpu_known ? static_cast<double>(w.kernel_cpu_ns) / 1e9 : traced;
       untraced.push_back(std::max(0.0, kernel - traced) / secs);
       const double cpu = std::max(kernel, traced);
@@ -122,7 +124,7 @@ json BuildSeriesJson(const std::vector<HistoryEntry>& history) {
         {"up", it->up},
         {"t", t},
         {"cpu", json{{"user", user}, {"syscall", syscall}, {"blocking", blocking}, {"io_worker", io_worker},
-                     {"untraced", untraced}}},
+                     {"sched", sched}, {"untraced", untraced}}},
         {"blocking_share", share},
         {"offcpu", offcpu},
         {"syscalls", calls},

@@ -46,6 +46,9 @@ TargetStats Combine2(const TargetStats& a, const TargetStats& b, Op op, ClassOp 
   s.user_ns = op(a.user_ns, b.user_ns);
   s.syscall_ns = op(a.syscall_ns, b.syscall_ns);
   s.io_worker_ns = op(a.io_worker_ns, b.io_worker_ns);
+  s.sched_ns = op(a.sched_ns, b.sched_ns);
+  s.resumed_extra_ns = op(a.resumed_extra_ns, b.resumed_extra_ns);
+  s.overcount_ns = op(a.overcount_ns, b.overcount_ns);
   for (int r = 0; r < kNumOffCpuReasons; ++r) s.offcpu_ns[r] = op(a.offcpu_ns[r], b.offcpu_ns[r]);
   for (int i = 0; i < kHistBuckets; ++i) {
     s.runq_preempted_hist[i] = op(a.runq_preempted_hist[i], b.runq_preempted_hist[i]);

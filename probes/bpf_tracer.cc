@@ -1,16 +1,22 @@
 // Tracer over the iotax BPF skeleton: open -> set rodata -> load -> fill the
 // syscall class map -> attach each program on its own (a probe is the unit
-// that is up or down). Maps are read only when Read() is called.
+// that is up or down). Maps are read only when Read() is called; each read
+// also runs the task iterator over every traced process, so the on-CPU time
+// of threads running at that moment is in the snapshot.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -29,7 +35,7 @@ namespace {
 // Same order as enum iotax_probe.
 constexpr const char* kProbeNames[IOTAX_NPROBES] = {
     "sys_enter",    "sys_exit",           "sched_switch",      "sched_wakeup",
-    "sched_wakeup_new", "sched_process_fork", "sched_process_exit"};
+    "sched_wakeup_new", "sched_process_fork", "sched_process_exit", "task_iter"};
 
 // libbpf's warnings and errors go to stderr with our prefix; its debug and
 // info chatter does not.
@@ -84,17 +90,30 @@ class BpfTracer final : public Tracer {
     if (ncpus_ <= 0)
       return absl::InternalError(absl::StrCat("cannot count possible CPUs: ", std::strerror(-ncpus_)));
 
-    skel_ = iotax_bpf::open();
-    if (skel_ == nullptr)
-      return absl::InternalError(absl::StrCat("opening the iotax BPF object failed: ", std::strerror(errno)));
-    skel_->rodata->follow_children = options.follow_children;
     // Tier 3: open the counters before load, so the programs are loaded with
     // the PMU reads compiled in only when they can work.
     absl::StatusOr<pmu::PmuSetup> pmu = pmu::SetUpPmu(options.pmu_events);
     if (!pmu.ok()) return pmu.status();
     pmu_ = std::move(*pmu);
-    skel_->rodata->pmu_enabled = pmu_.status.up;
-    if (int err = iotax_bpf::load(skel_); err != 0) {
+    int err = OpenAndLoad(options, /*with_task_iter=*/true);
+    if (err != 0 && err != -EPERM && skel_ != nullptr) {
+      // The task iterator is the newest kernel feature used here: without it
+      // the tracer still works, only a running thread's current stretch
+      // waits for its next switch or syscall to be counted.
+      const int iter_err = err;
+      iotax_bpf::destroy(skel_);
+      skel_ = nullptr;
+      err = OpenAndLoad(options, /*with_task_iter=*/false);
+      if (err == 0) {
+        task_iter_error_ = absl::StrCat(
+            "loading iter/task failed (", std::strerror(-iter_err),
+            "): on-CPU time of threads running at a read is counted only at their next switch or syscall");
+        std::fprintf(stderr, "iotax: probe task_iter is down: %s\n", task_iter_error_.c_str());
+      }
+    }
+    if (err != 0) {
+      if (skel_ == nullptr)
+        return absl::InternalError(absl::StrCat("opening the iotax BPF object failed: ", std::strerror(-err)));
       // EPERM is privileges; EACCES is what the verifier returns when it rejects a program.
       if (err == -EPERM) {
         return absl::PermissionDeniedError(
@@ -120,12 +139,26 @@ class BpfTracer final : public Tracer {
         skel_->progs.iotax_sys_enter,      skel_->progs.iotax_sys_exit,
         skel_->progs.iotax_sched_switch,   skel_->progs.iotax_sched_wakeup,
         skel_->progs.iotax_sched_wakeup_new, skel_->progs.iotax_process_fork,
-        skel_->progs.iotax_process_exit};
+        skel_->progs.iotax_process_exit,   skel_->progs.iotax_task_iter};
     std::string first_error;
     for (int i = 0; i < IOTAX_NPROBES; ++i) {
       programs_[i] = programs[i];
       ProbeStatus& probe = probes_.emplace_back();
       probe.name = kProbeNames[i];
+      if (i == IOTAX_PROBE_TASK_ITER) {
+        // Attached per process at each read; try it once now on ourselves.
+        if (task_iter_error_.empty()) {
+          std::array<uint64_t, IOTAX_NMODES> unused{};
+          if (absl::Status s = AddOpenSegments(static_cast<uint32_t>(getpid()), unused); !s.ok()) {
+            task_iter_error_ = std::string(s.message());
+            std::fprintf(stderr, "iotax: probe task_iter is down: %s\n", task_iter_error_.c_str());
+          }
+        }
+        probe.up = task_iter_error_.empty();
+        probe.error = task_iter_error_;
+        if (!probe.up && first_error.empty()) first_error = probe.error;
+        continue;
+      }
       links_[i] = bpf_program__attach(programs[i]);
       if (links_[i] == nullptr) {
         const int err = errno;
@@ -176,6 +209,9 @@ class BpfTracer final : public Tracer {
       return NoSuchProcess(pid);
     }
     slot.attached_at_ns = MonotonicNs();
+    // A thread on a CPU now is counted from the start of its time slice (the
+    // kernel's figure, see iotax.bpf.c): keep what ran before this moment out.
+    if (task_iter_error_.empty()) (void)AddOpenSegments(static_cast<uint32_t>(slot.pid), slot.before_attach);
     if (auto comm = proc::ReadComm(slot.pid); comm.ok()) slot.comm = *comm;
     slots_.push_back(std::move(slot));
     return absl::OkStatus();
@@ -187,6 +223,7 @@ class BpfTracer final : public Tracer {
     snap.monotonic_ns = MonotonicNs();
     std::vector<iotax_target_stats> per_cpu(ncpus_);
     std::vector<iotax_pmu_stats> pmu_per_cpu(pmu_.status.up ? ncpus_ : 0);
+    const std::map<uint32_t, std::vector<uint32_t>> tgids = TracedTgidsBySlot();
     for (Slot& slot : slots_) {
       TargetSnapshot& t = snap.targets.emplace_back();
       if (slot.up && !StillTraced(slot)) {
@@ -202,9 +239,15 @@ class BpfTracer final : public Tracer {
       t.up = slot.up;
       t.attached_at_ns = slot.attached_at_ns;
       const __u32 key = slot.index;
+      // The counters first, then the open segments (the order the iterator's
+      // reasoning needs: what closes in between is in neither, never in both).
       if (bpf_map__lookup_elem(skel_->maps.stats, &key, sizeof(key), per_cpu.data(),
                                per_cpu.size() * sizeof(iotax_target_stats), 0) == 0) {
         t.stats = SumTargetStats(per_cpu.data(), per_cpu.size());
+        if (slot.up) {
+          const auto it = tgids.find(slot.index);
+          AddRunningThreads(slot, it == tgids.end() ? std::vector<uint32_t>{} : it->second, t.stats);
+        }
       }
       if (pmu_.status.up && bpf_map__lookup_elem(skel_->maps.pmu_stats, &key, sizeof(key), pmu_per_cpu.data(),
                                                  pmu_per_cpu.size() * sizeof(iotax_pmu_stats), 0) == 0) {
@@ -241,7 +284,97 @@ class BpfTracer final : public Tracer {
     uint64_t attached_at_ns = 0;
     std::string comm;
     bool up = true;  // false for good once the process is gone
+    // The CPU figures of the last read, per enum iotax_cpu_mode: a read never
+    // reports less (a segment that closes while a read is under way can be
+    // missing from it, and must not make the next read look smaller).
+    std::array<uint64_t, IOTAX_NMODES> reported_cpu{};
+    // What threads running at attach had run of their time slice before it.
+    std::array<uint64_t, IOTAX_NMODES> before_attach{};
   };
+
+  // Adds the running threads' open segments to the CPU figures of `stats`,
+  // less what ran before attach, keeping every figure at least what the
+  // previous read reported.
+  void AddRunningThreads(Slot& slot, const std::vector<uint32_t>& tgids, TargetStats& stats) {
+    std::array<uint64_t, IOTAX_NMODES> open{};
+    if (task_iter_error_.empty()) {
+      for (uint32_t tgid : tgids) {
+        // A process that just exited cannot be iterated: nothing of it runs.
+        (void)AddOpenSegments(tgid, open);
+      }
+    }
+    uint64_t* figures[IOTAX_NMODES] = {&stats.user_ns, &stats.syscall_ns, &stats.io_worker_ns, &stats.sched_ns};
+    for (int m = 0; m < IOTAX_NMODES; ++m) {
+      const uint64_t since_attach = *figures[m] + open[m] > slot.before_attach[m]
+                                        ? *figures[m] + open[m] - slot.before_attach[m]
+                                        : 0;
+      *figures[m] = std::max(since_attach, slot.reported_cpu[m]);
+      slot.reported_cpu[m] = *figures[m];
+    }
+  }
+
+  // Runs the task iterator over the threads of process `tgid` and adds what
+  // it reports (the open on-CPU segments of its running threads) to `open`.
+  absl::Status AddOpenSegments(uint32_t tgid, std::array<uint64_t, IOTAX_NMODES>& open) {
+    union bpf_iter_link_info info;
+    std::memset(&info, 0, sizeof(info));
+    info.task.pid = tgid;
+    LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info, .link_info_len = sizeof(info));
+    bpf_link* link = bpf_program__attach_iter(skel_->progs.iotax_task_iter, &opts);
+    if (link == nullptr) {
+      const int err = errno;
+      return absl::UnavailableError(absl::StrCat("attaching iter/task to PID ", tgid, " failed: ",
+                                                 std::strerror(err), " (", AttachHint(err), ")"));
+    }
+    const int fd = bpf_iter_create(bpf_link__fd(link));
+    if (fd < 0) {
+      const int err = errno;
+      bpf_link__destroy(link);
+      return absl::UnavailableError(absl::StrCat("creating the task iterator failed: ", std::strerror(err)));
+    }
+    // seq_file output: whole records, possibly split across read() calls.
+    std::string out;
+    char buf[16384];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+    const int err = n < 0 ? errno : 0;
+    close(fd);
+    bpf_link__destroy(link);
+    if (err != 0) return absl::UnavailableError(absl::StrCat("reading the task iterator failed: ", std::strerror(err)));
+    for (size_t off = 0; off + sizeof(iotax_open_cpu) <= out.size(); off += sizeof(iotax_open_cpu)) {
+      iotax_open_cpu rec;
+      std::memcpy(&rec, out.data() + off, sizeof(rec));
+      if (rec.mode < IOTAX_NMODES) open[rec.mode] += rec.ns;
+    }
+    return absl::OkStatus();
+  }
+
+  // Every process in the kernel's `targets` map (followed children
+  // included), by slot.
+  std::map<uint32_t, std::vector<uint32_t>> TracedTgidsBySlot() const {
+    std::map<uint32_t, std::vector<uint32_t>> out;
+    __u32 key = 0, next = 0;
+    const __u32* prev = nullptr;
+    while (bpf_map__get_next_key(skel_->maps.targets, prev, &next, sizeof(next)) == 0) {
+      __u32 value = 0;
+      if (bpf_map__lookup_elem(skel_->maps.targets, &next, sizeof(next), &value, sizeof(value), 0) == 0)
+        out[value].push_back(next);
+      key = next;
+      prev = &key;
+    }
+    return out;
+  }
+
+  // Opens the skeleton, configures it and loads it; returns 0 or a negative
+  // errno (skel_ stays set for the caller to destroy, null if opening failed).
+  int OpenAndLoad(const TracerOptions& options, bool with_task_iter) {
+    skel_ = iotax_bpf::open();
+    if (skel_ == nullptr) return -errno;
+    skel_->rodata->follow_children = options.follow_children;
+    skel_->rodata->pmu_enabled = pmu_.status.up;
+    if (!with_task_iter) bpf_program__set_autoload(skel_->progs.iotax_task_iter, false);
+    return iotax_bpf::load(skel_);
+  }
 
   static absl::Status NoSuchProcess(int pid) {
     return absl::NotFoundError(absl::StrCat("no process with PID ", pid,
@@ -357,6 +490,7 @@ class BpfTracer final : public Tracer {
   std::vector<ProbeStatus> probes_;
   std::vector<Slot> slots_;  // index = BPF slot; never reused, so stats of exited targets stay readable
   pmu::PmuSetup pmu_;        // tier 3: the counters (kept open while attached) and whether they work
+  std::string task_iter_error_;  // why the task iterator cannot run ("" when it can)
 };
 
 }  // namespace

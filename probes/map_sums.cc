@@ -8,6 +8,7 @@ static_assert(kNumOffCpuReasons == IOTAX_NOFF);
 static_assert(kNumDropReasons == IOTAX_NDROP);
 static_assert(kHistBuckets == IOTAX_HIST_BUCKETS);
 static_assert(kMaxSyscallNr == IOTAX_MAX_SYSCALL_NR);
+static_assert(kNumCpuModes == IOTAX_NMODES);
 
 namespace {
 
@@ -25,6 +26,9 @@ TargetStats SumTargetStats(const iotax_target_stats* per_cpu, size_t ncpus) {
     t.user_ns += s.user_ns;
     t.syscall_ns += s.syscall_ns;
     t.io_worker_ns += s.io_worker_ns;
+    t.sched_ns += s.sched_ns;
+    t.resumed_extra_ns += s.resumed_extra_ns;
+    t.overcount_ns += s.overcount_ns;
     AddArray(t.offcpu_ns, s.offcpu_ns);
     AddArray(t.runq_preempted_hist, s.runq_hist[0]);
     AddArray(t.runq_wakeup_hist, s.runq_hist[1]);

@@ -51,11 +51,26 @@ struct ClassStats {
   Log2Histogram wall_hist{};
 };
 
+// Same order as enum iotax_cpu_mode in bpf/iotax.h: the `mode` of the CPU metrics.
+inline constexpr int kNumCpuModes = 4;
+inline constexpr std::array<std::string_view, kNumCpuModes> kCpuModeNames = {"user", "syscall", "io_worker",
+                                                                             "sched"};
+
 // Cumulative counters for one target process since it was attached.
 struct TargetStats {
   uint64_t user_ns = 0;
   uint64_t syscall_ns = 0;
   uint64_t io_worker_ns = 0;
+  // Charged by the scheduler around context switches outside any traced call
+  // (after preemption, a new thread's first run); see bpf/iotax.bpf.c.
+  uint64_t sched_ns = 0;
+  // How the tracer's figures were brought to the kernel's (se.sum_exec_runtime),
+  // for tests and diagnosis: the part of syscall_ns that the scheduler charged
+  // when a blocked call resumed (wakeup and idle exit before sched_switch), and
+  // the time measured at tracepoints that the kernel charged to another thread
+  // (taken off the thread's later segments).
+  uint64_t resumed_extra_ns = 0;
+  uint64_t overcount_ns = 0;
   std::array<uint64_t, kNumOffCpuReasons> offcpu_ns{};
   Log2Histogram runq_preempted_hist{};
   Log2Histogram runq_wakeup_hist{};

@@ -89,6 +89,7 @@ TEST_F(CollectorTest, TargetGaugesAndCounters) {
   EXPECT_DOUBLE_EQ(*V("iotax_cpu_seconds_total", Web({{"mode", "user"}})), 1.5);
   EXPECT_DOUBLE_EQ(*V("iotax_cpu_seconds_total", Web({{"mode", "syscall"}})), 0.25);
   EXPECT_DOUBLE_EQ(*V("iotax_cpu_seconds_total", Web({{"mode", "io_worker"}})), 0.005);
+  EXPECT_DOUBLE_EQ(*V("iotax_cpu_seconds_total", Web({{"mode", "sched"}})), 0.002);
   for (int r = 0; r < kNumOffCpuReasons; ++r) {
     EXPECT_DOUBLE_EQ(*V("iotax_offcpu_seconds_total", Web({{"reason", std::string(kOffCpuReasonNames[r])}})),
                      (r + 1) * 0.1)

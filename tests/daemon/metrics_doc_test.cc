@@ -65,6 +65,7 @@ TEST(MetricsDoc, EveryLabelValueIsDocumented) {
   for (auto v : kClassNames) EXPECT_TRUE(documented(v)) << "class " << v;
   for (auto v : kOffCpuReasonNames) EXPECT_TRUE(documented(v)) << "off-CPU reason " << v;
   for (auto v : kDropReasonNames) EXPECT_TRUE(documented(v)) << "drop reason " << v;
+  for (auto v : kCpuModeNames) EXPECT_TRUE(documented(v)) << "CPU mode " << v;
   for (const auto& p : testing::MakeFullView().snapshot.probes) EXPECT_TRUE(documented(p.name)) << "probe " << p.name;
 }
 

@@ -32,6 +32,7 @@ inline DaemonView MakeFullView() {
   s.user_ns = 1'500'000'000;
   s.syscall_ns = 250'000'000;
   s.io_worker_ns = 5'000'000;
+  s.sched_ns = 2'000'000;
   for (int r = 0; r < kNumOffCpuReasons; ++r) s.offcpu_ns[r] = static_cast<uint64_t>(r + 1) * 100'000'000;
   s.runq_preempted_hist[12] = 3;
   s.runq_preempted_hist[20] = 2;

@@ -57,6 +57,9 @@ TEST(MapSums, TargetStatsAreSummedAcrossCpus) {
     s.user_ns = 10 * k;
     s.syscall_ns = 20 * k;
     s.io_worker_ns = k;
+    s.sched_ns = 4 * k;
+    s.resumed_extra_ns = 5 * k;
+    s.overcount_ns = 6 * k;
     s.offcpu_ns[IOTAX_OFF_IO] = 100 * k;
     s.offcpu_ns[IOTAX_OFF_RUNQ_WAKEUP] = k;
     s.runq_hist[0][3] = k;
@@ -80,6 +83,9 @@ TEST(MapSums, TargetStatsAreSummedAcrossCpus) {
   EXPECT_EQ(t.user_ns, 60u);
   EXPECT_EQ(t.syscall_ns, 120u);
   EXPECT_EQ(t.io_worker_ns, 6u);
+  EXPECT_EQ(t.sched_ns, 24u);
+  EXPECT_EQ(t.resumed_extra_ns, 30u);
+  EXPECT_EQ(t.overcount_ns, 36u);
   EXPECT_EQ(t.offcpu_ns[static_cast<int>(OffCpuReason::kIo)], 600u);
   EXPECT_EQ(t.offcpu_ns[static_cast<int>(OffCpuReason::kRunqueueWakeup)], 6u);
   EXPECT_EQ(t.offcpu_ns[static_cast<int>(OffCpuReason::kSleep)], 0u);

@@ -42,7 +42,7 @@ TEST(TracerLifecycle, NoProgramRemainsLoadedAfterDestruction) {
       ASSERT_NE(p.prog_id, 0u) << p.name;
       ids.push_back(p.prog_id);
     }
-    ASSERT_EQ(ids.size(), 7u);
+    ASSERT_EQ(ids.size(), 8u) << "seven tracepoint programs and the task iterator";
     for (uint32_t id : ids) EXPECT_TRUE(BpftoolShowsProgram(id)) << "program " << id << " while attached";
   }
   // The kernel frees a detached tracepoint program after an RCU grace

@@ -1,0 +1,147 @@
+// Workloads whose CPU the kernel accounts in known ways, for checking that the
+// tracer's CPU figures agree with the kernel's per-thread run time
+// (tests/probes/tracer_cpu_agreement_test.cc).
+//
+//   cpu_workload MODE [ARG]
+//
+//   spin          one thread spinning in user mode, pinned to CPU 0, no syscalls
+//   pingpong US   two threads pinned to CPU 0 bounce a byte over two pipes, then
+//                 the first sleeps US microseconds: every round trip has two
+//                 blocking reads and, when CPU 0 has nothing else to do, a
+//                 wakeup of an idle CPU (interrupt and idle exit before the
+//                 woken thread's sched_switch)
+//   blockread US  a reader blocks in read() on a socketpair that a writer
+//                 thread (not pinned) fills with 64 bytes every US microseconds
+//   threads N     N threads: one spins, the rest block in pause()
+//
+// Prints "ready\n" once every thread runs, then works until killed.
+#include <pthread.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace {
+
+std::atomic<int> g_started{0};
+std::atomic<uint64_t> g_sink{0};
+int g_us = 200;
+int g_ab[2], g_ba[2];  // pingpong pipes; g_ab also the blockread socketpair
+
+[[noreturn]] void Die(const char* what) {
+  std::perror(what);
+  std::_Exit(2);
+}
+
+void PinToCpu0() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(0, &set);
+  if (sched_setaffinity(0, sizeof(set), &set) != 0) Die("sched_setaffinity");
+}
+
+void SleepUs(int us) {
+  const timespec d{us / 1000000, (us % 1000000) * 1000L};
+  nanosleep(&d, nullptr);
+}
+
+[[noreturn]] void Spin() {
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (;;) {
+    for (int i = 0; i < 1000000; ++i) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+    }
+    g_sink.store(x, std::memory_order_relaxed);
+  }
+}
+
+void* PingPongEcho(void*) {
+  PinToCpu0();
+  g_started++;
+  char c;
+  for (;;) {
+    if (read(g_ab[0], &c, 1) != 1 || write(g_ba[1], &c, 1) != 1) Die("echo");
+  }
+}
+
+void* BlockReadWriter(void*) {
+  g_started++;
+  char buf[64];
+  std::memset(buf, 'w', sizeof(buf));
+  for (;;) {
+    SleepUs(g_us);
+    if (write(g_ab[1], buf, sizeof(buf)) != static_cast<ssize_t>(sizeof(buf))) Die("writer");
+  }
+}
+
+void* Sleeper(void*) {
+  g_started++;
+  for (;;) pause();
+}
+
+void* Spinner(void*) {
+  g_started++;
+  Spin();
+}
+
+void StartThread(void* (*fn)(void*)) {
+  pthread_t t;
+  if (pthread_create(&t, nullptr, fn, nullptr) != 0) Die("pthread_create");
+}
+
+void Ready(int threads) {
+  while (g_started.load() < threads) SleepUs(1000);
+  if (write(1, "ready\n", 6) != 6) Die("write ready");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s spin | pingpong US | blockread US | threads N\n", argv[0]);
+    return 2;
+  }
+  const char* mode = argv[1];
+  const int arg = argc > 2 ? std::atoi(argv[2]) : 0;
+  if (std::strcmp(mode, "spin") == 0) {
+    PinToCpu0();
+    Ready(0);
+    Spin();
+  } else if (std::strcmp(mode, "pingpong") == 0) {
+    g_us = arg;
+    if (pipe(g_ab) != 0 || pipe(g_ba) != 0) Die("pipe");
+    PinToCpu0();
+    StartThread(PingPongEcho);
+    Ready(1);
+    char c = 'p';
+    for (;;) {
+      if (write(g_ab[1], &c, 1) != 1 || read(g_ba[0], &c, 1) != 1) Die("ping");
+      if (g_us > 0) SleepUs(g_us);
+    }
+  } else if (std::strcmp(mode, "blockread") == 0) {
+    g_us = arg;
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, g_ab) != 0) Die("socketpair");
+    StartThread(BlockReadWriter);
+    Ready(1);
+    char buf[64];
+    for (;;) {
+      if (read(g_ab[0], buf, sizeof(buf)) <= 0) Die("reader");
+    }
+  } else if (std::strcmp(mode, "threads") == 0) {
+    if (arg < 1 || arg > 10000) Die("threads: N must be 1..10000");
+    StartThread(Spinner);
+    for (int i = 1; i < arg; ++i) StartThread(Sleeper);
+    Ready(arg);
+    for (;;) pause();
+  }
+  std::fprintf(stderr, "unknown mode %s\n", mode);
+  return 2;
+}
