@@ -10,6 +10,7 @@
 
 #include "dashboard_files.h"
 #include "promql_names.h"
+#include "run_command.h"
 
 namespace iotax::dashboards {
 namespace {
@@ -30,6 +31,20 @@ class Dashboard : public ::testing::Test {
   }
   json dashboard_;
 };
+
+TEST_F(Dashboard, IsWhatItsGeneratorWrites) {
+  // dashboards/grafana/generate.py is the source; the JSON must not drift from it.
+  char path[] = "/tmp/iotax_dashboard_XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  const CommandResult r = RunCommand("python3 " + SourcePath("dashboards/grafana/generate.py") + " " + path);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(ReadFile(path) == ReadFile(SourcePath(kDashboardJson)))
+      << "dashboards/grafana/iotax.json differs from what generate.py writes: run "
+         "python3 dashboards/grafana/generate.py dashboards/grafana/iotax.json";
+  unlink(path);
+}
 
 TEST_F(Dashboard, IsAnImportableGrafana9To10Dashboard) {
   EXPECT_GE(dashboard_.value("schemaVersion", 0), 37);
