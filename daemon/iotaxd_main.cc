@@ -16,6 +16,7 @@
 #include "metrics_route.h"
 #include "pmu_capability.h"
 #include "process_facts.h"
+#include "self_metrics.h"
 #include "system_check.h"
 #include "target_manager.h"
 #include "tracer.h"
@@ -146,7 +147,7 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   verdicts->Start();
   auto verdict_collector = std::make_shared<iotax::VerdictCollector>(verdicts.get());
   auto server = std::make_unique<iotax::HttpServer>();
-  server->AddRoute("/metrics", iotax::MetricsHandler({collector, ipc_collector, verdict_collector}));
+  server->AddRoute("/metrics", iotax::MetricsHandler({collector, ipc_collector, verdict_collector, std::make_shared<iotax::SelfMetricsCollector>()}));
   server->AddRoute("/healthz", iotax::HealthHandler());
   iotax::AddVerdictRoutes(*server, verdicts.get());
   if (absl::Status s = server->Start(options.listen_host, options.listen_port); !s.ok()) return Fail(s.message());
