@@ -43,6 +43,10 @@ BlockingServer::~BlockingServer() {
 absl::Status BlockingServer::Start() {
   auto fd = net::ListenTcp(options_.host, options_.port, options_.backlog);
   if (!fd.ok()) return fd.status();
+  // Non-blocking so that a connection reset between poll() and accept() makes
+  // accept return EAGAIN instead of blocking the acceptor (and the stop).
+  // Accepted sockets are blocking all the same: accept4 does not inherit it.
+  if (auto s = net::SetNonBlocking(fd->get()); !s.ok()) return s;
   auto port = net::LocalPort(fd->get());
   if (!port.ok()) return port.status();
   port_ = *port;

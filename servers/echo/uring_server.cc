@@ -80,6 +80,10 @@ class UringServer::Worker {
     RequestHandler handler(server_->options_, server_->papi_, &server_->counters_);
     handler_ = &handler;
     Loop();
+    if (buffer_shortages_ > 0) {
+      std::fprintf(stderr, "uring: a thread ran out of receive buffers %llu times (recv re-armed each time)\n",
+                   static_cast<unsigned long long>(buffer_shortages_));
+    }
     TearDown();
     handler_ = nullptr;
   }
@@ -275,6 +279,7 @@ class UringServer::Worker {
       if (res > 0 && !c->closing) Echo(c, bufs_->buffer(id), static_cast<size_t>(res));
       bufs_->Recycle(id);  // the bytes were copied out
     }
+    if (res == -ENOBUFS) ++buffer_shortages_;
     if (res > 0 || res == -ENOBUFS || res == -ECANCELED) {
       // A multishot recv ended (ring ran dry, cancelled to pause, or the
       // kernel chose to), or a single-shot one completed: arm the next.
@@ -397,6 +402,7 @@ class UringServer::Worker {
   RequestHandler* handler_ = nullptr;
   std::unordered_set<Connection*> connections_;
   uint64_t inflight_ = 0;  // requests submitted whose final completion is pending
+  uint64_t buffer_shortages_ = 0;  // ENOBUFS: the buffer ring was empty
   bool stopping_ = false;
   bool accept_armed_ = false;
   bool accept_starved_ = false;

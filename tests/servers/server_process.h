@@ -34,6 +34,7 @@ class ServerProcess {
   const std::string& ready_line() const { return ready_line_; }
   const std::string& error() const { return error_; }
 
+  pid_t pid() const { return pid_; }
   void Signal(int signo);
   bool Running();
   // Waits for the exit (killing it at the deadline) and reads its stderr.
