@@ -11,7 +11,7 @@ SUDO      := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 DEPS := cmake make g++ clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
         libpapi-dev libpfm4-dev libabsl-dev prometheus-cpp-dev libcivetweb-dev \
         libgtest-dev libgmock-dev liburing-dev strace procps iproute2 prometheus \
-        bpftrace gnuplot-nox
+        bpftrace gnuplot-nox nlohmann-json3-dev jq chromium
 
 .PHONY: all deps build demo test clean
 

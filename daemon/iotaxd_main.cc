@@ -8,15 +8,20 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "calibration_store.h"
 #include "http_server.h"
 #include "ipc_sampler.h"
 #include "iotaxd_options.h"
 #include "metrics_collector.h"
 #include "metrics_route.h"
 #include "pmu_capability.h"
+#include "process_facts.h"
 #include "system_check.h"
 #include "target_manager.h"
 #include "tracer.h"
+#include "verdict_metrics.h"
+#include "verdict_sampler.h"
+#include "web_routes.h"
 
 namespace {
 
@@ -113,11 +118,40 @@ int RunDaemon(const iotax::DaemonOptions& options) {
                                                       [](const std::string& line) { Log(line); });
   ipc->Start();
   auto ipc_collector = std::make_shared<iotax::ipc::IpcCollector>(ipc.get());
+  // The verdict: a snapshot every second, the report over --verdict-window.
+  iotax::VerdictSamplerOptions verdict_options;
+  verdict_options.verdict_window = options.verdict_window;
+  verdict_options.history = options.history;
+  verdict_options.cpus_of = iotax::CpusAllowed;
+  if (options.no_calibration) {
+    verdict_options.calibration_note = "calibration ignored (--calibration=none): estimated from the target's own calls";
+  } else {
+    const std::string path = options.calibration_path.empty() ? iotax::DefaultCalibrationPath() : options.calibration_path;
+    iotax::CalibrationLookup lookup = iotax::LoadCalibration(path, iotax::CurrentMachine().Key());
+    if (!lookup.calibration && !options.calibration_path.empty()) {
+      return Fail(absl::StrCat("--calibration=", path, ": ", lookup.note));
+    }
+    verdict_options.calibration = std::move(lookup.calibration);
+    verdict_options.calibration_note =
+        verdict_options.calibration ? lookup.note : absl::StrCat(lookup.note, "; meanwhile estimated from the target's own calls");
+    Log(verdict_options.calibration_note);
+  }
+  auto verdicts = std::make_unique<iotax::VerdictSampler>(
+      [&targets, cpu_reader = std::make_shared<iotax::ProcessCpuReader>()] {
+        iotax::AgentSnapshot snapshot = targets->View().snapshot;
+        cpu_reader->AddTo(snapshot);  // the verdict's denominator: the kernel's CPU accounting
+        return snapshot;
+      },
+                                                          std::move(verdict_options));
+  verdicts->Start();
+  auto verdict_collector = std::make_shared<iotax::VerdictCollector>(verdicts.get());
   auto server = std::make_unique<iotax::HttpServer>();
-  server->AddRoute("/metrics", iotax::MetricsHandler({collector, ipc_collector}));
+  server->AddRoute("/metrics", iotax::MetricsHandler({collector, ipc_collector, verdict_collector}));
   server->AddRoute("/healthz", iotax::HealthHandler());
+  iotax::AddVerdictRoutes(*server, verdicts.get());
   if (absl::Status s = server->Start(options.listen_host, options.listen_port); !s.ok()) return Fail(s.message());
   std::cout << "iotaxd listening on http://" << server->address() << "/metrics" << std::endl;
+  Log(absl::StrCat("the verdict page is at http://", server->address(), "/ (JSON: /api/report)"));
 
   int sig = 0;
   while ((sig = WaitForSignal(signals, options.interval)) == 0) targets->Poll();
@@ -125,6 +159,7 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   Log(absl::StrCat("stopping on ", sig == SIGINT ? "SIGINT" : "SIGTERM", ": detaching every probe"));
   server->Stop();    // no scrape can reach the tracer after this
   server.reset();
+  verdicts.reset();  // stops the verdict thread before the tracer goes
   ipc.reset();       // stops the window thread before the tracer goes
   targets.reset();
   tracer->reset();   // detaches and unloads the BPF programs

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -31,7 +32,7 @@ ABSL_FLAG(std::vector<std::string>, comm, {},
 ABSL_FLAG(bool, follow_children, false,
           "Also trace processes the targets fork after attach; they are counted with their parent.");
 ABSL_FLAG(std::string, listen, "127.0.0.1:9464",
-          "Address of the HTTP endpoint (/metrics, /healthz) as HOST:PORT. Port 0 picks a free "
+          "Address of the HTTP endpoint (/, /api/report, /api/series, /metrics, /healthz) as HOST:PORT. Port 0 picks a free "
           "port (printed at start). Loopback by default; 0.0.0.0 listens on every interface.");
 ABSL_FLAG(bool, check, false,
           "Load and attach every probe, print which work (and why not), then exit: 0 when all "
@@ -51,12 +52,23 @@ ABSL_FLAG(std::string, window, "100ms",
           "Tier 3: the window of the CPI regression (instructions, cycles, syscalls and switches "
           "per window), e.g. 100ms, 1s.");
 
+ABSL_FLAG(std::string, verdict_window, "30s",
+          "The verdict (/api/report, the page, iotax_verdict_level and the ratios) is computed over this "
+          "sliding window of per-second snapshots, e.g. 30s, 2m; at least 2s, at most --history.");
+ABSL_FLAG(std::string, history, "5m",
+          "How much per-second history to keep for the page's charts (/api/series), e.g. 5m, 15m.");
+ABSL_FLAG(std::string, calibration, "",
+          "Calibration file written by `iotax calibrate` (default: the per-machine cache, "
+          "/var/cache/iotax/calibration.json for root or $XDG_CACHE_HOME/iotax/calibration.json); "
+          "none ignores it and estimates the async cost from the target's own non-blocking calls.");
+
 namespace iotax {
 namespace {
 
 // iotaxd's flags in the order --help shows them.
-constexpr const char* kFlagOrder[] = {"pid",    "comm",     "follow_children", "listen",     "check",
-                                      "strict", "bpf_stats", "interval",       "pmu_events", "window"};
+constexpr const char* kFlagOrder[] = {"pid",       "comm",           "follow_children", "listen",  "check",
+                                      "strict",    "bpf_stats",      "interval",        "pmu_events", "window",
+                                      "verdict_window", "history",   "calibration"};
 constexpr const char* kMergedFlags[] = {"pid", "comm"};
 
 // What --help shows after "--flag=" for flags that take a value.
@@ -64,7 +76,8 @@ const char* Placeholder(absl::string_view name) {
   if (name == "pid") return "PID";
   if (name == "comm") return "NAME";
   if (name == "listen") return "HOST:PORT";
-  if (name == "interval" || name == "window") return "DURATION";
+  if (name == "interval" || name == "window" || name == "verdict_window" || name == "history") return "DURATION";
+  if (name == "calibration") return "PATH|none";
   if (name == "pmu_events") return "INSTRUCTIONS,CYCLES";
   return "VALUE";
 }
@@ -233,6 +246,22 @@ absl::StatusOr<DaemonOptions> ValidateDaemonFlags(const RawDaemonFlags& raw) {
                                                    " is out of range: pass a duration from 10ms to 1m, e.g. --window=100ms"));
   }
   o.window = raw.window;
+  if (raw.history < absl::Seconds(10) || raw.history > absl::Hours(24)) {
+    return absl::InvalidArgumentError(absl::StrCat("--history=", absl::FormatDuration(raw.history),
+                                                   " is out of range: pass a duration from 10s to 24h, e.g. --history=5m"));
+  }
+  o.history = raw.history;
+  if (raw.verdict_window < absl::Seconds(2) || raw.verdict_window > raw.history) {
+    return absl::InvalidArgumentError(absl::StrCat("--verdict-window=", absl::FormatDuration(raw.verdict_window),
+                                                   " is out of range: pass a duration from 2s to --history (",
+                                                   absl::FormatDuration(raw.history), "), e.g. --verdict-window=30s"));
+  }
+  o.verdict_window = raw.verdict_window;
+  if (raw.calibration == "none") {
+    o.no_calibration = true;
+  } else {
+    o.calibration_path = raw.calibration;
+  }
   return o;
 }
 
@@ -281,7 +310,8 @@ std::vector<std::string> NormalizeArgs(const std::vector<std::string>& args) {
 std::string DaemonUsageText() {
   std::string text =
       "iotaxd: measures how much of a running program's CPU goes to thread-blocking IO, with eBPF,\n"
-      "and exports it for Prometheus at http://LISTEN/metrics (liveness at /healthz).\n"
+      "and exports it for Prometheus at http://LISTEN/metrics (liveness at /healthz). The verdict (is an\n"
+      "async design worth it?) is a web page at http://LISTEN/ and JSON at /api/report.\n"
       "Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF. Runs until SIGINT or SIGTERM,\n"
       "then detaches every probe.\n\n"
       "Usage:\n"
@@ -351,6 +381,15 @@ ParseOutcome ParseDaemonCommandLine(int argc, char** argv, RawDaemonFlags* raw) 
     std::cerr << "iotaxd: --window=" << window << " is not a duration: pass e.g. --window=100ms or --window=1s\n";
     return ParseOutcome::kExitError;
   }
+  for (auto [flag, text, out] : {std::tuple{"verdict-window", absl::GetFlag(FLAGS_verdict_window), &raw->verdict_window},
+                                 std::tuple{"history", absl::GetFlag(FLAGS_history), &raw->history}}) {
+    if (!absl::ParseDuration(text, out)) {
+      std::cerr << "iotaxd: --" << flag << "=" << text << " is not a duration: pass e.g. --" << flag
+                << (std::string(flag) == "history" ? "=5m\n" : "=30s\n");
+      return ParseOutcome::kExitError;
+    }
+  }
+  raw->calibration = absl::GetFlag(FLAGS_calibration);
   return ParseOutcome::kRun;
 }
 

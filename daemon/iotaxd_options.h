@@ -25,6 +25,9 @@ struct RawDaemonFlags {
   absl::Duration interval = absl::Seconds(1);
   std::string pmu_events = "instructions,cycles";
   absl::Duration window = absl::Milliseconds(100);
+  absl::Duration verdict_window = absl::Seconds(30);
+  absl::Duration history = absl::Minutes(5);
+  std::string calibration;  // "" = default cache path, "none" = ignore
   std::vector<std::string> positional;  // arguments that are not flags
 };
 
@@ -40,6 +43,10 @@ struct DaemonOptions {
   absl::Duration interval = absl::Seconds(1);
   std::string pmu_events = "instructions,cycles";  // tier 3; "" = off
   absl::Duration window = absl::Milliseconds(100);  // tier-3 window
+  absl::Duration verdict_window = absl::Seconds(30);  // sliding window of the verdict
+  absl::Duration history = absl::Minutes(5);          // per-second snapshots kept for /api/series
+  std::string calibration_path;                       // "" = the default cache path
+  bool no_calibration = false;                        // --calibration=none
 };
 
 // The kernel keeps 15 characters of a process name (TASK_COMM_LEN - 1).

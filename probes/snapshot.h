@@ -130,6 +130,10 @@ struct TargetSnapshot {
   uint64_t attached_at_ns = 0;  // CLOCK_MONOTONIC when tracing began
   TargetStats stats;
   PmuTargetStats pmu;
+  // utime + stime of the whole process as the kernel accounts it
+  // (/proc/PID/stat), read next to the maps by daemon/ when it needs it (the
+  // verdict's denominator); 0 = not read.
+  uint64_t kernel_cpu_ns = 0;
 };
 
 struct ProbeStatus {

@@ -1,0 +1,129 @@
+#include "async_cost.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_format.h"
+
+namespace iotax {
+namespace {
+
+std::string Micros(double seconds) { return absl::StrFormat("%.2f µs", seconds * 1e6); }
+
+std::string Rate(double per_second) {
+  if (per_second >= 1e6) return absl::StrFormat("%.1fM/s", per_second / 1e6);
+  if (per_second >= 1e3) return absl::StrFormat("%.1fk/s", per_second / 1e3);
+  return absl::StrFormat("%.0f/s", per_second);
+}
+
+// The blocked classes' own non-blocked calls, weighted by how often each
+// class blocked: a call of the same kind that did not sleep stands for the
+// readiness or completion call an async design makes instead.
+struct SameKindBaseline {
+  double mean_seconds = 0;
+  uint64_t calls = 0;
+};
+
+SameKindBaseline BaselineOfBlockedClasses(const BlockingBreakdown& w) {
+  SameKindBaseline base;
+  double weighted = 0, weights = 0;
+  for (int c = 0; c < kNumClasses; ++c) {
+    const ClassCost& cc = w.classes[c];
+    if (!IsIoClass(static_cast<SyscallClass>(c)) || cc.tier2.status != Tier2Status::kCalibrated) continue;
+    weighted += cc.tier2.mean_nonblocked_oncpu_seconds * static_cast<double>(cc.blocked_calls);
+    weights += static_cast<double>(cc.blocked_calls);
+    base.calls += cc.tier2.nonblocked_calls;
+  }
+  if (weights > 0) base.mean_seconds = weighted / weights;
+  return base;
+}
+
+}  // namespace
+
+const char* AsyncCostSourceName(AsyncCostSource source) {
+  return source == AsyncCostSource::kCalibration ? "calibration" : "target_nonblocking_calls";
+}
+
+double InterpolateAsyncCost(const std::vector<CalibrationPoint>& points, double rate, double* se_out,
+                            bool* extrapolated_out) {
+  *extrapolated_out = false;
+  if (points.empty()) {
+    *se_out = 0;
+    return 0;
+  }
+  auto key = [](double r) { return std::log(std::max(r, 1.0)); };
+  if (points.size() == 1 || rate <= points.front().blocked_io_calls_per_second) {
+    *extrapolated_out = points.size() == 1 ? std::abs(rate - points[0].blocked_io_calls_per_second) >
+                                                 0.5 * points[0].blocked_io_calls_per_second
+                                           : rate < 0.5 * points.front().blocked_io_calls_per_second;
+    *se_out = points.front().async_cost_per_op_se_seconds;
+    return points.front().async_cost_per_op_seconds;
+  }
+  if (rate >= points.back().blocked_io_calls_per_second) {
+    *extrapolated_out = rate > 2.0 * points.back().blocked_io_calls_per_second;
+    *se_out = points.back().async_cost_per_op_se_seconds;
+    return points.back().async_cost_per_op_seconds;
+  }
+  for (size_t i = 1; i < points.size(); ++i) {
+    const CalibrationPoint& a = points[i - 1];
+    const CalibrationPoint& b = points[i];
+    if (rate > b.blocked_io_calls_per_second) continue;
+    const double span = key(b.blocked_io_calls_per_second) - key(a.blocked_io_calls_per_second);
+    const double t = span > 0 ? (key(rate) - key(a.blocked_io_calls_per_second)) / span : 0.0;
+    *se_out = (1 - t) * a.async_cost_per_op_se_seconds + t * b.async_cost_per_op_se_seconds;
+    return (1 - t) * a.async_cost_per_op_seconds + t * b.async_cost_per_op_seconds;
+  }
+  *se_out = points.back().async_cost_per_op_se_seconds;
+  return points.back().async_cost_per_op_seconds;
+}
+
+AsyncCost EstimateAsyncCost(const BlockingBreakdown& w, const Calibration* calibration) {
+  AsyncCost cost;
+  const double rate = w.seconds > 0 ? static_cast<double>(w.blocked_io_calls) / w.seconds : 0.0;
+  if (calibration != nullptr && !calibration->points.empty()) {
+    cost.source = AsyncCostSource::kCalibration;
+    cost.raw_per_op_seconds = InterpolateAsyncCost(calibration->points, rate, &cost.per_op_se_seconds, &cost.extrapolated);
+    cost.per_op_seconds = std::max(0.0, cost.raw_per_op_seconds);
+    const double lo = calibration->points.front().blocked_io_calls_per_second;
+    const double hi = calibration->points.back().blocked_io_calls_per_second;
+    cost.detail = absl::StrFormat(
+        "an io_uring design pays %s per replaced blocking call at %s blocking calls, measured on this machine by "
+        "`iotax calibrate` (%s, bundled servers at %s to %s blocking calls)%s",
+        Micros(cost.per_op_seconds), Rate(rate), calibration->created_at, Rate(lo), Rate(hi),
+        cost.extrapolated ? "; the target's rate is outside that range, so the figure is extrapolated" : "");
+    return cost;
+  }
+
+  cost.source = AsyncCostSource::kTargetNonblockingCalls;
+  // io_uring_enter is left out: its calls do the IO itself, so their cost
+  // is not the price of waiting.
+  const ClassCost& poll = w.classes[static_cast<int>(SyscallClass::kPoll)];
+  if (poll.calls - poll.blocked_calls >= kMinNonblockingCallsForFallback) {
+    // The target already has an event loop: its waits that returned at once
+    // are what an async design pays per readiness batch.
+    cost.per_op_seconds = poll.tier2.mean_nonblocked_oncpu_seconds;
+    cost.detail = absl::StrFormat(
+        "an async design is assumed to pay one event-loop call per replaced blocking call, %s each as measured on "
+        "the target's own poll/epoll/select calls that did not block (no batching assumed; `iotax calibrate` "
+        "measures it instead)",
+        Micros(cost.per_op_seconds));
+  } else if (const SameKindBaseline base = BaselineOfBlockedClasses(w);
+             base.calls >= kMinNonblockingCallsForFallback) {
+    cost.per_op_seconds = base.mean_seconds;
+    cost.detail = absl::StrFormat(
+        "an async design is assumed to pay one extra non-blocking call (readiness or completion) per replaced "
+        "blocking call, %s each as measured on the target's own calls of the same kind that did not block (no "
+        "batching assumed, so this errs high; `iotax calibrate` measures it instead)",
+        Micros(cost.per_op_seconds));
+  } else {
+    cost.per_op_seconds = 0;
+    cost.known = false;
+    cost.detail =
+        "the target made too few non-blocking calls to measure what an async design would pay instead, so it is "
+        "counted as 0 (the saving is an upper bound; `iotax calibrate` measures it)";
+  }
+  cost.raw_per_op_seconds = cost.per_op_seconds;
+  return cost;
+}
+
+}  // namespace iotax

@@ -1,0 +1,74 @@
+// What an async design pays instead of blocking, per blocking IO call it
+// replaces, and where that figure comes from:
+//   calibration                 measured on this machine by `iotax calibrate`
+//                               (the bundled blocking and io_uring servers
+//                               under the same load), interpolated at the
+//                               target's rate of blocked IO calls;
+//   target_nonblocking_calls    without a calibration: one non-blocking call
+//                               of the target's own (an event-loop wait that
+//                               returned at once, or else an IO call that
+//                               found data) per replaced operation.
+// Pure; docs/methodology.md explains both and their limits.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "blocking_model.h"
+
+namespace iotax {
+
+// One load level of a calibration: the blocking and the io_uring reference
+// servers under the same offered load, both measured with the tracer.
+struct CalibrationPoint {
+  double offered_rate = 0;                // requests/s the client sent
+  double requests_per_second = 0;         // echoed (blocking run)
+  double blocked_io_calls_per_second = 0; // in the blocking server: the key
+  double blocking_cpu_per_request = 0;    // seconds, tracer on-CPU
+  double uring_cpu_per_request = 0;
+  double direct_per_request = 0;          // tier 2 in the blocking server
+  double indirect_per_request = 0;        // tier 3 in the blocking server (0 without PMU)
+  // (uring CPU - (blocking CPU - direct - indirect)) per blocked IO call:
+  // what the io_uring server spent beyond the blocking server's work outside
+  // blocking. Signed as measured; the model uses max(0, .).
+  double async_cost_per_op_seconds = 0;
+  double async_cost_per_op_se_seconds = 0;  // standard error (sub-window spread of both runs)
+};
+
+struct Calibration {
+  std::string machine_key;   // kernel | CPU model | cores
+  std::string created_at;    // RFC 3339, UTC
+  std::string path;          // where it was read from ("" when built in memory)
+  int connections = 0;
+  int message_size = 0;
+  double seconds_per_run = 0;
+  bool pmu_up = false;       // whether the indirect part was measured
+  std::vector<CalibrationPoint> points;  // ascending blocked_io_calls_per_second
+};
+
+enum class AsyncCostSource { kCalibration, kTargetNonblockingCalls };
+const char* AsyncCostSourceName(AsyncCostSource source);
+
+struct AsyncCost {
+  AsyncCostSource source = AsyncCostSource::kTargetNonblockingCalls;
+  double per_op_seconds = 0;     // >= 0
+  double per_op_se_seconds = 0;  // uncertainty of the figure itself (calibration only)
+  bool known = true;             // false: no call to measure it from (counted as 0)
+  bool extrapolated = false;     // the target's rate is outside the calibrated range
+  double raw_per_op_seconds = 0; // before clamping at 0 (calibration may measure < 0)
+  std::string detail;            // one sentence: where the figure comes from
+};
+
+// Calls of the target's own that count as a measurement of an event-loop
+// wait (the fallback needs at least this many).
+inline constexpr uint64_t kMinNonblockingCallsForFallback = 20;
+
+AsyncCost EstimateAsyncCost(const BlockingBreakdown& window, const Calibration* calibration);
+
+// Linear interpolation of the calibrated per-op cost in log(rate), clamped
+// to the end points. Exposed for tests.
+double InterpolateAsyncCost(const std::vector<CalibrationPoint>& points, double blocked_calls_per_second,
+                            double* se_out, bool* extrapolated_out);
+
+}  // namespace iotax

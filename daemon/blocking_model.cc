@@ -1,0 +1,210 @@
+#include "blocking_model.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "ipc_analyzer.h"
+#include "recovery_curve.h"
+
+namespace iotax {
+namespace {
+
+double Seconds(uint64_t ns) { return static_cast<double>(ns) / 1e9; }
+
+// Realized cycles lost per segment relative to `steady_ipc`: what the
+// segments of one label took beyond steady-state IPC, on average.
+std::optional<double> RealizedLoss(const SegmentHistogram& h, double steady_ipc) {
+  double instructions = 0, cycles = 0, segments = 0;
+  for (const SegmentBucket& b : h) {
+    instructions += static_cast<double>(b.instructions);
+    cycles += static_cast<double>(b.cycles);
+    segments += static_cast<double>(b.segments);
+  }
+  if (segments <= 0 || steady_ipc <= 0) return std::nullopt;
+  return (cycles - instructions / steady_ipc) / segments;
+}
+
+IndirectCost EstimateIndirect(const TargetWindow& w, const PmuStatus& pmu, uint64_t blocked_io_calls,
+                              uint64_t blocked_calls_all, double user_seconds) {
+  IndirectCost cost;
+  cost.software_standins = pmu.software_standins;
+  if (!pmu.up) {
+    cost.missing_reason = pmu.reason.empty() ? "the PMU is not available" : absl::StrCat("no PMU counters (", pmu.reason, ")");
+    return cost;
+  }
+  // A common steady state for both labels: the tail of all segments.
+  const ipc::RecoveryCurve all = ipc::ReconstructCurve(ipc::MergeLabels(w.pmu));
+  if (!all.steady_ok) {
+    cost.missing_reason = absl::StrCat("too few user segments to find steady-state IPC (", all.note, ")");
+    return cost;
+  }
+  const auto& blocked = w.pmu.segments[static_cast<int>(SegmentLabel::kAfterBlockedSyscall)];
+  const auto& plain = w.pmu.segments[static_cast<int>(SegmentLabel::kAfterSyscall)];
+  uint64_t blocked_returns = 0;
+  for (const SegmentBucket& b : blocked) blocked_returns += b.segments;
+  const std::optional<double> loss_blocked = RealizedLoss(blocked, all.steady_ipc);
+  const std::optional<double> loss_plain = RealizedLoss(plain, all.steady_ipc);
+  if (blocked_returns == 0 || !loss_blocked) {
+    cost.available = true;  // nothing blocked: nothing to charge
+    return cost;
+  }
+  if (user_seconds <= 0 || w.pmu.user_cycles == 0) {
+    cost.missing_reason = "no user time measured: cycles cannot be turned into seconds";
+    return cost;
+  }
+  cost.available = true;
+  cost.blocked_returns = blocked_returns;
+  // Returns after a non-blocked syscall are the baseline: the kernel entry
+  // itself pollutes a little; blocking (a switch, another thread) adds more.
+  cost.extra_cycles_per_blocked_return = std::max(0.0, *loss_blocked - loss_plain.value_or(0.0));
+  cost.cycles_per_second = static_cast<double>(w.pmu.user_cycles) / user_seconds;
+  // Only the share of blocked returns that came from IO calls is charged.
+  const double io_fraction = blocked_calls_all > 0 ? std::min(1.0, static_cast<double>(blocked_io_calls) /
+                                                                       static_cast<double>(blocked_calls_all))
+                                                   : 0.0;
+  cost.cpu_seconds = cost.extra_cycles_per_blocked_return * static_cast<double>(blocked_returns) * io_fraction /
+                     cost.cycles_per_second;
+  return cost;
+}
+
+}  // namespace
+
+bool IsIoClass(SyscallClass c) {
+  switch (c) {
+    case SyscallClass::kNetRead:
+    case SyscallClass::kNetWrite:
+    case SyscallClass::kFileRead:
+    case SyscallClass::kFileWrite:
+    case SyscallClass::kAcceptConnect: return true;
+    default: return false;
+  }
+}
+
+bool IsEventWaitClass(SyscallClass c) { return c == SyscallClass::kPoll || c == SyscallClass::kIoUring; }
+
+const char* ClassNoun(SyscallClass c) {
+  switch (c) {
+    case SyscallClass::kNetRead: return "socket reads";
+    case SyscallClass::kNetWrite: return "socket writes";
+    case SyscallClass::kFileRead: return "file or pipe reads";
+    case SyscallClass::kFileWrite: return "file or pipe writes";
+    case SyscallClass::kAcceptConnect: return "accepts and connects";
+    case SyscallClass::kPoll: return "poll/epoll/select waits";
+    case SyscallClass::kIoUring: return "io_uring_enter waits";
+    case SyscallClass::kFutex: return "futex waits";
+    case SyscallClass::kSleep: return "sleeps";
+    case SyscallClass::kOther: return "other calls";
+  }
+  return "calls";
+}
+
+std::optional<double> Log2Quantile(const Log2Histogram& hist, double q) {
+  uint64_t total = 0;
+  for (uint64_t c : hist) total += c;
+  if (total == 0) return std::nullopt;
+  const double rank = std::clamp(q, 0.0, 1.0) * static_cast<double>(total);
+  double cumulative = 0;
+  for (int i = 0; i < kHistBuckets; ++i) {
+    const double count = static_cast<double>(hist[i]);
+    if (count == 0) continue;
+    if (cumulative + count >= rank) {
+      const double lower = i == 0 ? 0.0 : std::ldexp(1.0, i - 1);
+      const double upper = std::ldexp(1.0, i);
+      const double fraction = std::clamp((rank - cumulative) / count, 0.0, 1.0);
+      return (lower + fraction * (upper - lower)) / 1e9;
+    }
+    cumulative += count;
+  }
+  return std::ldexp(1.0, kHistBuckets - 1) / 1e9;
+}
+
+double BlockingBreakdown::DirectPerBlockedCall() const {
+  const uint64_t calibrated = blocked_io_calls - uncalibrated_blocked_io_calls;
+  return calibrated > 0 ? direct_cpu_seconds / static_cast<double>(calibrated) : 0.0;
+}
+
+SyscallClass BlockingBreakdown::DominantIoClass() const {
+  SyscallClass best = SyscallClass::kNetRead;
+  uint64_t most = 0;
+  for (int c = 0; c < kNumClasses; ++c) {
+    if (IsIoClass(static_cast<SyscallClass>(c)) && classes[c].blocked_calls > most) {
+      most = classes[c].blocked_calls;
+      best = static_cast<SyscallClass>(c);
+    }
+  }
+  return best;
+}
+
+BlockingBreakdown AnalyzeWindow(const TargetWindow& w, const PmuStatus& pmu, int cpus) {
+  BlockingBreakdown b;
+  const TargetStats& s = w.stats;
+  b.seconds = w.seconds;
+  b.user_seconds = Seconds(s.user_ns);
+  b.syscall_seconds = Seconds(s.syscall_ns);
+  b.io_worker_seconds = Seconds(s.io_worker_ns);
+  b.traced_cpu_seconds = b.user_seconds + b.syscall_seconds + b.io_worker_seconds;
+  b.kernel_cpu_known = w.kernel_cpu_known;
+  // The kernel's figure is in clock ticks (10 ms), so on a short window it can
+  // fall a little below the tracer's: never go below what was traced.
+  b.cpu_seconds = w.kernel_cpu_known ? std::max(Seconds(w.kernel_cpu_ns), b.traced_cpu_seconds) : b.traced_cpu_seconds;
+  b.untraced_cpu_seconds = b.cpu_seconds - b.traced_cpu_seconds;
+  for (int r = 0; r < kNumOffCpuReasons; ++r) b.offcpu_seconds[r] = Seconds(s.offcpu_ns[r]);
+  b.voluntary_switches = s.voluntary_switches;
+  b.involuntary_switches = s.involuntary_switches;
+
+  uint64_t blocked_all = 0;
+  for (int c = 0; c < kNumClasses; ++c) {
+    const SyscallClass cls = static_cast<SyscallClass>(c);
+    const ClassStats& cs = s.classes[c];
+    ClassCost& cc = b.classes[c];
+    cc.calls = cs.calls;
+    cc.blocked_calls = std::min(cs.blocked_calls, cs.calls);
+    cc.cpu_seconds = Seconds(cs.oncpu_ns);
+    cc.blocked_cpu_seconds = Seconds(std::min(cs.blocked_oncpu_ns, cs.oncpu_ns));
+    cc.tier2 = ComputeTier2Cost(cs);
+    blocked_all += cc.blocked_calls;
+    if (IsIoClass(cls)) {
+      b.blocked_io_calls += cc.blocked_calls;
+      b.nonblocked_io_calls += cc.calls - cc.blocked_calls;
+      b.nonblocked_io_cpu_seconds += cc.cpu_seconds - cc.blocked_cpu_seconds;
+      if (cc.tier2.status == Tier2Status::kNotCalibrated) {
+        b.uncalibrated_blocked_io_calls += cc.blocked_calls;
+      } else if (cc.tier2.HasCost()) {
+        b.direct_cpu_seconds += cc.tier2.direct_cost_seconds;
+      }
+    } else if (IsEventWaitClass(cls)) {
+      b.event_wait_calls += cc.calls;
+      b.event_wait_blocked_calls += cc.blocked_calls;
+      b.event_wait_nonblocked_cpu_seconds += cc.cpu_seconds - cc.blocked_cpu_seconds;
+    } else if (cls == SyscallClass::kFutex) {
+      b.futex_blocked_calls += cc.blocked_calls;
+    }
+  }
+
+  b.indirect = EstimateIndirect(w, pmu, b.blocked_io_calls, blocked_all, b.user_seconds);
+
+  LatencyFigures& l = b.latency;
+  l.runqueue_wait_seconds = b.offcpu_seconds[static_cast<int>(OffCpuReason::kRunqueuePreempted)] +
+                            b.offcpu_seconds[static_cast<int>(OffCpuReason::kRunqueueWakeup)];
+  Log2Histogram both{};
+  for (int i = 0; i < kHistBuckets; ++i) {
+    both[i] = s.runq_preempted_hist[i] + s.runq_wakeup_hist[i];
+    l.runqueue_waits += both[i];
+  }
+  l.runqueue_wait_p99_seconds = Log2Quantile(both, 0.99);
+  l.wakeup_to_run_p99_seconds = Log2Quantile(s.runq_wakeup_hist, 0.99);
+  uint64_t wakeup_waits = 0;
+  for (uint64_t c : s.runq_wakeup_hist) wakeup_waits += c;
+  if (wakeup_waits > 0) {
+    l.wakeup_to_run_mean_seconds =
+        b.offcpu_seconds[static_cast<int>(OffCpuReason::kRunqueueWakeup)] / static_cast<double>(wakeup_waits);
+  }
+  l.wakeups = s.wakeups;
+  l.mean_threads_waiting = w.seconds > 0 ? l.runqueue_wait_seconds / w.seconds : 0.0;
+  l.threads = w.threads_alive;
+  l.cpus = cpus;
+  return b;
+}
+
+}  // namespace iotax

@@ -1,0 +1,105 @@
+// The measurements of one window, turned into the quantities the verdict is
+// made of: where the process's CPU went, the direct cost of blocking IO
+// (tier 2, per class), the indirect cost (tier 3, when a PMU counted), and
+// the latency side (run-queue waits, threads against CPUs). Pure: a
+// TargetWindow in, numbers out. The reasoning is in docs/methodology.md.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "snapshot.h"
+#include "target_window.h"
+#include "tier2_cost.h"
+
+namespace iotax {
+
+// Thread-blocking IO: the classes whose blocking an async design removes
+// (a read, write, accept or connect that sleeps). Blocking in poll, epoll,
+// select or io_uring_enter is how an event loop waits: already async.
+bool IsIoClass(SyscallClass c);
+bool IsEventWaitClass(SyscallClass c);
+
+// What a blocked call of a class is in words, e.g. "socket reads".
+const char* ClassNoun(SyscallClass c);
+
+struct ClassCost {
+  uint64_t calls = 0;
+  uint64_t blocked_calls = 0;
+  double cpu_seconds = 0;          // on-CPU inside the calls
+  double blocked_cpu_seconds = 0;  // ... inside the calls that blocked
+  Tier2Cost tier2;                 // direct cost of blocking for this class
+};
+
+// Tier 3: extra user cycles after a blocked call over a non-blocked one.
+struct IndirectCost {
+  bool available = false;
+  std::string missing_reason;           // why not, in words ("" when available)
+  double cpu_seconds = 0;               // charged to blocking IO
+  double extra_cycles_per_blocked_return = 0;
+  double cycles_per_second = 0;         // user cycles per second of user time (the clock)
+  uint64_t blocked_returns = 0;         // segments after a blocked syscall
+  bool software_standins = false;
+};
+
+struct LatencyFigures {
+  double runqueue_wait_seconds = 0;  // thread-seconds runnable but waiting for a CPU
+  uint64_t runqueue_waits = 0;
+  std::optional<double> runqueue_wait_p99_seconds;  // both kinds; absent without waits
+  std::optional<double> wakeup_to_run_p99_seconds;  // after a wakeup only
+  std::optional<double> wakeup_to_run_mean_seconds;
+  uint64_t wakeups = 0;
+  double mean_threads_waiting = 0;   // runqueue_wait_seconds / window
+  int threads = 0;                   // alive at the end of the window
+  int cpus = 0;                      // CPUs the process may run on (0: unknown)
+};
+
+struct BlockingBreakdown {
+  double seconds = 0;
+  // The process's CPU: the kernel's accounting when it was read, otherwise
+  // what the tracer attributed (traced_cpu_seconds). Every share is of this.
+  double cpu_seconds = 0;
+  bool kernel_cpu_known = false;
+  double traced_cpu_seconds = 0;  // user + syscall + io_worker
+  // Kernel CPU the tracer did not attribute (interrupts and softirqs charged
+  // to the process, scheduler and task work outside syscalls); 0 if unknown.
+  double untraced_cpu_seconds = 0;
+  double user_seconds = 0;
+  double syscall_seconds = 0;
+  double io_worker_seconds = 0;
+  std::array<double, kNumOffCpuReasons> offcpu_seconds{};
+  uint64_t voluntary_switches = 0;
+  uint64_t involuntary_switches = 0;
+  std::array<ClassCost, kNumClasses> classes{};
+
+  // Tier 2 over the IO classes.
+  double direct_cpu_seconds = 0;             // classes with a baseline
+  uint64_t blocked_io_calls = 0;             // every blocked IO-class call
+  uint64_t uncalibrated_blocked_io_calls = 0;  // ... in classes where every call blocked
+  uint64_t nonblocked_io_calls = 0;
+  double nonblocked_io_cpu_seconds = 0;
+  // Event loops: calls that waited for readiness or completions.
+  uint64_t event_wait_calls = 0;
+  uint64_t event_wait_blocked_calls = 0;
+  double event_wait_nonblocked_cpu_seconds = 0;
+  uint64_t futex_blocked_calls = 0;
+
+  IndirectCost indirect;
+  LatencyFigures latency;
+
+  // Direct cost per blocked call over the calibrated IO classes (0 if none).
+  double DirectPerBlockedCall() const;
+  // The IO class with the most blocked calls (kNetRead if none blocked).
+  SyscallClass DominantIoClass() const;
+};
+
+// `cpus` is how many CPUs the process may use (0 when unknown).
+BlockingBreakdown AnalyzeWindow(const TargetWindow& window, const PmuStatus& pmu, int cpus);
+
+// The q-quantile (0..1) of a log2 histogram of nanoseconds in seconds,
+// interpolated linearly inside the bucket; nullopt for an empty histogram.
+std::optional<double> Log2Quantile(const Log2Histogram& hist, double q);
+
+}  // namespace iotax

@@ -1,0 +1,69 @@
+// The `iotax` command line: subcommands report, doctor and calibrate, each
+// with its own flags and --help. A small table-driven parser (Abseil flags
+// are global to a binary, and each subcommand has different flags); every
+// error is one line that names the flag and what to pass instead.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace iotax::cli {
+
+struct ReportOptions {
+  std::vector<int> pids;
+  absl::Duration duration = absl::Seconds(10);
+  absl::Duration subwindow = absl::Seconds(1);
+  bool json = false;
+  std::string calibration_path;  // "" = the default cache path
+  bool no_calibration = false;   // --calibration=none
+  std::string pmu_events = "instructions,cycles";
+  bool follow_children = false;
+};
+
+struct DoctorOptions {
+  std::string calibration_path;  // "" = default
+  std::string pmu_events = "instructions,cycles";
+};
+
+struct CalibrateOptions {
+  std::vector<int> rates = {5000, 20000, 60000};
+  int conns = 100;
+  int msg_size = 512;
+  absl::Duration duration = absl::Seconds(3);  // measured, per server, rate and repeat
+  int repeat = 2;                              // runs per server and rate, alternating the servers
+  int server_cpu = 0;
+  int client_cpu = 1;
+  std::string bin_dir;           // "" = next to the iotax binary
+  std::string output;            // "" = default cache path
+  std::string pmu_events = "instructions,cycles";
+};
+
+enum class Command { kReport, kDoctor, kCalibrate };
+
+struct Invocation {
+  Command command = Command::kDoctor;
+  ReportOptions report;
+  DoctorOptions doctor;
+  CalibrateOptions calibrate;
+};
+
+// What to do after parsing: run, or print text and exit with a code
+// (help/version: stdout, 0; errors: stderr, 2).
+struct ParseResult {
+  std::optional<Invocation> invocation;
+  std::string print;
+  bool to_stderr = false;
+  int exit_code = 0;
+};
+
+// argv[0] is the program name.
+ParseResult Parse(const std::vector<std::string>& args);
+
+std::string MainUsage();
+std::string CommandUsage(Command command);
+
+}  // namespace iotax::cli

@@ -1,0 +1,65 @@
+// A report over a window: for every target, where its CPU and its threads'
+// time went, the top costs, the latency figures and the verdict. Built from
+// a sequence of snapshots (oldest first; consecutive pairs are the
+// sub-windows of the verdict's interval). Pure apart from the callback that
+// asks how many CPUs a process may use.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "async_cost.h"
+#include "snapshot.h"
+#include "verdict.h"
+
+namespace iotax {
+
+struct TopCost {
+  std::string name;     // e.g. "blocking socket reads (sleep, switch, wakeup)"
+  double cpu_seconds = 0;
+  double share = 0;     // of the process's CPU in the window
+};
+
+struct TargetReport {
+  int pid = 0;
+  std::string comm;
+  bool up = false;
+  Verdict verdict;               // includes the whole-window breakdown
+  std::vector<TopCost> top_costs;  // largest first
+};
+
+struct CalibrationInfo {
+  bool used = false;
+  std::string path;
+  std::string created_at;
+  std::string machine_key;
+  std::string note;   // where it came from, or why there is none
+};
+
+struct Report {
+  std::string generated_at;  // RFC 3339, UTC
+  PmuStatus pmu;             // as of the last snapshot
+  CalibrationInfo calibration;
+  std::vector<TargetReport> targets;
+};
+
+struct ReportContext {
+  const Calibration* calibration = nullptr;
+  std::string calibration_note;
+  VerdictThresholds thresholds;
+  std::function<int(int pid)> cpus_of;  // nullptr: unknown (0)
+  std::string generated_at;             // "" = now
+};
+
+// Every target of the last snapshot (the newest slot per PID) gets a report
+// over the snapshots in which it appears.
+Report BuildReport(const std::vector<const AgentSnapshot*>& snapshots, const ReportContext& context);
+
+// The costs that make up the process's CPU, largest first (at most `limit`).
+std::vector<TopCost> TopCosts(const BlockingBreakdown& b, size_t limit = 6);
+
+// The current time as RFC 3339 UTC ("2025-01-31T12:00:00Z").
+std::string NowRfc3339();
+
+}  // namespace iotax

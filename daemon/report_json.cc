@@ -1,0 +1,146 @@
+#include "report_json.h"
+
+#include <cmath>
+
+#include "metrics_collector.h"
+
+namespace iotax {
+namespace {
+
+using nlohmann::json;
+
+// Non-finite numbers are not JSON: null instead.
+json Number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+json Optional(const std::optional<double>& v) { return v ? Number(*v) : json(nullptr); }
+
+json IntervalJson(const std::optional<Interval>& i) {
+  if (!i) return nullptr;
+  return json::array({Number(i->lo), Number(i->hi)});
+}
+
+json SyscallsJson(const BlockingBreakdown& b) {
+  json out = json::array();
+  for (int c = 0; c < kNumClasses; ++c) {
+    const ClassCost& cc = b.classes[c];
+    if (cc.calls == 0) continue;
+    const Tier2Cost& t = cc.tier2;
+    out.push_back(json{
+        {"class", std::string(kClassNames[c])},
+        {"kind", IsIoClass(static_cast<SyscallClass>(c))          ? "io"
+                 : IsEventWaitClass(static_cast<SyscallClass>(c)) ? "event_wait"
+                                                                  : "other"},
+        {"calls", cc.calls},
+        {"calls_per_second", Number(b.seconds > 0 ? static_cast<double>(cc.calls) / b.seconds : 0)},
+        {"blocked_calls", cc.blocked_calls},
+        {"cpu_seconds", Number(cc.cpu_seconds)},
+        {"blocked_cpu_seconds", Number(cc.blocked_cpu_seconds)},
+        {"tier2_status", Tier2StatusName(t.status)},
+        {"mean_blocked_oncpu_seconds", t.blocked_calls > 0 ? Number(t.mean_blocked_oncpu_seconds) : json(nullptr)},
+        {"mean_nonblocked_oncpu_seconds", t.nonblocked_calls > 0 ? Number(t.mean_nonblocked_oncpu_seconds) : json(nullptr)},
+        {"direct_cpu_seconds", t.HasCost() ? Number(t.direct_cost_seconds) : json(nullptr)},
+    });
+  }
+  return out;
+}
+
+json TargetJson(const TargetReport& t) {
+  const Verdict& v = t.verdict;
+  const BlockingBreakdown& b = v.breakdown;
+  json offcpu = json::object();
+  for (int r = 0; r < kNumOffCpuReasons; ++r) offcpu[std::string(kOffCpuReasonNames[r])] = Number(b.offcpu_seconds[r]);
+  json top = json::array();
+  for (const TopCost& c : t.top_costs) {
+    top.push_back(json{{"name", c.name}, {"cpu_seconds", Number(c.cpu_seconds)}, {"share", Number(c.share)}});
+  }
+  const LatencyFigures& l = b.latency;
+  const IndirectCost& ind = b.indirect;
+  return json{
+      {"pid", t.pid},
+      {"comm", t.comm},
+      {"up", t.up},
+      {"window_seconds", Number(v.window_seconds)},
+      {"cpu_seconds", Number(v.cpu_seconds)},
+      {"requests_hint", nullptr},
+      {"cpu", json{{"source", b.kernel_cpu_known ? "kernel" : "tracer"},
+                   {"traced_seconds", Number(b.traced_cpu_seconds)},
+                   {"untraced_seconds", b.kernel_cpu_known ? Number(b.untraced_cpu_seconds) : json(nullptr)},
+                   {"user_seconds", Number(b.user_seconds)},
+                   {"syscall_seconds", Number(b.syscall_seconds)},
+                   {"io_worker_seconds", Number(b.io_worker_seconds)}}},
+      {"thread_seconds", json{{"on_cpu", Number(b.cpu_seconds)}, {"off_cpu", offcpu}}},
+      {"context_switches", json{{"voluntary", b.voluntary_switches}, {"involuntary", b.involuntary_switches}}},
+      {"syscalls", SyscallsJson(b)},
+      {"latency", json{{"threads", l.threads},
+                       {"cpus", l.cpus > 0 ? json(l.cpus) : json(nullptr)},
+                       {"runqueue_wait_seconds", Number(l.runqueue_wait_seconds)},
+                       {"runqueue_waits", l.runqueue_waits},
+                       {"runqueue_wait_p99_seconds", Optional(l.runqueue_wait_p99_seconds)},
+                       {"wakeup_to_run_p99_seconds", Optional(l.wakeup_to_run_p99_seconds)},
+                       {"wakeup_to_run_mean_seconds", Optional(l.wakeup_to_run_mean_seconds)},
+                       {"mean_threads_waiting", Number(l.mean_threads_waiting)}}},
+      {"indirect", json{{"available", ind.available},
+                        {"missing_reason", ind.available ? json(nullptr) : json(ind.missing_reason)},
+                        {"extra_cycles_per_blocked_return", ind.available ? Number(ind.extra_cycles_per_blocked_return) : json(nullptr)},
+                        {"cycles_per_second", ind.available ? Number(ind.cycles_per_second) : json(nullptr)},
+                        {"software_standins", ind.software_standins}}},
+      {"top_costs", top},
+      {"verdict", VerdictToJson(v)},
+  };
+}
+
+}  // namespace
+
+json VerdictToJson(const Verdict& v) {
+  json reasons = json::array();
+  for (const std::string& r : v.reasons) reasons.push_back(r);
+  return json{
+      {"level", VerdictLevelName(v.level)},
+      {"level_value", static_cast<int>(v.level)},
+      {"confidence", ConfidenceName(v.confidence)},
+      {"overhead_share", Optional(v.overhead_share)},
+      {"overhead_share_ci", IntervalJson(v.overhead_share_ci)},
+      {"direct_cpu_seconds", Number(v.direct_cpu_seconds)},
+      {"indirect_cpu_seconds", Optional(v.indirect_cpu_seconds)},
+      {"async_cost_cpu_seconds", Number(v.async_cost_cpu_seconds)},
+      {"async_cost_source", AsyncCostSourceName(v.async_cost.source)},
+      {"async_cost_per_call_seconds", v.async_cost.known ? Number(v.async_cost.per_op_seconds) : json(nullptr)},
+      {"async_cost_detail", v.async_cost.detail},
+      {"estimated_saving_share", Optional(v.estimated_saving_share)},
+      {"estimated_saving_share_ci", IntervalJson(v.estimated_saving_share_ci)},
+      {"estimated_saving_cpu_seconds",
+       v.estimated_saving_share ? Number(v.estimated_saving_cpu_seconds) : json(nullptr)},
+      {"runqueue_wait_p99_seconds", Optional(v.runqueue_wait_p99_seconds)},
+      {"blocked_io_calls", v.blocked_io_calls},
+      {"blocked_io_calls_per_second", Number(v.blocked_io_calls_per_second)},
+      {"direct_cost_per_blocked_call_seconds",
+       v.blocked_io_calls > 0 ? Number(v.direct_per_blocked_call_seconds) : json(nullptr)},
+      {"subwindows", v.subwindows},
+      {"summary", v.summary},
+      {"reasons", reasons},
+  };
+}
+
+json ReportToJson(const Report& report) {
+  json targets = json::array();
+  for (const TargetReport& t : report.targets) targets.push_back(TargetJson(t));
+  const CalibrationInfo& c = report.calibration;
+  return json{
+      {"schema_version", kReportSchemaVersion},
+      {"tool", std::string("iotax ") + kIotaxVersion},
+      {"generated_at", report.generated_at},
+      {"pmu", json{{"up", report.pmu.up},
+                   {"reason", report.pmu.up ? "ok" : report.pmu.reason},
+                   {"software_standins", report.pmu.software_standins}}},
+      {"calibration", json{{"used", c.used},
+                           {"path", c.used ? json(c.path) : json(nullptr)},
+                           {"created_at", c.used ? json(c.created_at) : json(nullptr)},
+                           {"machine_key", c.used ? json(c.machine_key) : json(nullptr)},
+                           {"note", c.note}}},
+      {"targets", targets},
+  };
+}
+
+std::string ReportJsonText(const Report& report) { return ReportToJson(report).dump(2) + "\n"; }
+
+}  // namespace iotax

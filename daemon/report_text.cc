@@ -1,0 +1,124 @@
+#include "report_text.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+
+namespace iotax {
+namespace {
+
+// Wraps `text` at `width` columns; the first line starts with `first`, the
+// others with `rest`.
+std::string Wrap(const std::string& text, const std::string& first, const std::string& rest, size_t width = 92) {
+  std::string out = first;
+  size_t column = first.size();
+  bool line_start = true;
+  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+    if (!line_start && column + 1 + word.size() > width) {
+      absl::StrAppend(&out, "\n", rest);
+      column = rest.size();
+      line_start = true;
+    }
+    if (!line_start) {
+      out += ' ';
+      ++column;
+    }
+    absl::StrAppend(&out, word);
+    column += word.size();
+    line_start = false;
+  }
+  return out + "\n";
+}
+
+std::string Seconds(double s) { return FormatDuration(s); }
+
+// Pads to `width` display columns (µ is two bytes but one column).
+size_t Columns(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+std::string Left(const std::string& s, size_t width) {
+  return s + std::string(width > Columns(s) ? width - Columns(s) : 0, ' ');
+}
+std::string Right(const std::string& s, size_t width) {
+  return std::string(width > Columns(s) ? width - Columns(s) : 0, ' ') + s;
+}
+
+void AppendTarget(std::string& out, const TargetReport& t) {
+  const Verdict& v = t.verdict;
+  const BlockingBreakdown& b = v.breakdown;
+  absl::StrAppend(&out, absl::StrFormat("PID %d (%s)%s: %s window, %d sub-windows\n\n", t.pid, t.comm,
+                                        t.up ? "" : ", exited", Seconds(v.window_seconds), v.subwindows));
+  std::string level = absl::AsciiStrToUpper(VerdictLevelWords(v.level));
+  absl::StrAppend(&out, "Verdict: ", level, " (confidence ", ConfidenceName(v.confidence), ")\n");
+  absl::StrAppend(&out, Wrap(v.summary, "  ", "  "));
+  if (v.overhead_share_ci && v.estimated_saving_share_ci) {
+    absl::StrAppend(&out, absl::StrFormat("  blocking overhead %s [%s, %s]   async saving %s [%s, %s]   (95%% intervals)\n",
+                                          FormatPercent(*v.overhead_share), FormatPercent(v.overhead_share_ci->lo),
+                                          FormatPercent(v.overhead_share_ci->hi), FormatPercent(*v.estimated_saving_share),
+                                          FormatPercent(v.estimated_saving_share_ci->lo),
+                                          FormatPercent(v.estimated_saving_share_ci->hi)));
+  }
+  absl::StrAppend(&out, "\nWhy:\n");
+  for (const std::string& r : v.reasons) absl::StrAppend(&out, Wrap(r, "  - ", "    "));
+
+  const double cpus_used = v.window_seconds > 0 ? b.cpu_seconds / v.window_seconds : 0;
+  absl::StrAppend(&out, absl::StrFormat("\nWhere the CPU went: %s of CPU in %s (%.2f CPUs busy on average, %s)\n",
+                                        Seconds(b.cpu_seconds), Seconds(v.window_seconds), cpus_used,
+                                        b.kernel_cpu_known ? "as the kernel accounts it" : "as traced"));
+  for (const TopCost& c : t.top_costs) {
+    absl::StrAppend(&out, "  ", Left(c.name, 62), " ", Right(Seconds(c.cpu_seconds), 10), " ",
+                    Right(FormatPercent(c.share), 6), "\n");
+  }
+
+  absl::StrAppend(&out, "\nWhere the threads' time went (summed over threads, so it can exceed the window):\n");
+  absl::StrAppend(&out, "  ", Left("on CPU", 48), " ", Right(Seconds(b.cpu_seconds), 10), "\n");
+  static constexpr const char* kReasonWords[kNumOffCpuReasons] = {
+      "blocked in IO (read, write, accept, connect)", "waiting in poll/epoll/io_uring", "blocked on a futex",
+      "sleeping", "blocked elsewhere (other syscalls, page faults)", "runnable, waiting for a CPU after preemption",
+      "woken, waiting for a CPU"};
+  for (int r = 0; r < kNumOffCpuReasons; ++r) {
+    if (b.offcpu_seconds[r] <= 0) continue;
+    absl::StrAppend(&out, "  ", Left(kReasonWords[r], 48), " ", Right(Seconds(b.offcpu_seconds[r]), 10), "\n");
+  }
+
+  absl::StrAppend(&out, "\nSyscalls by class:\n");
+  absl::StrAppend(&out, "  ", Left("class", 15), " ", Right("calls/s", 10), " ", Right("blocked", 9), " ",
+                  Right("on-CPU blocked", 14), " ", Right("non-blocked", 14), " ", Right("direct cost", 12), "\n");
+  for (int c = 0; c < kNumClasses; ++c) {
+    const ClassCost& cc = b.classes[c];
+    if (cc.calls == 0) continue;
+    const Tier2Cost& t2 = cc.tier2;
+    absl::StrAppend(
+        &out, "  ", Left(std::string(kClassNames[c]), 15), " ",
+        Right(FormatRate(v.window_seconds > 0 ? static_cast<double>(cc.calls) / v.window_seconds : 0), 10), " ",
+        Right(absl::StrFormat("%.0f%%", 100.0 * static_cast<double>(cc.blocked_calls) / static_cast<double>(cc.calls)), 9),
+        " ", Right(t2.blocked_calls > 0 ? Seconds(t2.mean_blocked_oncpu_seconds) : "-", 14), " ",
+        Right(t2.nonblocked_calls > 0 ? Seconds(t2.mean_nonblocked_oncpu_seconds) : "-", 14), " ",
+        Right(t2.HasCost() ? Seconds(t2.direct_cost_seconds)
+                           : (t2.status == Tier2Status::kNotCalibrated ? "no baseline" : "-"),
+              12),
+        "\n");
+  }
+  absl::StrAppend(&out, "  (on-CPU columns: mean per call; direct cost = (blocked - non-blocked) x blocked calls)\n");
+  out += "\n";
+}
+
+}  // namespace
+
+std::string FormatReportText(const Report& report) {
+  std::string out = absl::StrCat("iotax report, ", report.generated_at, "\n");
+  absl::StrAppend(&out, "  tier 3 (IPC): ",
+                  report.pmu.up ? (report.pmu.software_standins ? "software stand-ins" : "hardware counters")
+                                : absl::StrCat("unavailable (", report.pmu.reason, ")"),
+                  "\n  async cost: ", report.calibration.note.empty() ? "-" : report.calibration.note, "\n\n");
+  if (report.targets.empty()) absl::StrAppend(&out, "No target was traced.\n");
+  for (const TargetReport& t : report.targets) AppendTarget(out, t);
+  return out;
+}
+
+}  // namespace iotax

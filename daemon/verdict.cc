@@ -1,0 +1,356 @@
+#include "verdict.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "ipc_windows.h"
+
+namespace iotax {
+namespace {
+
+// The two shares the verdict rests on, for one window.
+struct Shares {
+  double overhead = 0;  // (direct + indirect) / CPU
+  double saving = 0;    // (overhead - async cost) / CPU
+};
+
+struct Estimate {
+  BlockingBreakdown breakdown;
+  AsyncCost async;
+  double overhead_seconds = 0;
+  double async_seconds = 0;
+  uint64_t replaced_calls = 0;  // blocked IO calls whose cost is counted
+  Shares shares;
+};
+
+Estimate EstimateWindow(const TargetWindow& w, const VerdictInputs& in) {
+  Estimate e;
+  e.breakdown = AnalyzeWindow(w, in.pmu, in.cpus);
+  const BlockingBreakdown& b = e.breakdown;
+  e.async = EstimateAsyncCost(b, in.calibration);
+  e.replaced_calls = b.blocked_io_calls - b.uncalibrated_blocked_io_calls;
+  e.overhead_seconds = b.direct_cpu_seconds + (b.indirect.available ? b.indirect.cpu_seconds : 0.0);
+  e.async_seconds = e.async.per_op_seconds * static_cast<double>(e.replaced_calls);
+  if (b.cpu_seconds > 0) {
+    e.shares.overhead = e.overhead_seconds / b.cpu_seconds;
+    e.shares.saving = (e.overhead_seconds - e.async_seconds) / b.cpu_seconds;
+  }
+  return e;
+}
+
+// Delete-one jackknife standard errors of both shares over the sub-windows.
+struct Spread {
+  double overhead_se = 0;
+  double saving_se = 0;
+};
+
+Spread Jackknife(const TargetWindow& total, const std::vector<TargetWindow>& parts, const VerdictInputs& in) {
+  Spread s;
+  const size_t n = parts.size();
+  if (n < 2) return s;
+  std::vector<Shares> leave_out;
+  for (const TargetWindow& part : parts) leave_out.push_back(EstimateWindow(Without(total, part), in).shares);
+  double mean_o = 0, mean_s = 0;
+  for (const Shares& x : leave_out) {
+    mean_o += x.overhead;
+    mean_s += x.saving;
+  }
+  mean_o /= static_cast<double>(n);
+  mean_s /= static_cast<double>(n);
+  double var_o = 0, var_s = 0;
+  for (const Shares& x : leave_out) {
+    var_o += (x.overhead - mean_o) * (x.overhead - mean_o);
+    var_s += (x.saving - mean_s) * (x.saving - mean_s);
+  }
+  const double factor = static_cast<double>(n - 1) / static_cast<double>(n);
+  s.overhead_se = std::sqrt(factor * var_o);
+  s.saving_se = std::sqrt(factor * var_s);
+  return s;
+}
+
+std::string Plural(double n, const char* one, const char* many) { return n == 1 ? one : many; }
+
+// "(41k blocking socket reads/s × 5.1 µs)"
+std::string CostExpression(const BlockingBreakdown& b) {
+  const uint64_t calibrated = b.blocked_io_calls - b.uncalibrated_blocked_io_calls;
+  const double rate = b.seconds > 0 ? static_cast<double>(calibrated) / b.seconds : 0;
+  const SyscallClass dominant = b.DominantIoClass();
+  const bool mostly = b.classes[static_cast<int>(dominant)].blocked_calls * 10 >= b.blocked_io_calls * 9;
+  const std::string what = mostly ? absl::StrCat("blocking ", ClassNoun(dominant), "/s")
+                                  : absl::StrCat("blocking IO calls/s, mostly ", ClassNoun(dominant), ",");
+  return absl::StrCat(FormatCount(rate), " ", what, " × ", FormatDuration(b.DirectPerBlockedCall()));
+}
+
+}  // namespace
+
+const char* VerdictLevelName(VerdictLevel level) {
+  switch (level) {
+    case VerdictLevel::kInsufficientData: return "insufficient_data";
+    case VerdictLevel::kNotWorthIt: return "not_worth_it";
+    case VerdictLevel::kMaybe: return "maybe";
+    case VerdictLevel::kLikelyWorthIt: return "likely_worth_it";
+  }
+  return "insufficient_data";
+}
+
+const char* VerdictLevelWords(VerdictLevel level) {
+  switch (level) {
+    case VerdictLevel::kInsufficientData: return "insufficient data";
+    case VerdictLevel::kNotWorthIt: return "not worth it";
+    case VerdictLevel::kMaybe: return "maybe";
+    case VerdictLevel::kLikelyWorthIt: return "likely worth it";
+  }
+  return "insufficient data";
+}
+
+const char* ConfidenceName(Confidence confidence) {
+  switch (confidence) {
+    case Confidence::kLow: return "low";
+    case Confidence::kMedium: return "medium";
+    case Confidence::kHigh: return "high";
+  }
+  return "low";
+}
+
+std::string FormatPercent(double share) {
+  const double pct = share * 100;
+  if (std::abs(pct) < 9.95 && pct != 0) return absl::StrFormat("%.1f%%", pct);
+  return absl::StrFormat("%.0f%%", pct);
+}
+
+std::string FormatCount(double n) {
+  if (n >= 9.95e5) return absl::StrFormat("%.1fM", n / 1e6);
+  if (n >= 9.95e3) return absl::StrFormat("%.0fk", n / 1e3);
+  if (n >= 995) return absl::StrFormat("%.1fk", n / 1e3);
+  if (n >= 9.95 || n == std::floor(n)) return absl::StrFormat("%.0f", n);
+  return absl::StrFormat("%.1f", n);
+}
+
+std::string FormatRate(double per_second) { return FormatCount(per_second) + "/s"; }
+
+std::string FormatDuration(double seconds) {
+  const double a = std::abs(seconds);
+  if (a == 0) return "0 µs";
+  // Thresholds just below the unit, so 0.99996 s reads "1.0 s", not "1000.0 ms".
+  if (a < 0.9995e-6) return absl::StrFormat("%.0f ns", seconds * 1e9);
+  if (a < 0.99995e-3) return absl::StrFormat("%.1f µs", seconds * 1e6);
+  if (a < 0.99995) return absl::StrFormat("%.1f ms", seconds * 1e3);
+  return absl::StrFormat("%.1f s", seconds);
+}
+
+Verdict ComputeVerdict(const VerdictInputs& in) {
+  Verdict v;
+  const TargetWindow total = Combine(in.windows);
+  const Estimate e = EstimateWindow(total, in);
+  const BlockingBreakdown& b = e.breakdown;
+  const VerdictThresholds& th = in.thresholds;
+  v.breakdown = b;
+  v.window_seconds = total.seconds;
+  v.cpu_seconds = b.cpu_seconds;
+  v.subwindows = static_cast<int>(in.windows.size());
+  v.direct_cpu_seconds = b.direct_cpu_seconds;
+  if (b.indirect.available) v.indirect_cpu_seconds = b.indirect.cpu_seconds;
+  v.async_cost = e.async;
+  v.async_cost_cpu_seconds = e.async_seconds;
+  v.runqueue_wait_p99_seconds = b.latency.runqueue_wait_p99_seconds;
+  v.blocked_io_calls = b.blocked_io_calls;
+  v.blocked_io_calls_per_second = total.seconds > 0 ? static_cast<double>(b.blocked_io_calls) / total.seconds : 0;
+  v.direct_per_blocked_call_seconds = b.DirectPerBlockedCall();
+
+  // 1. Enough to judge?
+  std::string insufficient;
+  if (in.windows.empty() || total.seconds < th.min_window_seconds) {
+    insufficient = absl::StrFormat("the window is %s long; at least %s is needed", FormatDuration(total.seconds),
+                                   FormatDuration(th.min_window_seconds));
+  } else if (b.cpu_seconds < th.min_cpu_seconds) {
+    insufficient = absl::StrFormat(
+        "the process used only %s of CPU in %s, too little to judge; measure while it serves its usual load",
+        FormatDuration(b.cpu_seconds), FormatDuration(total.seconds));
+  } else if (b.uncalibrated_blocked_io_calls > 0 &&
+             b.uncalibrated_blocked_io_calls * 2 > b.blocked_io_calls) {
+    insufficient = absl::StrFormat(
+        "%s of %s blocking IO calls were in classes where every call blocked, so there is no non-blocked call to "
+        "compare them with (tier 2 has no baseline); measure longer or under a heavier load, when some calls "
+        "find data waiting",
+        absl::StrCat(b.uncalibrated_blocked_io_calls), absl::StrCat(b.blocked_io_calls));
+  }
+  if (!insufficient.empty()) {
+    v.level = VerdictLevel::kInsufficientData;
+    v.confidence = Confidence::kLow;
+    v.summary = absl::StrCat("Not enough data to judge: ", insufficient, ".");
+    v.reasons.push_back(absl::StrCat("Insufficient data: ", insufficient, "."));
+    if (!total.up) v.reasons.push_back("The process is no longer running.");
+    return v;
+  }
+
+  // 2. Shares and their intervals.
+  const Spread spread = Jackknife(total, in.windows, in);
+  const int n = v.subwindows;
+  const double t = n >= 2 ? ipc::StudentTQuantile(0.975, n - 1) : 0.0;
+  double saving_se = spread.saving_se;
+  if (e.async.source == AsyncCostSource::kCalibration && b.cpu_seconds > 0) {
+    // The calibration's own uncertainty, independent of the target's spread.
+    const double cal = static_cast<double>(e.replaced_calls) * e.async.per_op_se_seconds / b.cpu_seconds;
+    saving_se = std::sqrt(saving_se * saving_se + cal * cal);
+  }
+  v.overhead_share = e.shares.overhead;
+  v.overhead_share_ci = Interval{std::max(0.0, e.shares.overhead - t * spread.overhead_se),
+                                 e.shares.overhead + t * spread.overhead_se};
+  v.estimated_saving_share = e.shares.saving;
+  v.estimated_saving_share_ci = Interval{e.shares.saving - t * saving_se, e.shares.saving + t * saving_se};
+  v.estimated_saving_cpu_seconds = e.overhead_seconds - e.async_seconds;
+  const Interval& sci = *v.estimated_saving_share_ci;
+  const Interval& oci = *v.overhead_share_ci;
+
+  // 3. Level: the saving decides; latency can lift a small saving to "maybe".
+  const LatencyFigures& lat = b.latency;
+  const bool oversubscribed = lat.cpus > 0 && lat.threads > lat.cpus;
+  const bool slow_runqueue = lat.runqueue_wait_p99_seconds && *lat.runqueue_wait_p99_seconds >= th.latency_p99_seconds;
+  bool latency_lift = false;
+  if (sci.hi < th.not_worth_it_below || (n < 2 && e.shares.saving < th.not_worth_it_below)) {
+    v.level = VerdictLevel::kNotWorthIt;
+    if (slow_runqueue && oversubscribed && b.blocked_io_calls > 0) {
+      v.level = VerdictLevel::kMaybe;
+      latency_lift = true;
+    }
+  } else if (e.shares.saving >= th.likely_at && (n < 2 || sci.lo >= th.likely_lower_bound)) {
+    v.level = VerdictLevel::kLikelyWorthIt;
+  } else {
+    v.level = VerdictLevel::kMaybe;
+  }
+
+  // 4. Confidence: sample size, spread, and where the async cost came from.
+  const double half = (sci.hi - sci.lo) / 2;
+  const bool async_matters = oci.hi >= th.not_worth_it_below;
+  const bool measured_async = e.async.source == AsyncCostSource::kCalibration && !e.async.extrapolated;
+  if (n >= 5 && half <= 0.03 && (b.blocked_io_calls >= 1000 || v.level == VerdictLevel::kNotWorthIt) &&
+      (measured_async || !async_matters)) {
+    v.confidence = Confidence::kHigh;
+  } else if (n >= 3 && half <= 0.08 && e.async.known) {
+    v.confidence = Confidence::kMedium;
+  } else {
+    v.confidence = Confidence::kLow;
+  }
+
+  // 5. Words.
+  const std::string level_words = VerdictLevelWords(v.level);
+  const std::string pm = n >= 2 ? absl::StrCat(" ± ", FormatPercent((oci.hi - oci.lo) / 2)) : "";
+  if (b.blocked_io_calls == 0) {
+    v.summary = absl::StrCat("No thread blocked in a read, write, accept or connect, so blocking IO costs nothing "
+                             "and an async design has nothing to save: ",
+                             level_words, ".");
+  } else {
+    std::string saving_words =
+        e.shares.saving >= 0
+            ? absl::StrCat("an async design would save about ", FormatPercent(e.shares.saving))
+            : absl::StrCat("an async design would cost about ", FormatPercent(-e.shares.saving), " more than it saves");
+    if (latency_lift) {
+      absl::StrAppend(&saving_words, ", but run-queue waits reach ", FormatDuration(*lat.runqueue_wait_p99_seconds),
+                      " p99");
+    }
+    v.summary = absl::StrCat("Blocking IO costs ", FormatPercent(e.shares.overhead), pm,
+                             " of this process's CPU (", CostExpression(b), ")",
+                             b.indirect.available ? "" : " without the indirect part", "; ", saving_words, ": ",
+                             level_words, ".");
+  }
+
+  // Reasons, most important first.
+  if (b.blocked_io_calls > 0) {
+    const SyscallClass d = b.DominantIoClass();
+    const ClassCost& dc = b.classes[static_cast<int>(d)];
+    std::string why = absl::StrFormat(
+        "%s blocking IO calls per second (%s of them %s). A blocked call spent %s more on the CPU than a call of the same "
+        "kind that did not block",
+        FormatCount(v.blocked_io_calls_per_second),
+        FormatPercent(static_cast<double>(dc.blocked_calls) / static_cast<double>(b.blocked_io_calls)), ClassNoun(d),
+        FormatDuration(b.DirectPerBlockedCall()));
+    if (dc.tier2.status == Tier2Status::kCalibrated) {
+      absl::StrAppend(&why, absl::StrFormat(" (%s vs %s for %s; %s non-blocked %s)", FormatDuration(dc.tier2.mean_blocked_oncpu_seconds),
+                                            FormatDuration(dc.tier2.mean_nonblocked_oncpu_seconds), ClassNoun(d),
+                                            FormatCount(static_cast<double>(dc.tier2.nonblocked_calls)), ClassNoun(d)));
+    }
+    absl::StrAppend(&why, ": the sleep, the context switches and the wakeup. That direct cost is ",
+                    FormatPercent(b.cpu_seconds > 0 ? b.direct_cpu_seconds / b.cpu_seconds : 0), " of the ",
+                    FormatDuration(b.cpu_seconds), " of CPU the process used in ", FormatDuration(total.seconds),
+                    ".");
+    v.reasons.push_back(why);
+  } else {
+    v.reasons.push_back(absl::StrFormat(
+        "No read, write, accept or connect blocked in %s (%s IO calls completed without sleeping).",
+        FormatDuration(total.seconds), FormatCount(static_cast<double>(b.nonblocked_io_calls))));
+  }
+  if (b.uncalibrated_blocked_io_calls > 0) {
+    v.reasons.push_back(absl::StrFormat(
+        "%s blocked IO calls are not counted: every call of their kind blocked, so there is no baseline to "
+        "measure their cost against; the overhead is a lower bound.",
+        absl::StrCat(b.uncalibrated_blocked_io_calls)));
+  }
+  if (b.indirect.available) {
+    v.reasons.push_back(absl::StrFormat(
+        "Indirect cost (tier 3%s): after a blocked call the user code ran %.0f cycles slower than after one that "
+        "did not block (caches and TLB refilling), %s of CPU in all.",
+        b.indirect.software_standins ? ", software stand-ins for the PMU: IPC is about 1 by construction" : "",
+        b.indirect.extra_cycles_per_blocked_return, FormatPercent(b.cpu_seconds > 0 ? b.indirect.cpu_seconds / b.cpu_seconds : 0)));
+  } else {
+    v.reasons.push_back(absl::StrCat(
+        "The indirect part is missing: ", b.indirect.missing_reason,
+        ", so the cache and TLB refills after each switch are not measured. The overhead and the saving shown are "
+        "the direct cost only, so the real figures are likely higher; on a machine with a hardware PMU iotax adds "
+        "them."));
+  }
+  if (b.blocked_io_calls > 0) {
+    v.reasons.push_back(absl::StrCat(
+        "What an async design pays instead: ", e.async.detail, ". For the ",
+        FormatCount(static_cast<double>(e.replaced_calls)), " blocking calls of the window that is ", FormatDuration(e.async_seconds),
+        " of CPU, leaving a saving of ", FormatDuration(v.estimated_saving_cpu_seconds), " (",
+        FormatPercent(e.shares.saving), ")."));
+    if (e.async.source == AsyncCostSource::kCalibration && e.async.raw_per_op_seconds < 0) {
+      v.reasons.push_back(absl::StrFormat(
+          "The calibration measured the io_uring server %s per call cheaper still than the blocking server "
+          "without its blocking cost (fewer syscalls, fewer thread stacks in cache); that part is not counted as "
+          "a saving here.",
+          FormatDuration(-e.async.raw_per_op_seconds)));
+    }
+  }
+  if (b.event_wait_calls > 0 && b.event_wait_blocked_calls > 0) {
+    v.reasons.push_back(absl::StrFormat(
+        "It already waits for IO in poll, epoll or io_uring (%s waits per second that slept): that part is event-driven and "
+        "is not counted as blocking.",
+        FormatCount(static_cast<double>(b.event_wait_blocked_calls) / total.seconds)));
+  }
+  {
+    std::string l = absl::StrFormat("Latency: %s threads", absl::StrCat(lat.threads));
+    if (lat.cpus > 0) absl::StrAppend(&l, " on ", lat.cpus, " ", Plural(lat.cpus, "CPU", "CPUs"));
+    if (lat.runqueue_wait_p99_seconds) {
+      absl::StrAppend(&l, absl::StrFormat("; run-queue waits %s p99, on average %.2f threads waiting for a CPU",
+                                          FormatDuration(*lat.runqueue_wait_p99_seconds), lat.mean_threads_waiting));
+    } else {
+      absl::StrAppend(&l, "; no thread waited for a CPU");
+    }
+    if (lat.wakeup_to_run_mean_seconds) {
+      absl::StrAppend(&l, "; a woken thread waited ", FormatDuration(*lat.wakeup_to_run_mean_seconds),
+                      " on average before running");
+    }
+    absl::StrAppend(&l, oversubscribed && slow_runqueue
+                            ? ". More runnable threads than CPUs: an event loop with one thread per CPU would not queue like this."
+                            : ".");
+    v.reasons.push_back(l);
+  }
+  if (b.futex_blocked_calls > 0 && b.futex_blocked_calls * 10 >= b.blocked_io_calls) {
+    v.reasons.push_back(absl::StrFormat(
+        "Threads also blocked in futex %s times per second (locks, condition variables): synchronisation, not IO, so not counted.",
+        FormatCount(static_cast<double>(b.futex_blocked_calls) / total.seconds)));
+  }
+  v.reasons.push_back(
+      n >= 2 ? absl::StrFormat("Confidence %s: the interval is the spread of %d sub-windows of %s (jackknife, 95%%)%s.",
+                               ConfidenceName(v.confidence), n, FormatDuration(total.seconds / n),
+                               e.async.source == AsyncCostSource::kCalibration
+                                   ? " plus the calibration's own uncertainty"
+                                   : "; the async cost is an estimate from the target's own calls, not a measurement")
+             : absl::StrFormat("Confidence %s: one window only, so no interval.", ConfidenceName(v.confidence)));
+  return v;
+}
+
+}  // namespace iotax

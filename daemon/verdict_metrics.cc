@@ -1,0 +1,90 @@
+#include "verdict_metrics.h"
+
+#include <set>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "verdict_sampler.h"
+
+namespace iotax {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+using Labels = std::vector<ClientMetric::Label>;
+
+MetricFamily Gauge(const char* name, const char* help) {
+  MetricFamily f;
+  f.name = name;
+  f.help = help;
+  f.type = MetricType::Gauge;
+  return f;
+}
+
+void Add(MetricFamily& f, Labels labels, double value) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  m.gauge.value = value;
+  f.metric.push_back(std::move(m));
+}
+
+}  // namespace
+
+std::vector<MetricFamily> BuildVerdictMetricFamilies(const Report& report) {
+  auto overhead = Gauge("iotax_blocking_overhead_ratio",
+                        "Share of the process's CPU spent because IO calls blocked (direct + indirect when measured), over the verdict window");
+  auto overhead_lo = Gauge("iotax_blocking_overhead_ratio_lower", "Lower bound of the 95% interval of iotax_blocking_overhead_ratio");
+  auto overhead_hi = Gauge("iotax_blocking_overhead_ratio_upper", "Upper bound of the 95% interval of iotax_blocking_overhead_ratio");
+  auto saving = Gauge("iotax_async_saving_ratio",
+                      "Estimated share of the process's CPU an async design would save: blocking overhead minus what the async design pays instead");
+  auto saving_lo = Gauge("iotax_async_saving_ratio_lower", "Lower bound of the 95% interval of iotax_async_saving_ratio");
+  auto saving_hi = Gauge("iotax_async_saving_ratio_upper", "Upper bound of the 95% interval of iotax_async_saving_ratio");
+  auto level = Gauge("iotax_verdict_level",
+                     "Verdict: 0 insufficient data, 1 not worth it, 2 maybe, 3 likely worth it");
+  auto confidence = Gauge("iotax_verdict_confidence", "Confidence of the verdict: 0 low, 1 medium, 2 high");
+  auto window = Gauge("iotax_verdict_window_seconds", "Length of the window the verdict was computed over");
+  auto rq = Gauge("iotax_verdict_runqueue_wait_p99_seconds",
+                  "99th percentile of run-queue waits (preempted or woken threads waiting for a CPU) over the verdict window");
+  auto info = Gauge("iotax_verdict_info",
+                    "Always 1; labels name the verdict level, the confidence and where the async cost came from (calibration or target_nonblocking_calls)");
+
+  std::set<int> seen;
+  for (const TargetReport& t : report.targets) {
+    if (!seen.insert(t.pid).second) continue;
+    const Labels base = {{"pid", absl::StrCat(t.pid)}, {"comm", t.comm}};
+    const Verdict& v = t.verdict;
+    Add(level, base, static_cast<int>(v.level));
+    Add(window, base, v.window_seconds);
+    Labels info_labels = base;
+    info_labels.push_back({"level", VerdictLevelName(v.level)});
+    info_labels.push_back({"confidence", ConfidenceName(v.confidence)});
+    info_labels.push_back({"async_cost_source", AsyncCostSourceName(v.async_cost.source)});
+    Add(info, info_labels, 1);
+    if (v.runqueue_wait_p99_seconds) Add(rq, base, *v.runqueue_wait_p99_seconds);
+    if (v.level == VerdictLevel::kInsufficientData) continue;
+    Add(confidence, base, static_cast<int>(v.confidence));
+    if (v.overhead_share) Add(overhead, base, *v.overhead_share);
+    if (v.overhead_share_ci) {
+      Add(overhead_lo, base, v.overhead_share_ci->lo);
+      Add(overhead_hi, base, v.overhead_share_ci->hi);
+    }
+    if (v.estimated_saving_share) Add(saving, base, *v.estimated_saving_share);
+    if (v.estimated_saving_share_ci) {
+      Add(saving_lo, base, v.estimated_saving_share_ci->lo);
+      Add(saving_hi, base, v.estimated_saving_share_ci->hi);
+    }
+  }
+  std::vector<MetricFamily> out;
+  for (auto* f : {&overhead, &overhead_lo, &overhead_hi, &saving, &saving_lo, &saving_hi, &level, &confidence,
+                  &window, &rq, &info}) {
+    if (!f->metric.empty()) out.push_back(std::move(*f));
+  }
+  return out;
+}
+
+std::vector<MetricFamily> VerdictCollector::Collect() const {
+  return BuildVerdictMetricFamilies(*sampler_->LatestReport());
+}
+
+}  // namespace iotax

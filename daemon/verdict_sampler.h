@@ -1,0 +1,79 @@
+// iotaxd's verdict loop: a thread reads a snapshot every step (1 s), keeps
+// the recent ones (--history), and recomputes the report over the sliding
+// verdict window (--verdict-window) after each read. /metrics, /api/report,
+// /api/series and the page read what it keeps; nothing is computed per
+// request beyond formatting.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "async_cost.h"
+#include "report.h"
+#include "snapshot.h"
+
+namespace iotax {
+
+struct HistoryEntry {
+  absl::Time wall;  // when it was read
+  std::shared_ptr<const AgentSnapshot> snapshot;
+};
+
+struct VerdictSamplerOptions {
+  absl::Duration step = absl::Seconds(1);
+  absl::Duration verdict_window = absl::Seconds(30);
+  absl::Duration history = absl::Minutes(5);
+  std::optional<Calibration> calibration;
+  std::string calibration_note;
+  std::function<int(int pid)> cpus_of;  // nullptr: unknown
+};
+
+class VerdictSampler {
+ public:
+  using SnapshotSource = std::function<AgentSnapshot()>;
+
+  VerdictSampler(SnapshotSource source, VerdictSamplerOptions options);
+  ~VerdictSampler();  // stops the thread
+  VerdictSampler(const VerdictSampler&) = delete;
+  VerdictSampler& operator=(const VerdictSampler&) = delete;
+
+  // Takes the first snapshot and starts the thread. Idempotent.
+  void Start();
+  void Stop();
+
+  // One step now (what the thread does every step); for tests. `wall` is the
+  // time to record (tests pass their own clock).
+  void SampleOnce(absl::Time wall = absl::Now());
+
+  // The report over the verdict window as of the last step.
+  std::shared_ptr<const Report> LatestReport() const;
+
+  // Snapshots of the last `span` (all kept ones for an infinite span), oldest first.
+  std::vector<HistoryEntry> History(absl::Duration span = absl::InfiniteDuration()) const;
+
+  const VerdictSamplerOptions& options() const { return options_; }
+
+ private:
+  void Run();
+  std::shared_ptr<const Report> Compute() const;  // over history_, caller holds mu_
+
+  SnapshotSource source_;
+  VerdictSamplerOptions options_;
+  mutable std::mutex mu_;
+  std::deque<HistoryEntry> history_;            // guarded by mu_
+  std::shared_ptr<const Report> latest_;        // guarded by mu_
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;                       // guarded by mu_
+  bool started_ = false;                        // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace iotax

@@ -1,0 +1,132 @@
+// Where the async cost comes from: the calibration (interpolated at the
+// target's rate of blocked calls) or the target's own non-blocking calls.
+#include "async_cost.h"
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+#include "calibration_math.h"
+#include "synthetic_workload.h"
+
+namespace iotax {
+namespace {
+
+using testing::MakeSnapshots;
+using testing::Pointers;
+using testing::Workload;
+
+CalibrationPoint Point(double rate, double cost, double se = 0) {
+  CalibrationPoint p;
+  p.blocked_io_calls_per_second = rate;
+  p.async_cost_per_op_seconds = cost;
+  p.async_cost_per_op_se_seconds = se;
+  return p;
+}
+
+BlockingBreakdown Analyze(const Workload& w, int steps = 3) {
+  const auto snaps = MakeSnapshots(w, steps);
+  return AnalyzeWindow(Combine(WindowsOf(Pointers(snaps), w.pid)), snaps.back().pmu, 1);
+}
+
+TEST(InterpolateAsyncCost, LinearInLogRateClampedAtTheEnds) {
+  const std::vector<CalibrationPoint> points = {Point(1000, 4e-6, 1e-6), Point(100000, 0.0, 0.0)};
+  double se = 0;
+  bool extrapolated = false;
+  EXPECT_NEAR(InterpolateAsyncCost(points, 10000, &se, &extrapolated), 2e-6, 1e-12);  // halfway in log
+  EXPECT_NEAR(se, 0.5e-6, 1e-12);
+  EXPECT_FALSE(extrapolated);
+  EXPECT_NEAR(InterpolateAsyncCost(points, 600, &se, &extrapolated), 4e-6, 1e-12);
+  EXPECT_FALSE(extrapolated);  // within a factor of two of the end
+  InterpolateAsyncCost(points, 100, &se, &extrapolated);
+  EXPECT_TRUE(extrapolated);
+  EXPECT_NEAR(InterpolateAsyncCost(points, 1e6, &se, &extrapolated), 0.0, 1e-12);
+  EXPECT_TRUE(extrapolated);
+}
+
+TEST(EstimateAsyncCost, CalibrationIsUsedAndNeverNegative) {
+  Workload w;  // 19k blocked reads/s
+  Calibration cal;
+  cal.created_at = "2025-01-01T00:00:00Z";
+  cal.points = {Point(5000, -1e-6), Point(60000, -1e-6)};
+  const AsyncCost c = EstimateAsyncCost(Analyze(w), &cal);
+  EXPECT_EQ(c.source, AsyncCostSource::kCalibration);
+  EXPECT_EQ(c.per_op_seconds, 0);
+  EXPECT_NEAR(c.raw_per_op_seconds, -1e-6, 1e-12);
+  EXPECT_TRUE(absl::StrContains(c.detail, "iotax calibrate")) << c.detail;
+  EXPECT_EQ(std::string(AsyncCostSourceName(c.source)), "calibration");
+}
+
+TEST(EstimateAsyncCost, WithoutCalibrationOneSameKindNonBlockingCallPerReplacedCall) {
+  Workload w;
+  w.read_nonblocked_cpu = 1.2e-6;
+  w.write_cpu = 7e-6;  // writes must not count: they are not what replaces a read
+  const AsyncCost c = EstimateAsyncCost(Analyze(w), nullptr);
+  EXPECT_EQ(c.source, AsyncCostSource::kTargetNonblockingCalls);
+  EXPECT_NEAR(c.per_op_seconds, 1.2e-6, 1e-10);
+  EXPECT_TRUE(c.known);
+  EXPECT_EQ(std::string(AsyncCostSourceName(c.source)), "target_nonblocking_calls");
+}
+
+TEST(EstimateAsyncCost, ATargetWithAnEventLoopIsMeasuredOnItsOwnPollCalls) {
+  Workload w;
+  auto snaps = MakeSnapshots(w, 3);
+  // 1000 epoll_wait calls per second that returned at once, 0.7 µs each.
+  for (size_t i = 0; i < snaps.size(); ++i) {
+    ClassStats& poll = snaps[i].targets[0].stats.classes[static_cast<int>(SyscallClass::kPoll)];
+    poll.calls = 1000 * i;
+    poll.oncpu_ns = 700'000 * i;
+  }
+  const BlockingBreakdown b = AnalyzeWindow(Combine(WindowsOf(Pointers(snaps), w.pid)), snaps.back().pmu, 1);
+  const AsyncCost c = EstimateAsyncCost(b, nullptr);
+  EXPECT_NEAR(c.per_op_seconds, 0.7e-6, 1e-10);
+  EXPECT_TRUE(absl::StrContains(c.detail, "poll/epoll/select")) << c.detail;
+}
+
+TEST(EstimateAsyncCost, TooFewNonBlockingCallsIsUnknownAndCountedAsZero) {
+  Workload w;
+  w.requests_per_second = 100;
+  w.blocked_fraction = 0.98;  // 2 non-blocked reads per second
+  const AsyncCost c = EstimateAsyncCost(Analyze(w, 3), nullptr);
+  EXPECT_FALSE(c.known);
+  EXPECT_EQ(c.per_op_seconds, 0);
+  EXPECT_TRUE(absl::StrContains(c.detail, "upper bound")) << c.detail;
+}
+
+TEST(CalibrationPointMath, AsyncCostIsWhatIoUringPaysBeyondTheBlockingServersWorkOutsideBlocking) {
+  Workload blocking;  // 20k req/s: 10.85 µs/req of which 2.85 µs blocking
+  Workload uring;
+  uring.event_loop = true;
+  uring.user_per_request = 0.5e-6;
+  uring.event_calls_per_request = 1.0;
+  uring.event_call_cpu = 8.0e-6;  // 8.5 µs/req in all
+  const auto sb = MakeSnapshots(blocking, 6);
+  const auto su = MakeSnapshots(uring, 6);
+  ServerRun b{WindowsOf(Pointers(sb), blocking.pid), blocking.requests_per_second};
+  ServerRun u{WindowsOf(Pointers(su), uring.pid), uring.requests_per_second};
+  const auto p = ComputeCalibrationPoint(b, u, 20000, sb.back().pmu);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_NEAR(p->blocking_cpu_per_request, testing::TruthCpuPerRequest(blocking), 1e-10);
+  EXPECT_NEAR(p->uring_cpu_per_request, testing::TruthCpuPerRequest(uring), 1e-10);
+  EXPECT_NEAR(p->direct_per_request, 0.95 * 3e-6, 1e-10);
+  EXPECT_NEAR(p->blocked_io_calls_per_second, 19000, 1e-6);
+  // (8.5 - (10.85 - 2.85)) µs per request, over 0.95 blocked calls per request.
+  EXPECT_NEAR(p->async_cost_per_op_seconds, 0.5e-6 / 0.95, 1e-10);
+  EXPECT_NEAR(p->async_cost_per_op_se_seconds, 0, 1e-9);  // exact data: no spread
+  // The saving this predicts on the blocking server is the measured difference.
+  const double predicted = p->direct_per_request - p->async_cost_per_op_seconds * 0.95;
+  EXPECT_NEAR(predicted, p->blocking_cpu_per_request - p->uring_cpu_per_request, 1e-10);
+}
+
+TEST(CalibrationPointMath, ABlockingServerThatNeverBlockedIsAnError) {
+  Workload quiet;
+  quiet.blocked_fraction = 0;
+  const auto s = MakeSnapshots(quiet, 3);
+  ServerRun run{WindowsOf(Pointers(s), quiet.pid), quiet.requests_per_second};
+  const auto p = ComputeCalibrationPoint(run, run, 1000, s.back().pmu);
+  ASSERT_FALSE(p.ok());
+  EXPECT_TRUE(absl::StrContains(p.status().message(), "pick a different rate")) << p.status();
+  EXPECT_FALSE(ComputeCalibrationPoint(ServerRun{}, run, 1000, s.back().pmu).ok());
+}
+
+}  // namespace
+}  // namespace iotax

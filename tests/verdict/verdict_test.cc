@@ -1,0 +1,278 @@
+// The verdict on synthetic workloads with known truth: the blocking-heavy
+// server, the "async would not help" case (few connections, CPU-bound
+// handler), an event-loop server, no PMU, insufficient data, and the
+// latency side.
+#include "verdict.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "absl/strings/match.h"
+#include "synthetic_workload.h"
+
+namespace iotax {
+namespace {
+
+using testing::MakeSnapshots;
+using testing::Pointers;
+using testing::Workload;
+
+VerdictInputs InputsFor(const Workload& w, int steps, const Calibration* calibration = nullptr, uint32_t seed = 7) {
+  static std::vector<AgentSnapshot> keep;  // the windows copy what they need
+  keep = MakeSnapshots(w, steps, 1.0, seed);
+  VerdictInputs in;
+  in.windows = WindowsOf(Pointers(keep), w.pid);
+  in.pmu = keep.back().pmu;
+  in.calibration = calibration;
+  in.cpus = w.cpus;
+  return in;
+}
+
+bool AnyReasonContains(const Verdict& v, const std::string& text) {
+  for (const std::string& r : v.reasons) {
+    if (absl::StrContains(r, text)) return true;
+  }
+  return false;
+}
+
+Calibration FlatCalibration(double per_op, double se = 0) {
+  Calibration c;
+  c.machine_key = "test";
+  c.created_at = "2025-01-01T00:00:00Z";
+  for (double rate : {5000.0, 20000.0, 60000.0}) {
+    CalibrationPoint p;
+    p.blocked_io_calls_per_second = rate;
+    p.async_cost_per_op_seconds = per_op;
+    p.async_cost_per_op_se_seconds = se;
+    c.points.push_back(p);
+  }
+  return c;
+}
+
+TEST(Verdict, BlockingHeavyServerIsLikelyWorthIt) {
+  Workload w;  // 101 threads on 1 CPU, 95% of reads block, 3 µs each
+  const Calibration cal = FlatCalibration(0.5e-6);
+  const Verdict v = ComputeVerdict(InputsFor(w, 10, &cal));
+  ASSERT_TRUE(v.overhead_share);
+  const double truth = testing::TruthOverheadShare(w);  // 2.85 / 10.85 = 26%
+  EXPECT_NEAR(*v.overhead_share, truth, 1e-6);
+  const double cpu = w.requests_per_second * 10 * testing::TruthCpuPerRequest(w);
+  const double async = 0.5e-6 * w.requests_per_second * 10 * w.blocked_fraction;
+  EXPECT_NEAR(v.async_cost_cpu_seconds, async, 1e-6);
+  EXPECT_NEAR(*v.estimated_saving_share, truth - async / cpu, 1e-6);
+  EXPECT_NEAR(v.estimated_saving_cpu_seconds, v.direct_cpu_seconds - v.async_cost_cpu_seconds, 1e-12);
+  EXPECT_EQ(v.level, VerdictLevel::kLikelyWorthIt);
+  EXPECT_EQ(v.confidence, Confidence::kHigh);  // no noise, calibrated async cost
+  EXPECT_EQ(v.async_cost.source, AsyncCostSource::kCalibration);
+  EXPECT_EQ(v.subwindows, 10);
+  EXPECT_NEAR(v.window_seconds, 10, 1e-9);
+  EXPECT_TRUE(absl::StrContains(v.summary, "likely worth it")) << v.summary;
+  EXPECT_TRUE(absl::StrContains(v.summary, "19k blocking socket reads/s × 3.0 µs")) << v.summary;
+  EXPECT_TRUE(AnyReasonContains(v, "indirect part is missing"));
+}
+
+TEST(Verdict, SharesAreOfTheKernelsCpuSoTheyApplyToMeasuredCpuPerRequest) {
+  Workload w;
+  w.untraced_per_request = 3e-6;
+  const Calibration cal = FlatCalibration(0.5e-6);
+  const Verdict v = ComputeVerdict(InputsFor(w, 6, &cal));
+  const double cpu_per_request = testing::TruthCpuPerRequest(w) + 3e-6;
+  EXPECT_NEAR(v.cpu_seconds, w.requests_per_second * 6 * cpu_per_request, 1e-6);
+  // share x CPU per request = the saving per request, in absolute terms.
+  EXPECT_NEAR(*v.estimated_saving_share * cpu_per_request, w.blocked_fraction * (3e-6 - 0.5e-6), 1e-10);
+}
+
+TEST(Verdict, TheIntervalCoversTheTruthAboutNinetyFivePercentOfTheTime) {
+  // Each second the blocked-call cost scatters ±20% around 3 µs; the share
+  // with exactly 3 µs is the truth. Over many replications of 10
+  // sub-windows the 95% jackknife interval must hold it about 95% of the time.
+  Workload w;
+  w.blocked_extra_jitter = 0.2;
+  w.noise = 0.05;
+  const Calibration cal = FlatCalibration(0);
+  const double truth = testing::TruthOverheadShare(w);
+  int covered = 0;
+  const int replications = 300;
+  for (int seed = 1; seed <= replications; ++seed) {
+    const Verdict v = ComputeVerdict(InputsFor(w, 10, &cal, static_cast<uint32_t>(seed)));
+    ASSERT_TRUE(v.overhead_share_ci);
+    EXPECT_LE(v.overhead_share_ci->lo, *v.overhead_share);
+    EXPECT_GE(v.overhead_share_ci->hi, *v.overhead_share);
+    covered += (v.overhead_share_ci->lo <= truth && truth <= v.overhead_share_ci->hi) ? 1 : 0;
+  }
+  const double coverage = static_cast<double>(covered) / replications;
+  std::printf("95%% interval coverage over %d replications: %.3f\n", replications, coverage);
+  EXPECT_GT(coverage, 0.89);
+  EXPECT_LT(coverage, 0.995);
+}
+
+TEST(Verdict, NoisyCostsWidenTheIntervalAndLowerTheConfidence) {
+  // Steps alternate between two blocked-call costs: the share moves.
+  Workload a, b;
+  a.read_blocked_extra = 1e-6;
+  b.read_blocked_extra = 5e-6;
+  auto sa = MakeSnapshots(a, 6);
+  auto sb = MakeSnapshots(b, 6);
+  std::vector<TargetWindow> windows;
+  const auto wa = WindowsOf(Pointers(sa), a.pid);
+  const auto wb = WindowsOf(Pointers(sb), b.pid);
+  for (size_t i = 0; i < wa.size(); ++i) windows.push_back(i % 2 ? wb[i] : wa[i]);
+  const Calibration cal = FlatCalibration(0);
+  VerdictInputs in;
+  in.windows = windows;
+  in.pmu = sa.back().pmu;
+  in.calibration = &cal;
+  in.cpus = 1;
+  const Verdict v = ComputeVerdict(in);
+  ASSERT_TRUE(v.overhead_share_ci);
+  EXPECT_GT(v.overhead_share_ci->hi - v.overhead_share_ci->lo, 0.05);
+  EXPECT_NE(v.confidence, Confidence::kHigh);
+}
+
+TEST(Verdict, FewConnectionsAndACpuBoundHandlerIsNotWorthIt) {
+  Workload w;
+  w.threads = 4;          // 4 connections, 4 threads
+  w.cpus = 2;
+  w.requests_per_second = 3000;
+  w.user_per_request = 250e-6;  // the handler computes for 250 µs
+  const Verdict v = ComputeVerdict(InputsFor(w, 10));
+  ASSERT_TRUE(v.overhead_share);
+  EXPECT_LT(*v.overhead_share, 0.02);
+  EXPECT_NEAR(*v.overhead_share, testing::TruthOverheadShare(w), 1e-6);
+  EXPECT_EQ(v.level, VerdictLevel::kNotWorthIt);
+  EXPECT_TRUE(absl::StrContains(v.summary, "not worth it")) << v.summary;
+  EXPECT_EQ(v.async_cost.source, AsyncCostSource::kTargetNonblockingCalls);
+  // Without a calibration the async cost is one same-kind non-blocking call.
+  EXPECT_NEAR(v.async_cost.per_op_seconds, w.read_nonblocked_cpu, 1e-9);
+}
+
+TEST(Verdict, EventLoopServerHasNothingToSave) {
+  Workload w;
+  w.event_loop = true;
+  w.threads = 1;
+  const Verdict v = ComputeVerdict(InputsFor(w, 10));
+  ASSERT_TRUE(v.overhead_share);
+  EXPECT_EQ(*v.overhead_share, 0);
+  EXPECT_EQ(*v.estimated_saving_share, 0);
+  EXPECT_EQ(v.level, VerdictLevel::kNotWorthIt);
+  EXPECT_TRUE(absl::StrContains(v.summary, "No thread blocked")) << v.summary;
+  EXPECT_TRUE(AnyReasonContains(v, "already waits for IO in poll, epoll or io_uring"));
+}
+
+TEST(Verdict, WithAPmuTheIndirectPartIsAdded) {
+  Workload w;
+  w.pmu = true;
+  w.loss_after_blocked = 4000;
+  w.loss_after_syscall = 1000;
+  const Calibration cal = FlatCalibration(0);
+  const Verdict v = ComputeVerdict(InputsFor(w, 6, &cal));
+  ASSERT_TRUE(v.indirect_cpu_seconds);
+  EXPECT_GT(*v.indirect_cpu_seconds, 0);
+  EXPECT_NEAR(*v.overhead_share, (v.direct_cpu_seconds + *v.indirect_cpu_seconds) / v.cpu_seconds, 1e-12);
+  EXPECT_FALSE(AnyReasonContains(v, "indirect part is missing"));
+  EXPECT_TRUE(AnyReasonContains(v, "Indirect cost (tier 3"));
+}
+
+TEST(Verdict, WithoutAPmuTheVerdictSaysTheIndirectPartIsMissing) {
+  Workload w;
+  const Verdict v = ComputeVerdict(InputsFor(w, 5));
+  EXPECT_FALSE(v.indirect_cpu_seconds);
+  EXPECT_TRUE(absl::StrContains(v.summary, "without the indirect part")) << v.summary;
+  EXPECT_TRUE(AnyReasonContains(v, "indirect part is missing"));
+  EXPECT_TRUE(AnyReasonContains(v, "likely higher"));
+}
+
+TEST(Verdict, AnIdleProcessIsInsufficientData) {
+  Workload w;
+  w.requests_per_second = 1;  // 10 µs of CPU per second
+  const Verdict v = ComputeVerdict(InputsFor(w, 5));
+  EXPECT_EQ(v.level, VerdictLevel::kInsufficientData);
+  EXPECT_FALSE(v.overhead_share);
+  EXPECT_FALSE(v.overhead_share_ci);
+  EXPECT_FALSE(v.estimated_saving_share);
+  EXPECT_TRUE(absl::StrContains(v.summary, "Not enough data")) << v.summary;
+  EXPECT_TRUE(absl::StrContains(v.summary, "usual load")) << v.summary;
+}
+
+TEST(Verdict, EveryReadBlockingIsInsufficientData) {
+  Workload w;
+  w.blocked_fraction = 1.0;
+  const Verdict v = ComputeVerdict(InputsFor(w, 5));
+  EXPECT_EQ(v.level, VerdictLevel::kInsufficientData);
+  EXPECT_TRUE(absl::StrContains(v.summary, "no baseline")) << v.summary;
+}
+
+TEST(Verdict, NoWindowIsInsufficientData) {
+  VerdictInputs in;
+  const Verdict v = ComputeVerdict(in);
+  EXPECT_EQ(v.level, VerdictLevel::kInsufficientData);
+  EXPECT_EQ(v.subwindows, 0);
+}
+
+TEST(Verdict, RunQueueWaitsLiftASmallSavingToMaybe) {
+  Workload w;
+  w.threads = 200;
+  w.cpus = 1;
+  w.requests_per_second = 2000;
+  w.user_per_request = 150e-6;  // small blocking share
+  w.runqueue_wait_ns = 3'000'000;  // 3 ms waits
+  const Verdict v = ComputeVerdict(InputsFor(w, 8));
+  ASSERT_TRUE(v.estimated_saving_share);
+  EXPECT_LT(*v.estimated_saving_share, 0.05);
+  EXPECT_EQ(v.level, VerdictLevel::kMaybe);
+  EXPECT_TRUE(absl::StrContains(v.summary, "run-queue waits reach")) << v.summary;
+  ASSERT_TRUE(v.runqueue_wait_p99_seconds);
+  EXPECT_GT(*v.runqueue_wait_p99_seconds, 2e-3);
+  EXPECT_TRUE(AnyReasonContains(v, "More runnable threads than CPUs"));
+}
+
+TEST(Verdict, AnAsyncCostAboveTheOverheadIsANegativeSaving) {
+  Workload w;
+  const Calibration cal = FlatCalibration(5e-6);  // more than the 3 µs blocking costs
+  const Verdict v = ComputeVerdict(InputsFor(w, 6, &cal));
+  ASSERT_TRUE(v.estimated_saving_share);
+  EXPECT_LT(*v.estimated_saving_share, 0);
+  EXPECT_EQ(v.level, VerdictLevel::kNotWorthIt);
+  EXPECT_TRUE(absl::StrContains(v.summary, "more than it saves")) << v.summary;
+}
+
+TEST(Verdict, TheCalibrationsOwnUncertaintyWidensTheSavingInterval) {
+  Workload w;
+  const Calibration exact = FlatCalibration(1e-6, 0);
+  const Calibration vague = FlatCalibration(1e-6, 2e-6);
+  const Verdict a = ComputeVerdict(InputsFor(w, 6, &exact));
+  const Verdict b = ComputeVerdict(InputsFor(w, 6, &vague));
+  const double wa = a.estimated_saving_share_ci->hi - a.estimated_saving_share_ci->lo;
+  const double wb = b.estimated_saving_share_ci->hi - b.estimated_saving_share_ci->lo;
+  EXPECT_GT(wb, wa + 0.05);
+  EXPECT_DOUBLE_EQ(*a.overhead_share, *b.overhead_share);
+}
+
+TEST(Verdict, FutexBlockingIsMentionedButNotCounted) {
+  Workload w;
+  w.futex_blocked_per_request = 1.0;
+  const Verdict v = ComputeVerdict(InputsFor(w, 4));
+  EXPECT_NEAR(*v.overhead_share, testing::TruthOverheadShare(w) * testing::TruthCpuPerRequest(w) * 4 *
+                                     w.requests_per_second / v.cpu_seconds,
+              1e-6);
+  EXPECT_TRUE(AnyReasonContains(v, "futex"));
+}
+
+TEST(Format, WordsAndNumbers) {
+  EXPECT_EQ(FormatPercent(0.234), "23%");
+  EXPECT_EQ(FormatPercent(0.045), "4.5%");
+  EXPECT_EQ(FormatPercent(0), "0%");
+  EXPECT_EQ(FormatCount(41234), "41k");
+  EXPECT_EQ(FormatCount(1834), "1.8k");
+  EXPECT_EQ(FormatCount(950), "950");
+  EXPECT_EQ(FormatRate(2.5e6), "2.5M/s");
+  EXPECT_EQ(FormatDuration(5.1e-6), "5.1 µs");
+  EXPECT_EQ(FormatDuration(0.0008), "800.0 µs");
+  EXPECT_EQ(FormatDuration(0.0021), "2.1 ms");
+  EXPECT_EQ(std::string(VerdictLevelName(VerdictLevel::kLikelyWorthIt)), "likely_worth_it");
+  EXPECT_EQ(std::string(ConfidenceName(Confidence::kMedium)), "medium");
+}
+
+}  // namespace
+}  // namespace iotax
