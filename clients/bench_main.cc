@@ -175,10 +175,10 @@ int main(int argc, char** argv) {
     const auto slots = iotax::bench::ExpandMatrix(*config);
     double total = 0;
     for (const auto& s : slots) {
-      total += iotax::bench::ExpectedRunSeconds(s.point, *config) + 0.5;
+      total += iotax::bench::ExpectedRunSeconds(s.point, *config) + 0.1;
       std::cout << s.Key() << "\n";
     }
-    std::cout << absl::StrFormat("%d runs, about %s (measured windows, warm-up and ~0.5 s set-up per run)\n",
+    std::cout << absl::StrFormat("%d runs, about %s (measured windows, warm-up and ~0.1 s set-up per run)\n",
                                  slots.size(), iotax::bench::FormatClock(total));
     return 0;
   }

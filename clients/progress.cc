@@ -13,7 +13,7 @@ namespace {
 double Now() { return static_cast<double>(client::NowNs()) / 1e9; }
 
 // Set-up and teardown per run before any run was timed.
-constexpr double kInitialOverheadS = 0.5;
+constexpr double kInitialOverheadS = 0.1;
 
 }  // namespace
 

@@ -291,6 +291,17 @@ ProofSummary AnalyzeProof(const std::vector<RunRecord>& runs, const BenchConfig&
       } else if (row.poor) {
         row.why.push_back("the attached runs of both servers are needed to say which part misses (agent = proof or all)");
       }
+      // Both servers must have carried the offered load for the comparison to hold.
+      if (row.rate.has() && row.rate.median > 0) {
+        const Spread ut = per_run(u, tput);
+        if (row.blocking_tput.has() && ut.has() &&
+            std::fabs(row.blocking_tput.median - ut.median) > 0.03 * row.rate.median) {
+          row.why.push_back(absl::StrFormat(
+              "the two servers did not carry the same load (%.0f vs %.0f requests/s for %.0f offered): a server "
+              "saturated or the client fell behind, so the CPU per request is not compared like for like",
+              row.blocking_tput.median, ut.median, row.rate.median));
+        }
+      }
       if (within_spread) {
         row.why.push_back(absl::StrFormat("the prediction lies inside the run-to-run spread of the actual saving (%.2f to %.2f µs)",
                                           row.actual_us.min, row.actual_us.max));

@@ -30,7 +30,7 @@ TEST(BenchOutput, PlainProgressLinesWhenNotATerminal) {
   std::FILE* f = std::tmpfile();
   {
     Progress p(/*total=*/3, /*done=*/1, /*remaining_s=*/4.0, f, /*tty=*/false);
-    EXPECT_NEAR(p.SecondsLeft(), 4.0 + 2 * 0.5, 1e-6);  // expected windows + default set-up
+    EXPECT_NEAR(p.SecondsLeft(), 4.0 + 2 * 0.1, 1e-6);  // expected windows + default set-up
     p.Started("blocking r1", 2.0);
     p.Finished("blocking r1", true, 3.0, 2.0, "10 req/s");
     // One run left: its 2 s plus the measured 1 s of set-up.
