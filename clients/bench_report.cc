@@ -226,11 +226,24 @@ std::vector<std::string> WritePlots(const ReportInput& in, std::string* note) {
     }
     for (const auto& [key, pts] : groups) {
       const std::string name = absl::StrCat("plots/throughput_vs_conns_", FileSafe(key));
-      std::string gp = GnuplotHeader(760, 440);
+      int min_conns = pts[0]->point.setup.conns, max_conns = min_conns;
+      for (const PointSummary* p : pts) {
+        min_conns = std::min(min_conns, p->point.setup.conns);
+        max_conns = std::max(max_conns, p->point.setup.conns);
+      }
+      std::string gp = GnuplotHeader(860, 440);
       absl::StrAppend(&gp, "set title ", GpQuote(absl::StrCat("Closed-loop throughput vs connections (",
                                                                PanelLabel(pts[0]->point.setup), ")")),
                       "\nset xlabel 'connections'\nset ylabel 'requests/s (median, bars: min…max)'\n",
-                      "set logscale x\nset yrange [0:*]\nset format y '%.0s%c'\n");
+                      "set key outside right top\nset logscale x\nset yrange [0:*]\nset format y '%.0s%c'\n",
+                      absl::StrFormat("set xrange [%g:%g]\nset xtics (", min_conns / 1.5, max_conns * 1.5));
+      {
+        std::set<int> ticks;
+        for (const PointSummary* p : pts) ticks.insert(p->point.setup.conns);
+        std::vector<std::string> t;
+        for (int c : ticks) t.push_back(absl::StrCat(c));
+        absl::StrAppend(&gp, absl::StrJoin(t, ", "), ")\n");
+      }
       std::vector<std::string> plots;
       int idx = 0;
       for (const std::string& server : servers) {
@@ -249,10 +262,12 @@ std::vector<std::string> WritePlots(const ReportInput& in, std::string* note) {
           }
           const std::string dat_name = absl::StrCat(name, "_", idx++, ".dat");
           WriteText(absl::StrCat(in.out_dir, "/", dat_name), dat, &err);
+          const bool separate = pl == Placement::kSeparate;
           plots.push_back(absl::StrFormat(
-              "'%s' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 0.7 dt %d lc rgb '%s' title '%s, %s'",
-              dat_name, pl == Placement::kSeparate ? 1 : 2, ModelColor(server),
-              ModelLabel(server), PlacementName(pl)));
+              "'%s' using 1:2 with linespoints lw 2 pt %d ps 0.9 dt %d lc rgb '%s' title '%s, %s', "
+              "'' using 1:2:3:4 with yerrorbars pt -1 lw 1 lc rgb '%s' notitle",
+              dat_name, separate ? 7 : 6, separate ? 1 : 2, ModelColor(server), ModelLabel(server), PlacementName(pl),
+              ModelColor(server)));
         }
       }
       absl::StrAppend(&gp, "plot ", absl::StrJoin(plots, ", \\\n     "), "\n");
@@ -277,24 +292,35 @@ std::vector<std::string> WritePlots(const ReportInput& in, std::string* note) {
       std::string gp = GnuplotHeader(std::max(520, 420 * static_cast<int>(conns.size())), 440);
       absl::StrAppend(&gp, "set multiplot layout 1,", conns.size(), " title ",
                       GpQuote(absl::StrCat(kind == 0 ? "p99 latency vs throughput (open loop at fractions of each "
-                                                       "model's saturation; rightmost: closed loop)"
+                                                       "model's saturation; dotted: its closed-loop saturation)"
                                                      : "Server CPU per request vs throughput",
                                            "\n", title)),
                       "\n");
-      absl::StrAppend(&gp, "set xlabel 'requests/s'\nset format x '%.0s%c'\n");
+      absl::StrAppend(&gp, "set xlabel 'requests/s'\nset format x '%.0s%c'\nset xrange [0:*]\n");
       if (kind == 0) {
-        absl::StrAppend(&gp, "set ylabel 'p99 latency (µs)'\nset logscale y\n");
+        absl::StrAppend(&gp, "set ylabel 'p99 latency (ms; median, bars: min…max)'\nset logscale y\nset format y '%g'\n");
       } else {
-        absl::StrAppend(&gp, "set ylabel 'server CPU µs/request'\nset yrange [0:*]\n");
+        absl::StrAppend(&gp, "set ylabel 'server CPU µs/request (median, bars: min…max)'\nset yrange [0:*]\n",
+                        "set key top right box opaque\n");
       }
       int idx = 0;
       for (int c : conns) {
-        absl::StrAppend(&gp, "set title '", c, " connections'\n");
+        absl::StrAppend(&gp, "set title '", c, " connections'\nunset arrow\n");
         std::vector<std::string> plots;
         for (const std::string& server : servers) {
           std::vector<const PointSummary*> line;
           for (const PointSummary* p : pts) {
-            if (p->point.server == server && p->point.setup.conns == c && p->throughput.has()) line.push_back(p);
+            if (p->point.server != server || p->point.setup.conns != c || !p->throughput.has()) continue;
+            // The response curve is the open loop; the closed loop's latency
+            // is set by the connection count (Little's law), so it is marked
+            // as the saturation line instead.
+            if (kind == 0 && p->point.phase == Phase::kClosed) {
+              absl::StrAppend(&gp, absl::StrFormat("set arrow from %g, graph 0 to %g, graph 1 nohead dt 3 lw 1.5 "
+                                                   "lc rgb '%s'\n",
+                                                   p->throughput.median, p->throughput.median, ModelColor(server)));
+              continue;
+            }
+            line.push_back(p);
           }
           if (line.empty()) continue;
           std::sort(line.begin(), line.end(), [](auto* a, auto* b) {
@@ -306,14 +332,16 @@ std::vector<std::string> WritePlots(const ReportInput& in, std::string* note) {
           std::string dat;
           for (const PointSummary* p : line) {
             const Spread& y = kind == 0 ? p->p99_us : p->server_cpu_us;
-            absl::StrAppend(&dat, Csv(p->throughput.median), " ", Csv(y.median), " ", Csv(y.min), " ", Csv(y.max),
-                            "\n");
+            const double scale = kind == 0 ? 1e-3 : 1;  // latency in ms
+            absl::StrAppend(&dat, Csv(p->throughput.median), " ", Csv(y.median * scale), " ", Csv(y.min * scale), " ",
+                            Csv(y.max * scale), "\n");
           }
           const std::string dat_name = absl::StrCat(name, "_", idx++, ".dat");
           WriteText(absl::StrCat(in.out_dir, "/", dat_name), dat, &err);
-          plots.push_back(absl::StrFormat("'%s' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 0.7 lc rgb '%s' title '%s'",
-                                          dat_name, ModelColor(server),
-                                          ModelLabel(server)));
+          plots.push_back(absl::StrFormat(
+              "'%s' using 1:2 with linespoints lw 2 pt 7 ps 0.8 lc rgb '%s' title '%s', "
+              "'' using 1:2:3:4 with yerrorbars pt -1 lw 1 lc rgb '%s' notitle",
+              dat_name, ModelColor(server), ModelLabel(server), ModelColor(server)));
         }
         if (plots.empty()) {
           absl::StrAppend(&gp, "set key off\nplot NaN notitle\nset key on\n");
@@ -333,7 +361,9 @@ std::vector<std::string> WritePlots(const ReportInput& in, std::string* note) {
     std::string dat;
     for (const ProofRow& r : in.proof.rows) {
       if (!r.actual_us.has()) continue;
-      absl::StrAppend(&dat, "\"", absl::StrReplaceAll(r.setup.Label(), {{"\"", "'"}}), "\" ", Csv(r.actual_us.median),
+      // One line per part of the label ("\n" is a line break in gnuplot's quoted data strings).
+      absl::StrAppend(&dat, "\"", absl::StrReplaceAll(r.setup.Label(), {{"\"", "'"}, {", ", "\\n"}}), "\" ",
+                      Csv(r.actual_us.median),
                       " ", Csv(r.actual_us.min), " ", Csv(r.actual_us.max), " ",
                       r.predicted_us.has() ? Csv(r.predicted_us.median) : "NaN", " ",
                       r.predicted_us.has() ? Csv(r.predicted_us.min) : "NaN", " ",
@@ -347,7 +377,7 @@ std::vector<std::string> WritePlots(const ReportInput& in, std::string* note) {
         "set key below\n"
         "set ylabel 'µs per request (median, bars: min…max)'\n"
         "set style data histogram\nset style histogram errorbars gap 2 lw 1\nset style fill solid 0.8 border -1\n"
-        "set boxwidth 0.9\nset xtics rotate by -20 noenhanced\nset xzeroaxis lt 1 lc rgb '#555555'\n"
+        "set boxwidth 0.9\nset bmargin 6\nset xtics noenhanced\nset xzeroaxis lt 1 lc rgb '#555555'\n"
         "plot '",
         name, ".dat' using 2:3:4:xtic(1) title 'actual (blocking − io_uring, no agent)' lc rgb '#444444', \\\n"
         "     '' using 5:6:7 title 'predicted (iotaxd on the blocking server)' lc rgb '#ff7f0e'\n");
