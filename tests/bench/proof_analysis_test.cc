@@ -172,3 +172,27 @@ TEST(ProofAnalysis, NoProofRowsWithoutProofRuns) {
 
 }  // namespace
 }  // namespace iotax::bench
+
+namespace iotax::bench {
+namespace {
+
+TEST(ProofAnalysis, AnEventLoopThatSleepsPerRequestIsNamed) {
+  ProofParts p;
+  p.actual = 0;
+  p.syscall_b = 16;
+  p.syscall_u = 16;  // no difference in syscalls...
+  p.direct = 4;
+  p.async_cost = 1.5;  // ...but the model expects 2.5 µs
+  p.switches_b = 1.0;
+  p.switches_u = 0.8;  // the event loop sleeps for most requests
+  const std::vector<MissPart> parts = SplitMiss(p);
+  ASSERT_EQ(parts[0].name, "syscalls");  // the miss is negative: the syscall part pushes down most
+  EXPECT_NEAR(parts[0].us, -2.5, 1e-9);
+  EXPECT_NE(parts[0].text.find("its event loop sleeps and is woken for almost every request"), std::string::npos)
+      << parts[0].text;
+  p.switches_u = 0.1;  // a busy event loop: no such sentence
+  for (const MissPart& m : SplitMiss(p)) EXPECT_EQ(m.text.find("event loop sleeps"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace iotax::bench
