@@ -97,7 +97,7 @@ CALIBRATION=${IOTAX_DEMO_CALIBRATION:-}
 if [[ -z "$CALIBRATION" ]]; then
   CALIBRATION="$WORK/calibration.json"
   echo "demo: calibrating the async cost at 10k and 40k requests/s (about 20 s)..." >&2
-  if ! "$IOTAX" calibrate --rates=10000,40000 --duration=2s --conns="$CONNS" --msg-size="$MSG_SIZE" \
+  if ! "$IOTAX" calibrate --rates=10000,40000 --duration=2s --repeat=1 --conns="$CONNS" --msg-size="$MSG_SIZE" \
        --server-cpu="$SERVER_CPU" --client-cpu="$CLIENT_CPU" --bin-dir="$BIN_DIR" \
        --output="$CALIBRATION" >"$WORK/calibrate.out" 2>"$WORK/calibrate.err"; then
     echo "demo: iotax calibrate failed:" >&2

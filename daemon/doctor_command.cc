@@ -107,7 +107,7 @@ int RunDoctor(const cli::DoctorOptions& options) {
                       ""});
   } else {
     checks.push_back({"calibration", Check::kOptional, lookup.note,
-                      "run `sudo iotax calibrate` (about 30 s) so the async cost is measured on this machine"});
+                      "run `sudo iotax calibrate` (about a minute) so the async cost is measured on this machine"});
   }
   const std::string bin = ExecutableDir();
   const bool servers = access((bin + "/iotax-echo-server").c_str(), X_OK) == 0 &&

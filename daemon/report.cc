@@ -28,7 +28,7 @@ std::vector<TopCost> TopCosts(const BlockingBreakdown& b, size_t limit) {
     if (blocking > 0) add(absl::StrCat("blocking ", ClassNoun(cls), " (sleep, switches, wakeup)"), blocking);
   }
   add("io_uring worker threads", b.io_worker_seconds);
-  add("kernel time outside syscalls (interrupts, softirqs, scheduler; not traced)", b.untraced_cpu_seconds);
+  add("kernel time outside syscalls (interrupts; not traced)", b.untraced_cpu_seconds);
   std::sort(costs.begin(), costs.end(), [](const TopCost& x, const TopCost& y) { return x.cpu_seconds > y.cpu_seconds; });
   if (costs.size() > limit) costs.resize(limit);
   return costs;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -12,11 +13,26 @@ namespace {
 
 // Wraps `text` at `width` columns; the first line starts with `first`, the
 // others with `rest`.
+// Words, with a unit kept on the line of its number ("5.1 µs", "23 %").
+std::vector<std::string> Words(const std::string& text) {
+  std::vector<std::string> words;
+  for (absl::string_view w : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+    const bool unit = absl::StartsWith(w, "µs") || absl::StartsWith(w, "ms") || absl::StartsWith(w, "ns") ||
+                      w == "s" || absl::StartsWith(w, "s)") || absl::StartsWith(w, "s,") || absl::StartsWith(w, "s.");
+    if (unit && !words.empty() && absl::ascii_isdigit(static_cast<unsigned char>(words.back().back()))) {
+      absl::StrAppend(&words.back(), " ", w);
+    } else {
+      words.emplace_back(w);
+    }
+  }
+  return words;
+}
+
 std::string Wrap(const std::string& text, const std::string& first, const std::string& rest, size_t width = 92) {
   std::string out = first;
   size_t column = first.size();
   bool line_start = true;
-  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+  for (const std::string& word : Words(text)) {
     if (!line_start && column + 1 + word.size() > width) {
       absl::StrAppend(&out, "\n", rest);
       column = rest.size();
