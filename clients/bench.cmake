@@ -13,6 +13,7 @@ add_library(iotax_bench STATIC
   bench_runner.cc
   bench_session.cc
   child_process.cc
+  cpu_interrupts.cc
   http_get.cc
   machine_info.cc
   process_accounting.cc

@@ -56,7 +56,7 @@ json PointSummary::ToJson() const {
   j["per_request"] = {{"server_cpu_us", server_cpu_us.ToJson()},     {"server_user_us", server_user_us.ToJson()},
                       {"server_sys_us", server_sys_us.ToJson()},     {"client_cpu_us", client_cpu_us.ToJson()},
                       {"machine_cpu_us", machine_cpu_us.ToJson()},   {"server_switches", server_switches.ToJson()},
-                      {"syscalls", syscalls.ToJson()}};
+                      {"syscalls", syscalls.ToJson()},                 {"machine_ipis", ipis.ToJson()}};
   j["server_threads"] = server_threads.ToJson();
   if (point.agent) {
     j["agent"] = {{"overhead_share", overhead_share.ToJson()},
@@ -82,7 +82,7 @@ std::vector<PointSummary> SummarizePoints(const std::vector<RunRecord>& runs, co
     s.point = slot.point;
     const std::optional<double> rtt = UnloadedRttUs(runs, slot.point.setup);
     std::vector<double> rate, tput, p50, p99, p999, sd50, sd99, sd999, scpu, suser, ssys, ccpu, mcpu, sw, sc, thr;
-    std::vector<double> overhead, saving, predicted;
+    std::vector<double> overhead, saving, predicted, ipis;
     std::map<std::string, int> verdicts;
     auto note = [&s](const std::string& n) {
       if (std::find(s.notes.begin(), s.notes.end(), n) == s.notes.end()) s.notes.push_back(n);
@@ -115,6 +115,7 @@ std::vector<PointSummary> SummarizePoints(const std::vector<RunRecord>& runs, co
       mcpu.push_back(r->MachineCpuPerRequestUs());
       sw.push_back(r->ServerSwitchesPerRequest());
       thr.push_back(r->server_threads);
+      ipis.push_back(r->IpisPerRequest());
       if (auto v = r->SyscallsPerRequest()) sc.push_back(*v);
       if (r->agent) {
         if (r->agent->overhead_share) overhead.push_back(*r->agent->overhead_share);
@@ -139,6 +140,7 @@ std::vector<PointSummary> SummarizePoints(const std::vector<RunRecord>& runs, co
     s.server_switches = Summarize(sw);
     s.syscalls = Summarize(sc);
     s.server_threads = Summarize(thr);
+    s.ipis = Summarize(ipis);
     s.overhead_share = Summarize(overhead);
     s.saving_share = Summarize(saving);
     s.predicted_saving_us = Summarize(predicted);

@@ -36,6 +36,7 @@ struct PointSummary {
   Spread slowdown_p50, slowdown_p99, slowdown_p999;  // NaN without an unloaded round trip
   Spread server_cpu_us, server_user_us, server_sys_us, client_cpu_us, machine_cpu_us;
   Spread server_switches, syscalls;  // per request; syscalls only with the agent
+  Spread ipis;                       // machine-wide IPIs per request
   Spread server_threads;
   // Agent, when attached.
   Spread overhead_share, saving_share, predicted_saving_us;

@@ -140,7 +140,8 @@ std::string PointsCsv(const std::vector<PointSummary>& points) {
       "runs_failed,runs_invalid,offered_rps,throughput_rps,throughput_min,throughput_max,p50_us,p99_us,p99_min_us,"
       "p99_max_us,p999_us,slowdown_p50,slowdown_p99,slowdown_p999,server_cpu_us_per_req,server_cpu_min,server_cpu_max,"
       "server_user_us_per_req,server_sys_us_per_req,client_cpu_us_per_req,machine_cpu_us_per_req,"
-      "server_switches_per_req,syscalls_per_req,server_threads,agent_overhead_share,agent_saving_share,"
+      "server_switches_per_req,syscalls_per_req,machine_ipis_per_req,server_threads,agent_overhead_share,"
+      "agent_saving_share,"
       "agent_predicted_saving_us,agent_verdict\n";
   for (const PointSummary& p : points) {
     const Setup& s = p.point.setup;
@@ -153,7 +154,7 @@ std::string PointsCsv(const std::vector<PointSummary>& points) {
         Csv(p.slowdown_p50.median), Csv(p.slowdown_p99.median), Csv(p.slowdown_p999.median),
         Csv(p.server_cpu_us.median), Csv(p.server_cpu_us.min), Csv(p.server_cpu_us.max), Csv(p.server_user_us.median),
         Csv(p.server_sys_us.median), Csv(p.client_cpu_us.median), Csv(p.machine_cpu_us.median),
-        Csv(p.server_switches.median), Csv(p.syscalls.median), Csv(p.server_threads.median),
+        Csv(p.server_switches.median), Csv(p.syscalls.median), Csv(p.ipis.median), Csv(p.server_threads.median),
         Csv(p.overhead_share.median), Csv(p.saving_share.median), Csv(p.predicted_saving_us.median),
         CsvField(p.verdict)};
     absl::StrAppend(&out, absl::StrJoin(f, ","), "\n");
@@ -166,7 +167,7 @@ std::string RunsCsv(const std::vector<RunRecord>& runs) {
       "key,phase,server,client,conns,msg_size,work_ns,work_bytes,placement,fraction,agent_attached,repeat,"
       "server_cpus,client_cpus,started_at,wall_s,ok,error,valid,offered_rps,throughput_rps,requests,p50_us,p99_us,"
       "p999_us,max_us,send_lag_p99_us,server_cpu_s,server_window_s,server_cpu_us_per_req,server_switches_per_req,"
-      "server_threads,client_cpu_us_per_req,machine_cpu_us_per_req,syscalls_per_req,agent_saving_share,"
+      "server_threads,client_cpu_us_per_req,machine_cpu_us_per_req,syscalls_per_req,machine_ipis,agent_saving_share,"
       "agent_predicted_saving_us,agent_level\n";
   for (const RunRecord& r : runs) {
     const Setup& s = r.point.setup;
@@ -179,6 +180,7 @@ std::string RunsCsv(const std::vector<RunRecord>& runs) {
         Csv(r.send_lag_p99_us), Csv(r.server_cpu_s), Csv(r.server_window_s), Csv(r.ServerCpuPerRequestUs()),
         Csv(r.ServerSwitchesPerRequest()), absl::StrCat(r.server_threads), Csv(r.ClientCpuPerRequestUs()),
         Csv(r.MachineCpuPerRequestUs()), r.SyscallsPerRequest() ? Csv(*r.SyscallsPerRequest()) : "",
+        r.ipis >= 0 ? absl::StrCat(r.ipis) : "",
         r.agent && r.agent->saving_share ? Csv(*r.agent->saving_share) : "",
         r.PredictedSavingPerRequestUs() ? Csv(*r.PredictedSavingPerRequestUs()) : "", r.agent ? r.agent->level : ""};
     absl::StrAppend(&out, absl::StrJoin(f, ","), "\n");
@@ -545,15 +547,15 @@ std::string MarkdownReport(const ReportInput& in, const std::vector<std::string>
                       "untraced = kernel time outside syscalls, e.g. softirqs, plus io_uring workers; switches from "
                       "/proc without the agent):\n\n"
                       "| setup | user | in syscalls | untraced | model: direct − async | syscalls/req | switches/req | "
-                      "client CPU/req |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+                      "IPIs/req (machine) | client CPU/req |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
       for (const ProofRow& r : in.proof.rows) {
         if (!r.parts) continue;
         const ProofParts& p = *r.parts;
         absl::StrAppend(&md, "| ", r.setup.Label(), " | ", Fmt(p.user_b), " / ", Fmt(p.user_u), " | ", Fmt(p.syscall_b),
                         " / ", Fmt(p.syscall_u), " | ", Fmt(p.untraced_b), " / ", Fmt(p.untraced_u), " | ",
                         Fmt(p.direct), " − ", Fmt(p.async_cost), " | ", Fmt(p.syscalls_b), " / ", Fmt(p.syscalls_u),
-                        " | ", Fmt(p.switches_b), " / ", Fmt(p.switches_u), " | ", Fmt(p.client_b), " / ",
-                        Fmt(p.client_u), " |\n");
+                        " | ", Fmt(p.switches_b), " / ", Fmt(p.switches_u), " | ", Fmt(p.ipis_b), " / ",
+                        Fmt(p.ipis_u), " | ", Fmt(p.client_b), " / ", Fmt(p.client_u), " |\n");
       }
       absl::StrAppend(&md, "\n");
     }
@@ -573,11 +575,12 @@ std::string MarkdownReport(const ReportInput& in, const std::vector<std::string>
   // Every point.
   absl::StrAppend(&md,
                   "## All points\n\nMedians over the repeats (p99 with its min…max). Rate = offered (open loop) or — "
-                  "(closed loop). CPU, switches and syscalls are per request; syscalls only where iotaxd was attached. "
+                  "(closed loop). CPU (µs), the server's context switches, the machine's IPIs (rescheduling + function call, "
+                  "/proc/interrupts) and syscalls are per request; syscalls only where iotaxd was attached. "
                   "⚠ = a run the client flagged (see Notes).\n\n"
                   "| server | setup | load | rate | req/s | p50 µs | p99 µs | p99.9 µs | slowdown p50/p99/p99.9 | "
-                  "server CPU | client CPU | switches | syscalls |\n"
-                  "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                  "server CPU | client CPU | switches | IPIs | syscalls |\n"
+                  "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const PointSummary& p : in.points) {
     std::string load;
     switch (p.point.phase) {
@@ -594,7 +597,7 @@ std::string MarkdownReport(const ReportInput& in, const std::vector<std::string>
         Fmt(p.p50_us.median, 0), " | ", WithRange(p.p99_us, 0), " | ", Fmt(p.p999_us.median, 0), " | ",
         Fmt(p.slowdown_p50.median, 1), " / ", Fmt(p.slowdown_p99.median, 1), " / ", Fmt(p.slowdown_p999.median, 1),
         " | ", Fmt(p.server_cpu_us.median), " | ", Fmt(p.client_cpu_us.median), " | ", Fmt(p.server_switches.median),
-        " | ", Fmt(p.syscalls.median), " |\n");
+        " | ", Fmt(p.ipis.median), " | ", Fmt(p.syscalls.median), " |\n");
   }
   absl::StrAppend(&md, "\n");
 

@@ -16,6 +16,7 @@
 #include "child_process.h"
 #include "client_options.h"
 #include "clock.h"
+#include "cpu_interrupts.h"
 #include "echo_run.h"
 #include "process_accounting.h"
 #include "results_store.h"
@@ -131,10 +132,15 @@ RunRecord RunPoint(const RunSlot& slot, double offered_rate, const BenchConfig& 
 
   absl::StatusOr<ProcessSample> before = absl::UnknownError("not sampled"), after = absl::UnknownError("not sampled");
   absl::StatusOr<AgentEstimate> estimate = absl::UnknownError("not read");
+  absl::StatusOr<IpiCounts> ipis_before = absl::UnknownError("not read"), ipis_after = absl::UnknownError("not read");
   client::WindowHooks hooks;
-  hooks.at_start = [&] { before = SampleProcess(server_pid); };
+  hooks.at_start = [&] {
+    ipis_before = ReadIpis();
+    before = SampleProcess(server_pid);
+  };
   hooks.at_end = [&] {
     after = SampleProcess(server_pid);
+    ipis_after = ReadIpis();
     if (agent) estimate = agent->Fetch();
   };
   auto report = client::RunEchoClient(*options, hooks);
@@ -186,6 +192,9 @@ RunRecord RunPoint(const RunSlot& slot, double offered_rate, const BenchConfig& 
   rec.server_involuntary = d.involuntary;
   rec.server_threads = d.threads;
   rec.server_cpu_source = d.cpu_source;
+  if (ipis_before.ok() && ipis_after.ok()) {
+    rec.ipis = static_cast<int64_t>(ipis_after->total() - std::min(ipis_after->total(), ipis_before->total()));
+  }
   if (server_exit != 0) {
     rec.valid = false;
     rec.invalid_reasons.push_back(absl::StrCat("the server exited with ", server_exit, " after the run: ",

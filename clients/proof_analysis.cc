@@ -153,7 +153,8 @@ json ProofRow::ToJson() const {
                      {"syscalls_per_request_uring", p.syscalls_u},
                      {"switches_per_request_blocking", p.switches_b},
                      {"switches_per_request_uring", p.switches_u},
-                     {"client_cpu_blocking", p.client_b}, {"client_cpu_uring", p.client_u}};
+                     {"client_cpu_blocking", p.client_b}, {"client_cpu_uring", p.client_u},
+                     {"ipis_per_request_blocking", Opt(p.ipis_b)}, {"ipis_per_request_uring", Opt(p.ipis_u)}};
   }
   j["verdict_blocking"] = verdict_blocking;
   j["verdict_uring"] = verdict_uring;
@@ -268,6 +269,8 @@ ProofSummary AnalyzeProof(const std::vector<RunRecord>& runs, const BenchConfig&
       p.switches_u = med(u, [](const RunRecord& r) { return r.ServerSwitchesPerRequest(); });
       p.client_b = med(b, [](const RunRecord& r) { return r.ClientCpuPerRequestUs(); });
       p.client_u = med(u, [](const RunRecord& r) { return r.ClientCpuPerRequestUs(); });
+      p.ipis_b = med(b, [](const RunRecord& r) { return r.IpisPerRequest(); });
+      p.ipis_u = med(u, [](const RunRecord& r) { return r.IpisPerRequest(); });
       for (double* v : {&p.direct, &p.async_cost, &p.untraced_b, &p.untraced_u}) {
         if (std::isnan(*v)) *v = 0;
       }

@@ -17,6 +17,7 @@
 // and the largest parts in the direction of the miss are named.
 #pragma once
 
+#include <cmath>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +41,7 @@ struct ProofParts {
   double syscalls_b = 0, syscalls_u = 0;   // per request
   double switches_b = 0, switches_u = 0;   // server context switches per request
   double client_b = 0, client_u = 0;       // client CPU per request
+  double ipis_b = NAN, ipis_u = NAN;       // machine-wide IPIs per request
 };
 
 struct MissPart {

@@ -1,5 +1,7 @@
 #include "run_record.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 
 namespace iotax::bench {
@@ -32,6 +34,10 @@ double RunRecord::ServerSwitchesPerRequest() const {
   return throughput_rps > 0
              ? PerSecond(static_cast<double>(server_voluntary + server_involuntary), server_window_s) / throughput_rps
              : 0;
+}
+double RunRecord::IpisPerRequest() const {
+  if (ipis < 0 || throughput_rps <= 0 || server_window_s <= 0) return std::nan("");
+  return PerSecond(static_cast<double>(ipis), server_window_s) / throughput_rps;
 }
 std::optional<double> RunRecord::SyscallsPerRequest() const {
   if (!agent || agent->window_s <= 0 || throughput_rps <= 0) return std::nullopt;
@@ -88,11 +94,13 @@ json RunRecord::ToJson() const {
   s["involuntary_switches"] = server_involuntary;
   s["threads"] = server_threads;
   s["cpu_source"] = server_cpu_source;
+  s["machine_ipis"] = ipis;
   j["server_measured"] = s;
   j["per_request"] = {{"server_cpu_us", ServerCpuPerRequestUs()},
                       {"client_cpu_us", ClientCpuPerRequestUs()},
                       {"machine_cpu_us", MachineCpuPerRequestUs()},
                       {"server_switches", ServerSwitchesPerRequest()},
+                      {"machine_ipis", std::isfinite(IpisPerRequest()) ? json(IpisPerRequest()) : json(nullptr)},
                       {"syscalls", SyscallsPerRequest() ? json(*SyscallsPerRequest()) : json(nullptr)},
                       {"predicted_saving_us",
                        PredictedSavingPerRequestUs() ? json(*PredictedSavingPerRequestUs()) : json(nullptr)}};
@@ -165,6 +173,7 @@ absl::StatusOr<RunRecord> RunRecord::FromJson(const json& j) {
     r.server_involuntary = s.value("involuntary_switches", uint64_t{0});
     r.server_threads = s.value("threads", 0);
     r.server_cpu_source = s.value("cpu_source", "");
+    r.ipis = s.value("machine_ipis", int64_t{-1});
     if (j.contains("agent") && j["agent"].is_object()) r.agent = AgentEstimate::FromJson(j["agent"]);
     r.agent_startup_s = j.value("agent_startup_s", 0.0);
     if (r.key != absl::StrCat(r.point.Id(), "#", r.repeat)) {

@@ -46,6 +46,8 @@ struct RunRecord {
   uint64_t server_voluntary = 0, server_involuntary = 0;
   int server_threads = 0;
   std::string server_cpu_source;
+  // Machine-wide rescheduling + function-call IPIs over the window; -1 when unreadable.
+  int64_t ipis = -1;
 
   // iotaxd, when point.agent.
   std::optional<AgentEstimate> agent;
@@ -58,6 +60,8 @@ struct RunRecord {
   double ClientCpuPerRequestUs() const;
   double MachineCpuPerRequestUs() const;
   double ServerSwitchesPerRequest() const;
+  // NaN when the IPIs could not be read.
+  double IpisPerRequest() const;
   // From the agent (nullopt without it).
   std::optional<double> SyscallsPerRequest() const;
   // estimated_saving_share x this run's server CPU per request.

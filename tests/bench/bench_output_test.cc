@@ -8,6 +8,7 @@
 
 #include "agent_session.h"
 #include "bench_report.h"
+#include "cpu_interrupts.h"
 #include "fake_runs.h"
 #include "http_get.h"
 #include "machine_info.h"
@@ -127,6 +128,21 @@ TEST(BenchOutput, PointsCsvHasAHeaderAndARowPerPoint) {
   EXPECT_EQ(csv.rfind("point_id,phase,server", 0), 0u);
   EXPECT_NE(csv.find(p.Id() + ",closed,uring,uring,100,512"), std::string::npos) << csv;
   EXPECT_NE(csv.find("\"maybe (low), odd\""), std::string::npos);
+}
+
+TEST(BenchOutput, InterProcessorInterruptsSumOverCpus) {
+  auto c = ParseInterrupts(
+      "           CPU0       CPU1       \n"
+      "  0:         33          0   IO-APIC   2-edge      timer\n"
+      "LOC:    6692489   18793056   Local timer interrupts\n"
+      "RES:    8984356    3074868   Rescheduling interrupts\n"
+      "CAL:   14976444   13919532   Function call interrupts\n"
+      "TLB:      61821      55752   TLB shootdowns\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->rescheduling, 8984356u + 3074868u);
+  EXPECT_EQ(c->function_call, 14976444u + 13919532u);
+  EXPECT_EQ(c->total(), c->rescheduling + c->function_call);
+  EXPECT_FALSE(ParseInterrupts("LOC: 1 2 Local timer interrupts\n").ok());
 }
 
 TEST(BenchOutput, CpuModelAndHypervisor) {
