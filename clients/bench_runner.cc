@@ -34,11 +34,13 @@ std::string Tail(const std::string& path) {
   return s.empty() ? "(nothing on stderr)" : s;
 }
 
-// Keeps a failed run's logs under a name that says which run it was.
-void KeepLog(const std::string& from, const std::string& log_dir, const std::string& key, const char* what) {
+// Keeps a failed run's log under a name that says which run it was; returns
+// the new path.
+std::string KeepLog(const std::string& from, const std::string& log_dir, const std::string& key, const char* what) {
   const std::string name = absl::StrReplaceAll(key, {{"#", ".r"}, {"+", "_"}});
   const std::string to = absl::StrCat(log_dir, "/", name, ".", what, ".log");
   std::rename(from.c_str(), to.c_str());
+  return to;
 }
 
 }  // namespace
@@ -90,10 +92,9 @@ RunRecord RunPoint(const RunSlot& slot, double offered_rate, const BenchConfig& 
   if (!line || !absl::StartsWith(*line, "listening on ") ||
       !absl::SimpleAtoi(line->substr(line->rfind(':') + 1), &port)) {
     (*server)->Stop();
-    KeepLog(server_log, o.log_dir, rec.key, "server");
+    const std::string kept = KeepLog(server_log, o.log_dir, rec.key, "server");
     return fail(absl::StrCat("the ", p.server, " server did not say 'listening on HOST:PORT' within 10 s: ",
-                             Tail(absl::StrCat(o.log_dir, "/", absl::StrReplaceAll(rec.key, {{"#", ".r"}, {"+", "_"}}),
-                                               ".server.log"))));
+                             Tail(kept)));
   }
   const int server_pid = (*server)->pid();
 
