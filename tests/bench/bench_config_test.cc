@@ -81,7 +81,8 @@ TEST(BenchConfig, ShippedMatricesMatchTheBuiltInPresets) {
 }
 
 TEST(BenchConfig, EveryExampleInDocsExperimentsParses) {
-  for (const char* file : {"default.conf", "quick.conf", "handler-work.conf", "message-sizes.conf"}) {
+  for (const char* file : {"default.conf", "quick.conf", "handler-work.conf", "message-sizes.conf",
+                           "proof-calibrated.conf"}) {
     const std::string path = std::string(IOTAX_SOURCE_DIR) + "/docs/experiments/" + file;
     auto c = LoadBenchConfig(path);
     EXPECT_TRUE(c.ok()) << file << ": " << c.status();
