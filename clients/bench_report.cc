@@ -165,7 +165,7 @@ std::string PointsCsv(const std::vector<PointSummary>& points) {
 std::string RunsCsv(const std::vector<RunRecord>& runs) {
   std::string out =
       "key,phase,server,client,conns,msg_size,work_ns,work_bytes,placement,fraction,agent_attached,repeat,"
-      "server_cpus,client_cpus,started_at,wall_s,ok,error,valid,offered_rps,throughput_rps,requests,p50_us,p99_us,"
+      "server_cpus,client_cpus,started_at,wall_s,load_average_1m,ok,error,valid,offered_rps,throughput_rps,requests,p50_us,p99_us,"
       "p999_us,max_us,send_lag_p99_us,server_cpu_s,server_window_s,server_cpu_us_per_req,server_switches_per_req,"
       "server_threads,client_cpu_us_per_req,machine_cpu_us_per_req,syscalls_per_req,machine_ipis,agent_saving_share,"
       "agent_predicted_saving_us,agent_level\n";
@@ -175,7 +175,7 @@ std::string RunsCsv(const std::vector<RunRecord>& runs) {
         CsvField(r.key), PhaseName(r.point.phase), r.point.server, s.client, absl::StrCat(s.conns), absl::StrCat(s.size),
         absl::StrCat(s.work_ns), absl::StrCat(s.work_bytes), PlacementName(s.placement), Csv(r.point.fraction),
         r.point.agent ? "1" : "0", absl::StrCat(r.repeat), CsvField(r.server_cpus), CsvField(r.client_cpus),
-        r.started_at, Csv(r.wall_s), r.ok ? "1" : "0", CsvField(r.error), r.valid ? "1" : "0", Csv(r.offered_rate),
+        r.started_at, Csv(r.wall_s), Csv(r.load_average), r.ok ? "1" : "0", CsvField(r.error), r.valid ? "1" : "0", Csv(r.offered_rate),
         Csv(r.throughput_rps), absl::StrCat(r.requests), Csv(r.p50_us), Csv(r.p99_us), Csv(r.p999_us), Csv(r.max_us),
         Csv(r.send_lag_p99_us), Csv(r.server_cpu_s), Csv(r.server_window_s), Csv(r.ServerCpuPerRequestUs()),
         Csv(r.ServerSwitchesPerRequest()), absl::StrCat(r.server_threads), Csv(r.ClientCpuPerRequestUs()),
@@ -417,12 +417,19 @@ std::string MarkdownReport(const ReportInput& in, const std::vector<std::string>
   const int cpus = in.machine.value("online_cpus", 1);
   const CpuPlan sep = PlanCpus(Placement::kSeparate, cpus), shr = PlanCpus(Placement::kShared, cpus);
   absl::StrAppendFormat(&md, "- **Machine:** %s.\n", MachineLine(in.machine));
-  absl::StrAppendFormat(&md, "- **Run:** %s to %s, %s; load average (1 min) %s at the start, %s at the end.\n",
+  double max_load = NAN;
+  for (const RunRecord& r : in.runs) {
+    if (r.load_average >= 0 && !(r.load_average <= max_load)) max_load = r.load_average;
+  }
+  absl::StrAppendFormat(&md,
+                        "- **Run:** %s to %s, %s; load average (1 min) %s at the start, %s at the end, at most %s "
+                        "when a run started.\n",
                         in.started_at, in.updated_at,
                         in.runs_done == in.runs_total
                             ? absl::StrCat("complete (", in.runs_total, " runs)")
                             : absl::StrCat("**incomplete: ", in.runs_done, " of ", in.runs_total, " runs**"),
-                        Fmt(in.machine.value("load_average_1m_at_start", NAN)), Fmt(in.load_average_end));
+                        Fmt(in.machine.value("load_average_1m_at_start", NAN)), Fmt(in.load_average_end),
+                        Fmt(max_load));
   absl::StrAppendFormat(&md, "- **Reproduce:** `%s`\n", in.command);
   absl::StrAppendFormat(
       &md,

@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "cpu_interrupts.h"
 #include "echo_run.h"
+#include "machine_info.h"
 #include "process_accounting.h"
 #include "results_store.h"
 
@@ -66,6 +67,7 @@ RunRecord RunPoint(const RunSlot& slot, double offered_rate, const BenchConfig& 
   rec.repeat = slot.repeat;
   rec.offered_rate = offered_rate;
   rec.started_at = NowRfc3339();
+  rec.load_average = LoadAverage1();
   const CpuPlan cpus = PlanCpus(p.setup.placement, o.online_cpus);
   rec.server_cpus = cpus.server;
   rec.client_cpus = cpus.client;

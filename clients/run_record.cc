@@ -68,6 +68,7 @@ json RunRecord::ToJson() const {
   j["client_cpus"] = client_cpus;
   j["started_at"] = started_at;
   j["wall_s"] = wall_s;
+  j["load_average_1m"] = load_average;
   j["ok"] = ok;
   j["error"] = error;
   json c;
@@ -143,6 +144,7 @@ absl::StatusOr<RunRecord> RunRecord::FromJson(const json& j) {
     r.client_cpus = j.at("client_cpus").get<std::string>();
     r.started_at = j.value("started_at", "");
     r.wall_s = j.value("wall_s", 0.0);
+    r.load_average = j.value("load_average_1m", -1.0);
     r.ok = j.at("ok").get<bool>();
     r.error = j.value("error", "");
     const json& c = j.at("client_measured");

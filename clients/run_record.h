@@ -24,6 +24,7 @@ struct RunRecord {
   std::string server_cpus, client_cpus;
   std::string started_at;   // RFC 3339
   double wall_s = 0;        // the whole run, set-up to teardown
+  double load_average = -1; // 1-minute load average when the run started (other work on the machine)
 
   bool ok = false;          // measured; false: `error` says why
   std::string error;
