@@ -244,7 +244,8 @@ absl::StatusOr<AgentEstimate> AgentSession::Fetch() {
   auto r = HttpGet("127.0.0.1", port_, "/api/report", absl::Seconds(10));
   if (!r.ok()) return r.status();
   if (r->status != 200) {
-    return absl::UnavailableError(absl::StrCat("iotaxd's /api/report answered HTTP ", r->status, ": ", r->body.substr(0, 200)));
+    return absl::UnavailableError(
+        absl::StrCat("iotaxd's /api/report answered HTTP ", r->status, ": ", r->body.substr(0, 200)));
   }
   auto estimate = ParseAgentReport(r->body, pid_);
   if (!estimate.ok()) return estimate.status();

@@ -23,7 +23,7 @@ namespace iotax::bench {
 // nullopt where the agent said null.
 struct AgentEstimate {
   double window_s = 0;
-  double cpu_s = 0;                  // the process's CPU as the kernel accounts it
+  double cpu_s = 0;  // the process's CPU as the kernel accounts it
   std::string cpu_source;
   double user_s = 0, syscall_s = 0, io_worker_s = 0;
   std::optional<double> untraced_s;  // kernel time outside syscalls

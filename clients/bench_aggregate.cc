@@ -53,10 +53,14 @@ json PointSummary::ToJson() const {
   j["throughput_rps"] = throughput.ToJson();
   j["latency_us"] = {{"p50", p50_us.ToJson()}, {"p99", p99_us.ToJson()}, {"p999", p999_us.ToJson()}};
   j["slowdown"] = {{"p50", slowdown_p50.ToJson()}, {"p99", slowdown_p99.ToJson()}, {"p999", slowdown_p999.ToJson()}};
-  j["per_request"] = {{"server_cpu_us", server_cpu_us.ToJson()},     {"server_user_us", server_user_us.ToJson()},
-                      {"server_sys_us", server_sys_us.ToJson()},     {"client_cpu_us", client_cpu_us.ToJson()},
-                      {"machine_cpu_us", machine_cpu_us.ToJson()},   {"server_switches", server_switches.ToJson()},
-                      {"syscalls", syscalls.ToJson()},                 {"machine_ipis", ipis.ToJson()}};
+  j["per_request"] = {{"server_cpu_us", server_cpu_us.ToJson()},
+                      {"server_user_us", server_user_us.ToJson()},
+                      {"server_sys_us", server_sys_us.ToJson()},
+                      {"client_cpu_us", client_cpu_us.ToJson()},
+                      {"machine_cpu_us", machine_cpu_us.ToJson()},
+                      {"server_switches", server_switches.ToJson()},
+                      {"syscalls", syscalls.ToJson()},
+                      {"machine_ipis", ipis.ToJson()}};
   j["server_threads"] = server_threads.ToJson();
   if (point.agent) {
     j["agent"] = {{"overhead_share", overhead_share.ToJson()},

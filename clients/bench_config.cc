@@ -24,19 +24,26 @@ const char* PlacementName(Placement p) { return p == Placement::kSeparate ? "sep
 
 const char* AgentModeName(AgentMode m) {
   switch (m) {
-    case AgentMode::kOff: return "off";
-    case AgentMode::kProof: return "proof";
-    case AgentMode::kAll: return "all";
+    case AgentMode::kOff:
+      return "off";
+    case AgentMode::kProof:
+      return "proof";
+    case AgentMode::kAll:
+      return "all";
   }
   return "?";
 }
 
 std::string CalibrationChoice::ToString() const {
   switch (kind) {
-    case kNone: return "none";
-    case kMachine: return "machine";
-    case kRun: return "run";
-    case kPath: return path;
+    case kNone:
+      return "none";
+    case kMachine:
+      return "machine";
+    case kRun:
+      return "run";
+    case kPath:
+      return path;
   }
   return "?";
 }
@@ -111,7 +118,8 @@ class Parser {
     }
     std::set<std::string> seen;
     for (const std::string& item : out) {
-      if (!seen.insert(item).second) return Error(line, key, absl::StrCat("'", item, "' is listed twice: list it once"));
+      if (!seen.insert(item).second)
+        return Error(line, key, absl::StrCat("'", item, "' is listed twice: list it once"));
     }
     return out;
   }
@@ -242,8 +250,8 @@ absl::StatusOr<BenchConfig> ParseBenchConfig(absl::string_view text, absl::strin
     if (line.empty()) continue;
     const size_t eq = line.find('=');
     if (eq == absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(source, ":", number, ": '", line,
-                                                     "' is not `key = value`: add '=' (e.g. conns = 10, 100)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ":", number, ": '", line, "' is not `key = value`: add '=' (e.g. conns = 10, 100)"));
     }
     std::string key(absl::StripAsciiWhitespace(line.substr(0, eq)));
     std::string value(absl::StripAsciiWhitespace(line.substr(eq + 1)));
@@ -307,7 +315,8 @@ absl::StatusOr<BenchConfig> ParseBenchConfig(absl::string_view text, absl::strin
          for (const std::string& s : *items) {
            auto v = client::ParseByteSize(s);
            if (!v.ok()) return wrap(l, k, v.status());
-           if (*v < 1 || *v > client::kMaxMessageSize) return p.Error(l, k, absl::StrCat(s, " is out of range: use 1 byte to 64MiB"));
+           if (*v < 1 || *v > client::kMaxMessageSize)
+             return p.Error(l, k, absl::StrCat(s, " is out of range: use 1 byte to 64MiB"));
            c.sizes.push_back(*v);
          }
          return absl::OkStatus();
@@ -366,9 +375,10 @@ absl::StatusOr<BenchConfig> ParseBenchConfig(absl::string_view text, absl::strin
            } else if (s == "shared") {
              c.placements.push_back(Placement::kShared);
            } else {
-             return p.Error(l, k, absl::StrCat("unknown placement '", s,
-                                               "': use separate (server and client on different CPUs) or shared "
-                                               "(on the same CPUs)"));
+             return p.Error(l, k,
+                            absl::StrCat("unknown placement '", s,
+                                         "': use separate (server and client on different CPUs) or shared "
+                                         "(on the same CPUs)"));
            }
          }
          return absl::OkStatus();
@@ -452,8 +462,9 @@ absl::StatusOr<BenchConfig> ParseBenchConfig(absl::string_view text, absl::strin
          if (!s.ok()) return s.status();
          auto d = ParseDurationValue(*s, absl::Seconds(3), absl::Hours(1));
          if (!d.ok()) {
-           return p.Error(l, k, absl::StrCat(d.status().message(),
-                                             " (iotaxd's verdict window, 1 s shorter, must be at least 2 s)"));
+           return p.Error(
+               l, k,
+               absl::StrCat(d.status().message(), " (iotaxd's verdict window, 1 s shorter, must be at least 2 s)"));
          }
          c.agent_duration = *d;
          return absl::OkStatus();
@@ -472,8 +483,9 @@ absl::StatusOr<BenchConfig> ParseBenchConfig(absl::string_view text, absl::strin
            c.calibration.kind = CalibrationChoice::kPath;
            c.calibration.path = *s;
          } else {
-           return p.Error(l, k, absl::StrCat("unknown value '", *s,
-                                             "': use none, machine, run, or the path of a calibration file"));
+           return p.Error(
+               l, k,
+               absl::StrCat("unknown value '", *s, "': use none, machine, run, or the path of a calibration file"));
          }
          return absl::OkStatus();
        }},
@@ -514,10 +526,11 @@ absl::StatusOr<BenchConfig> ParseBenchConfig(absl::string_view text, absl::strin
     auto it = std::find_if(handlers.begin(), handlers.end(), [&](const auto& h) { return h.first == key; });
     if (it == handlers.end()) {
       const std::string hint = Closest(key, known);
-      return absl::InvalidArgumentError(absl::StrCat(
-          source, ":", line.number, ": unknown key '", key, "': ",
-          hint.empty() ? absl::StrCat("the keys are ", absl::StrJoin(known, ", ")) : absl::StrCat("did you mean '", hint, "'?"),
-          " (iotax-bench --help lists them)"));
+      return absl::InvalidArgumentError(absl::StrCat(source, ":", line.number, ": unknown key '", key, "': ",
+                                                     hint.empty()
+                                                         ? absl::StrCat("the keys are ", absl::StrJoin(known, ", "))
+                                                         : absl::StrCat("did you mean '", hint, "'?"),
+                                                     " (iotax-bench --help lists them)"));
     }
   }
   // In file order so the first bad line is the one reported.
@@ -533,8 +546,8 @@ absl::StatusOr<BenchConfig> ParseBenchConfig(absl::string_view text, absl::strin
   auto line_of = [&](const std::string& key) { return lines.count(key) ? lines[key].number : 0; };
   auto combo_error = [&](const std::string& key, absl::string_view what) {
     const int n = line_of(key);
-    return absl::InvalidArgumentError(
-        n > 0 ? absl::StrCat(source, ":", n, ": ", key, ": ", what) : absl::StrCat(source, ": ", key, ": ", what));
+    return absl::InvalidArgumentError(n > 0 ? absl::StrCat(source, ":", n, ": ", key, ": ", what)
+                                            : absl::StrCat(source, ": ", key, ": ", what));
   };
   if (!c.closed_loop && (!c.open_fractions.empty() || c.proof_load)) {
     return combo_error("loads",
@@ -551,11 +564,13 @@ absl::StatusOr<BenchConfig> ParseBenchConfig(absl::string_view text, absl::strin
                        "proof_load = none");
   }
   if (c.agent == AgentMode::kProof && !c.proof_load) {
-    return combo_error("agent", "agent = proof attaches iotaxd to the proof's runs, but proof_load = none: set agent = "
-                                "off or all, or give proof_load");
+    return combo_error("agent",
+                       "agent = proof attaches iotaxd to the proof's runs, but proof_load = none: set agent = "
+                       "off or all, or give proof_load");
   }
   if (c.calibration.kind != CalibrationChoice::kNone && c.agent == AgentMode::kOff) {
-    return combo_error("calibration", "is the agent's setting, but agent = off: set calibration = none or attach the agent");
+    return combo_error("calibration",
+                       "is the agent's setting, but agent = off: set calibration = none or attach the agent");
   }
   return c;
 }
@@ -563,8 +578,8 @@ absl::StatusOr<BenchConfig> ParseBenchConfig(absl::string_view text, absl::strin
 absl::StatusOr<BenchConfig> LoadBenchConfig(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
-    return absl::NotFoundError(absl::StrCat("cannot read the config file ", path,
-                                            ": check the path (examples are in docs/experiments/)"));
+    return absl::NotFoundError(
+        absl::StrCat("cannot read the config file ", path, ": check the path (examples are in docs/experiments/)"));
   }
   std::stringstream ss;
   ss << in.rdbuf();

@@ -42,7 +42,7 @@ struct BenchConfig {
   std::vector<std::string> clients = {"uring"};
   std::vector<int> conns = {10, 100};
   std::vector<size_t> sizes = {512};
-  bool closed_loop = true;             // `closed` in loads
+  bool closed_loop = true;                                 // `closed` in loads
   std::vector<double> open_fractions = {0.25, 0.5, 0.75};  // of each model's saturation
   std::vector<int64_t> work_ns = {0};
   std::vector<int64_t> work_bytes = {0};

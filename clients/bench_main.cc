@@ -41,7 +41,8 @@ ABSL_FLAG(bool, force, false,
 ABSL_FLAG(std::string, bin_dir, "",
           "where iotax-echo-server, iotaxd and iotax are (default: the directory of this program)");
 ABSL_FLAG(bool, dry_run, false, "print the runs the matrix expands to and the time they should take, then exit");
-ABSL_FLAG(bool, report_only, false, "rewrite the CSV, plots and report.md of --resume DIR from its results, run nothing");
+ABSL_FLAG(bool, report_only, false,
+          "rewrite the CSV, plots and report.md of --resume DIR from its results, run nothing");
 
 namespace {
 
@@ -113,9 +114,8 @@ int main(int argc, char** argv) {
   sigaddset(&block, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &block, nullptr);
 
-  std::vector<std::string> rest = iotax::net::ParseFlags(argc, argv, "iotax-bench",
-                                                         absl::StrCat(kUsage, iotax::bench::kBenchConfigHelp),
-                                                         "/clients/bench_main");
+  std::vector<std::string> rest = iotax::net::ParseFlags(
+      argc, argv, "iotax-bench", absl::StrCat(kUsage, iotax::bench::kBenchConfigHelp), "/clients/bench_main");
   if (!rest.empty()) {
     std::cerr << "iotax-bench: unexpected argument '" << rest[0] << "': every setting is a --flag (see --help)\n";
     return 2;

@@ -9,10 +9,14 @@ namespace iotax::bench {
 
 const char* PhaseName(Phase p) {
   switch (p) {
-    case Phase::kUnloaded: return "unloaded";
-    case Phase::kClosed: return "closed";
-    case Phase::kOpen: return "open";
-    case Phase::kProof: return "proof";
+    case Phase::kUnloaded:
+      return "unloaded";
+    case Phase::kClosed:
+      return "closed";
+    case Phase::kOpen:
+      return "open";
+    case Phase::kProof:
+      return "proof";
   }
   return "?";
 }
@@ -43,10 +47,18 @@ Setup Setup::Unloaded() const {
 std::string Point::Id() const {
   std::string load;
   switch (phase) {
-    case Phase::kUnloaded: load = "unloaded"; break;
-    case Phase::kClosed: load = "closed"; break;
-    case Phase::kOpen: load = absl::StrFormat("open%g", fraction); break;
-    case Phase::kProof: load = absl::StrFormat("proof%g", fraction); break;
+    case Phase::kUnloaded:
+      load = "unloaded";
+      break;
+    case Phase::kClosed:
+      load = "closed";
+      break;
+    case Phase::kOpen:
+      load = absl::StrFormat("open%g", fraction);
+      break;
+    case Phase::kProof:
+      load = absl::StrFormat("proof%g", fraction);
+      break;
   }
   return absl::StrCat(server, ".", setup.Id(), ".", load, agent ? "+agent" : "");
 }
@@ -132,7 +144,8 @@ std::vector<RunSlot> ExpandMatrix(const BenchConfig& c) {
   if (c.proof_load) {
     for (const Setup& s : setups) {
       std::vector<Point> group;
-      for (const char* server : {"blocking", "uring"}) group.push_back(Point{Phase::kProof, server, s, *c.proof_load, false});
+      for (const char* server : {"blocking", "uring"})
+        group.push_back(Point{Phase::kProof, server, s, *c.proof_load, false});
       if (c.agent != AgentMode::kOff) {
         for (const char* server : {"blocking", "uring"}) {
           group.push_back(Point{Phase::kProof, server, s, *c.proof_load, true});

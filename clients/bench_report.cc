@@ -145,18 +145,47 @@ std::string PointsCsv(const std::vector<PointSummary>& points) {
       "agent_predicted_saving_us,agent_verdict\n";
   for (const PointSummary& p : points) {
     const Setup& s = p.point.setup;
-    std::vector<std::string> f = {
-        p.point.Id(), PhaseName(p.point.phase), p.point.server, s.client, absl::StrCat(s.conns), absl::StrCat(s.size),
-        absl::StrCat(s.work_ns), absl::StrCat(s.work_bytes), PlacementName(s.placement), Csv(p.point.fraction),
-        p.point.agent ? "1" : "0", absl::StrCat(p.runs_ok), absl::StrCat(p.runs_failed), absl::StrCat(p.runs_invalid),
-        Csv(p.offered_rate.median), Csv(p.throughput.median), Csv(p.throughput.min), Csv(p.throughput.max),
-        Csv(p.p50_us.median), Csv(p.p99_us.median), Csv(p.p99_us.min), Csv(p.p99_us.max), Csv(p.p999_us.median),
-        Csv(p.slowdown_p50.median), Csv(p.slowdown_p99.median), Csv(p.slowdown_p999.median),
-        Csv(p.server_cpu_us.median), Csv(p.server_cpu_us.min), Csv(p.server_cpu_us.max), Csv(p.server_user_us.median),
-        Csv(p.server_sys_us.median), Csv(p.client_cpu_us.median), Csv(p.machine_cpu_us.median),
-        Csv(p.server_switches.median), Csv(p.syscalls.median), Csv(p.ipis.median), Csv(p.server_threads.median),
-        Csv(p.overhead_share.median), Csv(p.saving_share.median), Csv(p.predicted_saving_us.median),
-        CsvField(p.verdict)};
+    std::vector<std::string> f = {p.point.Id(),
+                                  PhaseName(p.point.phase),
+                                  p.point.server,
+                                  s.client,
+                                  absl::StrCat(s.conns),
+                                  absl::StrCat(s.size),
+                                  absl::StrCat(s.work_ns),
+                                  absl::StrCat(s.work_bytes),
+                                  PlacementName(s.placement),
+                                  Csv(p.point.fraction),
+                                  p.point.agent ? "1" : "0",
+                                  absl::StrCat(p.runs_ok),
+                                  absl::StrCat(p.runs_failed),
+                                  absl::StrCat(p.runs_invalid),
+                                  Csv(p.offered_rate.median),
+                                  Csv(p.throughput.median),
+                                  Csv(p.throughput.min),
+                                  Csv(p.throughput.max),
+                                  Csv(p.p50_us.median),
+                                  Csv(p.p99_us.median),
+                                  Csv(p.p99_us.min),
+                                  Csv(p.p99_us.max),
+                                  Csv(p.p999_us.median),
+                                  Csv(p.slowdown_p50.median),
+                                  Csv(p.slowdown_p99.median),
+                                  Csv(p.slowdown_p999.median),
+                                  Csv(p.server_cpu_us.median),
+                                  Csv(p.server_cpu_us.min),
+                                  Csv(p.server_cpu_us.max),
+                                  Csv(p.server_user_us.median),
+                                  Csv(p.server_sys_us.median),
+                                  Csv(p.client_cpu_us.median),
+                                  Csv(p.machine_cpu_us.median),
+                                  Csv(p.server_switches.median),
+                                  Csv(p.syscalls.median),
+                                  Csv(p.ipis.median),
+                                  Csv(p.server_threads.median),
+                                  Csv(p.overhead_share.median),
+                                  Csv(p.saving_share.median),
+                                  Csv(p.predicted_saving_us.median),
+                                  CsvField(p.verdict)};
     absl::StrAppend(&out, absl::StrJoin(f, ","), "\n");
   }
   return out;
@@ -165,24 +194,53 @@ std::string PointsCsv(const std::vector<PointSummary>& points) {
 std::string RunsCsv(const std::vector<RunRecord>& runs) {
   std::string out =
       "key,phase,server,client,conns,msg_size,work_ns,work_bytes,placement,fraction,agent_attached,repeat,"
-      "server_cpus,client_cpus,started_at,wall_s,load_average_1m,ok,error,valid,offered_rps,throughput_rps,requests,p50_us,p99_us,"
+      "server_cpus,client_cpus,started_at,wall_s,load_average_1m,ok,error,valid,offered_rps,throughput_rps,requests,"
+      "p50_us,p99_us,"
       "p999_us,max_us,send_lag_p99_us,server_cpu_s,server_window_s,server_cpu_us_per_req,server_switches_per_req,"
       "server_threads,client_cpu_us_per_req,machine_cpu_us_per_req,syscalls_per_req,machine_ipis,agent_saving_share,"
       "agent_predicted_saving_us,agent_level\n";
   for (const RunRecord& r : runs) {
     const Setup& s = r.point.setup;
-    std::vector<std::string> f = {
-        CsvField(r.key), PhaseName(r.point.phase), r.point.server, s.client, absl::StrCat(s.conns), absl::StrCat(s.size),
-        absl::StrCat(s.work_ns), absl::StrCat(s.work_bytes), PlacementName(s.placement), Csv(r.point.fraction),
-        r.point.agent ? "1" : "0", absl::StrCat(r.repeat), CsvField(r.server_cpus), CsvField(r.client_cpus),
-        r.started_at, Csv(r.wall_s), Csv(r.load_average), r.ok ? "1" : "0", CsvField(r.error), r.valid ? "1" : "0", Csv(r.offered_rate),
-        Csv(r.throughput_rps), absl::StrCat(r.requests), Csv(r.p50_us), Csv(r.p99_us), Csv(r.p999_us), Csv(r.max_us),
-        Csv(r.send_lag_p99_us), Csv(r.server_cpu_s), Csv(r.server_window_s), Csv(r.ServerCpuPerRequestUs()),
-        Csv(r.ServerSwitchesPerRequest()), absl::StrCat(r.server_threads), Csv(r.ClientCpuPerRequestUs()),
-        Csv(r.MachineCpuPerRequestUs()), r.SyscallsPerRequest() ? Csv(*r.SyscallsPerRequest()) : "",
-        r.ipis >= 0 ? absl::StrCat(r.ipis) : "",
-        r.agent && r.agent->saving_share ? Csv(*r.agent->saving_share) : "",
-        r.PredictedSavingPerRequestUs() ? Csv(*r.PredictedSavingPerRequestUs()) : "", r.agent ? r.agent->level : ""};
+    std::vector<std::string> f = {CsvField(r.key),
+                                  PhaseName(r.point.phase),
+                                  r.point.server,
+                                  s.client,
+                                  absl::StrCat(s.conns),
+                                  absl::StrCat(s.size),
+                                  absl::StrCat(s.work_ns),
+                                  absl::StrCat(s.work_bytes),
+                                  PlacementName(s.placement),
+                                  Csv(r.point.fraction),
+                                  r.point.agent ? "1" : "0",
+                                  absl::StrCat(r.repeat),
+                                  CsvField(r.server_cpus),
+                                  CsvField(r.client_cpus),
+                                  r.started_at,
+                                  Csv(r.wall_s),
+                                  Csv(r.load_average),
+                                  r.ok ? "1" : "0",
+                                  CsvField(r.error),
+                                  r.valid ? "1" : "0",
+                                  Csv(r.offered_rate),
+                                  Csv(r.throughput_rps),
+                                  absl::StrCat(r.requests),
+                                  Csv(r.p50_us),
+                                  Csv(r.p99_us),
+                                  Csv(r.p999_us),
+                                  Csv(r.max_us),
+                                  Csv(r.send_lag_p99_us),
+                                  Csv(r.server_cpu_s),
+                                  Csv(r.server_window_s),
+                                  Csv(r.ServerCpuPerRequestUs()),
+                                  Csv(r.ServerSwitchesPerRequest()),
+                                  absl::StrCat(r.server_threads),
+                                  Csv(r.ClientCpuPerRequestUs()),
+                                  Csv(r.MachineCpuPerRequestUs()),
+                                  r.SyscallsPerRequest() ? Csv(*r.SyscallsPerRequest()) : "",
+                                  r.ipis >= 0 ? absl::StrCat(r.ipis) : "",
+                                  r.agent && r.agent->saving_share ? Csv(*r.agent->saving_share) : "",
+                                  r.PredictedSavingPerRequestUs() ? Csv(*r.PredictedSavingPerRequestUs()) : "",
+                                  r.agent ? r.agent->level : ""};
     absl::StrAppend(&out, absl::StrJoin(f, ","), "\n");
   }
   return out;
@@ -194,14 +252,27 @@ std::string ProofCsv(const ProofSummary& proof) {
       "estimated_saving_share,predicted_saving_us,predicted_min,predicted_max,error_us,relative_error,"
       "agent_cpu_overhead_us,agent_throughput_change,verdict_blocking,verdict_uring,async_cost_source,poor,why\n";
   for (const ProofRow& r : proof.rows) {
-    std::vector<std::string> f = {
-        r.setup.Id(), CsvField(r.setup.Label()), Csv(r.rate.median), Csv(r.blocking_cpu_us.median),
-        Csv(r.uring_cpu_us.median), Csv(r.actual_us.median), Csv(r.actual_us.min), Csv(r.actual_us.max),
-        Csv(r.saving_share.median), Csv(r.predicted_us.median), Csv(r.predicted_us.min), Csv(r.predicted_us.max),
-        r.error_us ? Csv(*r.error_us) : "", r.relative_error ? Csv(*r.relative_error) : "",
-        r.agent_cpu_overhead_us ? Csv(*r.agent_cpu_overhead_us) : "",
-        r.agent_tput_change ? Csv(*r.agent_tput_change) : "", CsvField(r.verdict_blocking),
-        CsvField(r.verdict_uring), r.async_cost_source, r.poor ? "1" : "0", CsvField(absl::StrJoin(r.why, " | "))};
+    std::vector<std::string> f = {r.setup.Id(),
+                                  CsvField(r.setup.Label()),
+                                  Csv(r.rate.median),
+                                  Csv(r.blocking_cpu_us.median),
+                                  Csv(r.uring_cpu_us.median),
+                                  Csv(r.actual_us.median),
+                                  Csv(r.actual_us.min),
+                                  Csv(r.actual_us.max),
+                                  Csv(r.saving_share.median),
+                                  Csv(r.predicted_us.median),
+                                  Csv(r.predicted_us.min),
+                                  Csv(r.predicted_us.max),
+                                  r.error_us ? Csv(*r.error_us) : "",
+                                  r.relative_error ? Csv(*r.relative_error) : "",
+                                  r.agent_cpu_overhead_us ? Csv(*r.agent_cpu_overhead_us) : "",
+                                  r.agent_tput_change ? Csv(*r.agent_tput_change) : "",
+                                  CsvField(r.verdict_blocking),
+                                  CsvField(r.verdict_uring),
+                                  r.async_cost_source,
+                                  r.poor ? "1" : "0",
+                                  CsvField(absl::StrJoin(r.why, " | "))};
     absl::StrAppend(&out, absl::StrJoin(f, ","), "\n");
   }
   return out;
@@ -234,11 +305,12 @@ std::vector<std::string> WritePlots(const ReportInput& in, std::string* note) {
         max_conns = std::max(max_conns, p->point.setup.conns);
       }
       std::string gp = GnuplotHeader(860, 440);
-      absl::StrAppend(&gp, "set title ", GpQuote(absl::StrCat("Closed-loop throughput vs connections (",
-                                                               PanelLabel(pts[0]->point.setup), ")")),
-                      "\nset xlabel 'connections'\nset ylabel 'requests/s (median, bars: min…max)'\n",
-                      "set key outside right top\nset logscale x\nset yrange [0:*]\nset format y '%.0s%c'\n",
-                      absl::StrFormat("set xrange [%g:%g]\nset xtics (", min_conns / 1.5, max_conns * 1.5));
+      absl::StrAppend(
+          &gp, "set title ",
+          GpQuote(absl::StrCat("Closed-loop throughput vs connections (", PanelLabel(pts[0]->point.setup), ")")),
+          "\nset xlabel 'connections'\nset ylabel 'requests/s (median, bars: min…max)'\n",
+          "set key outside right top\nset logscale x\nset yrange [0:*]\nset format y '%.0s%c'\n",
+          absl::StrFormat("set xrange [%g:%g]\nset xtics (", min_conns / 1.5, max_conns * 1.5));
       {
         std::set<int> ticks;
         for (const PointSummary* p : pts) ticks.insert(p->point.setup.conns);
@@ -265,11 +337,11 @@ std::vector<std::string> WritePlots(const ReportInput& in, std::string* note) {
           const std::string dat_name = absl::StrCat(name, "_", idx++, ".dat");
           WriteText(absl::StrCat(in.out_dir, "/", dat_name), dat, &err);
           const bool separate = pl == Placement::kSeparate;
-          plots.push_back(absl::StrFormat(
-              "'%s' using 1:2 with linespoints lw 2 pt %d ps 0.9 dt %d lc rgb '%s' title '%s, %s', "
-              "'' using 1:2:3:4 with yerrorbars pt -1 lw 1 lc rgb '%s' notitle",
-              dat_name, separate ? 7 : 6, separate ? 1 : 2, ModelColor(server), ModelLabel(server), PlacementName(pl),
-              ModelColor(server)));
+          plots.push_back(
+              absl::StrFormat("'%s' using 1:2 with linespoints lw 2 pt %d ps 0.9 dt %d lc rgb '%s' title '%s, %s', "
+                              "'' using 1:2:3:4 with yerrorbars pt -1 lw 1 lc rgb '%s' notitle",
+                              dat_name, separate ? 7 : 6, separate ? 1 : 2, ModelColor(server), ModelLabel(server),
+                              PlacementName(pl), ModelColor(server)));
         }
       }
       absl::StrAppend(&gp, "plot ", absl::StrJoin(plots, ", \\\n     "), "\n");
@@ -283,7 +355,8 @@ std::vector<std::string> WritePlots(const ReportInput& in, std::string* note) {
   for (const auto& [key, pts] : panels) {
     std::vector<int> conns;
     for (const PointSummary* p : pts) {
-      if (std::find(conns.begin(), conns.end(), p->point.setup.conns) == conns.end()) conns.push_back(p->point.setup.conns);
+      if (std::find(conns.begin(), conns.end(), p->point.setup.conns) == conns.end())
+        conns.push_back(p->point.setup.conns);
     }
     std::sort(conns.begin(), conns.end());
     const Setup& first = pts[0]->point.setup;
@@ -300,7 +373,8 @@ std::vector<std::string> WritePlots(const ReportInput& in, std::string* note) {
                       "\n");
       absl::StrAppend(&gp, "set xlabel 'requests/s'\nset format x '%.0s%c'\nset xrange [0:*]\n");
       if (kind == 0) {
-        absl::StrAppend(&gp, "set ylabel 'p99 latency (ms; median, bars: min…max)'\nset logscale y\nset format y '%g'\n");
+        absl::StrAppend(&gp,
+                        "set ylabel 'p99 latency (ms; median, bars: min…max)'\nset logscale y\nset format y '%g'\n");
       } else {
         absl::StrAppend(&gp, "set ylabel 'server CPU µs/request (median, bars: min…max)'\nset yrange [0:*]\n",
                         "set key top right box opaque\n");
@@ -340,10 +414,10 @@ std::vector<std::string> WritePlots(const ReportInput& in, std::string* note) {
           }
           const std::string dat_name = absl::StrCat(name, "_", idx++, ".dat");
           WriteText(absl::StrCat(in.out_dir, "/", dat_name), dat, &err);
-          plots.push_back(absl::StrFormat(
-              "'%s' using 1:2 with linespoints lw 2 pt 7 ps 0.8 lc rgb '%s' title '%s', "
-              "'' using 1:2:3:4 with yerrorbars pt -1 lw 1 lc rgb '%s' notitle",
-              dat_name, ModelColor(server), ModelLabel(server), ModelColor(server)));
+          plots.push_back(
+              absl::StrFormat("'%s' using 1:2 with linespoints lw 2 pt 7 ps 0.8 lc rgb '%s' title '%s', "
+                              "'' using 1:2:3:4 with yerrorbars pt -1 lw 1 lc rgb '%s' notitle",
+                              dat_name, ModelColor(server), ModelLabel(server), ModelColor(server)));
         }
         if (plots.empty()) {
           absl::StrAppend(&gp, "set key off\nplot NaN notitle\nset key on\n");
@@ -365,8 +439,7 @@ std::vector<std::string> WritePlots(const ReportInput& in, std::string* note) {
       if (!r.actual_us.has()) continue;
       // One line per part of the label ("\n" is a line break in gnuplot's quoted data strings).
       absl::StrAppend(&dat, "\"", absl::StrReplaceAll(r.setup.Label(), {{"\"", "'"}, {", ", "\\n"}}), "\" ",
-                      Csv(r.actual_us.median),
-                      " ", Csv(r.actual_us.min), " ", Csv(r.actual_us.max), " ",
+                      Csv(r.actual_us.median), " ", Csv(r.actual_us.min), " ", Csv(r.actual_us.max), " ",
                       r.predicted_us.has() ? Csv(r.predicted_us.median) : "NaN", " ",
                       r.predicted_us.has() ? Csv(r.predicted_us.min) : "NaN", " ",
                       r.predicted_us.has() ? Csv(r.predicted_us.max) : "NaN", "\n");
@@ -381,7 +454,8 @@ std::vector<std::string> WritePlots(const ReportInput& in, std::string* note) {
         "set style data histogram\nset style histogram errorbars gap 2 lw 1\nset style fill solid 0.8 border -1\n"
         "set boxwidth 0.9\nset bmargin 6\nset xtics noenhanced\nset xzeroaxis lt 1 lc rgb '#555555'\n"
         "plot '",
-        name, ".dat' using 2:3:4:xtic(1) title 'actual (blocking − io_uring, no agent)' lc rgb '#444444', \\\n"
+        name,
+        ".dat' using 2:3:4:xtic(1) title 'actual (blocking − io_uring, no agent)' lc rgb '#444444', \\\n"
         "     '' using 5:6:7 title 'predicted (iotaxd on the blocking server)' lc rgb '#ff7f0e'\n");
     WriteText(absl::StrCat(in.out_dir, "/", name, ".gp"), gp, &err);
     scripts.push_back(name);
@@ -389,16 +463,17 @@ std::vector<std::string> WritePlots(const ReportInput& in, std::string* note) {
 
   std::vector<std::string> svgs;
   if (access("/usr/bin/gnuplot", X_OK) != 0) {
-    *note = "gnuplot is not installed (Debian: apt-get install gnuplot-nox), so there are no plots; the scripts are "
-            "in plots/*.gp: install it and run `gnuplot plots/X.gp > plots/X.svg` for each, in the output directory";
+    *note =
+        "gnuplot is not installed (Debian: apt-get install gnuplot-nox), so there are no plots; the scripts are "
+        "in plots/*.gp: install it and run `gnuplot plots/X.gp > plots/X.svg` for each, in the output directory";
     return svgs;
   }
   std::vector<std::string> failed;
   for (const std::string& s : scripts) {
     // Paths in the scripts are relative to the output directory.
-    auto out = RunAndCapture({"/usr/bin/gnuplot", "-e", absl::StrCat("cd '", in.out_dir, "'"),
-                              absl::StrCat(in.out_dir, "/", s, ".gp")},
-                             absl::Seconds(30));
+    auto out = RunAndCapture(
+        {"/usr/bin/gnuplot", "-e", absl::StrCat("cd '", in.out_dir, "'"), absl::StrCat(in.out_dir, "/", s, ".gp")},
+        absl::Seconds(30));
     if (out.ok() && !out->empty()) {
       WriteText(absl::StrCat(in.out_dir, "/", s, ".svg"), *out, &err);
       svgs.push_back(absl::StrCat(s, ".svg"));
@@ -406,7 +481,8 @@ std::vector<std::string> WritePlots(const ReportInput& in, std::string* note) {
       failed.push_back(s);
     }
   }
-  if (!failed.empty()) *note = absl::StrCat("gnuplot failed on ", absl::StrJoin(failed, ", "), " (run it by hand to see why)");
+  if (!failed.empty())
+    *note = absl::StrCat("gnuplot failed on ", absl::StrJoin(failed, ", "), " (run it by hand to see why)");
   if (!err.ok() && note->empty()) *note = std::string(err.message());
   return svgs;
 }
@@ -421,15 +497,14 @@ std::string MarkdownReport(const ReportInput& in, const std::vector<std::string>
   for (const RunRecord& r : in.runs) {
     if (r.load_average >= 0 && !(r.load_average <= max_load)) max_load = r.load_average;
   }
-  absl::StrAppendFormat(&md,
-                        "- **Run:** %s to %s, %s; load average (1 min) %s at the start, %s at the end, at most %s "
-                        "when a run started.\n",
-                        in.started_at, in.updated_at,
-                        in.runs_done == in.runs_total
-                            ? absl::StrCat("complete (", in.runs_total, " runs)")
-                            : absl::StrCat("**incomplete: ", in.runs_done, " of ", in.runs_total, " runs**"),
-                        Fmt(in.machine.value("load_average_1m_at_start", NAN)), Fmt(in.load_average_end),
-                        Fmt(max_load));
+  absl::StrAppendFormat(
+      &md,
+      "- **Run:** %s to %s, %s; load average (1 min) %s at the start, %s at the end, at most %s "
+      "when a run started.\n",
+      in.started_at, in.updated_at,
+      in.runs_done == in.runs_total ? absl::StrCat("complete (", in.runs_total, " runs)")
+                                    : absl::StrCat("**incomplete: ", in.runs_done, " of ", in.runs_total, " runs**"),
+      Fmt(in.machine.value("load_average_1m_at_start", NAN)), Fmt(in.load_average_end), Fmt(max_load));
   absl::StrAppendFormat(&md, "- **Reproduce:** `%s`\n", in.command);
   absl::StrAppendFormat(
       &md,
@@ -459,8 +534,10 @@ std::string MarkdownReport(const ReportInput& in, const std::vector<std::string>
   const std::vector<std::string> servers = Servers(in.points);
   std::vector<Setup> setups = ExpandSetups(c);
   absl::StrAppend(&md, "## Headline figures\n\n");
-  absl::StrAppend(&md, "Saturation (closed-loop throughput, requests/s) and server CPU per request at it:\n\n| setup |");
-  for (const std::string& s : servers) absl::StrAppend(&md, " ", ModelLabel(s), " req/s | ", ModelLabel(s), " µs CPU/req |");
+  absl::StrAppend(&md,
+                  "Saturation (closed-loop throughput, requests/s) and server CPU per request at it:\n\n| setup |");
+  for (const std::string& s : servers)
+    absl::StrAppend(&md, " ", ModelLabel(s), " req/s | ", ModelLabel(s), " µs CPU/req |");
   absl::StrAppend(&md, "\n|---|");
   for (size_t i = 0; i < servers.size(); ++i) absl::StrAppend(&md, "---:|---:|");
   absl::StrAppend(&md, "\n");
@@ -469,7 +546,8 @@ std::string MarkdownReport(const ReportInput& in, const std::vector<std::string>
     for (const std::string& server : servers) {
       const PointSummary* found = nullptr;
       for (const PointSummary& p : in.points) {
-        if (p.point.phase == Phase::kClosed && !p.point.agent && p.point.server == server && p.point.setup == s) found = &p;
+        if (p.point.phase == Phase::kClosed && !p.point.agent && p.point.server == server && p.point.setup == s)
+          found = &p;
       }
       absl::StrAppend(&md, " ", found ? Rate(found->throughput.median) : "—", " | ",
                       found ? Fmt(found->server_cpu_us.median) : "—", " |");
@@ -478,11 +556,12 @@ std::string MarkdownReport(const ReportInput& in, const std::vector<std::string>
   }
   absl::StrAppend(&md, "\n");
   if (!in.proof.rows.empty()) {
-    absl::StrAppendFormat(&md,
-                          "Under the same open-loop load (%s of the blocking server's saturation), server CPU per "
-                          "request, without the agent:\n\n| setup | offered req/s | blocking µs/req | io_uring µs/req | "
-                          "saving µs/req |\n|---|---:|---:|---:|---:|\n",
-                          Pct(*c.proof_load));
+    absl::StrAppendFormat(
+        &md,
+        "Under the same open-loop load (%s of the blocking server's saturation), server CPU per "
+        "request, without the agent:\n\n| setup | offered req/s | blocking µs/req | io_uring µs/req | "
+        "saving µs/req |\n|---|---:|---:|---:|---:|\n",
+        Pct(*c.proof_load));
     for (const ProofRow& r : in.proof.rows) {
       absl::StrAppend(&md, "| ", r.setup.Label(), " | ", Rate(r.rate.median), " | ", Fmt(r.blocking_cpu_us.median),
                       " | ", Fmt(r.uring_cpu_us.median), " | ", Fmt(r.actual_us.median), " |\n");
@@ -509,9 +588,10 @@ std::string MarkdownReport(const ReportInput& in, const std::vector<std::string>
             ? absl::StrCat(" (", in.calibration["note"].get<std::string>(), ")")
             : "");
     absl::StrAppend(&md, plot_link("plots/proof"));
-    absl::StrAppend(&md,
-                    "| setup | offered req/s | actual µs/req | agent saving share | predicted µs/req | error µs/req | "
-                    "relative | verdict on blocking | verdict on io_uring |\n|---|---:|---:|---:|---:|---:|---:|---|---|\n");
+    absl::StrAppend(
+        &md,
+        "| setup | offered req/s | actual µs/req | agent saving share | predicted µs/req | error µs/req | "
+        "relative | verdict on blocking | verdict on io_uring |\n|---|---:|---:|---:|---:|---:|---:|---|---|\n");
     for (const ProofRow& r : in.proof.rows) {
       absl::StrAppend(&md, "| ", r.setup.Label(), r.invalid_runs ? " ⚠" : "", " | ", Rate(r.rate.median), " | ",
                       WithRange(r.actual_us), " | ", Pct(r.saving_share.median, 1), " | ", WithRange(r.predicted_us),
@@ -522,8 +602,7 @@ std::string MarkdownReport(const ReportInput& in, const std::vector<std::string>
     }
     absl::StrAppend(&md, "\n");
     if (in.proof.median_abs_error_us) {
-      absl::StrAppendFormat(&md,
-                            "**Median |error|: %s µs per request%s. Worst: %s µs per request%s, at %s.**\n\n",
+      absl::StrAppendFormat(&md, "**Median |error|: %s µs per request%s. Worst: %s µs per request%s, at %s.**\n\n",
                             Fmt(*in.proof.median_abs_error_us),
                             in.proof.median_abs_relative_error
                                 ? absl::StrCat(" (", Pct(*in.proof.median_abs_relative_error), " of the actual saving)")
@@ -537,7 +616,9 @@ std::string MarkdownReport(const ReportInput& in, const std::vector<std::string>
     bool any_why = false;
     for (const ProofRow& r : in.proof.rows) {
       if (r.why.empty()) continue;
-      if (!any_why) absl::StrAppend(&md, "Why the predictions miss (a miss is poor above max(0.5 µs, 25% of the actual saving)):\n\n");
+      if (!any_why)
+        absl::StrAppend(&md,
+                        "Why the predictions miss (a miss is poor above max(0.5 µs, 25% of the actual saving)):\n\n");
       any_why = true;
       absl::StrAppend(&md, "- **", r.setup.Label(), "** — ", r.poor ? "poor" : "good",
                       r.error_us ? absl::StrCat(" (", Signed(*r.error_us), " µs)") : "", ":");
@@ -561,8 +642,8 @@ std::string MarkdownReport(const ReportInput& in, const std::vector<std::string>
         absl::StrAppend(&md, "| ", r.setup.Label(), " | ", Fmt(p.user_b), " / ", Fmt(p.user_u), " | ", Fmt(p.syscall_b),
                         " / ", Fmt(p.syscall_u), " | ", Fmt(p.untraced_b), " / ", Fmt(p.untraced_u), " | ",
                         Fmt(p.direct), " − ", Fmt(p.async_cost), " | ", Fmt(p.syscalls_b), " / ", Fmt(p.syscalls_u),
-                        " | ", Fmt(p.switches_b), " / ", Fmt(p.switches_u), " | ", Fmt(p.ipis_b), " / ",
-                        Fmt(p.ipis_u), " | ", Fmt(p.client_b), " / ", Fmt(p.client_u), " |\n");
+                        " | ", Fmt(p.switches_b), " / ", Fmt(p.switches_u), " | ", Fmt(p.ipis_b), " / ", Fmt(p.ipis_u),
+                        " | ", Fmt(p.client_b), " / ", Fmt(p.client_u), " |\n");
       }
       absl::StrAppend(&md, "\n");
     }
@@ -580,31 +661,40 @@ std::string MarkdownReport(const ReportInput& in, const std::vector<std::string>
   }
 
   // Every point.
-  absl::StrAppend(&md,
-                  "## All points\n\nMedians over the repeats (p99 with its min…max). Rate = offered (open loop) or — "
-                  "(closed loop). CPU (µs), the server's context switches, the machine's IPIs (rescheduling + function call, "
-                  "/proc/interrupts) and syscalls are per request; syscalls only where iotaxd was attached. "
-                  "⚠ = a run the client flagged (see Notes).\n\n"
-                  "| server | setup | load | rate | req/s | p50 µs | p99 µs | p99.9 µs | slowdown p50/p99/p99.9 | "
-                  "server CPU | client CPU | switches | IPIs | syscalls |\n"
-                  "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  absl::StrAppend(
+      &md,
+      "## All points\n\nMedians over the repeats (p99 with its min…max). Rate = offered (open loop) or — "
+      "(closed loop). CPU (µs), the server's context switches, the machine's IPIs (rescheduling + function call, "
+      "/proc/interrupts) and syscalls are per request; syscalls only where iotaxd was attached. "
+      "⚠ = a run the client flagged (see Notes).\n\n"
+      "| server | setup | load | rate | req/s | p50 µs | p99 µs | p99.9 µs | slowdown p50/p99/p99.9 | "
+      "server CPU | client CPU | switches | IPIs | syscalls |\n"
+      "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const PointSummary& p : in.points) {
     std::string load;
     switch (p.point.phase) {
-      case Phase::kUnloaded: load = "unloaded (1 conn)"; break;
-      case Phase::kClosed: load = "closed"; break;
-      case Phase::kOpen: load = absl::StrFormat("%s of own sat.", Pct(p.point.fraction)); break;
-      case Phase::kProof: load = absl::StrFormat("proof, %s of blocking sat.", Pct(p.point.fraction)); break;
+      case Phase::kUnloaded:
+        load = "unloaded (1 conn)";
+        break;
+      case Phase::kClosed:
+        load = "closed";
+        break;
+      case Phase::kOpen:
+        load = absl::StrFormat("%s of own sat.", Pct(p.point.fraction));
+        break;
+      case Phase::kProof:
+        load = absl::StrFormat("proof, %s of blocking sat.", Pct(p.point.fraction));
+        break;
     }
     if (p.point.agent) absl::StrAppend(&load, " + iotaxd");
-    absl::StrAppend(
-        &md, "| ", ModelLabel(p.point.server), p.runs_invalid ? " ⚠" : "", p.runs_failed ? " ✗" : "", " | ",
-        p.point.phase == Phase::kUnloaded ? p.point.setup.Unloaded().Label() : p.point.setup.Label(), " | ", load,
-        " | ", p.offered_rate.median > 0 ? Rate(p.offered_rate.median) : "—", " | ", Rate(p.throughput.median), " | ",
-        Fmt(p.p50_us.median, 0), " | ", WithRange(p.p99_us, 0), " | ", Fmt(p.p999_us.median, 0), " | ",
-        Fmt(p.slowdown_p50.median, 1), " / ", Fmt(p.slowdown_p99.median, 1), " / ", Fmt(p.slowdown_p999.median, 1),
-        " | ", Fmt(p.server_cpu_us.median), " | ", Fmt(p.client_cpu_us.median), " | ", Fmt(p.server_switches.median),
-        " | ", Fmt(p.ipis.median), " | ", Fmt(p.syscalls.median), " |\n");
+    absl::StrAppend(&md, "| ", ModelLabel(p.point.server), p.runs_invalid ? " ⚠" : "", p.runs_failed ? " ✗" : "", " | ",
+                    p.point.phase == Phase::kUnloaded ? p.point.setup.Unloaded().Label() : p.point.setup.Label(), " | ",
+                    load, " | ", p.offered_rate.median > 0 ? Rate(p.offered_rate.median) : "—", " | ",
+                    Rate(p.throughput.median), " | ", Fmt(p.p50_us.median, 0), " | ", WithRange(p.p99_us, 0), " | ",
+                    Fmt(p.p999_us.median, 0), " | ", Fmt(p.slowdown_p50.median, 1), " / ",
+                    Fmt(p.slowdown_p99.median, 1), " / ", Fmt(p.slowdown_p999.median, 1), " | ",
+                    Fmt(p.server_cpu_us.median), " | ", Fmt(p.client_cpu_us.median), " | ",
+                    Fmt(p.server_switches.median), " | ", Fmt(p.ipis.median), " | ", Fmt(p.syscalls.median), " |\n");
   }
   absl::StrAppend(&md, "\n");
 
@@ -620,8 +710,9 @@ std::string MarkdownReport(const ReportInput& in, const std::vector<std::string>
     for (const std::string& n : notes) absl::StrAppend(&md, "- ", n, "\n");
     absl::StrAppend(&md, "\n");
   }
-  absl::StrAppend(&md, "## Config\n\n```\n", c.Canonical(), "```\n\nFiles: `results.json` (every run and these tables), "
-                       "`results.csv` (one row per point), `runs.csv` (one row per run), `proof.csv`, `plots/`.\n");
+  absl::StrAppend(&md, "## Config\n\n```\n", c.Canonical(),
+                  "```\n\nFiles: `results.json` (every run and these tables), "
+                  "`results.csv` (one row per point), `runs.csv` (one row per run), `proof.csv`, `plots/`.\n");
   return md;
 }
 

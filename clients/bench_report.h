@@ -21,12 +21,12 @@ struct ReportInput {
   std::string out_dir;
   const BenchConfig* config = nullptr;
   nlohmann::json machine;
-  std::string command;            // how to reproduce
+  std::string command;  // how to reproduce
   std::string started_at, updated_at;
   int runs_total = 0, runs_done = 0;
   double load_average_end = 0;
-  double elapsed_s = 0;           // wall time of this invocation
-  nlohmann::json calibration;     // what the agent used (from the store's extra)
+  double elapsed_s = 0;        // wall time of this invocation
+  nlohmann::json calibration;  // what the agent used (from the store's extra)
   std::vector<RunRecord> runs;
   std::vector<PointSummary> points;
   ProofSummary proof;

@@ -95,8 +95,8 @@ RunRecord RunPoint(const RunSlot& slot, double offered_rate, const BenchConfig& 
       !absl::SimpleAtoi(line->substr(line->rfind(':') + 1), &port)) {
     (*server)->Stop();
     const std::string kept = KeepLog(server_log, o.log_dir, rec.key, "server");
-    return fail(absl::StrCat("the ", p.server, " server did not say 'listening on HOST:PORT' within 10 s: ",
-                             Tail(kept)));
+    return fail(
+        absl::StrCat("the ", p.server, " server did not say 'listening on HOST:PORT' within 10 s: ", Tail(kept)));
   }
   const int server_pid = (*server)->pid();
 
@@ -200,16 +200,16 @@ RunRecord RunPoint(const RunSlot& slot, double offered_rate, const BenchConfig& 
   }
   if (server_exit != 0) {
     rec.valid = false;
-    rec.invalid_reasons.push_back(absl::StrCat("the server exited with ", server_exit, " after the run: ",
-                                               Tail(server_log)));
+    rec.invalid_reasons.push_back(
+        absl::StrCat("the server exited with ", server_exit, " after the run: ", Tail(server_log)));
   }
   if (p.agent) {
     rec.agent = *estimate;
     // The verdict window must lie inside the measured window.
     if (estimate->window_s > absl::ToDoubleSeconds(f.duration) + 0.05) {
       rec.valid = false;
-      rec.invalid_reasons.push_back(absl::StrFormat("iotaxd's window (%.2f s) is longer than the measured window",
-                                                    estimate->window_s));
+      rec.invalid_reasons.push_back(
+          absl::StrFormat("iotaxd's window (%.2f s) is longer than the measured window", estimate->window_s));
     }
   }
   return finish(rec);

@@ -16,8 +16,8 @@
 namespace iotax::bench {
 
 struct RunnerOptions {
-  std::string bin_dir;          // iotax-echo-server and iotaxd
-  std::string log_dir;          // stderr of failed runs' server and agent are kept here
+  std::string bin_dir;  // iotax-echo-server and iotaxd
+  std::string log_dir;  // stderr of failed runs' server and agent are kept here
   int online_cpus = 1;
   std::string calibration_arg;  // iotaxd --calibration ("" = its default)
 };

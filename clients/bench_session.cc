@@ -30,10 +30,18 @@ std::string SlotLabel(const RunSlot& s) {
   const Point& p = s.point;
   std::string load;
   switch (p.phase) {
-    case Phase::kUnloaded: load = "unloaded"; break;
-    case Phase::kClosed: load = "closed loop"; break;
-    case Phase::kOpen: load = absl::StrFormat("open %.0f%%", 100 * p.fraction); break;
-    case Phase::kProof: load = absl::StrFormat("proof %.0f%%", 100 * p.fraction); break;
+    case Phase::kUnloaded:
+      load = "unloaded";
+      break;
+    case Phase::kClosed:
+      load = "closed loop";
+      break;
+    case Phase::kOpen:
+      load = absl::StrFormat("open %.0f%%", 100 * p.fraction);
+      break;
+    case Phase::kProof:
+      load = absl::StrFormat("proof %.0f%%", 100 * p.fraction);
+      break;
   }
   return absl::StrCat(p.server, p.agent ? "+iotaxd" : "", " ",
                       p.phase == Phase::kUnloaded ? p.setup.Unloaded().Label() : p.setup.Label(), ", ", load, " r",
@@ -81,8 +89,8 @@ absl::StatusOr<std::string> PrepareCalibration(const BenchConfig& config, const 
   const std::optional<int> code = (*child)->Wait(absl::Minutes(10));
   if (!code || *code != 0 || !Exists(path)) {
     (*child)->Stop();
-    return absl::UnavailableError(absl::StrCat("`iotax calibrate` failed (exit ", code.value_or(-1), "); its output is in ",
-                                               log, ": fix that, or set calibration = none"));
+    return absl::UnavailableError(absl::StrCat("`iotax calibrate` failed (exit ", code.value_or(-1),
+                                               "); its output is in ", log, ": fix that, or set calibration = none"));
   }
   return path;
 }
@@ -159,8 +167,10 @@ absl::StatusOr<SessionResult> RunSession(SessionOptions& o) {
       ++result.runs_executed;
       if (!rec.ok) ++result.runs_failed;
       const double wall = static_cast<double>(client::NowNs() - start) / 1e9;
-      std::string note = rec.ok ? (rec.valid ? "" : absl::StrCat("flagged: ", rec.invalid_reasons.empty() ? "" : rec.invalid_reasons[0]))
-                                : rec.error;
+      std::string note =
+          rec.ok
+              ? (rec.valid ? "" : absl::StrCat("flagged: ", rec.invalid_reasons.empty() ? "" : rec.invalid_reasons[0]))
+              : rec.error;
       if (rec.ok && note.empty()) {
         note = absl::StrFormat("%.0f req/s, p99 %.0f µs, server %.2f µs CPU/req", rec.throughput_rps, rec.p99_us,
                                rec.ServerCpuPerRequestUs());

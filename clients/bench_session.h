@@ -20,11 +20,11 @@ namespace iotax::bench {
 
 struct SessionOptions {
   BenchConfig config;
-  std::string out_dir;           // absolute
-  bool resume = false;           // continue out_dir's results
-  bool force = false;            // start over where results exist (or the config changed)
-  std::string bin_dir;           // iotax-echo-server, iotaxd, iotax
-  std::string command;           // how to reproduce, for the report
+  std::string out_dir;  // absolute
+  bool resume = false;  // continue out_dir's results
+  bool force = false;   // start over where results exist (or the config changed)
+  std::string bin_dir;  // iotax-echo-server, iotaxd, iotax
+  std::string command;  // how to reproduce, for the report
   nlohmann::json machine;
   std::FILE* progress_out = stderr;
   bool progress_tty = false;
@@ -38,7 +38,7 @@ struct SessionResult {
   int runs_total = 0;
   int runs_already_done = 0;  // found in the results when resuming
   int runs_executed = 0;
-  int runs_failed = 0;        // failed even after the retry
+  int runs_failed = 0;  // failed even after the retry
   bool interrupted = false;
 };
 

@@ -33,7 +33,8 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(const std::vec
                                                                   const std::string& stderr_path) {
   if (argv.empty()) return absl::InvalidArgumentError("no program to start");
   if (access(argv[0].c_str(), X_OK) != 0) {
-    return absl::NotFoundError(absl::StrCat(argv[0], " is not an executable file: build it (cmake --build build) or "
+    return absl::NotFoundError(absl::StrCat(argv[0],
+                                            " is not an executable file: build it (cmake --build build) or "
                                             "pass --bin-dir"));
   }
   int pipe_fds[2];

@@ -39,8 +39,8 @@ absl::StatusOr<HttpResponse> HttpGet(const std::string& host, uint16_t port, con
   for (;;) {
     const int64_t left_ms = (deadline - client::NowNs()) / 1'000'000;
     if (left_ms <= 0) {
-      return absl::DeadlineExceededError(absl::StrCat("GET http://", host, ":", port, path, " took longer than ",
-                                                      absl::FormatDuration(timeout)));
+      return absl::DeadlineExceededError(
+          absl::StrCat("GET http://", host, ":", port, path, " took longer than ", absl::FormatDuration(timeout)));
     }
     pollfd p{fd->get(), POLLIN, 0};
     const int n = poll(&p, 1, static_cast<int>(left_ms));

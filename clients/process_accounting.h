@@ -22,8 +22,8 @@ struct ThreadCounters {
 };
 
 struct ProcessSample {
-  int64_t time_ns = 0;          // CLOCK_MONOTONIC when read
-  uint64_t utime_ticks = 0;     // /proc/PID/stat, all threads
+  int64_t time_ns = 0;       // CLOCK_MONOTONIC when read
+  uint64_t utime_ticks = 0;  // /proc/PID/stat, all threads
   uint64_t stime_ticks = 0;
   std::map<int, ThreadCounters> threads;  // by TID
 };
@@ -33,9 +33,9 @@ struct ProcessDelta {
   double cpu_s = 0;              // schedstat, or ticks when a thread exited
   double user_s = 0, sys_s = 0;  // ticks split, scaled so user + sys = cpu_s
   uint64_t voluntary = 0, involuntary = 0;
-  int threads = 0;               // alive at the end
-  int threads_exited = 0;        // alive at the start, gone at the end
-  std::string cpu_source;        // "schedstat" or "stat_ticks"
+  int threads = 0;         // alive at the end
+  int threads_exited = 0;  // alive at the start, gone at the end
+  std::string cpu_source;  // "schedstat" or "stat_ticks"
 };
 
 // /proc/PID/stat: utime and stime (fields 14 and 15; comm may hold spaces).

@@ -67,12 +67,13 @@ std::vector<MissPart> SplitMiss(const ProofParts& p) {
   parts.push_back(user);
 
   const double d_sys = p.syscall_b - p.syscall_u;
-  MissPart sys{"syscalls", d_sys - (p.direct - p.async_cost),
-               absl::StrFormat("kernel time inside syscalls: %s per request (blocking, %.2f syscalls/request) vs %s "
-                               "(io_uring, %.2f syscalls/request), a difference of %+.2f µs; the model explains %+.2f µs "
-                               "of it (blocked-call cost %s minus async cost %s)",
-                               Us(p.syscall_b), p.syscalls_b, Us(p.syscall_u), p.syscalls_u, d_sys,
-                               p.direct - p.async_cost, Us(p.direct), Us(p.async_cost))};
+  MissPart sys{
+      "syscalls", d_sys - (p.direct - p.async_cost),
+      absl::StrFormat("kernel time inside syscalls: %s per request (blocking, %.2f syscalls/request) vs %s "
+                      "(io_uring, %.2f syscalls/request), a difference of %+.2f µs; the model explains %+.2f µs "
+                      "of it (blocked-call cost %s minus async cost %s)",
+                      Us(p.syscall_b), p.syscalls_b, Us(p.syscall_u), p.syscalls_u, d_sys, p.direct - p.async_cost,
+                      Us(p.direct), Us(p.async_cost))};
   // An event loop that sleeps about as often as the blocking threads pays
   // the same sleep and wakeup inside io_uring_enter: the async cost of one
   // non-blocking call per replaced block leaves that out.
@@ -96,12 +97,13 @@ std::vector<MissPart> SplitMiss(const ProofParts& p) {
 
   // Against the agent's own accounting of the attached runs, so the parts add
   // up exactly to actual − model.
-  parts.push_back(MissPart{
-      "noise", p.actual - (d_user + d_sys + d_untraced),
-      absl::StrFormat("the truth moved: without the agent the difference was %s per request; with it attached to each "
-                      "server it accounted %s (run-to-run noise, and the agent's own cost, which weighs on the blocking "
-                      "server's 2 syscalls per request more than on io_uring's)",
-                      Us(p.actual), Us(p.attached_difference))});
+  parts.push_back(
+      MissPart{"noise", p.actual - (d_user + d_sys + d_untraced),
+               absl::StrFormat(
+                   "the truth moved: without the agent the difference was %s per request; with it attached to each "
+                   "server it accounted %s (run-to-run noise, and the agent's own cost, which weighs on the blocking "
+                   "server's 2 syscalls per request more than on io_uring's)",
+                   Us(p.actual), Us(p.attached_difference))});
 
   // Largest contribution in the direction of the miss first.
   const double miss = p.actual - model;
@@ -144,17 +146,25 @@ json ProofRow::ToJson() const {
   j["agent_throughput_change"] = Opt(agent_tput_change);
   if (parts) {
     const ProofParts& p = *parts;
-    j["parts_us"] = {{"actual", p.actual},         {"attached_difference", p.attached_difference},
-                     {"user_blocking", p.user_b},  {"user_uring", p.user_u},
-                     {"syscall_blocking", p.syscall_b}, {"syscall_uring", p.syscall_u},
-                     {"untraced_blocking", p.untraced_b}, {"untraced_uring", p.untraced_u},
-                     {"direct", p.direct},         {"async_cost", p.async_cost},
-                     {"indirect", Opt(p.indirect)}, {"syscalls_per_request_blocking", p.syscalls_b},
+    j["parts_us"] = {{"actual", p.actual},
+                     {"attached_difference", p.attached_difference},
+                     {"user_blocking", p.user_b},
+                     {"user_uring", p.user_u},
+                     {"syscall_blocking", p.syscall_b},
+                     {"syscall_uring", p.syscall_u},
+                     {"untraced_blocking", p.untraced_b},
+                     {"untraced_uring", p.untraced_u},
+                     {"direct", p.direct},
+                     {"async_cost", p.async_cost},
+                     {"indirect", Opt(p.indirect)},
+                     {"syscalls_per_request_blocking", p.syscalls_b},
                      {"syscalls_per_request_uring", p.syscalls_u},
                      {"switches_per_request_blocking", p.switches_b},
                      {"switches_per_request_uring", p.switches_u},
-                     {"client_cpu_blocking", p.client_b}, {"client_cpu_uring", p.client_u},
-                     {"ipis_per_request_blocking", Opt(p.ipis_b)}, {"ipis_per_request_uring", Opt(p.ipis_u)}};
+                     {"client_cpu_blocking", p.client_b},
+                     {"client_cpu_uring", p.client_u},
+                     {"ipis_per_request_blocking", Opt(p.ipis_b)},
+                     {"ipis_per_request_uring", Opt(p.ipis_u)}};
   }
   j["verdict_blocking"] = verdict_blocking;
   j["verdict_uring"] = verdict_uring;
@@ -303,7 +313,8 @@ ProofSummary AnalyzeProof(const std::vector<RunRecord>& runs, const BenchConfig&
           row.why.push_back("no single part of the cost model explains the miss: the parts offset each other");
         }
       } else if (row.poor) {
-        row.why.push_back("the attached runs of both servers are needed to say which part misses (agent = proof or all)");
+        row.why.push_back(
+            "the attached runs of both servers are needed to say which part misses (agent = proof or all)");
       }
       // Both servers must have carried the offered load for the comparison to hold.
       if (row.rate.has() && row.rate.median > 0) {
@@ -317,8 +328,9 @@ ProofSummary AnalyzeProof(const std::vector<RunRecord>& runs, const BenchConfig&
         }
       }
       if (within_spread) {
-        row.why.push_back(absl::StrFormat("the prediction lies inside the run-to-run spread of the actual saving (%.2f to %.2f µs)",
-                                          row.actual_us.min, row.actual_us.max));
+        row.why.push_back(
+            absl::StrFormat("the prediction lies inside the run-to-run spread of the actual saving (%.2f to %.2f µs)",
+                            row.actual_us.min, row.actual_us.max));
       }
       if (row.parts && std::fabs(row.parts->client_b - row.parts->client_u) >= 1.0) {
         row.why.push_back(absl::StrFormat(

@@ -31,17 +31,17 @@ namespace iotax::bench {
 
 // The cost model's terms and the measured parts, per request in µs.
 struct ProofParts {
-  double actual = 0;             // unattached blocking − io_uring
+  double actual = 0;               // unattached blocking − io_uring
   double attached_difference = 0;  // the same as the agent accounted it (user + syscalls + untraced)
   double user_b = 0, user_u = 0;
   double syscall_b = 0, syscall_u = 0;
   double untraced_b = 0, untraced_u = 0;  // includes io_uring worker time
   double direct = 0, async_cost = 0;
-  std::optional<double> indirect;  // nullopt: no PMU
-  double syscalls_b = 0, syscalls_u = 0;   // per request
-  double switches_b = 0, switches_u = 0;   // server context switches per request
-  double client_b = 0, client_u = 0;       // client CPU per request
-  double ipis_b = NAN, ipis_u = NAN;       // machine-wide IPIs per request
+  std::optional<double> indirect;         // nullopt: no PMU
+  double syscalls_b = 0, syscalls_u = 0;  // per request
+  double switches_b = 0, switches_u = 0;  // server context switches per request
+  double client_b = 0, client_u = 0;      // client CPU per request
+  double ipis_b = NAN, ipis_u = NAN;      // machine-wide IPIs per request
 };
 
 struct MissPart {
@@ -66,8 +66,8 @@ struct ProofRow {
   Spread saving_share, predicted_us;
   std::optional<double> error_us, relative_error;
   Spread blocking_tput, blocking_attached_tput;
-  std::optional<double> agent_cpu_overhead_us;   // attached − unattached blocking CPU per request
-  std::optional<double> agent_tput_change;       // attached / unattached − 1
+  std::optional<double> agent_cpu_overhead_us;  // attached − unattached blocking CPU per request
+  std::optional<double> agent_tput_change;      // attached / unattached − 1
   std::optional<ProofParts> parts;
   std::string verdict_blocking, verdict_uring, async_cost_source;
   int invalid_runs = 0;

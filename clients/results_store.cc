@@ -39,7 +39,8 @@ bool Exists(const std::string& path) {
 }
 
 absl::Status MoveAside(const std::string& path) {
-  const std::string aside = absl::StrCat(path, ".old-", absl::FormatTime("%Y%m%d-%H%M%S", absl::Now(), absl::UTCTimeZone()));
+  const std::string aside =
+      absl::StrCat(path, ".old-", absl::FormatTime("%Y%m%d-%H%M%S", absl::Now(), absl::UTCTimeZone()));
   if (rename(path.c_str(), aside.c_str()) != 0) {
     return absl::ErrnoToStatus(errno, absl::StrCat("cannot move ", path, " aside"));
   }
@@ -122,7 +123,8 @@ absl::StatusOr<ResultsStore> ResultsStore::Resume(const std::string& dir, const 
   auto j = ReadJson(path);
   if (!j.ok()) {
     if (absl::IsNotFound(j.status())) {
-      return absl::NotFoundError(absl::StrCat(dir, " holds no ", kFileName, " to resume: start a run with --out ", dir));
+      return absl::NotFoundError(
+          absl::StrCat(dir, " holds no ", kFileName, " to resume: start a run with --out ", dir));
     }
     if (force) return Create(dir, config, machine, true);
     return j.status();

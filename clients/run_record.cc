@@ -75,8 +75,8 @@ json RunRecord::ToJson() const {
   c["duration_s"] = duration_s;
   c["requests"] = requests;
   c["throughput_rps"] = throughput_rps;
-  c["latency_us"] = {{"p50", p50_us}, {"p90", p90_us}, {"p99", p99_us}, {"p999", p999_us}, {"max", max_us},
-                     {"mean", mean_us}};
+  c["latency_us"] = {{"p50", p50_us},   {"p90", p90_us}, {"p99", p99_us},
+                     {"p999", p999_us}, {"max", max_us}, {"mean", mean_us}};
   c["send_lag_p99_us"] = send_lag_p99_us;
   c["valid"] = valid;
   c["invalid_reasons"] = invalid_reasons;
@@ -97,14 +97,14 @@ json RunRecord::ToJson() const {
   s["cpu_source"] = server_cpu_source;
   s["machine_ipis"] = ipis;
   j["server_measured"] = s;
-  j["per_request"] = {{"server_cpu_us", ServerCpuPerRequestUs()},
-                      {"client_cpu_us", ClientCpuPerRequestUs()},
-                      {"machine_cpu_us", MachineCpuPerRequestUs()},
-                      {"server_switches", ServerSwitchesPerRequest()},
-                      {"machine_ipis", std::isfinite(IpisPerRequest()) ? json(IpisPerRequest()) : json(nullptr)},
-                      {"syscalls", SyscallsPerRequest() ? json(*SyscallsPerRequest()) : json(nullptr)},
-                      {"predicted_saving_us",
-                       PredictedSavingPerRequestUs() ? json(*PredictedSavingPerRequestUs()) : json(nullptr)}};
+  j["per_request"] = {
+      {"server_cpu_us", ServerCpuPerRequestUs()},
+      {"client_cpu_us", ClientCpuPerRequestUs()},
+      {"machine_cpu_us", MachineCpuPerRequestUs()},
+      {"server_switches", ServerSwitchesPerRequest()},
+      {"machine_ipis", std::isfinite(IpisPerRequest()) ? json(IpisPerRequest()) : json(nullptr)},
+      {"syscalls", SyscallsPerRequest() ? json(*SyscallsPerRequest()) : json(nullptr)},
+      {"predicted_saving_us", PredictedSavingPerRequestUs() ? json(*PredictedSavingPerRequestUs()) : json(nullptr)}};
   j["agent"] = agent ? agent->ToJson() : json(nullptr);
   j["agent_startup_s"] = agent_startup_s;
   return j;
@@ -135,7 +135,8 @@ absl::StatusOr<RunRecord> RunRecord::FromJson(const json& j) {
     r.point.setup.size = j.at("msg_size").get<size_t>();
     r.point.setup.work_ns = j.at("work_ns").get<int64_t>();
     r.point.setup.work_bytes = j.at("work_bytes").get<int64_t>();
-    r.point.setup.placement = j.at("placement").get<std::string>() == "shared" ? Placement::kShared : Placement::kSeparate;
+    r.point.setup.placement =
+        j.at("placement").get<std::string>() == "shared" ? Placement::kShared : Placement::kSeparate;
     r.point.fraction = j.at("fraction").get<double>();
     r.point.agent = j.at("agent_attached").get<bool>();
     r.repeat = j.at("repeat").get<int>();

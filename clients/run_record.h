@@ -22,11 +22,11 @@ struct RunRecord {
   int repeat = 0;
   double offered_rate = 0;  // open loop, requests/s; 0 in the closed loop
   std::string server_cpus, client_cpus;
-  std::string started_at;   // RFC 3339
-  double wall_s = 0;        // the whole run, set-up to teardown
-  double load_average = -1; // 1-minute load average when the run started (other work on the machine)
+  std::string started_at;    // RFC 3339
+  double wall_s = 0;         // the whole run, set-up to teardown
+  double load_average = -1;  // 1-minute load average when the run started (other work on the machine)
 
-  bool ok = false;          // measured; false: `error` says why
+  bool ok = false;  // measured; false: `error` says why
   std::string error;
 
   // Client (the window it measured).

@@ -34,9 +34,9 @@ absl::StatusOr<double> OfferedRate(const Point& point, const std::vector<RunReco
   const std::string basis = point.phase == Phase::kOpen ? point.server : "blocking";
   const std::optional<double> sat = SaturationRps(runs, basis, point.setup);
   if (!sat) {
-    return absl::FailedPreconditionError(absl::StrCat("no saturation of the ", basis, " server at ",
-                                                      point.setup.Label(),
-                                                      " (its closed-loop runs failed), so its open-loop rate is unknown"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("no saturation of the ", basis, " server at ", point.setup.Label(),
+                     " (its closed-loop runs failed), so its open-loop rate is unknown"));
   }
   return point.fraction * *sat;
 }

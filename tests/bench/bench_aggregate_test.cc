@@ -1,10 +1,11 @@
 // Aggregation: medians and spreads of repeats, failed and flagged runs,
 // saturation and offered rates, slowdown against the unloaded round trip.
+#include "bench_aggregate.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "bench_aggregate.h"
 #include "fake_runs.h"
 #include "saturation.h"
 

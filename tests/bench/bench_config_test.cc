@@ -1,10 +1,11 @@
 // Config parsing and validation: defaults, the shipped matrices, and every
 // kind of bad config with the line it names and the fix it suggests.
+#include "bench_config.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "bench_config.h"
 #include "bench_presets.h"
 
 namespace iotax::bench {
@@ -81,8 +82,8 @@ TEST(BenchConfig, ShippedMatricesMatchTheBuiltInPresets) {
 }
 
 TEST(BenchConfig, EveryExampleInDocsExperimentsParses) {
-  for (const char* file : {"default.conf", "quick.conf", "handler-work.conf", "message-sizes.conf",
-                           "proof-calibrated.conf"}) {
+  for (const char* file :
+       {"default.conf", "quick.conf", "handler-work.conf", "message-sizes.conf", "proof-calibrated.conf"}) {
     const std::string path = std::string(IOTAX_SOURCE_DIR) + "/docs/experiments/" + file;
     auto c = LoadBenchConfig(path);
     EXPECT_TRUE(c.ok()) << file << ": " << c.status();
@@ -156,7 +157,8 @@ TEST(BenchConfig, CombinationsThatCannotRunAreExplained) {
   EXPECT_NE(ErrorOf("loads = 0.5\n").find("add `closed` to loads"), std::string::npos);
   EXPECT_NE(ErrorOf("servers = blocking, epoll\n").find("add both to servers, or set proof_load = none"),
             std::string::npos);
-  EXPECT_NE(ErrorOf("proof_load = none\n").find("agent = proof attaches iotaxd to the proof's runs"), std::string::npos);
+  EXPECT_NE(ErrorOf("proof_load = none\n").find("agent = proof attaches iotaxd to the proof's runs"),
+            std::string::npos);
   EXPECT_NE(ErrorOf("agent = off\ncalibration = run\n").find("agent = off"), std::string::npos);
   EXPECT_EQ(ErrorOf("servers = epoll\nproof_load = none\nagent = off\n"), "");
 }

@@ -15,7 +15,7 @@ TEST(BenchE2e, BadConfigIsExitTwoWithTheLine) {
   TempDir dir;
   std::ofstream(dir.path() + "/bad.conf") << "servers = blocking\nloads = closed, 2\n";
   const Outcome o = RunBench({"--config", dir.path() + "/bad.conf", "--out", dir.path() + "/out"}, dir.path() + "/err",
-                        absl::Seconds(20));
+                             absl::Seconds(20));
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.err.find("bad.conf:2: loads: 2 is not a fraction of the saturation"), std::string::npos) << o.err;
   struct stat st;

@@ -1,12 +1,13 @@
 // Matrix expansion: which runs, in which order, with which stable ids, and
 // the CPU plans of the two placements.
+#include "bench_matrix.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
 
 #include "bench_config.h"
-#include "bench_matrix.h"
 
 namespace iotax::bench {
 namespace {
@@ -38,8 +39,9 @@ TEST(BenchMatrix, CountsEveryPhase) {
 }
 
 TEST(BenchMatrix, PhasesRunInOrderAndModelsAlternateWithinARepeat) {
-  const BenchConfig c = Parse("servers = blocking, uring\nconns = 10\nloads = closed, 0.5\nplacements = separate\n"
-                              "repeats = 2\n");
+  const BenchConfig c = Parse(
+      "servers = blocking, uring\nconns = 10\nloads = closed, 0.5\nplacements = separate\n"
+      "repeats = 2\n");
   const auto slots = ExpandMatrix(c);
   for (size_t i = 1; i < slots.size(); ++i) {
     EXPECT_LE(static_cast<int>(slots[i - 1].point.phase), static_cast<int>(slots[i].point.phase));
@@ -77,8 +79,9 @@ TEST(BenchMatrix, IdsAreStableStringsOfTheParameters) {
 }
 
 TEST(BenchMatrix, AgentAllAddsAnAttachedTwinToEveryOpenPoint) {
-  const BenchConfig c = Parse("servers = blocking, uring\nconns = 10\nloads = closed, 0.5\nplacements = separate\n"
-                              "repeats = 1\nagent = all\n");
+  const BenchConfig c = Parse(
+      "servers = blocking, uring\nconns = 10\nloads = closed, 0.5\nplacements = separate\n"
+      "repeats = 1\nagent = all\n");
   int open = 0, open_attached = 0;
   for (const RunSlot& s : ExpandMatrix(c)) {
     if (s.point.phase != Phase::kOpen) continue;
@@ -90,8 +93,9 @@ TEST(BenchMatrix, AgentAllAddsAnAttachedTwinToEveryOpenPoint) {
 }
 
 TEST(BenchMatrix, NoProofWithoutProofLoadAndNoAttachedRunsWithAgentOff) {
-  const BenchConfig c = Parse("servers = epoll\nconns = 10\nloads = closed\nplacements = separate\nproof_load = none\n"
-                              "agent = off\nrepeats = 1\n");
+  const BenchConfig c = Parse(
+      "servers = epoll\nconns = 10\nloads = closed\nplacements = separate\nproof_load = none\n"
+      "agent = off\nrepeats = 1\n");
   for (const RunSlot& s : ExpandMatrix(c)) {
     EXPECT_NE(s.point.phase, Phase::kProof);
     EXPECT_FALSE(s.point.agent);

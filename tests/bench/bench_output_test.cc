@@ -151,8 +151,12 @@ TEST(BenchOutput, CpuModelAndHypervisor) {
   EXPECT_TRUE(vm);
   EXPECT_EQ(ParseCpuModel("flags : fpu\n", &vm), "unknown CPU");
   EXPECT_FALSE(vm);
-  EXPECT_EQ(MachineLine({{"kernel", "Linux 6.1"}, {"cpu_model", "X"}, {"online_cpus", 2}, {"virtual_machine", true},
-                         {"memory_bytes", uint64_t{1} << 31}, {"hardware_pmu", false}}),
+  EXPECT_EQ(MachineLine({{"kernel", "Linux 6.1"},
+                         {"cpu_model", "X"},
+                         {"online_cpus", 2},
+                         {"virtual_machine", true},
+                         {"memory_bytes", uint64_t{1} << 31},
+                         {"hardware_pmu", false}}),
             "Linux 6.1, X (2 CPUs, virtual machine), 2 GiB, no hardware PMU");
 }
 

@@ -2,9 +2,8 @@
 // interrupted with SIGINT once its first run is saved, resumed to the end;
 // then every point is in results.json, results.csv and report.md, and the
 // plots are rendered.
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <chrono>
 #include <thread>

@@ -1,10 +1,11 @@
 // The session with a fake runner (no servers): an interrupted run keeps its
 // finished runs; resuming runs only the rest, at the rates derived from the
 // stored saturations; a changed config is refused; the report files appear.
-#include <sys/stat.h>
-#include <unistd.h>
+#include "bench_session.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -14,7 +15,6 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "bench_session.h"
 #include "fake_runs.h"
 #include "results_store.h"
 

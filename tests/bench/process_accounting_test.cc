@@ -1,17 +1,17 @@
 // Another process's CPU and switches from /proc: the parsers on fixed text,
 // a fake /proc tree (including a thread that exits inside the window), and
 // this test process itself.
-#include <sys/stat.h>
-#include <unistd.h>
+#include "process_accounting.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
-#include "process_accounting.h"
 
 namespace iotax::bench {
 namespace {
@@ -33,7 +33,8 @@ TEST(ProcessAccounting, ParsesSchedstatAndStatus) {
   EXPECT_EQ(*ns, 123456789u);
   EXPECT_FALSE(ParseSchedstatRunNs("").ok());
   uint64_t v = 0, i = 0;
-  ASSERT_TRUE(ParseStatusSwitches("Name:\tx\nvoluntary_ctxt_switches:\t17\nnonvoluntary_ctxt_switches:\t3\n", &v, &i).ok());
+  ASSERT_TRUE(
+      ParseStatusSwitches("Name:\tx\nvoluntary_ctxt_switches:\t17\nnonvoluntary_ctxt_switches:\t3\n", &v, &i).ok());
   EXPECT_EQ(v, 17u);
   EXPECT_EQ(i, 3u);
   EXPECT_FALSE(ParseStatusSwitches("Name:\tx\n", &v, &i).ok());
@@ -76,10 +77,10 @@ TEST(ProcessAccounting, DeltaSumsThreadsAndCountsNewOnes) {
   auto before = SampleProcess(7, proc.root());
   ASSERT_TRUE(before.ok()) << before.status();
   EXPECT_EQ(before->threads.size(), 2u);
-  proc.SetProcess(7, 130, 120);                     // +30 user, +70 system ticks
-  proc.SetThread(7, 7, 1'200'000'000, 15, 1);       // +0.2 s, +5 switches
-  proc.SetThread(7, 8, 800'000'000, 30, 4);         // +0.3 s, +12 switches
-  proc.SetThread(7, 9, 100'000'000, 4, 0);          // new thread: +0.1 s, +4
+  proc.SetProcess(7, 130, 120);                // +30 user, +70 system ticks
+  proc.SetThread(7, 7, 1'200'000'000, 15, 1);  // +0.2 s, +5 switches
+  proc.SetThread(7, 8, 800'000'000, 30, 4);    // +0.3 s, +12 switches
+  proc.SetThread(7, 9, 100'000'000, 4, 0);     // new thread: +0.1 s, +4
   auto after = SampleProcess(7, proc.root());
   ASSERT_TRUE(after.ok());
   const ProcessDelta d = Subtract(*before, *after, 100);

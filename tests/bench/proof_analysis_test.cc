@@ -1,13 +1,14 @@
 // The prediction-vs-actual arithmetic: actual saving from paired repeats,
 // predicted saving from the agent's share, the error, the overall median and
 // worst, and the split of a miss into the cost model's parts.
+#include "proof_analysis.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "bench_config.h"
 #include "fake_runs.h"
-#include "proof_analysis.h"
 
 namespace iotax::bench {
 namespace {
@@ -126,13 +127,13 @@ TEST(ProofAnalysis, PoorMeansMoreThanHalfAMicrosecondAndAQuarter) {
 
 TEST(ProofAnalysis, TheMissSplitsIntoTheModelsParts) {
   ProofParts p;
-  p.actual = 6;               // the agent accounts 2 + 4 − 1 = 5: noise +1
+  p.actual = 6;  // the agent accounts 2 + 4 − 1 = 5: noise +1
   p.user_b = 3;
-  p.user_u = 1;               // user: +2 (no PMU: the indirect part is missing)
+  p.user_u = 1;  // user: +2 (no PMU: the indirect part is missing)
   p.syscall_b = 12;
-  p.syscall_u = 8;            // Δ 4, model explains 5 − 2 = 3: +1
+  p.syscall_u = 8;  // Δ 4, model explains 5 − 2 = 3: +1
   p.untraced_b = 1;
-  p.untraced_u = 2;           // −1
+  p.untraced_u = 2;  // −1
   p.direct = 5;
   p.async_cost = 2;
   const std::vector<MissPart> parts = SplitMiss(p);

@@ -1,11 +1,12 @@
 // results.json: atomic rewrites, run records that survive the round trip,
 // and the resume rules (same config: continue; changed config: refuse with
 // both hashes, or start over with --force).
+#include "results_store.h"
+
 #include <dirent.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -13,7 +14,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "fake_runs.h"
-#include "results_store.h"
 
 namespace iotax::bench {
 namespace {
