@@ -28,7 +28,9 @@ void AddInvalid(RunReport& r, std::string why) {
 
 }  // namespace
 
-absl::StatusOr<RunReport> RunEchoClient(const ClientOptions& o) {
+absl::StatusOr<RunReport> RunEchoClient(const ClientOptions& o) { return RunEchoClient(o, WindowHooks{}); }
+
+absl::StatusOr<RunReport> RunEchoClient(const ClientOptions& o, const WindowHooks& hooks) {
   auto fd_limit = RaiseFileLimit();
   if (!fd_limit.ok()) return fd_limit.status();
   if (static_cast<uint64_t>(o.conns) + kSpareFds > *fd_limit) {
@@ -91,9 +93,11 @@ absl::StatusOr<RunReport> RunEchoClient(const ClientOptions& o) {
   t.drain_deadline_ns = t.measure_end_ns + spec.io_timeout_ns;
   generator->Start(t);
   SleepUntilNs(t.measure_start_ns);
+  if (hooks.at_start) hooks.at_start();
   auto before = SampleSystem();
   SleepUntilNs(t.measure_end_ns);
   auto after = SampleSystem();
+  if (hooks.at_end) hooks.at_end();
   const LoadResult result = generator->Finish();
   generator.reset();
   auto listen_after = ReadListenCounters();

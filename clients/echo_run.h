@@ -4,6 +4,8 @@
 // why). Used by iotax-echo-client and by the bench runner.
 #pragma once
 
+#include <functional>
+
 #include "absl/status/statusor.h"
 #include "client_options.h"
 #include "run_report.h"
@@ -16,6 +18,16 @@ namespace iotax::client {
 // every thread of the run) is pinned for the run's length; its own CPU set is
 // restored afterwards.
 absl::StatusOr<RunReport> RunEchoClient(const ClientOptions& options);
+
+// Called on the run's main thread at the edges of the measured window: at its
+// start just before the client's own counters are read, at its end just after,
+// so that another process (the server) can be sampled over the same window
+// without the sampling's cost landing in the client's figures.
+struct WindowHooks {
+  std::function<void()> at_start;
+  std::function<void()> at_end;
+};
+absl::StatusOr<RunReport> RunEchoClient(const ClientOptions& options, const WindowHooks& hooks);
 
 // 0 for a valid run; 1 for errors, or for an invalid run unless allowed.
 int ExitCodeFor(const RunReport& report, bool allow_invalid);
