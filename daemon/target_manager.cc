@@ -181,7 +181,34 @@ DaemonView TargetManager::View() {
     view.comm_watches.push_back({options_.comms[w], LiveCount(w), attached_per_watch_[w]});
   }
   view.attach_failures = attach_failures_;
+  ReportLosses(view.snapshot);
   return view;
+}
+
+void TargetManager::ReportLosses(const AgentSnapshot& snapshot) {
+  // Only the drops that lose data; unpaired exits and missed switches are
+  // repaired or expected at attach, and stay in the metric.
+  struct Loss {
+    int reason;
+    const char* what;
+  };
+  static constexpr Loss kLosses[] = {
+      {0, "events of target threads were not accounted: the kernel could not allocate their per-thread "
+          "state (memory pressure?)"},
+      {1, "child processes of targets were not followed: the kernel's targets map is full (too many "
+          "followed processes alive at once)"},
+  };
+  static_assert(kDropReasonNames[0] == "thread_state_alloc" && kDropReasonNames[1] == "targets_full");
+  const absl::Time now = absl::Now();
+  for (const Loss& loss : kLosses) {
+    const uint64_t total = snapshot.dropped[loss.reason];
+    if (total <= losses_logged_[loss.reason]) continue;
+    if (losses_logged_[loss.reason] > 0 && now - losses_logged_at_[loss.reason] < absl::Minutes(1)) continue;
+    log_(absl::StrCat(total, " ", loss.what, "; counted in iotax_bpf_dropped_total{reason=\"",
+                      std::string(kDropReasonNames[loss.reason]), "\"}"));
+    losses_logged_[loss.reason] = total;
+    losses_logged_at_[loss.reason] = now;
+  }
 }
 
 std::vector<int> TargetManager::LiveTargets() const {
