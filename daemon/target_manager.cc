@@ -1,5 +1,7 @@
 #include "target_manager.h"
 
+#include <unistd.h>
+
 #include <fstream>
 #include <set>
 #include <utility>
@@ -40,6 +42,7 @@ TargetManager::TargetManager(Tracer* tracer, TargetManagerOptions options, Logge
       waiting_announced_(options_.comms.size(), false) {}
 
 absl::Status TargetManager::ValidatePids(const std::vector<int>& pids, const std::string& proc_root) {
+  std::set<int> processes;
   for (int pid : pids) {
     absl::StatusOr<int> tgid = proc::ReadTgid(pid, proc_root);
     if (!tgid.ok()) return absl::NotFoundError(MissingPidMessage(pid));
@@ -48,6 +51,22 @@ absl::Status TargetManager::ValidatePids(const std::vector<int>& pids, const std
                                               " has already exited (it is a zombie): check the PID with `ps -p ",
                                               *tgid, "`"));
     }
+    if (proc::IsKernelThread(*tgid, proc_root)) {
+      const std::string comm = proc::ReadComm(*tgid, proc_root).value_or("?");
+      return absl::InvalidArgumentError(absl::StrCat("PID ", pid, " (", comm,
+                                                     ") is a kernel thread: it makes no system calls and runs no user "
+                                                     "code, so there is nothing to trace; pass the PID of a program"));
+    }
+    if (*tgid == getpid()) {
+      return absl::InvalidArgumentError(absl::StrCat("PID ", pid,
+                                                     " is this tracer's own process: it cannot measure itself; pass the "
+                                                     "PID of the program to measure"));
+    }
+    processes.insert(*tgid);
+  }
+  if (processes.size() > static_cast<size_t>(kMaxTargets)) {
+    return absl::InvalidArgumentError(absl::StrCat(processes.size(), " processes given with --pid, but at most ",
+                                                   kMaxTargets, " can be traced at once: pass fewer"));
   }
   return absl::OkStatus();
 }
@@ -140,6 +159,8 @@ void TargetManager::DiscoverComm(bool first_pass) {
     for (int pid : proc::FindPidsByComm(name, options_.proc_root)) {
       auto it = targets_.find(pid);
       if (it != targets_.end() && !it->second.exited) continue;
+      // Never ourselves (--comm iotaxd) nor a kernel thread of that name.
+      if (pid == getpid() || proc::IsKernelThread(pid, options_.proc_root)) continue;
       // With --follow-children, a process forked by a live target after it
       // was attached is already counted in its parent's slot.
       if (options_.follow_children && !first_pass && DescendsFromLiveTarget(pid)) continue;
