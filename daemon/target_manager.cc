@@ -96,7 +96,9 @@ absl::Status TargetManager::Attach(int pid, const std::string& comm, int watch) 
   absl::Status s = tracer_->AddTarget(pid);
   if (!s.ok()) {
     if (absl::IsNotFound(s)) return absl::NotFoundError(MissingPidMessage(pid));
-    return absl::Status(s.code(), absl::StrCat("cannot trace PID ", pid, " (", comm, "): ", s.message()));
+    const std::string prefix = absl::StrCat("cannot trace PID ", pid);
+    return absl::Status(s.code(), absl::StrCat(prefix, " (", comm, "): ",
+                                               absl::StripPrefix(s.message(), absl::StrCat(prefix, ": "))));
   }
   targets_[pid] = Target{pid, comm, watch, false};
   all_exited_announced_ = false;
@@ -151,12 +153,18 @@ int TargetManager::LiveCount(int watch) const {
 }
 
 void TargetManager::DiscoverComm(bool first_pass) {
+  std::set<int> seen;
   for (int w = 0; w < static_cast<int>(options_.comms.size()); ++w) {
     const std::string& name = options_.comms[w];
     // Decide on the whole batch before attaching any of it, so that processes
     // already running together (a master and its workers) are all attached.
     std::vector<int> fresh;
     for (int pid : proc::FindPidsByComm(name, options_.proc_root)) {
+      seen.insert(pid);
+      // Refused once (e.g. every slot in use): not retried, counted and said once.
+      if (auto r = refused_.find(pid); r != refused_.end() && r->second == proc::ReadStartTime(pid, options_.proc_root).value_or(0)) {
+        continue;
+      }
       auto it = targets_.find(pid);
       if (it != targets_.end() && !it->second.exited) continue;
       // Never ourselves (--comm iotaxd) nor a kernel thread of that name.
@@ -170,6 +178,7 @@ void TargetManager::DiscoverComm(bool first_pass) {
       absl::Status s = Attach(pid, name, w);
       if (s.ok()) continue;
       if (absl::IsNotFound(s)) continue;  // it exited between the scan and the attach
+      refused_[pid] = proc::ReadStartTime(pid, options_.proc_root).value_or(0);
       ++attach_failures_;
       log_(absl::StrCat(s.message(), " (counted in iotax_target_attach_failures_total)"));
     }
@@ -180,6 +189,10 @@ void TargetManager::DiscoverComm(bool first_pass) {
                         name, " to appear (checking ", options_.proc_root, " every ",
                         absl::FormatDuration(options_.poll_interval), ")"));
     }
+  }
+  // Forget refused processes that are gone, so the set stays small.
+  for (auto it = refused_.begin(); it != refused_.end();) {
+    it = seen.count(it->first) ? std::next(it) : refused_.erase(it);
   }
 }
 

@@ -78,6 +78,7 @@ class TargetManager {
   std::vector<uint64_t> attached_per_watch_;
   std::vector<bool> waiting_announced_;
   uint64_t attach_failures_ = 0;
+  std::map<int, uint64_t> refused_;  // --comm matches that could not be traced: PID -> start time
   bool all_exited_announced_ = false;
   // Lost events already logged, per drop reason, and when (at most one line
   // a minute per reason; the metric has every one).
