@@ -894,10 +894,17 @@ int BPF_PROG(iotax_process_exit, struct task_struct *p)
  * Run by user space at every read, once per traced process (the iterator's
  * pid filter), right after it read `stats`: reports the running threads'
  * open segments, which no counter holds yet, so a busy thread's current
- * stretch is in the snapshot. Read-only; a thread whose segment changes under
- * it (seq odd or moved) is left out of this read, and what it closed is not
- * in the counters user space just read either: a read can come out a little
- * short, never double counted (user space keeps its figures monotonic).
+ * stretch is in the snapshot. A thread whose segment changes under it (seq
+ * odd or moved) is left out of this read, and what it closed is not in the
+ * counters user space just read either: a read can come out a little short,
+ * never double counted (user space keeps its figures monotonic).
+ *
+ * It also gives every thread of the process its state (zeroed, STATE_FRESH:
+ * the same as none), since it first runs at attach. Creating it later, at
+ * the thread's first event, fails in bursts: one wake_up_all() of 100
+ * threads blocked since before attach runs 100 sched_wakeup programs with
+ * interrupts off, and the BPF allocator, which refills from an irq_work,
+ * had room for about 4 (thread_state_alloc drops for the other 96).
  */
 SEC("iter/task")
 int iotax_task_iter(struct bpf_iter__task *ctx)
@@ -916,10 +923,12 @@ int iotax_task_iter(struct bpf_iter__task *ctx)
 	if (!slot)
 		return 0;
 	count_event(IOTAX_PROBE_TASK_ITER);
+	t = bpf_task_storage_get(&threads, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (t && t->state == STATE_FRESH)
+		t->slot = *slot;
 	if (!task->on_cpu)
 		return 0; /* not running: nothing open */
 	rec.slot = *slot;
-	t = bpf_task_storage_get(&threads, task, 0, 0);
 	seq = t ? *(volatile __u32 *)&t->seq : 0;
 	if (seq & 1)
 		return 0;

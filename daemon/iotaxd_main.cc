@@ -83,6 +83,20 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   if (absl::Status s = iotax::CheckCanListen(options.listen_host, options.listen_port); !s.ok()) {
     return Fail(s.message());
   }
+  // A bad --calibration file is an error before anything is attached.
+  iotax::VerdictSamplerOptions verdict_options;
+  if (options.no_calibration) {
+    verdict_options.calibration_note = "calibration ignored (--calibration=none): estimated from the target's own calls";
+  } else {
+    const std::string path = options.calibration_path.empty() ? iotax::DefaultCalibrationPath() : options.calibration_path;
+    iotax::CalibrationLookup lookup = iotax::LoadCalibration(path, iotax::CurrentMachine().Key());
+    if (!lookup.calibration && !options.calibration_path.empty()) {
+      return Fail(absl::StrCat("--calibration=", path, ": ", lookup.note));
+    }
+    verdict_options.calibration = std::move(lookup.calibration);
+    verdict_options.calibration_note =
+        verdict_options.calibration ? lookup.note : absl::StrCat(lookup.note, "; meanwhile estimated from the target's own calls");
+  }
 
   // Block the stop signals before any thread starts, so only sigtimedwait
   // in this thread receives them.
@@ -120,23 +134,10 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   ipc->Start();
   auto ipc_collector = std::make_shared<iotax::ipc::IpcCollector>(ipc.get());
   // The verdict: a snapshot every second, the report over --verdict-window.
-  iotax::VerdictSamplerOptions verdict_options;
   verdict_options.verdict_window = options.verdict_window;
   verdict_options.history = options.history;
   verdict_options.cpus_of = iotax::CpusAllowed;
-  if (options.no_calibration) {
-    verdict_options.calibration_note = "calibration ignored (--calibration=none): estimated from the target's own calls";
-  } else {
-    const std::string path = options.calibration_path.empty() ? iotax::DefaultCalibrationPath() : options.calibration_path;
-    iotax::CalibrationLookup lookup = iotax::LoadCalibration(path, iotax::CurrentMachine().Key());
-    if (!lookup.calibration && !options.calibration_path.empty()) {
-      return Fail(absl::StrCat("--calibration=", path, ": ", lookup.note));
-    }
-    verdict_options.calibration = std::move(lookup.calibration);
-    verdict_options.calibration_note =
-        verdict_options.calibration ? lookup.note : absl::StrCat(lookup.note, "; meanwhile estimated from the target's own calls");
-    Log(verdict_options.calibration_note);
-  }
+  Log(verdict_options.calibration_note);
   auto verdicts = std::make_unique<iotax::VerdictSampler>(
       [&targets, cpu_reader = std::make_shared<iotax::ProcessCpuReader>()] {
         iotax::AgentSnapshot snapshot = targets->View().snapshot;

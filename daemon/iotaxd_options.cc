@@ -145,6 +145,50 @@ FlagToken SplitFlag(absl::string_view arg) {
 
 bool IsFlagArg(absl::string_view arg) { return arg.size() > 1 && arg[0] == '-' && arg != "--"; }
 
+bool IsBoolFlag(absl::string_view name) {
+  for (const char* f : {"follow_children", "check", "strict", "bpf_stats", "help", "version"}) {
+    if (name == f) return true;
+  }
+  return false;
+}
+
+// What Abseil would otherwise report in its own words (several lines, exit
+// 1): a flag that needs a value and has none (or is followed by another
+// flag, which Abseil would take as the value), and a boolean given a value
+// it does not take. Empty when every flag of known name is well formed.
+std::string FlagValueError(const std::vector<std::string>& args) {
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") break;
+    if (!IsFlagArg(arg)) continue;
+    const FlagToken t = SplitFlag(arg);
+    if (IsBoolFlag(t.name)) {
+      bool unused = false;
+      if (!t.rest.empty() && !absl::SimpleAtob(t.rest.substr(1), &unused)) {
+        return absl::StrCat("--", Dashed(t.name), t.rest, " is not a boolean: pass --", Dashed(t.name),
+                            " alone (or =true/=false)");
+      }
+      continue;
+    }
+    if (absl::StartsWith(t.name, "no") && IsBoolFlag(t.name.substr(2))) {
+      if (!t.rest.empty()) {
+        return absl::StrCat("--", Dashed(t.name), " takes no value: pass --", Dashed(t.name.substr(2)), "=false");
+      }
+      continue;
+    }
+    // Abseil reads an empty list, and the flag would silently count for nothing.
+    if (IsMerged(t.name) && t.rest == "=") {
+      return absl::StrCat("--", Dashed(t.name), "= is empty: pass --", Dashed(t.name), "=", Placeholder(t.name));
+    }
+    if (!t.rest.empty() || !IsKnownFlag(t.name)) continue;
+    if (i + 1 >= args.size() || absl::StartsWith(args[i + 1], "--")) {
+      return absl::StrCat("--", Dashed(t.name), " needs a value: pass --", Dashed(t.name), "=", Placeholder(t.name));
+    }
+    ++i;  // the value
+  }
+  return "";
+}
+
 absl::StatusOr<int> ParsePid(absl::string_view text) {
   int pid = 0;
   if (!absl::SimpleAtoi(text, &pid) || pid <= 0) {
@@ -225,7 +269,7 @@ absl::StatusOr<DaemonOptions> ValidateDaemonFlags(const RawDaemonFlags& raw) {
   if (!listen.ok()) return listen.status();
   o.listen_host = listen->first;
   o.listen_port = listen->second;
-  if (raw.interval <= absl::ZeroDuration() || raw.interval > absl::Minutes(10)) {
+  if (raw.interval < absl::Milliseconds(1) || raw.interval > absl::Minutes(10)) {
     return absl::InvalidArgumentError(absl::StrCat("--interval=", absl::FormatDuration(raw.interval),
                                                    " is out of range: pass a duration from 1ms to 10m, e.g. --interval=1s"));
   }
@@ -357,6 +401,10 @@ ParseOutcome ParseDaemonCommandLine(int argc, char** argv, RawDaemonFlags* raw) 
       std::cerr << "iotaxd: unknown flag --" << Dashed(name) << ": see iotaxd --help for the flags\n";
       return ParseOutcome::kExitError;
     }
+  }
+  if (const std::string error = FlagValueError(std::vector<std::string>(argv, argv + argc)); !error.empty()) {
+    std::cerr << "iotaxd: " << error << "\n";
+    return ParseOutcome::kExitError;
   }
   std::vector<char*> cargs;
   for (std::string& a : args) cargs.push_back(a.data());

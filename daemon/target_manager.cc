@@ -1,5 +1,7 @@
 #include "target_manager.h"
 
+#include <unistd.h>
+
 #include <fstream>
 #include <set>
 #include <utility>
@@ -40,6 +42,7 @@ TargetManager::TargetManager(Tracer* tracer, TargetManagerOptions options, Logge
       waiting_announced_(options_.comms.size(), false) {}
 
 absl::Status TargetManager::ValidatePids(const std::vector<int>& pids, const std::string& proc_root) {
+  std::set<int> processes;
   for (int pid : pids) {
     absl::StatusOr<int> tgid = proc::ReadTgid(pid, proc_root);
     if (!tgid.ok()) return absl::NotFoundError(MissingPidMessage(pid));
@@ -48,6 +51,22 @@ absl::Status TargetManager::ValidatePids(const std::vector<int>& pids, const std
                                               " has already exited (it is a zombie): check the PID with `ps -p ",
                                               *tgid, "`"));
     }
+    if (proc::IsKernelThread(*tgid, proc_root)) {
+      const std::string comm = proc::ReadComm(*tgid, proc_root).value_or("?");
+      return absl::InvalidArgumentError(absl::StrCat("PID ", pid, " (", comm,
+                                                     ") is a kernel thread: it makes no system calls and runs no user "
+                                                     "code, so there is nothing to trace; pass the PID of a program"));
+    }
+    if (*tgid == getpid()) {
+      return absl::InvalidArgumentError(absl::StrCat("PID ", pid,
+                                                     " is this tracer's own process: it cannot measure itself; pass the "
+                                                     "PID of the program to measure"));
+    }
+    processes.insert(*tgid);
+  }
+  if (processes.size() > static_cast<size_t>(kMaxTargets)) {
+    return absl::InvalidArgumentError(absl::StrCat(processes.size(), " processes given with --pid, but at most ",
+                                                   kMaxTargets, " can be traced at once: pass fewer"));
   }
   return absl::OkStatus();
 }
@@ -77,7 +96,9 @@ absl::Status TargetManager::Attach(int pid, const std::string& comm, int watch) 
   absl::Status s = tracer_->AddTarget(pid);
   if (!s.ok()) {
     if (absl::IsNotFound(s)) return absl::NotFoundError(MissingPidMessage(pid));
-    return absl::Status(s.code(), absl::StrCat("cannot trace PID ", pid, " (", comm, "): ", s.message()));
+    const std::string prefix = absl::StrCat("cannot trace PID ", pid);
+    return absl::Status(s.code(), absl::StrCat(prefix, " (", comm, "): ",
+                                               absl::StripPrefix(s.message(), absl::StrCat(prefix, ": "))));
   }
   targets_[pid] = Target{pid, comm, watch, false};
   all_exited_announced_ = false;
@@ -132,14 +153,22 @@ int TargetManager::LiveCount(int watch) const {
 }
 
 void TargetManager::DiscoverComm(bool first_pass) {
+  std::set<int> seen;
   for (int w = 0; w < static_cast<int>(options_.comms.size()); ++w) {
     const std::string& name = options_.comms[w];
     // Decide on the whole batch before attaching any of it, so that processes
     // already running together (a master and its workers) are all attached.
     std::vector<int> fresh;
     for (int pid : proc::FindPidsByComm(name, options_.proc_root)) {
+      seen.insert(pid);
+      // Refused once (e.g. every slot in use): not retried, counted and said once.
+      if (auto r = refused_.find(pid); r != refused_.end() && r->second == proc::ReadStartTime(pid, options_.proc_root).value_or(0)) {
+        continue;
+      }
       auto it = targets_.find(pid);
       if (it != targets_.end() && !it->second.exited) continue;
+      // Never ourselves (--comm iotaxd) nor a kernel thread of that name.
+      if (pid == getpid() || proc::IsKernelThread(pid, options_.proc_root)) continue;
       // With --follow-children, a process forked by a live target after it
       // was attached is already counted in its parent's slot.
       if (options_.follow_children && !first_pass && DescendsFromLiveTarget(pid)) continue;
@@ -149,6 +178,7 @@ void TargetManager::DiscoverComm(bool first_pass) {
       absl::Status s = Attach(pid, name, w);
       if (s.ok()) continue;
       if (absl::IsNotFound(s)) continue;  // it exited between the scan and the attach
+      refused_[pid] = proc::ReadStartTime(pid, options_.proc_root).value_or(0);
       ++attach_failures_;
       log_(absl::StrCat(s.message(), " (counted in iotax_target_attach_failures_total)"));
     }
@@ -159,6 +189,10 @@ void TargetManager::DiscoverComm(bool first_pass) {
                         name, " to appear (checking ", options_.proc_root, " every ",
                         absl::FormatDuration(options_.poll_interval), ")"));
     }
+  }
+  // Forget refused processes that are gone, so the set stays small.
+  for (auto it = refused_.begin(); it != refused_.end();) {
+    it = seen.count(it->first) ? std::next(it) : refused_.erase(it);
   }
 }
 
@@ -181,7 +215,34 @@ DaemonView TargetManager::View() {
     view.comm_watches.push_back({options_.comms[w], LiveCount(w), attached_per_watch_[w]});
   }
   view.attach_failures = attach_failures_;
+  ReportLosses(view.snapshot);
   return view;
+}
+
+void TargetManager::ReportLosses(const AgentSnapshot& snapshot) {
+  // Only the drops that lose data; unpaired exits and missed switches are
+  // repaired or expected at attach, and stay in the metric.
+  struct Loss {
+    int reason;
+    const char* what;
+  };
+  static constexpr Loss kLosses[] = {
+      {0, "events of target threads were not accounted: the kernel could not allocate their per-thread "
+          "state (memory pressure?)"},
+      {1, "child processes of targets were not followed: the kernel's targets map is full (too many "
+          "followed processes alive at once)"},
+  };
+  static_assert(kDropReasonNames[0] == "thread_state_alloc" && kDropReasonNames[1] == "targets_full");
+  const absl::Time now = absl::Now();
+  for (const Loss& loss : kLosses) {
+    const uint64_t total = snapshot.dropped[loss.reason];
+    if (total <= losses_logged_[loss.reason]) continue;
+    if (losses_logged_[loss.reason] > 0 && now - losses_logged_at_[loss.reason] < absl::Minutes(1)) continue;
+    log_(absl::StrCat(total, " ", loss.what, "; counted in iotax_bpf_dropped_total{reason=\"",
+                      std::string(kDropReasonNames[loss.reason]), "\"}"));
+    losses_logged_[loss.reason] = total;
+    losses_logged_at_[loss.reason] = now;
+  }
 }
 
 std::vector<int> TargetManager::LiveTargets() const {

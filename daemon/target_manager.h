@@ -5,6 +5,7 @@
 // threads (scrapes).
 #pragma once
 
+#include <array>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -66,6 +67,7 @@ class TargetManager {
   void DiscoverComm(bool first_pass);
   bool DescendsFromLiveTarget(int pid) const;
   int LiveCount(int watch) const;
+  void ReportLosses(const AgentSnapshot& snapshot);
 
   Tracer* tracer_;
   TargetManagerOptions options_;
@@ -76,7 +78,12 @@ class TargetManager {
   std::vector<uint64_t> attached_per_watch_;
   std::vector<bool> waiting_announced_;
   uint64_t attach_failures_ = 0;
+  std::map<int, uint64_t> refused_;  // --comm matches that could not be traced: PID -> start time
   bool all_exited_announced_ = false;
+  // Lost events already logged, per drop reason, and when (at most one line
+  // a minute per reason; the metric has every one).
+  std::array<uint64_t, kNumDropReasons> losses_logged_{};
+  std::array<absl::Time, kNumDropReasons> losses_logged_at_{};
 };
 
 }  // namespace iotax

@@ -32,6 +32,8 @@
 namespace iotax {
 namespace {
 
+static_assert(kMaxTargets == IOTAX_MAX_TARGETS, "tracer.h and bpf/iotax.h disagree on the number of slots");
+
 // Same order as enum iotax_probe.
 constexpr const char* kProbeNames[IOTAX_NPROBES] = {
     "sys_enter",    "sys_exit",           "sched_switch",      "sched_wakeup",

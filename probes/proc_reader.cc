@@ -48,6 +48,15 @@ absl::StatusOr<std::string> ReadComm(int pid, const std::string& proc_root) {
   return *line;
 }
 
+bool IsKernelThread(int pid, const std::string& proc_root) {
+  constexpr size_t kFlagsIndex = 9 - 3;
+  constexpr uint64_t kPfKthread = 0x00200000;  // include/linux/sched.h
+  auto fields = ReadStatFieldsAfterComm(pid, proc_root);
+  uint64_t flags = 0;
+  if (!fields.ok() || fields->size() <= kFlagsIndex || !absl::SimpleAtoi((*fields)[kFlagsIndex], &flags)) return false;
+  return (flags & kPfKthread) != 0;
+}
+
 bool ProcessAlive(int pid, const std::string& proc_root) {
   const char state = ReadState(pid, proc_root);
   return state != '\0' && state != 'Z' && state != 'X';

@@ -17,6 +17,11 @@ inline constexpr char kDefaultProcRoot[] = "/proc";
 // NotFound when the process does not exist.
 absl::StatusOr<std::string> ReadComm(int pid, const std::string& proc_root = kDefaultProcRoot);
 
+// True for a kernel thread (PF_KTHREAD in the flags, field 9 of
+// /proc/<pid>/stat): it makes no system calls and runs no user code, so there
+// is nothing to trace. False when unknown.
+bool IsKernelThread(int pid, const std::string& proc_root = kDefaultProcRoot);
+
 // True while /proc/<pid> exists and the process is not a zombie.
 bool ProcessAlive(int pid, const std::string& proc_root = kDefaultProcRoot);
 

@@ -13,6 +13,10 @@
 
 namespace iotax {
 
+// Processes a tracer can trace since it started (slots are never reused, so
+// an exited target's series stay readable); IOTAX_MAX_TARGETS in bpf/iotax.h.
+inline constexpr int kMaxTargets = 64;
+
 struct TracerOptions {
   bool follow_children = false;  // processes forked by a target join its slot
   bool strict = false;           // any probe that fails to attach is an error
