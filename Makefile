@@ -1,6 +1,8 @@
 # iotax: two commands do everything on a fresh Debian 12 machine.
 #   make demo   install what is missing, build, run the main job
-#   make test   install what is missing, build, run every test (CTest)
+#   make test   install what is missing, build, run every test (CTest), then
+#               build again with AddressSanitizer + UndefinedBehaviorSanitizer
+#               (build-asan, clang) and run every test there too
 
 BUILD     ?= build
 BUILD_TYPE ?= RelWithDebInfo
@@ -13,7 +15,17 @@ DEPS := cmake make g++ clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1
         libgtest-dev libgmock-dev liburing-dev strace procps iproute2 prometheus \
         bpftrace gnuplot-nox nlohmann-json3-dev jq chromium python3-yaml systemd
 
-.PHONY: all deps build demo test clean
+# The sanitizer build: ASan (with LeakSanitizer) and UBSan, every finding
+# fatal. clang, so the libFuzzer fuzzers (-DIOTAX_FUZZ=ON) build and run here
+# too; -O1 and line tables only keep its build short. BPF programs are not
+# affected (bpf/BpfSkeleton.cmake compiles them with its own flags).
+SAN_BUILD ?= build-asan
+SAN_CC    ?= clang
+SAN_CXX   ?= clang++
+SAN_ENV   := ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:strict_string_checks=1 \
+             UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+.PHONY: all deps build demo test sanitize-build test-sanitized clean
 
 all: build
 
@@ -38,6 +50,16 @@ demo: build
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure --timeout 600
+	@$(MAKE) --no-print-directory test-sanitized
+
+sanitize-build: deps
+	@CC=$(SAN_CC) CXX=$(SAN_CXX) cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug \
+	  "-DCMAKE_C_FLAGS_DEBUG=-O1 -g1" "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" \
+	  -DIOTAX_SANITIZE=address,undefined -DIOTAX_FUZZ=ON >/dev/null
+	@cmake --build $(SAN_BUILD) -j $(JOBS)
+
+test-sanitized: sanitize-build
+	@cd $(SAN_BUILD) && $(SAN_ENV) ctest --output-on-failure --timeout 600
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD)

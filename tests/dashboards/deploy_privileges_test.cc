@@ -26,6 +26,7 @@
 #include "prometheus_api.h"
 #include "require.h"
 #include "run_command.h"
+#include "sanitizer.h"
 
 namespace iotax::dashboards {
 namespace {
@@ -242,6 +243,7 @@ TEST(DeployedPrivileges, EverySyscallIotaxdMakesPassesTheUnitsSyscallFilter) {
   ASSERT_TRUE(workload.ReadStdoutLine(10s).has_value());
   // Every feature that makes different syscalls: BPF programs and stats, the
   // perf counters (stand-ins), --comm discovery, every HTTP endpoint.
+  ::iotax::testing::NoLeakCheckInTracedChildren();
   ChildProcess traced({"/usr/bin/strace", "-f", "-qq", "-o", trace, kIotaxd, absl::StrCat("--pid=", workload.pid()),
                        "--comm=iotax-sc-none", "--listen=127.0.0.1:0", "--interval=200ms", "--calibration=none",
                        "--pmu-events=cpu-clock,task-clock", "--bpf-stats"});

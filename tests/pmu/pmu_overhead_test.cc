@@ -34,8 +34,7 @@ double ParseReport(const std::string& out, const std::string& key) {
   if (at == std::string::npos) return 0;
   const size_t end = out.find('\n', at);
   double v = 0;
-  absl::SimpleAtod(out.substr(at + key.size() + 1, end - at - key.size() - 1), &v);
-  return v;
+  return absl::SimpleAtod(out.substr(at + key.size() + 1, end - at - key.size() - 1), &v) ? v : 0;
 }
 
 constexpr int kCalls = 200000;

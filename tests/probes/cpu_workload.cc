@@ -59,6 +59,11 @@ void SleepUs(int us) {
       x ^= x >> 7;
       x ^= x << 17;
     }
+    // The store alone is not enough: clang sees that nothing reads g_sink,
+    // drops it, and then treats the side-effect-free endless loop as
+    // unreachable (the function fell through into Die). The empty asm makes
+    // the result used.
+    asm volatile("" : : "r"(x) : "memory");
     g_sink.store(x, std::memory_order_relaxed);
   }
 }

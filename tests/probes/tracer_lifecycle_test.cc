@@ -191,7 +191,7 @@ TEST(TracerLifecycle, ChildrenAreNotFollowedByDefault) {
     _exit(0);
   }
   waitpid(child, nullptr, 0);
-  const TargetStats& st = (*tracer)->Read().targets.at(0).stats;
+  const TargetStats st = (*tracer)->Read().targets.at(0).stats;  // a copy: the snapshot is a temporary
   EXPECT_EQ(st.children_followed, 0u);
   EXPECT_LT(st.syscalls.at(*SyscallNumber("getppid")), 1000u);
 }

@@ -15,6 +15,7 @@
 #include "child_process.h"
 #include "known_workload_run.h"
 #include "require.h"
+#include "sanitizer.h"
 #include "syscall_names.h"
 #include "tracer.h"
 
@@ -54,6 +55,7 @@ TEST(TracerVsStrace, SyscallCountsAgreeExactly) {
   IOTAX_REQUIRE(HaveStrace() ? std::nullopt : std::optional<std::string>("strace is not installed (apt-get install strace)"));
 
   // 1. Under strace: attach with -p (and -f: all threads, and new ones).
+  testing::NoLeakCheckInTracedChildren();
   char out_path[] = "/tmp/iotax-strace-XXXXXX";
   const int out_fd = mkstemp(out_path);
   ASSERT_GE(out_fd, 0);
