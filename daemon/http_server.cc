@@ -96,11 +96,23 @@ absl::Status CheckIpv6Support(const std::string& host, int port) {
 
 void WriteResponse(mg_connection* conn, const HttpResponse& response, bool head_only) {
   const char* reason = mg_get_response_code_text(conn, response.status);
+  std::string extra;
+  for (const auto& [name, value] : response.headers) absl::StrAppend(&extra, name, ": ", value, "\r\n");
   mg_printf(conn,
             "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-            "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-            response.status, reason, response.content_type.c_str(), response.body.size());
+            "Cache-Control: no-store\r\nConnection: close\r\n%s\r\n",
+            response.status, reason, response.content_type.c_str(), response.body.size(), extra.c_str());
   if (!head_only && !response.body.empty()) mg_write(conn, response.body.data(), response.body.size());
+}
+
+// civetweb reports why it could not start only through
+// its log callback, from the thread that calls mg_start: Start points this
+// at a string for that time.
+thread_local std::string* g_start_errors = nullptr;
+
+int CaptureStartError(const mg_connection*, const char* message) {
+  if (g_start_errors != nullptr && message != nullptr) absl::StrAppend(g_start_errors, g_start_errors->empty() ? "" : "; ", message);
+  return 1;  // handled: civetweb prints nothing itself
 }
 
 }  // namespace
@@ -126,6 +138,8 @@ class RouteDispatcher : public CivetHandler {
     request.method = info->request_method != nullptr ? info->request_method : "";
     request.path = info->local_uri != nullptr ? info->local_uri : "";
     request.query = info->query_string != nullptr ? info->query_string : "";
+    const char* authorization = mg_get_header(conn, "Authorization");
+    request.authorization = authorization != nullptr ? authorization : "";
     HttpResponse response;
     try {
       response = server_->Dispatch(request);
@@ -157,6 +171,12 @@ HttpServer::~HttpServer() { Stop(); }
 void HttpServer::AddRoute(const std::string& path, HttpHandler handler) { routes_[path] = std::move(handler); }
 
 HttpResponse HttpServer::Dispatch(const HttpRequest& request) const {
+  if (auth_ != nullptr && !auth_->Allows(request.authorization)) {
+    HttpResponse denied{401, "text/plain; charset=utf-8",
+                        "authentication required: send the user and password of iotaxd's --auth-file (basic auth)\n"};
+    denied.headers.emplace_back("WWW-Authenticate", "Basic realm=\"iotaxd\", charset=\"UTF-8\"");
+    return denied;
+  }
   auto it = routes_.find(request.path);
   if (it == routes_.end()) {
     std::string known;
@@ -172,30 +192,72 @@ HttpResponse HttpServer::Dispatch(const HttpRequest& request) const {
 absl::Status HttpServer::Start(const std::string& host, int port, int threads) {
   if (server_) return absl::FailedPreconditionError("the HTTP server is already running");
   if (absl::Status s = CheckIpv6Support(host, port); !s.ok()) return s;
+  // With TLS, civetweb serves plain HTTP on a loopback port of its own and
+  // the TLS front (tls_frontend.h) listens on host:port.
+  civet_host_ = tls_ != nullptr ? "127.0.0.1" : host;
+  const int civet_port = tls_ != nullptr ? 0 : port;
   const std::vector<std::string> options = {
-      "listening_ports", JoinHostPort(host, port),
+      "listening_ports", JoinHostPort(civet_host_, civet_port),
       "num_threads", std::to_string(threads),
       "request_timeout_ms", "10000",
       "enable_keep_alive", "no",
   };
+  CivetCallbacks callbacks;
+  callbacks.log_message = CaptureStartError;
+  std::string start_errors;
+  g_start_errors = &start_errors;
   try {
-    server_ = std::make_unique<CivetServer>(options);
+    server_ = std::make_unique<CivetServer>(options, &callbacks, this);
   } catch (const CivetException& e) {
-    std::string why = DiagnoseBind(host, port);
-    if (why.empty()) why = absl::StrCat("cannot listen on ", JoinHostPort(host, port), ": ", e.what());
+    g_start_errors = nullptr;
+    std::string why = DiagnoseBind(civet_host_, civet_port);
+    if (why.empty()) {
+      why = absl::StrCat("cannot listen on ", JoinHostPort(civet_host_, civet_port), ": ",
+                         start_errors.empty() ? std::string(e.what()) : start_errors);
+    }
     return absl::UnavailableError(why);
   }
+  g_start_errors = nullptr;
   dispatcher_ = std::make_unique<RouteDispatcher>(this);
   server_->addHandler("/", dispatcher_.get());
   const std::vector<int> ports = server_->getListeningPorts();
+  civet_port_ = ports.empty() ? civet_port : ports.front();
   host_ = host;
-  port_ = ports.empty() ? port : ports.front();
+  port_ = civet_port_;
+  if (tls_ != nullptr) {
+    frontend_ = std::make_unique<TlsFrontend>(tls_);
+    if (absl::Status s = frontend_->Start(host, port, civet_port_); !s.ok()) {
+      frontend_.reset();
+      Stop();
+      const std::string why = DiagnoseBind(host, port);
+      return absl::UnavailableError(
+          why.empty() ? absl::StrCat("cannot listen on ", JoinHostPort(host, port), ": ", s.message()) : why);
+    }
+    port_ = frontend_->port();
+  }
   return absl::OkStatus();
 }
 
 std::string HttpServer::address() const { return JoinHostPort(host_, port_); }
 
+std::string HttpServer::url() const { return absl::StrCat(tls_ != nullptr ? "https://" : "http://", address()); }
+
+bool IsLoopbackHost(const std::string& host) {
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+  }
+  return false;
+}
+
 void HttpServer::Stop() {
+  if (frontend_) {
+    frontend_->Stop();  // first: no relayed request reaches civetweb after this
+    frontend_.reset();
+  }
   if (!server_) return;
   // civetweb's master thread polls the listening socket with a 2 s timeout
   // and notices the stop flag only when that poll returns. close() sets the
@@ -206,13 +268,14 @@ void HttpServer::Stop() {
     closed = true;
   });
   for (int i = 0; i < 200 && !closed; ++i) {
-    WakeListener(host_, port_);
+    WakeListener(civet_host_, civet_port_);
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   closer.join();
   server_.reset();
   dispatcher_.reset();
   port_ = 0;
+  civet_port_ = 0;
 }
 
 }  // namespace iotax

@@ -6,19 +6,23 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "calibration_store.h"
+#include "http_auth.h"
 #include "http_server.h"
 #include "ipc_sampler.h"
 #include "iotaxd_options.h"
 #include "metrics_collector.h"
 #include "metrics_route.h"
 #include "pmu_capability.h"
+#include "privileges.h"
 #include "process_facts.h"
 #include "self_metrics.h"
 #include "system_check.h"
 #include "target_manager.h"
+#include "tls_credentials.h"
 #include "tracer.h"
 #include "verdict_metrics.h"
 #include "verdict_sampler.h"
@@ -83,6 +87,34 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   if (absl::Status s = iotax::CheckCanListen(options.listen_host, options.listen_port); !s.ok()) {
     return Fail(s.message());
   }
+  // Exposure settings: every file is read and checked now, as the user that
+  // started iotaxd, before anything is attached (and before privileges go).
+  const int first_unprivileged_port = iotax::FirstUnprivilegedPort();
+  if (options.listen_port > 0 && options.listen_port < first_unprivileged_port) {
+    return Fail(absl::StrCat("--listen port ", options.listen_port, " is below ", first_unprivileged_port,
+                             " and needs CAP_NET_BIND_SERVICE, which iotaxd gives up after attaching: pass a port from ",
+                             first_unprivileged_port, " up (default 9464), or put a proxy in front"));
+  }
+  std::shared_ptr<const iotax::BasicAuth> auth;
+  if (!options.auth_file.empty()) {
+    absl::StatusOr<iotax::BasicAuth> loaded = iotax::BasicAuth::FromFile(options.auth_file);
+    if (!loaded.ok()) return Fail(loaded.status().message());
+    auth = std::make_shared<const iotax::BasicAuth>(std::move(*loaded));
+  }
+  std::shared_ptr<const iotax::TlsCredentials> tls;
+  if (!options.tls_cert.empty()) {
+    absl::StatusOr<std::shared_ptr<const iotax::TlsCredentials>> loaded =
+        iotax::TlsCredentials::Load(options.tls_cert, options.tls_key);
+    if (!loaded.ok()) return Fail(loaded.status().message());
+    tls = *loaded;
+  }
+  std::optional<iotax::UserIds> user;
+  if (!options.user.empty()) {
+    absl::StatusOr<iotax::UserIds> found = iotax::LookUpUser(options.user);
+    if (!found.ok()) return Fail(found.status().message());
+    if (absl::Status s = iotax::CheckCanSwitchUser(*found); !s.ok()) return Fail(s.message());
+    user = *found;
+  }
   // A bad --calibration file is an error before anything is attached.
   iotax::VerdictSamplerOptions verdict_options;
   if (options.no_calibration) {
@@ -123,6 +155,18 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   auto targets = std::make_unique<iotax::TargetManager>(tracer->get(), target_options, Log);
   if (absl::Status s = targets->Start(); !s.ok()) return Fail(s.message());
 
+  // Everything that needs a capability is done: programs loaded and
+  // attached, perf counters open. Drop them all now, while this is the only
+  // thread (capabilities are per thread), before any thread or socket starts.
+  absl::StatusOr<iotax::DropReport> dropped = iotax::DropPrivileges(user);
+  if (!dropped.ok()) return Fail(absl::StrCat("dropping privileges after attach failed: ", dropped.status().message()));
+  Log(absl::StrCat("probes attached; dropped every capability (effective, permitted, inheritable, ambient",
+                   dropped->bounding_set_cleared ? ", bounding" : "", ") and set no_new_privs",
+                   dropped->bounding_set_cleared ? "" : " (bounding set kept: no CAP_SETPCAP to clear it)",
+                   dropped->user ? absl::StrCat("; now running as user ", dropped->user->name, " (uid ",
+                                                dropped->user->uid, ")")
+                                 : ""));
+
   auto collector = std::make_shared<iotax::MetricsCollector>([&targets] { return targets->View(); });
   // Tier 3: a snapshot every window for the CPI regression; without a PMU it
   // logs one line and exports only iotax_pmu_up 0 and the reason.
@@ -151,9 +195,17 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   server->AddRoute("/metrics", iotax::MetricsHandler({collector, ipc_collector, verdict_collector, std::make_shared<iotax::SelfMetricsCollector>()}));
   server->AddRoute("/healthz", iotax::HealthHandler());
   iotax::AddVerdictRoutes(*server, verdicts.get());
+  if (auth) server->RequireBasicAuth(auth);
+  if (tls) server->UseTls(tls);
   if (absl::Status s = server->Start(options.listen_host, options.listen_port); !s.ok()) return Fail(s.message());
-  std::cout << "iotaxd listening on http://" << server->address() << "/metrics" << std::endl;
-  Log(absl::StrCat("the verdict page is at http://", server->address(), "/ (JSON: /api/report)"));
+  std::cout << "iotaxd listening on " << server->url() << "/metrics" << std::endl;
+  Log(absl::StrCat("the verdict page is at ", server->url(), "/ (JSON: /api/report)"));
+  if (!iotax::IsLoopbackHost(options.listen_host)) {
+    Log(absl::StrCat("WARNING: listening on ", server->address(),
+                     ", not a loopback address: the endpoint is exposed to other machines; basic auth ",
+                     auth ? absl::StrCat("on (", auth->users(), " users)") : "OFF (anyone who reaches it can read it: --auth-file)",
+                     ", TLS ", tls ? "on" : "OFF (plain HTTP: --tls-cert, --tls-key)"));
+  }
 
   int sig = 0;
   while ((sig = WaitForSignal(signals, options.interval)) == 0) targets->Poll();

@@ -33,7 +33,9 @@ ABSL_FLAG(bool, follow_children, false,
           "Also trace processes the targets fork after attach; they are counted with their parent.");
 ABSL_FLAG(std::string, listen, "127.0.0.1:9464",
           "Address of the HTTP endpoint (/, /api/report, /api/series, /metrics, /healthz) as HOST:PORT. Port 0 picks a free "
-          "port (printed at start). Loopback by default; 0.0.0.0 listens on every interface.");
+          "port (printed at start). Loopback by default; any other address (0.0.0.0 is every interface) "
+          "exposes the endpoint to other machines, which iotaxd says in a warning at start: protect it "
+          "with --auth-file and --tls-cert.");
 ABSL_FLAG(bool, check, false,
           "Load and attach every probe, print which work (and why not), then exit: 0 when all "
           "are up, 1 otherwise. Needs no --pid.");
@@ -62,13 +64,26 @@ ABSL_FLAG(std::string, calibration, "",
           "/var/cache/iotax/calibration.json for root or $XDG_CACHE_HOME/iotax/calibration.json); "
           "none ignores it and estimates the async cost from the target's own non-blocking calls.");
 
+ABSL_FLAG(std::string, auth_file, "",
+          "Require HTTP basic auth on every endpoint: a file of USER:HASH lines (crypt(3) hashes, as "
+          "`htpasswd -nbB USER PASSWORD` or `openssl passwd -6` make them). Read once at start. "
+          "Unauthenticated requests get 401.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "Serve HTTPS only, with this PEM certificate (then any intermediates); needs --tls-key. "
+          "Read once at start, before privileges are dropped.");
+ABSL_FLAG(std::string, tls_key, "", "The unencrypted PEM private key of --tls-cert.");
+ABSL_FLAG(std::string, user, "",
+          "After attaching, switch to this unprivileged user (e.g. nobody), on top of dropping every "
+          "capability, which iotaxd always does. Needs root (CAP_SETUID, CAP_SETGID) at start.");
+
 namespace iotax {
 namespace {
 
 // iotaxd's flags in the order --help shows them.
 constexpr const char* kFlagOrder[] = {"pid",       "comm",           "follow_children", "listen",  "check",
                                       "strict",    "bpf_stats",      "interval",        "pmu_events", "window",
-                                      "verdict_window", "history",   "calibration"};
+                                      "verdict_window", "history",   "calibration",     "auth_file",
+                                      "tls_cert",  "tls_key",        "user"};
 constexpr const char* kMergedFlags[] = {"pid", "comm"};
 
 // What --help shows after "--flag=" for flags that take a value.
@@ -78,6 +93,8 @@ const char* Placeholder(absl::string_view name) {
   if (name == "listen") return "HOST:PORT";
   if (name == "interval" || name == "window" || name == "verdict_window" || name == "history") return "DURATION";
   if (name == "calibration") return "PATH|none";
+  if (name == "auth_file" || name == "tls_cert" || name == "tls_key") return "PATH";
+  if (name == "user") return "USER";
   if (name == "pmu_events") return "INSTRUCTIONS,CYCLES";
   return "VALUE";
 }
@@ -306,6 +323,15 @@ absl::StatusOr<DaemonOptions> ValidateDaemonFlags(const RawDaemonFlags& raw) {
   } else {
     o.calibration_path = raw.calibration;
   }
+  if (raw.tls_cert.empty() != raw.tls_key.empty()) {
+    return absl::InvalidArgumentError(raw.tls_cert.empty()
+                                          ? "--tls-key without --tls-cert: pass both, --tls-cert=CERT.pem --tls-key=KEY.pem"
+                                          : "--tls-cert without --tls-key: pass both, --tls-cert=CERT.pem --tls-key=KEY.pem");
+  }
+  o.auth_file = raw.auth_file;
+  o.tls_cert = raw.tls_cert;
+  o.tls_key = raw.tls_key;
+  o.user = raw.user;
   return o;
 }
 
@@ -356,14 +382,16 @@ std::string DaemonUsageText() {
       "iotaxd: measures how much of a running program's CPU goes to thread-blocking IO, with eBPF,\n"
       "and exports it for Prometheus at http://LISTEN/metrics (liveness at /healthz). The verdict (is an\n"
       "async design worth it?) is a web page at http://LISTEN/ and JSON at /api/report.\n"
-      "Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF. Runs until SIGINT or SIGTERM,\n"
-      "then detaches every probe.\n\n"
+      "Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF; once attached it drops every\n"
+      "capability (docs/security.md). Runs until SIGINT or SIGTERM, then detaches every probe.\n\n"
       "Usage:\n"
       "  iotaxd --pid PID [--pid PID...] [--comm NAME...] [--follow-children] [--listen HOST:PORT]\n"
       "  iotaxd --check\n\n"
       "Examples:\n"
       "  iotaxd --pid 1234\n"
-      "  iotaxd --comm nginx --follow-children --listen 127.0.0.1:9464\n\n"
+      "  iotaxd --comm nginx --follow-children --listen 127.0.0.1:9464\n"
+      "  iotaxd --pid 1234 --user nobody --listen 0.0.0.0:9464 --auth-file /etc/iotax/users \\\n"
+      "         --tls-cert /etc/iotax/cert.pem --tls-key /etc/iotax/key.pem\n\n"
       "Flags:\n";
   for (const char* name : kFlagOrder) {
     const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
@@ -438,6 +466,10 @@ ParseOutcome ParseDaemonCommandLine(int argc, char** argv, RawDaemonFlags* raw) 
     }
   }
   raw->calibration = absl::GetFlag(FLAGS_calibration);
+  raw->auth_file = absl::GetFlag(FLAGS_auth_file);
+  raw->tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  raw->tls_key = absl::GetFlag(FLAGS_tls_key);
+  raw->user = absl::GetFlag(FLAGS_user);
   return ParseOutcome::kRun;
 }
 

@@ -28,6 +28,10 @@ struct RawDaemonFlags {
   absl::Duration verdict_window = absl::Seconds(30);
   absl::Duration history = absl::Minutes(5);
   std::string calibration;  // "" = default cache path, "none" = ignore
+  std::string auth_file;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string user;
   std::vector<std::string> positional;  // arguments that are not flags
 };
 
@@ -47,6 +51,10 @@ struct DaemonOptions {
   absl::Duration history = absl::Minutes(5);          // per-second snapshots kept for /api/series
   std::string calibration_path;                       // "" = the default cache path
   bool no_calibration = false;                        // --calibration=none
+  std::string auth_file;  // htpasswd-style USER:HASH lines; "" = no auth
+  std::string tls_cert;   // PEM certificate (+ chain); "" = plain HTTP
+  std::string tls_key;    // PEM private key of tls_cert
+  std::string user;       // switch to this user after attaching; "" = stay
 };
 
 // The kernel keeps 15 characters of a process name (TASK_COMM_LEN - 1).

@@ -1,0 +1,127 @@
+// Helpers for the exposure tests: a raw HTTP request with any headers (no
+// library between test and server), running a shell command with a time
+// bound, and a scratch directory that removes itself.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace iotax::testing {
+
+struct RawReply {
+  bool connected = false;
+  std::string text;  // everything the server sent before closing
+  // The status of an "HTTP/1.x NNN" reply, 0 when the reply is not HTTP.
+  int status() const {
+    if (text.size() < 12 || (text.compare(0, 9, "HTTP/1.1 ") != 0 && text.compare(0, 9, "HTTP/1.0 ") != 0)) return 0;
+    return std::atoi(text.substr(9, 3).c_str());
+  }
+};
+
+// Sends `request` as is to 127.0.0.1:port and reads until the server closes
+// (5 s receive timeout).
+inline RawReply SendRaw(int port, const std::string& request) {
+  RawReply reply;
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return reply;
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return reply;
+  }
+  reply.connected = true;
+  (void)send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  char buf[8192];
+  for (;;) {
+    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    reply.text.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return reply;
+}
+
+// GET `path` over plain HTTP with an optional Authorization header value.
+inline RawReply Get(int port, const std::string& path, const std::string& authorization = "") {
+  std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n";
+  if (!authorization.empty()) request += "Authorization: " + authorization + "\r\n";
+  return SendRaw(port, request + "\r\n");
+}
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+// Runs `command` with sh, bounded by `timeout` (coreutils timeout).
+inline CommandResult RunShell(const std::string& command, int timeout_seconds = 20) {
+  CommandResult result;
+  const std::string line = "timeout " + std::to_string(timeout_seconds) + " sh -c '" + command + "' 2>&1";
+  FILE* p = popen(line.c_str(), "r");
+  if (p == nullptr) return result;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) result.output.append(buf, n);
+  const int status = pclose(p);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+class ScratchDir {
+ public:
+  ScratchDir() {
+    char tmpl[] = "/tmp/iotax_exposure_XXXXXX";
+    if (mkdtemp(tmpl) != nullptr) path_ = tmpl;
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string Write(const std::string& name, const std::string& text) const {
+    const std::string file = path_ + "/" + name;
+    std::ofstream(file) << text;
+    return file;
+  }
+
+ private:
+  std::string path_;
+};
+
+// A self-signed EC certificate for 127.0.0.1 and its key, made by the
+// openssl command as an operator would. False when openssl failed.
+inline bool MakeSelfSignedCert(const ScratchDir& dir, const std::string& name, std::string* cert, std::string* key) {
+  *cert = dir.path() + "/" + name + ".crt";
+  *key = dir.path() + "/" + name + ".key";
+  return RunShell("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+             "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
+             *key + " -out " + *cert)
+             .exit_code == 0;
+}
+
+// An auth-file line USER:HASH with the hash from `openssl passwd -6`.
+inline std::string AuthLine(const std::string& user, const std::string& password) {
+  CommandResult r = RunShell("printf %s " + password + " | openssl passwd -6 -stdin");
+  while (!r.output.empty() && (r.output.back() == '\n' || r.output.back() == '\r')) r.output.pop_back();
+  return user + ":" + r.output + "\n";
+}
+
+}  // namespace iotax::testing

@@ -1,0 +1,78 @@
+// libFuzzer: raw bytes on the wire to iotaxd's real HTTP server (civetweb
+// underneath, with iotaxd's routes and basic auth), on loopback. This is
+// the whole path a request from the network takes: civetweb's request-line
+// and header parsing, URL decoding, then iotaxd's dispatch and handlers.
+// civetweb is Debian's build (not instrumented, so coverage guidance comes
+// from iotaxd's side only), but a crash or hang anywhere ends the run.
+// Checked on every input: the server answers within the timeout with
+// nothing or a well-formed status line, and never a 200 without the password.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "http_auth.h"
+#include "http_server.h"
+#include "metrics_route.h"
+#include "verdict_sampler.h"
+#include "web_routes.h"
+
+namespace {
+
+constexpr char kAuthFile[] = "prom:$5$rounds=1000$iotaxfuzz$qmjg05hd27Mqhn.79SyM5.jXW8h3zgM42zoIsfSZsW6\n";
+
+int ServerPort() {
+  static int port = [] {
+    static auto* verdicts = new iotax::VerdictSampler([] { return iotax::AgentSnapshot{}; }, {});
+    verdicts->SampleOnce(absl::FromUnixSeconds(1700000000));
+    static auto* server = new iotax::HttpServer;  // lives as long as the fuzzer
+    server->AddRoute("/healthz", iotax::HealthHandler());
+    iotax::AddVerdictRoutes(*server, verdicts);
+    absl::StatusOr<iotax::BasicAuth> auth = iotax::BasicAuth::FromText(kAuthFile, "fuzz");
+    if (!auth.ok()) std::abort();
+    server->RequireBasicAuth(std::make_shared<const iotax::BasicAuth>(std::move(*auth)));
+    if (!server->Start("127.0.0.1", 0, 4).ok()) std::abort();
+    return server->port();
+  }();
+  return port;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size > 16384) return 0;
+  const int port = ServerPort();
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  // civetweb's request_timeout_ms is 10 s; an answer must come before ours.
+  timeval tv{12, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) std::abort();
+  if (size > 0) (void)send(fd, data, size, MSG_NOSIGNAL);
+  shutdown(fd, SHUT_WR);  // end of request: civetweb must not wait for more
+  std::string reply;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n == 0) break;
+    if (n < 0) std::abort();  // a hang: no answer and no close within the timeout
+    reply.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  if (reply.empty()) return 0;  // civetweb may just close on garbage
+  if (reply.compare(0, 9, "HTTP/1.1 ") != 0 && reply.compare(0, 9, "HTTP/1.0 ") != 0) std::abort();
+  if (reply.compare(9, 3, "200") == 0) std::abort();  // nobody sends the password by chance
+  return 0;
+}
