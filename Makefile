@@ -13,7 +13,8 @@ SUDO      := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 DEPS := cmake make g++ clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
         libpapi-dev libpfm4-dev libabsl-dev prometheus-cpp-dev libcivetweb-dev \
         libgtest-dev libgmock-dev liburing-dev strace procps iproute2 prometheus \
-        bpftrace gnuplot-nox nlohmann-json3-dev jq chromium python3-yaml systemd
+        bpftrace gnuplot-nox nlohmann-json3-dev jq chromium python3-yaml systemd \
+        libssl-dev libcrypt-dev openssl curl libfuzzer-14-dev libclang-rt-14-dev
 
 # The sanitizer build: ASan (with LeakSanitizer) and UBSan, every finding
 # fatal. clang, so the libFuzzer fuzzers (-DIOTAX_FUZZ=ON) build and run here
@@ -25,7 +26,12 @@ SAN_CXX   ?= clang++
 SAN_ENV   := ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:strict_string_checks=1 \
              UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-.PHONY: all deps build demo test sanitize-build test-sanitized clean
+# Longer fuzzing on demand: make fuzz FUZZ_SECONDS=3600 (per fuzzer). New
+# inputs collect in build-asan/fuzz/<name>/corpus, crashes in .../artifacts.
+FUZZERS      := http_request http_wire iotaxd_flags
+FUZZ_SECONDS ?= 600
+
+.PHONY: all deps build demo test sanitize-build test-sanitized fuzz clean
 
 all: build
 
@@ -60,6 +66,16 @@ sanitize-build: deps
 
 test-sanitized: sanitize-build
 	@cd $(SAN_BUILD) && $(SAN_ENV) ctest --output-on-failure --timeout 600
+
+fuzz: sanitize-build
+	@for f in $(FUZZERS); do \
+	  echo "iotax: fuzzing $$f for $(FUZZ_SECONDS) s"; \
+	  mkdir -p $(SAN_BUILD)/fuzz/$$f/corpus $(SAN_BUILD)/fuzz/$$f/artifacts; \
+	  $(SAN_ENV) $(SAN_BUILD)/tests/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -timeout=25 \
+	    -rss_limit_mb=2048 -print_final_stats=1 -close_fd_mask=3 \
+	    -artifact_prefix=$(SAN_BUILD)/fuzz/$$f/artifacts/ \
+	    $(SAN_BUILD)/fuzz/$$f/corpus tests/fuzz/corpus/$$f || exit 1; \
+	done
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD)
