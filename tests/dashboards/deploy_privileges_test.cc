@@ -162,7 +162,10 @@ TEST(DeployedPrivileges, TheUnitsCapabilitiesAreEnoughAndEachIsNeeded) {
     ASSERT_GT(port, 0) << "iotaxd did not start with " << absl::StrJoin(caps, "+") << ": " << agent.DrainStderr(1s);
     // Really unprivileged: nobody, exactly these capabilities, no_new_privs.
     EXPECT_EQ(StatusField(agent.pid(), "Uid"), "65534\t65534\t65534\t65534");
-    EXPECT_EQ(StatusField(agent.pid(), "CapEff"), "000000c000000000") << "CAP_BPF (39) and CAP_PERFMON (38) only";
+    // Started with CAP_BPF (39) and CAP_PERFMON (38) only (the setpriv line
+    // above); once attached it drops those too (docs/security.md).
+    EXPECT_EQ(StatusField(agent.pid(), "CapEff"), "0000000000000000") << "capabilities left after attach";
+    EXPECT_EQ(StatusField(agent.pid(), "CapPrm"), "0000000000000000") << "capabilities left after attach";
     EXPECT_EQ(StatusField(agent.pid(), "NoNewPrivs"), "1");
     // And it works: probes up, the target's calls counted, its threads read
     // from /proc, the IPC path (stand-ins) up.
