@@ -4,6 +4,9 @@
 // behind iotaxd's "exposed" warning, and the flags that turn these on.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "exposure_util.h"
@@ -176,6 +179,33 @@ TEST(Tls, ServesHttpsAndRefusesPlainHttp) {
   EXPECT_FALSE(absl::StrContains(plain.text, "ok\n"));
   EXPECT_NE(RunShell("curl -sS -u prom:s3cret http://127.0.0.1:" + std::to_string(server.port()) + "/healthz").output,
             "ok\n");
+}
+
+TEST(Tls, StopIsPromptWithAStalledClientMidHandshake) {
+  ScratchDir dir;
+  std::string cert, key;
+  ASSERT_TRUE(MakeSelfSignedCert(dir, "server", &cert, &key));
+  absl::StatusOr<std::shared_ptr<const TlsCredentials>> tls = TlsCredentials::Load(cert, key);
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  HttpServer server;
+  server.AddRoute("/healthz", HealthHandler());
+  server.UseTls(*tls);
+  ASSERT_TRUE(server.Start("127.0.0.1", 0, 2).ok());
+  // A client that connects and sends half a ClientHello, then nothing.
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server.port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(send(fd, "\x16\x03\x01\x02\x00", 5, MSG_NOSIGNAL), 5);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Others are still served meanwhile.
+  EXPECT_EQ(RunShell("curl -sS -k https://127.0.0.1:" + std::to_string(server.port()) + "/healthz").output, "ok\n");
+  const auto t0 = std::chrono::steady_clock::now();
+  server.Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3)) << "Stop waited for the stalled client";
+  close(fd);
 }
 
 TEST(Tls, BadFilesAreOneLineErrorsNamingTheFlagAndFile) {
