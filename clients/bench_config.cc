@@ -523,7 +523,7 @@ absl::StatusOr<BenchConfig> ParseBenchConfig(absl::string_view text, absl::strin
   std::vector<std::string> known;
   for (const auto& h : handlers) known.push_back(h.first);
   for (const auto& [key, line] : lines) {
-    auto it = std::find_if(handlers.begin(), handlers.end(), [&](const auto& h) { return h.first == key; });
+    auto it = std::find_if(handlers.begin(), handlers.end(), [&, &k = key](const auto& h) { return h.first == k; });
     if (it == handlers.end()) {
       const std::string hint = Closest(key, known);
       return absl::InvalidArgumentError(absl::StrCat(source, ":", line.number, ": unknown key '", key, "': ",
@@ -538,7 +538,7 @@ absl::StatusOr<BenchConfig> ParseBenchConfig(absl::string_view text, absl::strin
   for (const auto& [key, line] : lines) order.emplace_back(line.number, key);
   std::sort(order.begin(), order.end());
   for (const auto& [num, key] : order) {
-    auto it = std::find_if(handlers.begin(), handlers.end(), [&](const auto& h) { return h.first == key; });
+    auto it = std::find_if(handlers.begin(), handlers.end(), [&, &k = key](const auto& h) { return h.first == k; });
     if (absl::Status s = it->second(lines[key], key); !s.ok()) return s;
   }
 
