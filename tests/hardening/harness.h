@@ -202,7 +202,7 @@ inline int ConnectLoopback(int port, int timeout_s = 10) {
   return fd;
 }
 
-// Sends `request` as is and reads the reply until the server closes.
+// Sends `request` as is, ends the sending side, and reads the reply until the server closes.
 inline HttpReply RawHttp(int port, const std::string& request, int timeout_s = 10) {
   HttpReply reply;
   const int fd = ConnectLoopback(port, timeout_s);
@@ -213,6 +213,8 @@ inline HttpReply RawHttp(int port, const std::string& request, int timeout_s = 1
     if (n <= 0) break;  // the server may answer (413/431) and close before reading it all
     sent += static_cast<size_t>(n);
   }
+  // Nothing more comes: a server still waiting for a body it was promised sees EOF.
+  shutdown(fd, SHUT_WR);
   char buf[16384];
   for (;;) {
     const ssize_t n = recv(fd, buf, sizeof(buf), 0);
@@ -221,7 +223,10 @@ inline HttpReply RawHttp(int port, const std::string& request, int timeout_s = 1
   }
   close(fd);
   const size_t split = reply.raw.find("\r\n\r\n");
-  if (split == std::string::npos || !absl::StartsWith(reply.raw, "HTTP/1.")) return reply;
+  // "HTTP/x.y NNN": civetweb echoes the request's version, even a bad one.
+  if (split == std::string::npos || !absl::StartsWith(reply.raw, "HTTP/") || reply.raw.size() < 12 ||
+      reply.raw[8] != ' ')
+    return reply;
   int status = 0;
   if (reply.raw.size() >= 12 && absl::SimpleAtoi(reply.raw.substr(9, 3), &status)) reply.status = status;
   reply.head = reply.raw.substr(0, split);
@@ -357,16 +362,20 @@ inline uint64_t RssBytes(int pid) {
 namespace iotax::hardening {
 
 // Entries in the BPF hash map named `name` among the maps process `pid`
-// holds (bpftool's "Found N elements"), or -1 when there is no such map.
+// holds, or -1 when there is no such map. With BTF, bpftool prints one
+// `"key": ...` per entry; without, a last line "Found N elements".
 inline int MapEntries(int pid, const std::string& name) {
   for (int id : BpfObjectsHeldBy(pid).maps) {
     const std::string show = Shell(absl::StrCat("timeout 10 bpftool map show id ", id, " 2>/dev/null"));
     if (!absl::StrContains(show, absl::StrCat(" name ", name, " "))) continue;
     const std::string dump = Shell(absl::StrCat("timeout 10 bpftool map dump id ", id, " 2>/dev/null"));
-    const size_t at = dump.rfind("Found ");
-    int n = -1;
-    if (at != std::string::npos && absl::SimpleAtoi(dump.substr(at + 6, dump.find(' ', at + 6) - at - 6), &n)) return n;
-    return -1;
+    if (const size_t at = dump.rfind("Found "); at != std::string::npos) {
+      int n = -1;
+      return absl::SimpleAtoi(dump.substr(at + 6, dump.find(' ', at + 6) - at - 6), &n) ? n : -1;
+    }
+    int n = 0;
+    for (size_t at = dump.find("\"key\":"); at != std::string::npos; at = dump.find("\"key\":", at + 1)) ++n;
+    return n;
   }
   return -1;
 }
