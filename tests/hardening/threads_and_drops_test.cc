@@ -168,5 +168,32 @@ TEST(ThreadsAndDrops, ChildrenBeyondTheTargetsMapAreCountedAndLogged) {
   EXPECT_EQ(Value(Metrics(port), Series("iotax_target_up", pid, "ft_fork")), 1);
 }
 
+TEST(ThreadsAndDrops, MoreProcessesThanSlotsAreRefusedCountedAndLogged) {
+  IOTAX_REQUIRE_BPF();
+  // 64 slots; 66 idle processes with the watched name (they wait for a cue).
+  constexpr int kSlots = 64;
+  constexpr int kProcesses = kSlots + 2;
+  const std::string name = absl::StrCat("ft_slots", getpid() % 10000);
+  std::vector<std::unique_ptr<Process>> crowd;
+  for (int i = 0; i < kProcesses; ++i) {
+    crowd.push_back(StartTarget({"exit", "--name=" + name}));
+    ASSERT_TRUE(crowd.back()) << "process " << i;
+  }
+  Process daemon(DaemonArgs({"--comm=" + name}));
+  const int port = DaemonPort(daemon);
+  ASSERT_GT(port, 0) << daemon.Stderr();
+  const std::string watch = absl::StrCat("iotax_comm_watch_targets{comm=\"", name, "\"}");
+  std::string body = ScrapeUntil(
+      port, [&](const std::string& b) { return Value(b, "iotax_target_attach_failures_total") >= kProcesses - kSlots; },
+      10s);
+  EXPECT_EQ(Value(body, watch), kSlots);
+  EXPECT_EQ(Value(body, "iotax_target_attach_failures_total"), kProcesses - kSlots);
+  EXPECT_TRUE(daemon.WaitForStderr(absl::StrCat("all ", kSlots, " target slots are in use"), 5s)) << daemon.Stderr();
+  EXPECT_TRUE(absl::StrContains(daemon.Stderr(), "(counted in iotax_target_attach_failures_total)"));
+  // Refused once, not at every poll.
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(Value(Metrics(port), "iotax_target_attach_failures_total"), kProcesses - kSlots);
+}
+
 }  // namespace
 }  // namespace iotax::hardening
