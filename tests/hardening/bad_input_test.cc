@@ -3,7 +3,6 @@
 // status), and malformed or oversized HTTP requests (the right status code,
 // no crash, and the daemon answers normally afterwards).
 #include <gtest/gtest.h>
-
 #include <netinet/in.h>
 
 #include <algorithm>
@@ -89,7 +88,8 @@ TEST(BadInput, BadFlagsAndValuesExitTwoWithOneLine) {
     EXPECT_EQ(o.status, 2) << what << ": " << o.err;
     EXPECT_TRUE(absl::StartsWith(o.err, "iotaxd: ")) << what << ": " << o.err;
     EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << what << ": " << o.err;
-    EXPECT_TRUE(absl::StrContains(o.err, "--") || absl::StrContains(o.err, "help")) << what << " names no fix: " << o.err;
+    EXPECT_TRUE(absl::StrContains(o.err, "--") || absl::StrContains(o.err, "help"))
+        << what << " names no fix: " << o.err;
   }
 }
 
@@ -138,11 +138,15 @@ TEST(BadInput, MalformedAndOversizedHttpRequests) {
       {"unknown method", "BREW /metrics HTTP/1.0\r\n\r\n", {400, 405, 501}},
       {"huge path", "GET /" + big + " HTTP/1.0\r\n\r\n", {400, 404, 413, 414, 431, 0}},
       {"huge header", "GET /metrics HTTP/1.0\r\nX-Big: " + big + "\r\n\r\n", {400, 413, 431, 0}},
-      {"many headers", "GET /metrics HTTP/1.0\r\n" + [] {
-         std::string h;
-         for (int i = 0; i < 200; ++i) absl::StrAppend(&h, "X-", i, ": v\r\n");
-         return h;
-       }() + "\r\n", {200, 400, 431}},
+      {"many headers",
+       "GET /metrics HTTP/1.0\r\n" +
+           [] {
+             std::string h;
+             for (int i = 0; i < 200; ++i) absl::StrAppend(&h, "X-", i, ": v\r\n");
+             return h;
+           }() +
+           "\r\n",
+       {200, 400, 431}},
       {"huge body claimed", "POST /metrics HTTP/1.0\r\nContent-Length: 99999999999\r\n\r\nabc", {400, 405, 413}},
       {"bad query", "GET /api/series?seconds=-5&seconds=abc&%zz HTTP/1.0\r\n\r\n", {200, 400}},
       {"huge query", "GET /api/series?seconds=" + big + " HTTP/1.0\r\n\r\n", {200, 400, 413, 414, 431, 0}},
@@ -155,8 +159,8 @@ TEST(BadInput, MalformedAndOversizedHttpRequests) {
     const double took = std::chrono::duration<double>(Clock::now() - t0).count();
     EXPECT_TRUE(std::find(c.statuses.begin(), c.statuses.end(), r.status) != c.statuses.end())
         << c.what << ": got " << r.status << " " << r.raw.substr(0, 200);
-    std::printf("%-20s -> %d %s (%.2f s)\n", c.what.c_str(), r.status,
-                r.head.substr(0, r.head.find('\r')).c_str(), took);
+    std::printf("%-20s -> %d %s (%.2f s)\n", c.what.c_str(), r.status, r.head.substr(0, r.head.find('\r')).c_str(),
+                took);
     // After each one, the daemon still answers a plain scrape.
     ASSERT_EQ(Get(port, "/healthz").status, 200) << "after " << c.what;
   }

@@ -26,7 +26,8 @@ BpfObjects AttachAndHold(Process& daemon, int pid, const std::string& comm) {
     return {};
   }
   const std::string sleeps = Series("iotax_syscalls_total", pid, comm, ",class=\"sleep\"");
-  const std::string body = ScrapeUntil(port, [&](const std::string& b) { return Value(b, sleeps) > 5; }, 10s);
+  const std::string body = ScrapeUntil(
+      port, [&](const std::string& b) { return Value(b, sleeps) > 5; }, 10s);
   EXPECT_GT(Value(body, sleeps), 5) << "iotaxd does not count the target";
   BpfObjects held = BpfObjectsHeldBy(daemon.pid());
   // sys_enter, sys_exit, sched_switch, sched_wakeup, sched_wakeup_new, fork, exit.

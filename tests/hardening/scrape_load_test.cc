@@ -57,7 +57,8 @@ void ScrapeLoop(int port, Clock::time_point until, Tally& tally) {
     (good ? tally.ok : tally.failed)++;
     std::lock_guard<std::mutex> lock(tally.mu);
     tally.worst_s = std::max(tally.worst_s, s);
-    if (!good && tally.first_failure.empty()) tally.first_failure = absl::StrCat("status ", r.status, ": ", r.raw.substr(0, 200));
+    if (!good && tally.first_failure.empty())
+      tally.first_failure = absl::StrCat("status ", r.status, ": ", r.raw.substr(0, 200));
   }
 }
 
@@ -70,7 +71,8 @@ TEST(ScrapeLoad, ThirtyTwoScrapersASlowReaderAndStalledRequestsUnderFullLoad) {
   const int port = DaemonPort(daemon);
   ASSERT_GT(port, 0) << daemon.Stderr();
   const std::string reads = Series("iotax_syscalls_total", server, "iotax-echo-serv", ",class=\"net_read\"");
-  std::string body = ScrapeUntil(port, [&](const std::string& b) { return Value(b, reads) > 1000; }, 20s);
+  std::string body = ScrapeUntil(
+      port, [&](const std::string& b) { return Value(b, reads) > 1000; }, 20s);
   ASSERT_GT(Value(body, reads), 1000) << "the echo load does not reach the server";
   const double reads_before = Value(body, reads);
 

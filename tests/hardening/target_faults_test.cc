@@ -42,7 +42,8 @@ TEST(TargetFaults, ExitAndCrashAreReportedAndTheOtherTargetKeepsBeingServed) {
   const std::string up_stay = Series("iotax_target_up", stayer->pid(), "ft_stay");
   const std::string stay_sleeps = Series("iotax_syscalls_total", stayer->pid(), "ft_stay", ",class=\"sleep\"");
   const std::string crash_other = Series("iotax_syscalls_total", crasher->pid(), "ft_crash", ",class=\"other\"");
-  std::string body = ScrapeUntil(port, [&](const std::string& b) { return Value(b, stay_sleeps) > 0; }, 10s);
+  std::string body = ScrapeUntil(
+      port, [&](const std::string& b) { return Value(b, stay_sleeps) > 0; }, 10s);
   ASSERT_EQ(Value(body, up_exit), 1) << body.substr(0, 2000);
   ASSERT_EQ(Value(body, up_crash), 1);
 
@@ -52,10 +53,12 @@ TEST(TargetFaults, ExitAndCrashAreReportedAndTheOtherTargetKeepsBeingServed) {
   EXPECT_EQ(leaver->Wait(10s), 0);
   EXPECT_EQ(crasher->Wait(10s), 128 + SIGSEGV);
 
-  EXPECT_TRUE(daemon.WaitForStderr(absl::StrCat("target ", leaver->pid(), " (ft_exit) exited"), 10s)) << daemon.Stderr();
+  EXPECT_TRUE(daemon.WaitForStderr(absl::StrCat("target ", leaver->pid(), " (ft_exit) exited"), 10s))
+      << daemon.Stderr();
   EXPECT_TRUE(daemon.WaitForStderr(absl::StrCat("target ", crasher->pid(), " (ft_crash) exited"), 10s))
       << daemon.Stderr();
-  body = ScrapeUntil(port, [&](const std::string& b) { return Value(b, up_exit) == 0 && Value(b, up_crash) == 0; }, 10s);
+  body = ScrapeUntil(
+      port, [&](const std::string& b) { return Value(b, up_exit) == 0 && Value(b, up_crash) == 0; }, 10s);
   EXPECT_EQ(Value(body, up_exit), 0);
   EXPECT_EQ(Value(body, up_crash), 0);
   EXPECT_EQ(Value(body, Series("iotax_target_threads", crasher->pid(), "ft_crash")), 0);
@@ -65,7 +68,8 @@ TEST(TargetFaults, ExitAndCrashAreReportedAndTheOtherTargetKeepsBeingServed) {
 
   // The third target is still served, and still counted.
   const double before = Value(body, stay_sleeps);
-  body = ScrapeUntil(port, [&](const std::string& b) { return Value(b, stay_sleeps) > before + 20; }, 10s);
+  body = ScrapeUntil(
+      port, [&](const std::string& b) { return Value(b, stay_sleeps) > before + 20; }, 10s);
   EXPECT_EQ(Value(body, up_stay), 1);
   EXPECT_GT(Value(body, stay_sleeps), before + 20);
   EXPECT_FALSE(daemon.Wait(0ms).has_value()) << "iotaxd must keep running";
@@ -81,7 +85,8 @@ TEST(TargetFaults, ExecIsFollowedUnderTheNewNameFromMainOrOtherThread) {
   const int port = DaemonPort(daemon);
   ASSERT_GT(port, 0) << daemon.Stderr();
   std::string body = ScrapeUntil(
-      port, [&](const std::string& b) { return Value(b, Series("iotax_target_up", from_thread->pid(), "ft_exec_thr")) == 1; },
+      port,
+      [&](const std::string& b) { return Value(b, Series("iotax_target_up", from_thread->pid(), "ft_exec_thr")) == 1; },
       10s);
   EXPECT_EQ(Value(body, Series("iotax_target_threads", from_main->pid(), "ft_exec_main")), 2);
   EXPECT_EQ(Value(body, Series("iotax_target_threads", from_thread->pid(), "ft_exec_thr")), 2);
@@ -94,13 +99,15 @@ TEST(TargetFaults, ExecIsFollowedUnderTheNewNameFromMainOrOtherThread) {
   for (Process* p : {from_main.get(), from_thread.get()}) {
     const std::string up = Series("iotax_target_up", p->pid(), image);
     const std::string sleeps = Series("iotax_syscalls_total", p->pid(), image, ",class=\"sleep\"");
-    body = ScrapeUntil(port, [&](const std::string& b) { return Value(b, up) == 1 && Value(b, sleeps) > 20; }, 15s);
+    body = ScrapeUntil(
+        port, [&](const std::string& b) { return Value(b, up) == 1 && Value(b, sleeps) > 20; }, 15s);
     EXPECT_EQ(Value(body, up), 1) << "pid " << p->pid() << "\n" << body.substr(0, 3000);
     EXPECT_GT(Value(body, sleeps), 20) << "the exec'd program's calls are counted";
     EXPECT_EQ(Value(body, Series("iotax_target_threads", p->pid(), image)), 1);
     // The second thread ended at the exec (and, from a thread, the old leader too).
     EXPECT_GE(Value(body, Series("iotax_threads_exited_total", p->pid(), image)), 1);
-    EXPECT_FALSE(Sample(body, Series("iotax_target_up", p->pid(), p == from_main.get() ? "ft_exec_main" : "ft_exec_thr")))
+    EXPECT_FALSE(
+        Sample(body, Series("iotax_target_up", p->pid(), p == from_main.get() ? "ft_exec_main" : "ft_exec_thr")))
         << "one series set per process: the old name is gone";
   }
   EXPECT_TRUE(daemon.WaitForStderr(absl::StrCat("target ", from_main->pid(), " (ft_exec_main) now runs ", image), 10s))
@@ -110,7 +117,8 @@ TEST(TargetFaults, ExecIsFollowedUnderTheNewNameFromMainOrOtherThread) {
   const std::string log = daemon.Stderr();
   EXPECT_FALSE(absl::StrContains(log, "(ft_exec_main) exited") || absl::StrContains(log, "(ft_exec_thr) exited") ||
                absl::StrContains(log, "(fault_exec_img) exited"))
-      << "an exec is not an exit:\n" << log;
+      << "an exec is not an exit:\n"
+      << log;
 }
 
 TEST(TargetFaults, ReusedPidIsNotTheOldTarget) {
@@ -125,7 +133,8 @@ TEST(TargetFaults, ReusedPidIsNotTheOldTarget) {
   const int port = DaemonPort(daemon);
   ASSERT_GT(port, 0) << daemon.Stderr();
   const std::string old_sleeps = Series("iotax_syscalls_total", pid, "ft_old", ",class=\"sleep\"");
-  std::string body = ScrapeUntil(port, [&](const std::string& b) { return Value(b, old_sleeps) > 10; }, 10s);
+  std::string body = ScrapeUntil(
+      port, [&](const std::string& b) { return Value(b, old_sleeps) > 10; }, 10s);
   ASSERT_GT(Value(body, old_sleeps), 10);
 
   // The old process dies and is reaped; a new one is created with its PID
@@ -139,8 +148,8 @@ TEST(TargetFaults, ReusedPidIsNotTheOldTarget) {
   EXPECT_TRUE(daemon.WaitForStderr(absl::StrCat("target ", pid, " (ft_old) exited"), 15s)) << daemon.Stderr();
   EXPECT_TRUE(absl::StrContains(daemon.Stderr(), "PID now reused by another process, which is not traced"))
       << daemon.Stderr();
-  body = ScrapeUntil(port, [&](const std::string& b) { return Value(b, Series("iotax_target_up", pid, "ft_old")) == 0; },
-                     10s);
+  body = ScrapeUntil(
+      port, [&](const std::string& b) { return Value(b, Series("iotax_target_up", pid, "ft_old")) == 0; }, 10s);
   EXPECT_EQ(Value(body, Series("iotax_target_up", pid, "ft_old")), 0);
   EXPECT_FALSE(absl::StrContains(body, "comm=\"ft_new\"")) << "the new process must not appear as the target";
   // The new owner makes ~500 sleeps a second; none of them land in the old series.

@@ -14,7 +14,8 @@
 namespace iotax::hardening {
 namespace {
 
-std::unique_ptr<Process> StartTarget(const std::vector<std::string>& args, std::chrono::milliseconds ready_within = 20s) {
+std::unique_ptr<Process> StartTarget(const std::vector<std::string>& args,
+                                     std::chrono::milliseconds ready_within = 20s) {
   std::vector<std::string> argv = {kFaultTarget};
   argv.insert(argv.end(), args.begin(), args.end());
   auto p = std::make_unique<Process>(argv);
@@ -46,7 +47,8 @@ TEST(ThreadsAndDrops, ChurnOfTwentyThousandThreadsIsCountedExactlyInBoundedMemor
   ASSERT_GT(port, 0) << daemon.Stderr();
   const std::string created = Series("iotax_threads_created_total", pid, "ft_churn");
   const std::string exited = Series("iotax_threads_exited_total", pid, "ft_churn");
-  std::string body = ScrapeUntil(port, [&](const std::string& b) { return Value(b, created) == 0; }, 10s);
+  std::string body = ScrapeUntil(
+      port, [&](const std::string& b) { return Value(b, created) == 0; }, 10s);
   ASSERT_EQ(Value(body, created), 0) << body.substr(0, 2000);
   // Let the daemon settle (first windows, verdict thread) before the baseline.
   std::this_thread::sleep_for(1s);
@@ -59,7 +61,8 @@ TEST(ThreadsAndDrops, ChurnOfTwentyThousandThreadsIsCountedExactlyInBoundedMemor
   ASSERT_TRUE(done.has_value()) << "the churn did not finish";
   std::printf("fault_target: %s\n", done->c_str());
   ASSERT_TRUE(absl::StartsWith(*done, absl::StrCat("churned ", kThreads, " in ")));
-  body = ScrapeUntil(port, [&](const std::string& b) { return Value(b, exited) >= kThreads; }, 10s);
+  body = ScrapeUntil(
+      port, [&](const std::string& b) { return Value(b, exited) >= kThreads; }, 10s);
   // Counted in the kernel at each thread's first wakeup and at its exit: exact.
   EXPECT_EQ(Value(body, created), kThreads);
   EXPECT_EQ(Value(body, exited), kThreads);
@@ -91,7 +94,8 @@ TEST(ThreadsAndDrops, TenThousandThreadsAttachCountAndEnd) {
   ASSERT_GT(port, 0) << daemon.Stderr();
   const double attach_s = std::chrono::duration<double>(Clock::now() - attach_start).count();
   const std::string threads = Series("iotax_target_threads", pid, "ft_10k");
-  std::string body = ScrapeUntil(port, [&](const std::string& b) { return Value(b, threads) == kThreads + 1; }, 20s);
+  std::string body = ScrapeUntil(
+      port, [&](const std::string& b) { return Value(b, threads) == kThreads + 1; }, 20s);
   EXPECT_EQ(Value(body, Series("iotax_target_up", pid, "ft_10k")), 1);
   EXPECT_EQ(Value(body, threads), kThreads + 1);
 
@@ -104,8 +108,9 @@ TEST(ThreadsAndDrops, TenThousandThreadsAttachCountAndEnd) {
     worst_read = std::max(worst_read, Value(body, "iotax_snapshot_read_seconds"));
   }
   const uint64_t rss = RssBytes(daemon.pid());
-  std::printf("10,001 threads: attach+listen %.2f s, worst snapshot read %.1f ms, worst scrape %.1f ms, iotaxd RSS %.1f MiB\n",
-              attach_s, worst_read * 1e3, worst_scrape * 1e3, rss / 1048576.0);
+  std::printf(
+      "10,001 threads: attach+listen %.2f s, worst snapshot read %.1f ms, worst scrape %.1f ms, iotaxd RSS %.1f MiB\n",
+      attach_s, worst_read * 1e3, worst_scrape * 1e3, rss / 1048576.0);
   EXPECT_GT(worst_read, 0);
   EXPECT_LT(worst_scrape, 10.0) << "a scrape must answer within seconds even with 10,000 threads";
 
@@ -115,7 +120,8 @@ TEST(ThreadsAndDrops, TenThousandThreadsAttachCountAndEnd) {
   ASSERT_TRUE(joined.has_value());
   EXPECT_EQ(*joined, absl::StrCat("joined ", kThreads));
   const std::string exited = Series("iotax_threads_exited_total", pid, "ft_10k");
-  body = ScrapeUntil(port, [&](const std::string& b) { return Value(b, exited) >= kThreads; }, 20s);
+  body = ScrapeUntil(
+      port, [&](const std::string& b) { return Value(b, exited) >= kThreads; }, 20s);
   EXPECT_EQ(Value(body, exited), kThreads);
   EXPECT_EQ(Value(body, threads), 1);
   // Their state was made at attach by the task iterator, so the burst of
@@ -144,13 +150,14 @@ TEST(ThreadsAndDrops, ChildrenBeyondTheTargetsMapAreCountedAndLogged) {
   ASSERT_TRUE(forked.has_value());
   EXPECT_EQ(*forked, absl::StrCat("forked ", kChildren));
   const std::string followed = Series("iotax_children_followed_total", pid, "ft_fork");
-  body = ScrapeUntil(port, [&](const std::string& b) { return Value(b, followed) + Value(b, kTargetsFull) >= kChildren; },
-                     10s);
+  body = ScrapeUntil(
+      port, [&](const std::string& b) { return Value(b, followed) + Value(b, kTargetsFull) >= kChildren; }, 10s);
   // Every child is either followed or counted as not followed: never silent.
   EXPECT_EQ(Value(body, followed), kMapEntries - 1);
   EXPECT_EQ(Value(body, kTargetsFull), kChildren - (kMapEntries - 1));
   EXPECT_EQ(MapEntries(daemon.pid(), "targets"), kMapEntries);
-  EXPECT_TRUE(daemon.WaitForStderr("child processes of targets were not followed: the kernel's targets map is full", 10s))
+  EXPECT_TRUE(
+      daemon.WaitForStderr("child processes of targets were not followed: the kernel's targets map is full", 10s))
       << daemon.Stderr();
   EXPECT_TRUE(absl::StrContains(daemon.Stderr(), "iotax_bpf_dropped_total{reason=\"targets_full\"}"));
 
