@@ -75,14 +75,14 @@ std::vector<MissPart> SplitMiss(const ProofParts& p) {
                       Us(p.syscall_b), p.syscalls_b, Us(p.syscall_u), p.syscalls_u, d_sys, p.direct - p.async_cost,
                       Us(p.direct), Us(p.async_cost))};
   // An event loop that sleeps about as often as the blocking threads pays
-  // the same sleep and wakeup inside io_uring_enter: the async cost of one
-  // non-blocking call per replaced block leaves that out.
+  // the same sleep and wakeup inside io_uring_enter: more than the async
+  // cost's estimate of its sleeps (the process's idle share) allowed for.
   if (sys.us < 0 && p.switches_b > 0 && p.switches_u >= 0.5 * p.switches_b) {
     absl::StrAppendFormat(&sys.text,
                           "; the io_uring server switched %.2f times per request against the blocking server's %.2f: "
                           "at this load its event loop sleeps and is woken for almost every request, paying inside "
-                          "io_uring_enter much of what blocking pays, which an async cost of one non-blocking call per "
-                          "replaced block leaves out",
+                          "io_uring_enter much of what blocking pays, more than the async cost's estimate of the "
+                          "loop's sleeps allowed for",
                           p.switches_u, p.switches_b);
   }
   parts.push_back(sys);

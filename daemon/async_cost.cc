@@ -38,6 +38,15 @@ SameKindBaseline BaselineOfBlockedClasses(const BlockingBreakdown& w) {
   return base;
 }
 
+// The share of time the process's CPUs sat idle: an event loop doing the
+// same work would find nothing to do, and sleep, about this often when a
+// request arrives. The blocking process's own CPU includes what blocking
+// costs, so an async design idles more: this errs low.
+double IdleShare(const BlockingBreakdown& w) {
+  if (w.seconds <= 0 || w.latency.cpus <= 0) return 0;
+  return std::clamp(1.0 - w.cpu_seconds / (w.seconds * w.latency.cpus), 0.0, 1.0);
+}
+
 }  // namespace
 
 const char* AsyncCostSourceName(AsyncCostSource source) {
@@ -101,28 +110,41 @@ AsyncCost EstimateAsyncCost(const BlockingBreakdown& w, const Calibration* calib
   if (poll.calls - poll.blocked_calls >= kMinNonblockingCallsForFallback) {
     // The target already has an event loop: its waits that returned at once
     // are what an async design pays per readiness batch.
-    cost.per_op_seconds = poll.tier2.mean_nonblocked_oncpu_seconds;
+    cost.call_seconds = poll.tier2.mean_nonblocked_oncpu_seconds;
     cost.detail = absl::StrFormat(
         "an async design is assumed to pay one event-loop call per replaced blocking call, %s each as measured on "
-        "the target's own poll/epoll/select calls that did not block (no batching assumed; `iotax calibrate` "
-        "measures it instead)",
-        Micros(cost.per_op_seconds));
+        "the target's own poll/epoll/select calls that did not block (no batching assumed)",
+        Micros(cost.call_seconds));
   } else if (const SameKindBaseline base = BaselineOfBlockedClasses(w);
              base.calls >= kMinNonblockingCallsForFallback) {
-    cost.per_op_seconds = base.mean_seconds;
+    cost.call_seconds = base.mean_seconds;
     cost.detail = absl::StrFormat(
         "an async design is assumed to pay one extra non-blocking call (readiness or completion) per replaced "
         "blocking call, %s each as measured on the target's own calls of the same kind that did not block (no "
-        "batching assumed, so this errs high; `iotax calibrate` measures it instead)",
-        Micros(cost.per_op_seconds));
+        "batching assumed)",
+        Micros(cost.call_seconds));
   } else {
     cost.per_op_seconds = 0;
     cost.known = false;
     cost.detail =
         "the target made too few non-blocking calls to measure what an async design would pay instead, so it is "
         "counted as 0 (the saving is an upper bound; `iotax calibrate` measures it)";
+    return cost;
   }
+  // An event loop sleeps too, whenever it runs out of work.
+  cost.idle_share = IdleShare(w);
+  cost.wake_seconds = w.DirectPerBlockedCall();
+  cost.per_op_seconds = cost.call_seconds + cost.idle_share * cost.wake_seconds;
   cost.raw_per_op_seconds = cost.per_op_seconds;
+  cost.detail += w.latency.cpus > 0
+                     ? absl::StrFormat(
+                           ", plus its own sleeps when it runs out of work: the process's CPUs were idle %.0f%% of "
+                           "the window, so about that share of requests finds the loop asleep and pays a sleep and "
+                           "wakeup (%s, the direct cost of a blocked call here), %s per call in all (`iotax "
+                           "calibrate` measures it instead)",
+                           100 * cost.idle_share, Micros(cost.wake_seconds), Micros(cost.per_op_seconds))
+                     : "; the CPUs the process may use are unknown, so the event loop's own sleeps are left out "
+                       "and the saving errs high (`iotax calibrate` measures it instead)";
   return cost;
 }
 

@@ -7,7 +7,13 @@
 //   target_nonblocking_calls    without a calibration: one non-blocking call
 //                               of the target's own (an event-loop wait that
 //                               returned at once, or else an IO call that
-//                               found data) per replaced operation.
+//                               found data) per replaced operation, plus the
+//                               sleeps the event loop itself takes when it
+//                               runs out of work: a share of requests equal
+//                               to the process's idle share of its CPUs
+//                               (Poisson arrivals see time averages) each
+//                               pays a sleep and wakeup, priced at the
+//                               target's own direct cost per blocked call.
 // Pure; docs/methodology.md explains both and their limits.
 #pragma once
 
@@ -57,6 +63,10 @@ struct AsyncCost {
   bool known = true;             // false: no call to measure it from (counted as 0)
   bool extrapolated = false;     // the target's rate is outside the calibrated range
   double raw_per_op_seconds = 0; // before clamping at 0 (calibration may measure < 0)
+  // Without a calibration, per_op_seconds = call_seconds + idle_share * wake_seconds.
+  double call_seconds = 0;       // the non-blocking call per replaced operation
+  double idle_share = 0;         // 1 - the process's CPU / (window * its CPUs); 0 if CPUs unknown
+  double wake_seconds = 0;       // an event-loop sleep and wakeup: direct cost per blocked call
   std::string detail;            // one sentence: where the figure comes from
 };
 

@@ -107,6 +107,7 @@ json VerdictToJson(const Verdict& v) {
       {"async_cost_source", AsyncCostSourceName(v.async_cost.source)},
       {"async_cost_per_call_seconds", v.async_cost.known ? Number(v.async_cost.per_op_seconds) : json(nullptr)},
       {"async_cost_detail", v.async_cost.detail},
+      {"async_cost_idle_share", Number(v.async_cost.idle_share)},
       {"estimated_saving_share", Optional(v.estimated_saving_share)},
       {"estimated_saving_share_ci", IntervalJson(v.estimated_saving_share_ci)},
       {"estimated_saving_cpu_seconds",

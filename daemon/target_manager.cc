@@ -100,7 +100,7 @@ absl::Status TargetManager::Attach(int pid, const std::string& comm, int watch) 
     return absl::Status(s.code(), absl::StrCat(prefix, " (", comm, "): ",
                                                absl::StripPrefix(s.message(), absl::StrCat(prefix, ": "))));
   }
-  targets_[pid] = Target{pid, comm, watch, false};
+  targets_[pid] = Target{pid, comm, watch, false, proc::ReadStartTime(pid, options_.proc_root).value_or(0)};
   all_exited_announced_ = false;
   if (watch >= 0) {
     ++attached_per_watch_[watch];
@@ -113,16 +113,38 @@ absl::Status TargetManager::Attach(int pid, const std::string& comm, int watch) 
 void TargetManager::Poll() {
   std::lock_guard<std::mutex> lock(mu_);
   DetectExits();
+  NoteExecs();
   DiscoverComm(/*first_pass=*/false);
+}
+
+bool TargetManager::SameProcessAlive(const Target& t) const {
+  if (!proc::ProcessAlive(t.pid, options_.proc_root)) return false;
+  // Unknown start times (a fake /proc without stat) compare equal.
+  return proc::ReadStartTime(t.pid, options_.proc_root).value_or(0) == t.start_time;
+}
+
+void TargetManager::NoteExecs() {
+  // exec keeps the PID (and the tracer's slot): the same process, another
+  // program. It stays traced; its series carry the new comm from now on.
+  for (auto& [pid, t] : targets_) {
+    if (t.exited) continue;
+    absl::StatusOr<std::string> comm = proc::ReadComm(pid, options_.proc_root);
+    if (!comm.ok() || *comm == t.comm) continue;
+    log_(absl::StrCat("target ", pid, " (", t.comm, ") now runs ", *comm,
+                      " (exec or rename): still traced, same PID; its series now carry comm=\"", *comm, "\""));
+    t.comm = *comm;
+  }
 }
 
 void TargetManager::DetectExits() {
   bool any_exit = false;
   for (auto& [pid, t] : targets_) {
-    if (t.exited || proc::ProcessAlive(pid, options_.proc_root)) continue;
+    if (t.exited || SameProcessAlive(t)) continue;
     t.exited = true;
     any_exit = true;
-    log_(absl::StrCat("target ", pid, " (", t.comm, ") exited; its metrics stay readable, iotax_target_up is 0"));
+    const bool reused = proc::ProcessAlive(pid, options_.proc_root);
+    log_(absl::StrCat("target ", pid, " (", t.comm, ") exited; its metrics stay readable, iotax_target_up is 0",
+                      reused ? " (PID now reused by another process, which is not traced)" : ""));
   }
   if (!any_exit || !options_.comms.empty()) return;
   bool all_gone = true;

@@ -1,6 +1,7 @@
 // The set of traced processes: --pid targets validated and attached at start,
 // --comm NAME watches that attach every new process with that name, and exit
-// detection that says once when a target is gone. It owns the lock that
+// detection that says once when a target is gone (a PID reused by a new
+// process counts as gone), and a note when a target execs another program. It owns the lock that
 // serialises tracer calls between the main thread (polling) and the HTTP
 // threads (scrapes).
 #pragma once
@@ -60,10 +61,15 @@ class TargetManager {
     std::string comm;
     int watch = -1;  // index into options_.comms, or -1 for --pid
     bool exited = false;
+    // /proc start time at attach: a live process with the same PID but
+    // another start time is a new process that reused the PID.
+    uint64_t start_time = 0;
   };
 
   absl::Status Attach(int pid, const std::string& comm, int watch);
   void DetectExits();
+  bool SameProcessAlive(const Target& t) const;
+  void NoteExecs();
   void DiscoverComm(bool first_pass);
   bool DescendsFromLiveTarget(int pid) const;
   int LiveCount(int watch) const;

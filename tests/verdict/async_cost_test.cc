@@ -60,11 +60,47 @@ TEST(EstimateAsyncCost, WithoutCalibrationOneSameKindNonBlockingCallPerReplacedC
   Workload w;
   w.read_nonblocked_cpu = 1.2e-6;
   w.write_cpu = 7e-6;  // writes must not count: they are not what replaces a read
-  const AsyncCost c = EstimateAsyncCost(Analyze(w), nullptr);
+  const BlockingBreakdown b = Analyze(w);
+  const AsyncCost c = EstimateAsyncCost(b, nullptr);
   EXPECT_EQ(c.source, AsyncCostSource::kTargetNonblockingCalls);
-  EXPECT_NEAR(c.per_op_seconds, 1.2e-6, 1e-10);
+  EXPECT_NEAR(c.call_seconds, 1.2e-6, 1e-10);
   EXPECT_TRUE(c.known);
   EXPECT_EQ(std::string(AsyncCostSourceName(c.source)), "target_nonblocking_calls");
+}
+
+TEST(EstimateAsyncCost, AnIdleEventLoopSleepsAsOftenAsTheCpusSitIdle) {
+  Workload w;  // 20k req/s on 1 CPU: the CPU is busy ~35% of the time
+  w.read_nonblocked_cpu = 1.2e-6;
+  w.read_blocked_extra = 4.0e-6;
+  const BlockingBreakdown b = Analyze(w);
+  const double busy = b.cpu_seconds / b.seconds;
+  ASSERT_GT(busy, 0.1);
+  ASSERT_LT(busy, 0.9);
+  const AsyncCost c = EstimateAsyncCost(b, nullptr);
+  EXPECT_NEAR(c.idle_share, 1 - busy, 1e-9);
+  EXPECT_NEAR(c.wake_seconds, 4.0e-6, 0.05e-6) << "the target's own direct cost per blocked call";
+  EXPECT_NEAR(c.per_op_seconds, 1.2e-6 + (1 - busy) * c.wake_seconds, 1e-10);
+  EXPECT_TRUE(absl::StrContains(c.detail, "runs out of work")) << c.detail;
+}
+
+TEST(EstimateAsyncCost, ASaturatedProcessPaysOnlyTheCall) {
+  Workload w;
+  w.read_nonblocked_cpu = 1.2e-6;
+  w.requests_per_second = 1.0 / TruthCpuPerRequest(w);  // exactly one CPU's worth of work
+  const AsyncCost c = EstimateAsyncCost(Analyze(w), nullptr);
+  EXPECT_NEAR(c.idle_share, 0.0, 0.01);
+  EXPECT_NEAR(c.per_op_seconds, 1.2e-6, 0.05e-6);
+}
+
+TEST(EstimateAsyncCost, UnknownCpusLeaveTheSleepsOutAndSaySo) {
+  Workload w;
+  w.read_nonblocked_cpu = 1.2e-6;
+  const auto snaps = MakeSnapshots(w, 3);
+  const AsyncCost c =
+      EstimateAsyncCost(AnalyzeWindow(Combine(WindowsOf(Pointers(snaps), w.pid)), snaps.back().pmu, 0), nullptr);
+  EXPECT_EQ(c.idle_share, 0);
+  EXPECT_NEAR(c.per_op_seconds, 1.2e-6, 1e-10);
+  EXPECT_TRUE(absl::StrContains(c.detail, "unknown")) << c.detail;
 }
 
 TEST(EstimateAsyncCost, ATargetWithAnEventLoopIsMeasuredOnItsOwnPollCalls) {
@@ -78,7 +114,7 @@ TEST(EstimateAsyncCost, ATargetWithAnEventLoopIsMeasuredOnItsOwnPollCalls) {
   }
   const BlockingBreakdown b = AnalyzeWindow(Combine(WindowsOf(Pointers(snaps), w.pid)), snaps.back().pmu, 1);
   const AsyncCost c = EstimateAsyncCost(b, nullptr);
-  EXPECT_NEAR(c.per_op_seconds, 0.7e-6, 1e-10);
+  EXPECT_NEAR(c.call_seconds, 0.7e-6, 1e-10);
   EXPECT_TRUE(absl::StrContains(c.detail, "poll/epoll/select")) << c.detail;
 }
 
