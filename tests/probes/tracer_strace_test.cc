@@ -89,7 +89,12 @@ TEST(TracerVsStrace, SyscallCountsAgreeExactly) {
   const TargetStats& st = snap.targets[0].stats;
 
   // 3. Every syscall strace saw, with the same count.
+  // The sanitizer runtime's spin locks back off with sched_yield, as often
+  // as threads happen to contend: a count that differs from run to run
+  // there, and only there (it is compared exactly in the normal build).
+  auto runtime_noise = [](const std::string& name) { return testing::kSanitizerBuild && name == "sched_yield"; };
   for (const auto& [name, calls] : expected) {
+    if (runtime_noise(name)) continue;
     std::optional<int> nr = SyscallNumber(name);
     ASSERT_TRUE(nr.has_value()) << "strace reports a syscall this header does not name: " << name;
     EXPECT_EQ(st.syscalls.at(*nr), calls) << name << "\nstrace -c -f:\n" << summary.str();
@@ -101,7 +106,7 @@ TEST(TracerVsStrace, SyscallCountsAgreeExactly) {
   for (int nr = 0; nr < kMaxSyscallNr; ++nr) {
     if (st.syscalls[nr] == 0) continue;
     const std::string name = SyscallName(nr);
-    if (expected.count(name)) continue;
+    if (expected.count(name) || runtime_noise(name)) continue;
     auto it = never_return.find(name);
     ASSERT_NE(it, never_return.end()) << "the tracer counted " << st.syscalls[nr] << " x " << name
                                       << ", strace none\n" << summary.str();

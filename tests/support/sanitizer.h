@@ -5,7 +5,23 @@
 #include <cstdlib>
 #include <string>
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define IOTAX_SANITIZER_BUILD 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define IOTAX_SANITIZER_BUILD 1
+#endif
+
 namespace iotax::testing {
+
+// True in the sanitizer build (make test's build-asan).
+#ifdef IOTAX_SANITIZER_BUILD
+inline constexpr bool kSanitizerBuild = true;
+#else
+inline constexpr bool kSanitizerBuild = false;
+#endif
 
 // LeakSanitizer cannot run in a process that is traced with ptrace (strace):
 // it stops the world with ptrace itself, fails, and the program exits 1.
