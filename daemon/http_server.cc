@@ -199,7 +199,7 @@ absl::Status HttpServer::Start(const std::string& host, int port, int threads) {
   const std::vector<std::string> options = {
       "listening_ports", JoinHostPort(civet_host_, civet_port),
       "num_threads", std::to_string(threads),
-      "request_timeout_ms", "10000",
+      "request_timeout_ms", std::to_string(kRequestTimeoutMs),
       "enable_keep_alive", "no",
   };
   CivetCallbacks callbacks;

@@ -69,8 +69,13 @@ class HttpServer {
 
   // Listens on host:port (port 0 picks a free one; IPv6 hosts without
   // brackets, e.g. "::1"). On failure the status message is one line that
-  // says what to do, e.g. a port already in use.
-  absl::Status Start(const std::string& host, int port, int threads = 4);
+  // says what to do, e.g. a port already in use. A connection that never
+  // sends a whole request holds a worker for kRequestTimeoutMs: enough
+  // workers that a few such connections do not delay scrapes, and a short
+  // timeout (a scraper sends its request at once) bound the rest.
+  static constexpr int kDefaultThreads = 16;
+  static constexpr int kRequestTimeoutMs = 3000;
+  absl::Status Start(const std::string& host, int port, int threads = kDefaultThreads);
 
   // The port actually bound (useful after port 0), or 0 when not running.
   int port() const { return port_; }
