@@ -146,7 +146,9 @@ TEST(TracerAccuracy, OffCpuIoTimeMatchesBlockingReads) {
   const double nominal = 1e6 * kParams.n * kParams.sleep_ms;
   ASSERT_GE(measured, nominal) << "each blocking read waits at least one feeder sleep";
   ExpectWithin10Percent(OffCpu(st, OffCpuReason::kIo), measured, "off-CPU io vs measured blocking");
-  ExpectWithin10Percent(OffCpu(st, OffCpuReason::kIo), nominal, "off-CPU io vs N x sleep");
+  // The nominal N x sleep is a floor, not the truth: on a loaded machine the
+  // feeder wakes late and the reads block longer, which `measured` includes.
+  EXPECT_GE(OffCpu(st, OffCpuReason::kIo), nominal * 0.9) << "off-CPU io below N x sleep";
   ExpectWithin10Percent(OffCpu(st, OffCpuReason::kSleep), nominal, "off-CPU sleep vs N x sleep");
   // The read class's wall time covers the blocking reads' wall time.
   EXPECT_GE(Class(st, SyscallClass::kFileRead).wall_ns, measured * 0.99);
