@@ -71,6 +71,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+trap 'echo "connection_sweep.sh: line $LINENO failed (exit $?): stopping" >&2' ERR
 # Once reaped, a PID may be reused by someone else's process: never signal it again.
 forget() { local keep=() p; for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done; pids=("${keep[@]}"); }
 
@@ -139,13 +140,13 @@ run_one() { # conns repeat variant
   [ "$i" -lt 1200 ] || die "the server never had $conns connection threads (client: $(tail -2 "$out/client.err"))"
   sleep 2
   local t0 s0 b0 a0 t1 s1 b1 a1 rss="" stats0="" stats1=""
-  [ "$variant" = all ] && stats0=$(bpf_stats "$url")
+  [ "$variant" = all ] && stats0=$(bpf_stats "$url" || true)
   t0=$(date +%s.%N) s0=$(cpu_ticks "$server") b0=$(read_bytes "$server")
   [ -n "$agent" ] && a0=$(cpu_ticks "$agent")
   sleep $(( seconds - 1 ))
   t1=$(date +%s.%N) s1=$(cpu_ticks "$server") b1=$(read_bytes "$server")
   if [ -n "$agent" ]; then a1=$(cpu_ticks "$agent"); rss=$(rss_kib "$agent"); fi
-  [ "$variant" = all ] && stats1=$(bpf_stats "$url")
+  [ "$variant" = all ] && stats1=$(bpf_stats "$url" || true)
   local load1
   load1=$(cut -d' ' -f1 /proc/loadavg)
   wait "$client" || die "client failed (conns $conns, $variant): $(tail -3 "$out/client.err")"
