@@ -16,6 +16,8 @@
 #include <fstream>
 #include <string>
 
+#include "loopback_socket.h"
+
 namespace iotax::testing {
 
 struct RawReply {
@@ -32,19 +34,8 @@ struct RawReply {
 // (5 s receive timeout).
 inline RawReply SendRaw(int port, const std::string& request) {
   RawReply reply;
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int fd = ConnectLoopback(port, 5);
   if (fd < 0) return reply;
-  timeval tv{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return reply;
-  }
   reply.connected = true;
   (void)send(fd, request.data(), request.size(), MSG_NOSIGNAL);
   char buf[8192];

@@ -27,6 +27,7 @@
 
 #include "http_auth.h"
 #include "http_server.h"
+#include "loopback_socket.h"
 #include "metrics_route.h"
 #include "verdict_sampler.h"
 #include "web_routes.h"
@@ -69,20 +70,11 @@ int ServerPort() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 16384) return 0;
   const int port = ServerPort();
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  // civetweb's request_timeout_ms is 10 s; an answer must come before ours.
-  timeval tv{12, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+  // The server's request timeout (3 s) must end a request before ours.
+  const int fd = iotax::testing::ConnectLoopback(port, 12);
+  if (fd < 0) {
     if (errno == ECONNREFUSED) std::abort();  // the server is gone
-    close(fd);  // out of local ports for a moment: not the server's fault
-    return 0;
+    return 0;  // out of local ports for a moment: not the server's fault
   }
   if (size > 0) (void)send(fd, data, size, MSG_NOSIGNAL);
   shutdown(fd, SHUT_WR);  // end of request: civetweb must not wait for more

@@ -30,6 +30,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "loopback_socket.h"
 
 namespace iotax::hardening {
 
@@ -185,22 +186,7 @@ struct HttpReply {
   std::string raw;
 };
 
-inline int ConnectLoopback(int port, int timeout_s = 10) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  timeval tv{timeout_s, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
+using ::iotax::testing::ConnectLoopback;
 
 // Sends `request` as is, ends the sending side, and reads the reply until the server closes.
 inline HttpReply RawHttp(int port, const std::string& request, int timeout_s = 10) {
