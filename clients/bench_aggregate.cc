@@ -33,18 +33,7 @@ Spread Summarize(const std::vector<double>& values) {
 }
 
 json PointSummary::ToJson() const {
-  json j;
-  j["point_id"] = point.Id();
-  j["phase"] = PhaseName(point.phase);
-  j["server"] = point.server;
-  j["client"] = point.setup.client;
-  j["conns"] = point.setup.conns;
-  j["msg_size"] = point.setup.size;
-  j["work_ns"] = point.setup.work_ns;
-  j["work_bytes"] = point.setup.work_bytes;
-  j["placement"] = PlacementName(point.setup.placement);
-  j["fraction"] = point.fraction;
-  j["agent_attached"] = point.agent;
+  json j = PointFieldsJson(point);
   j["runs_ok"] = runs_ok;
   j["runs_failed"] = runs_failed;
   j["runs_invalid"] = runs_invalid;

@@ -134,28 +134,37 @@ std::string CsvField(const std::string& s) {
   return absl::StrCat("\"", absl::StrReplaceAll(s, {{"\"", "\"\""}}), "\"");
 }
 
+namespace {
+
+// The columns that say which point a row is about, after its id or key:
+// the same in results.csv and runs.csv.
+constexpr char kPointColumns[] = "phase,server,client,conns,msg_size,work_ns,work_bytes,placement,fraction,agent_attached";
+
+std::string PointCsvFields(const Point& point) {
+  const Setup& s = point.setup;
+  const std::vector<std::string> fields = {PhaseName(point.phase),    point.server,
+                                           s.client,                  absl::StrCat(s.conns),
+                                           absl::StrCat(s.size),      absl::StrCat(s.work_ns),
+                                           absl::StrCat(s.work_bytes), PlacementName(s.placement),
+                                           Csv(point.fraction),       point.agent ? "1" : "0"};
+  return absl::StrJoin(fields, ",");
+}
+
+}  // namespace
+
 std::string PointsCsv(const std::vector<PointSummary>& points) {
-  std::string out =
-      "point_id,phase,server,client,conns,msg_size,work_ns,work_bytes,placement,fraction,agent_attached,runs_ok,"
+  std::string out = absl::StrCat(
+      "point_id,", kPointColumns,
+      ",runs_ok,"
       "runs_failed,runs_invalid,offered_rps,throughput_rps,throughput_min,throughput_max,p50_us,p99_us,p99_min_us,"
       "p99_max_us,p999_us,slowdown_p50,slowdown_p99,slowdown_p999,server_cpu_us_per_req,server_cpu_min,server_cpu_max,"
       "server_user_us_per_req,server_sys_us_per_req,client_cpu_us_per_req,machine_cpu_us_per_req,"
       "server_switches_per_req,syscalls_per_req,machine_ipis_per_req,server_threads,agent_overhead_share,"
       "agent_saving_share,"
-      "agent_predicted_saving_us,agent_verdict\n";
+      "agent_predicted_saving_us,agent_verdict\n");
   for (const PointSummary& p : points) {
-    const Setup& s = p.point.setup;
     std::vector<std::string> f = {p.point.Id(),
-                                  PhaseName(p.point.phase),
-                                  p.point.server,
-                                  s.client,
-                                  absl::StrCat(s.conns),
-                                  absl::StrCat(s.size),
-                                  absl::StrCat(s.work_ns),
-                                  absl::StrCat(s.work_bytes),
-                                  PlacementName(s.placement),
-                                  Csv(p.point.fraction),
-                                  p.point.agent ? "1" : "0",
+                                  PointCsvFields(p.point),
                                   absl::StrCat(p.runs_ok),
                                   absl::StrCat(p.runs_failed),
                                   absl::StrCat(p.runs_invalid),
@@ -192,26 +201,17 @@ std::string PointsCsv(const std::vector<PointSummary>& points) {
 }
 
 std::string RunsCsv(const std::vector<RunRecord>& runs) {
-  std::string out =
-      "key,phase,server,client,conns,msg_size,work_ns,work_bytes,placement,fraction,agent_attached,repeat,"
+  std::string out = absl::StrCat(
+      "key,", kPointColumns,
+      ",repeat,"
       "server_cpus,client_cpus,started_at,wall_s,load_average_1m,ok,error,valid,offered_rps,throughput_rps,requests,"
       "p50_us,p99_us,"
       "p999_us,max_us,send_lag_p99_us,server_cpu_s,server_window_s,server_cpu_us_per_req,server_switches_per_req,"
       "server_threads,client_cpu_us_per_req,machine_cpu_us_per_req,syscalls_per_req,machine_ipis,agent_saving_share,"
-      "agent_predicted_saving_us,agent_level\n";
+      "agent_predicted_saving_us,agent_level\n");
   for (const RunRecord& r : runs) {
-    const Setup& s = r.point.setup;
     std::vector<std::string> f = {CsvField(r.key),
-                                  PhaseName(r.point.phase),
-                                  r.point.server,
-                                  s.client,
-                                  absl::StrCat(s.conns),
-                                  absl::StrCat(s.size),
-                                  absl::StrCat(s.work_ns),
-                                  absl::StrCat(s.work_bytes),
-                                  PlacementName(s.placement),
-                                  Csv(r.point.fraction),
-                                  r.point.agent ? "1" : "0",
+                                  PointCsvFields(r.point),
                                   absl::StrCat(r.repeat),
                                   CsvField(r.server_cpus),
                                   CsvField(r.client_cpus),

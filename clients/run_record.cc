@@ -48,9 +48,8 @@ std::optional<double> RunRecord::PredictedSavingPerRequestUs() const {
   return *agent->saving_share * ServerCpuPerRequestUs();
 }
 
-json RunRecord::ToJson() const {
+json PointFieldsJson(const Point& point) {
   json j;
-  j["key"] = key;
   j["point_id"] = point.Id();
   j["phase"] = PhaseName(point.phase);
   j["server"] = point.server;
@@ -62,6 +61,12 @@ json RunRecord::ToJson() const {
   j["placement"] = PlacementName(point.setup.placement);
   j["fraction"] = point.fraction;
   j["agent_attached"] = point.agent;
+  return j;
+}
+
+json RunRecord::ToJson() const {
+  json j = PointFieldsJson(point);
+  j["key"] = key;
   j["repeat"] = repeat;
   j["offered_rate"] = offered_rate;
   j["server_cpus"] = server_cpus;

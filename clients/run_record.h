@@ -72,4 +72,8 @@ struct RunRecord {
   static absl::StatusOr<RunRecord> FromJson(const nlohmann::json& j);
 };
 
+// A point's identity (id, phase, server, setup, fraction, agent), the fields
+// a run record and a point summary both start with; FromJson reads them back.
+nlohmann::json PointFieldsJson(const Point& point);
+
 }  // namespace iotax::bench
