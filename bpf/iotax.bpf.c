@@ -44,6 +44,15 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by the loader between open and load. */
 const volatile bool follow_children = false;
 
+/*
+ * Sampled tracing (iotaxd --sample): user space attaches the hot programs
+ * (sys_enter, sys_exit, sched_switch, sched_wakeup) only for a share of each
+ * period, and bumps this before every window. A thread whose state is from
+ * an earlier window starts over as STATE_FRESH, exactly as at attach: what
+ * it did while nothing was attached is unknown. Always 0 when not sampling.
+ */
+volatile __u32 window_epoch = 0;
+
 #define PF_EXITING 0x00000004 /* include/linux/sched.h */
 #define PF_IO_WORKER 0x00000010
 #define TASK_DEAD 0x00000080
@@ -92,6 +101,7 @@ struct thread_state {
 	__u8 mode;           /* enum iotax_cpu_mode of the open on-CPU segment */
 	__u8 extra_to;       /* enum extra_target of the current stretch */
 	__u8 extra_cls;      /* class of the resumed call (EXTRA_CALL_*) */
+	__u32 epoch;         /* window_epoch when this state was begun */
 	struct pmu_thread pmu; /* tier 3: the user segment running now, if any */
 };
 
@@ -185,11 +195,22 @@ static __always_inline struct iotax_target_stats *task_target(struct task_struct
 		if (!(task->flags & PF_EXITING))
 			return NULL;
 		t = bpf_task_storage_get(&threads, task, 0, 0);
-		if (!t || t->state == STATE_FRESH)
+		if (!t || t->state == STATE_FRESH || t->epoch != window_epoch)
 			return NULL;
 		*slot = t->slot;
 	}
 	return bpf_map_lookup_elem(&stats, slot);
+}
+
+/* Forgets a state left from an earlier sampling window (see window_epoch). */
+static __always_inline void renew_if_stale(struct thread_state *t)
+{
+	__u32 epoch = window_epoch;
+
+	if (t->epoch != epoch) {
+		__builtin_memset(t, 0, sizeof(*t));
+		t->epoch = epoch;
+	}
 }
 
 static __always_inline struct thread_state *thread_state(struct task_struct *task, __u32 slot)
@@ -201,6 +222,7 @@ static __always_inline struct thread_state *thread_state(struct task_struct *tas
 		count_drop(IOTAX_DROP_THREAD_STATE);
 		return NULL;
 	}
+	renew_if_stale(t);
 	t->slot = slot;
 	return t;
 }
@@ -924,6 +946,8 @@ int iotax_task_iter(struct bpf_iter__task *ctx)
 		return 0;
 	count_event(IOTAX_PROBE_TASK_ITER);
 	t = bpf_task_storage_get(&threads, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (t)
+		renew_if_stale(t);
 	if (t && t->state == STATE_FRESH)
 		t->slot = *slot;
 	if (!task->on_cpu)

@@ -143,6 +143,8 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   tracer_options.strict = options.strict;
   tracer_options.enable_bpf_stats = options.bpf_stats;
   tracer_options.pmu_events = options.pmu_events;
+  tracer_options.sample_fraction = options.sample_fraction;
+  tracer_options.sample_period_ns = static_cast<uint64_t>(absl::ToInt64Nanoseconds(options.sample_period));
   absl::StatusOr<std::unique_ptr<iotax::Tracer>> tracer = iotax::Tracer::Create(tracer_options);
   // The tracer logs each probe that is down; iotax_probe_up shows it too.
   if (!tracer.ok()) return Fail(tracer.status().message());
@@ -166,6 +168,12 @@ int RunDaemon(const iotax::DaemonOptions& options) {
                    dropped->user ? absl::StrCat("; now running as user ", dropped->user->name, " (uid ",
                                                 dropped->user->uid, ")")
                                  : ""));
+  (*tracer)->StartSampling();  // after the drop: its thread starts without capabilities
+  if (options.sample_fraction < 1.0) {
+    Log(absl::StrCat("sampling: syscalls, switches and wakeups traced ", options.sample_fraction * 100, "% of the time (",
+                     absl::FormatDuration(options.sample_period * options.sample_fraction), " of every ",
+                     absl::FormatDuration(options.sample_period), "); figures are estimates scaled from those windows"));
+  }
 
   auto collector = std::make_shared<iotax::MetricsCollector>([&targets] { return targets->View(); });
   // Tier 3: a snapshot every window for the CPI regression; without a PMU it

@@ -59,6 +59,14 @@ ABSL_FLAG(std::string, verdict_window, "30s",
           "sliding window of per-second snapshots, e.g. 30s, 2m; at least 2s, at most --history.");
 ABSL_FLAG(std::string, history, "5m",
           "How much per-second history to keep for the page's charts (/api/series), e.g. 5m, 15m.");
+ABSL_FLAG(std::string, sample, "100%",
+          "Share of the time the per-event probes (syscalls, switches, wakeups) are attached, e.g. 10%. "
+          "Below 100% iotaxd traces one window of that share in every --sample-period and exports "
+          "estimates scaled to all the time (iotax_sample_fraction says so): the targets pay about "
+          "that share of full tracing's cost per syscall and switch (docs/overhead.md), and what "
+          "happens between windows is not seen. 100% counts every event exactly.");
+ABSL_FLAG(std::string, sample_period, "1s",
+          "With --sample below 100%: one window per period, e.g. 1s (window 100ms at --sample=10%), 10s.");
 ABSL_FLAG(std::string, calibration, "",
           "Calibration file written by `iotax calibrate` (default: the per-machine cache, "
           "/var/cache/iotax/calibration.json for root or $XDG_CACHE_HOME/iotax/calibration.json); "
@@ -82,7 +90,8 @@ namespace {
 // iotaxd's flags in the order --help shows them.
 constexpr const char* kFlagOrder[] = {"pid",       "comm",           "follow_children", "listen",  "check",
                                       "strict",    "bpf_stats",      "interval",        "pmu_events", "window",
-                                      "verdict_window", "history",   "calibration",     "auth_file",
+                                      "verdict_window", "history",   "sample",          "sample_period",
+                                      "calibration",    "auth_file",
                                       "tls_cert",  "tls_key",        "user"};
 constexpr const char* kMergedFlags[] = {"pid", "comm"};
 
@@ -91,7 +100,10 @@ const char* Placeholder(absl::string_view name) {
   if (name == "pid") return "PID";
   if (name == "comm") return "NAME";
   if (name == "listen") return "HOST:PORT";
-  if (name == "interval" || name == "window" || name == "verdict_window" || name == "history") return "DURATION";
+  if (name == "interval" || name == "window" || name == "verdict_window" || name == "history" ||
+      name == "sample_period")
+    return "DURATION";
+  if (name == "sample") return "PERCENT";
   if (name == "calibration") return "PATH|none";
   if (name == "auth_file" || name == "tls_cert" || name == "tls_key") return "PATH";
   if (name == "user") return "USER";
@@ -250,6 +262,17 @@ absl::StatusOr<std::pair<std::string, int>> ParseListenAddress(absl::string_view
   return std::make_pair(host, port);
 }
 
+absl::StatusOr<double> ParseSampleShare(absl::string_view text) {
+  absl::string_view digits = text;
+  absl::ConsumeSuffix(&digits, "%");
+  double percent = 0;
+  if (!absl::SimpleAtod(digits, &percent) || !(percent >= 1.0 && percent <= 100.0)) {
+    return absl::InvalidArgumentError(absl::StrCat("--sample=", text,
+                                                   " is not a share from 1% to 100%: pass e.g. --sample=10%"));
+  }
+  return percent / 100.0;
+}
+
 absl::StatusOr<DaemonOptions> ValidateDaemonFlags(const RawDaemonFlags& raw) {
   DaemonOptions o;
   if (!raw.positional.empty()) {
@@ -318,6 +341,20 @@ absl::StatusOr<DaemonOptions> ValidateDaemonFlags(const RawDaemonFlags& raw) {
                                                    absl::FormatDuration(raw.history), "), e.g. --verdict-window=30s"));
   }
   o.verdict_window = raw.verdict_window;
+  absl::StatusOr<double> share = ParseSampleShare(raw.sample);
+  if (!share.ok()) return share.status();
+  o.sample_fraction = *share;
+  if (raw.sample_period < absl::Milliseconds(100) || raw.sample_period > absl::Minutes(1)) {
+    return absl::InvalidArgumentError(absl::StrCat("--sample-period=", absl::FormatDuration(raw.sample_period),
+                                                   " is out of range: pass a duration from 100ms to 1m, e.g. --sample-period=1s"));
+  }
+  o.sample_period = raw.sample_period;
+  if (o.sample_fraction < 1.0 && o.sample_period * o.sample_fraction < absl::Milliseconds(10)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--sample=", raw.sample, " of --sample-period=", absl::FormatDuration(raw.sample_period),
+        " makes windows shorter than 10ms, too short to see whole calls: raise either, e.g. --sample=10% "
+        "--sample-period=1s"));
+  }
   if (raw.calibration == "none") {
     o.no_calibration = true;
   } else {
@@ -457,14 +494,17 @@ ParseOutcome ParseDaemonCommandLine(int argc, char** argv, RawDaemonFlags* raw) 
     std::cerr << "iotaxd: --window=" << window << " is not a duration: pass e.g. --window=100ms or --window=1s\n";
     return ParseOutcome::kExitError;
   }
-  for (auto [flag, text, out] : {std::tuple{"verdict-window", absl::GetFlag(FLAGS_verdict_window), &raw->verdict_window},
-                                 std::tuple{"history", absl::GetFlag(FLAGS_history), &raw->history}}) {
+  for (auto [flag, text, out, example] :
+       {std::tuple{"verdict-window", absl::GetFlag(FLAGS_verdict_window), &raw->verdict_window, "30s"},
+        std::tuple{"history", absl::GetFlag(FLAGS_history), &raw->history, "5m"},
+        std::tuple{"sample-period", absl::GetFlag(FLAGS_sample_period), &raw->sample_period, "1s"}}) {
     if (!absl::ParseDuration(text, out)) {
-      std::cerr << "iotaxd: --" << flag << "=" << text << " is not a duration: pass e.g. --" << flag
-                << (std::string(flag) == "history" ? "=5m\n" : "=30s\n");
+      std::cerr << "iotaxd: --" << flag << "=" << text << " is not a duration: pass e.g. --" << flag << "="
+                << example << "\n";
       return ParseOutcome::kExitError;
     }
   }
+  raw->sample = absl::GetFlag(FLAGS_sample);
   raw->calibration = absl::GetFlag(FLAGS_calibration);
   raw->auth_file = absl::GetFlag(FLAGS_auth_file);
   raw->tls_cert = absl::GetFlag(FLAGS_tls_cert);

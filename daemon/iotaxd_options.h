@@ -27,6 +27,8 @@ struct RawDaemonFlags {
   absl::Duration window = absl::Milliseconds(100);
   absl::Duration verdict_window = absl::Seconds(30);
   absl::Duration history = absl::Minutes(5);
+  std::string sample = "100%";
+  absl::Duration sample_period = absl::Seconds(1);
   std::string calibration;  // "" = default cache path, "none" = ignore
   std::string auth_file;
   std::string tls_cert;
@@ -49,6 +51,8 @@ struct DaemonOptions {
   absl::Duration window = absl::Milliseconds(100);  // tier-3 window
   absl::Duration verdict_window = absl::Seconds(30);  // sliding window of the verdict
   absl::Duration history = absl::Minutes(5);          // per-second snapshots kept for /api/series
+  double sample_fraction = 1.0;                       // share of each sample period traced (1 = all)
+  absl::Duration sample_period = absl::Seconds(1);
   std::string calibration_path;                       // "" = the default cache path
   bool no_calibration = false;                        // --calibration=none
   std::string auth_file;  // htpasswd-style USER:HASH lines; "" = no auth
@@ -62,6 +66,9 @@ inline constexpr size_t kMaxCommLength = 15;
 
 // "host:port" or "[v6]:port" -> host (without brackets) and port 0..65535.
 absl::StatusOr<std::pair<std::string, int>> ParseListenAddress(absl::string_view listen);
+
+// "10%" or "10" -> 0.1; from 1% to 100%.
+absl::StatusOr<double> ParseSampleShare(absl::string_view text);
 
 // Checks everything that can be checked without the kernel. Errors are one
 // line naming the flag and what to pass instead.

@@ -168,8 +168,18 @@ void AppendAgentFamilies(const DaemonView& view, std::vector<MetricFamily>& out)
   auto read_time = Family("iotax_snapshot_read_seconds", "How long reading the BPF maps took for this scrape", MetricType::Gauge);
   AddValue(read_time, {}, view.snapshot_read_seconds);
 
+  const SamplingStatus& sampling = view.snapshot.sampling;
+  auto fraction = Family("iotax_sample_fraction", "Share of the time syscalls, switches and wakeups are traced (iotaxd --sample); below 1 the targets' figures are estimates", MetricType::Gauge);
+  AddValue(fraction, {}, sampling.fraction);
+  auto traced = Family("iotax_sample_traced_seconds_total", "Time the per-event probes were attached, over completed sampling windows (only with --sample below 100%)", MetricType::Counter);
+  auto windows = Family("iotax_sample_windows_total", "Sampling windows completed (only with --sample below 100%)", MetricType::Counter);
+  if (sampling.active()) {
+    AddValue(traced, {}, Seconds(sampling.traced_ns));
+    AddValue(windows, {}, static_cast<double>(sampling.windows));
+  }
+
   for (auto* f : {&info, &probe_up, &events, &runs, &run_time, &stats, &dropped, &watches, &watch_attached,
-                  &failures, &read_time}) {
+                  &failures, &read_time, &fraction, &traced, &windows}) {
     out.push_back(std::move(*f));
   }
 }

@@ -3,6 +3,12 @@
 // that is up or down). Maps are read only when Read() is called; each read
 // also runs the task iterator over every traced process, so the on-CPU time
 // of threads running at that moment is in the snapshot.
+//
+// Sampled tracing (sample_fraction < 1): a thread of the tracer attaches the
+// hot probes for one window per period and detaches them after, which is
+// what makes it cheap (detached, the tracepoints cost nothing). Each window
+// starts like an attach (window_epoch in iotax.bpf.c); its end is a full
+// read, folded into estimates by SampleScaler; Read() returns those.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <time.h>
@@ -11,12 +17,15 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -26,6 +35,7 @@
 #include "map_sums.h"
 #include "pmu_setup.h"
 #include "proc_reader.h"
+#include "sample_scaler.h"
 #include "syscall_classes.h"
 #include "tracer.h"
 
@@ -67,6 +77,12 @@ std::string AttachHint(int err) {
   }
 }
 
+// The probes that fire per syscall, switch and wakeup: attached only during
+// windows when sampling. Fork, exit and new threads stay attached (rare, and
+// they keep target lifetimes and thread counts exact).
+constexpr int kHotProbes[] = {IOTAX_PROBE_SYS_ENTER, IOTAX_PROBE_SYS_EXIT, IOTAX_PROBE_SCHED_SWITCH,
+                              IOTAX_PROBE_SCHED_WAKEUP};
+
 bool BpfStatsSysctlOn() {
   std::FILE* f = std::fopen("/proc/sys/kernel/bpf_stats_enabled", "r");
   if (f == nullptr) return false;
@@ -79,6 +95,14 @@ bool BpfStatsSysctlOn() {
 class BpfTracer final : public Tracer {
  public:
   ~BpfTracer() override {
+    if (window_thread_.joinable()) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        stop_ = true;
+      }
+      stop_cv_.notify_all();
+      window_thread_.join();
+    }
     for (bpf_link*& link : links_) {
       if (link != nullptr) bpf_link__destroy(link);
       link = nullptr;
@@ -174,7 +198,26 @@ class BpfTracer final : public Tracer {
     }
     if (options.strict && !first_error.empty())
       return absl::UnavailableError(absl::StrCat(first_error, "; without --strict iotaxd runs with the probes that work"));
+    if (options.sample_fraction < 1.0) {
+      const double on = options.sample_fraction * static_cast<double>(options.sample_period_ns);
+      if (!(options.sample_fraction > 0.0) || on < 1e6) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "sampling ", options.sample_fraction * 100, "% of ", options.sample_period_ns / 1e9,
+            " s leaves windows shorter than 1 ms: raise the share or the period"));
+      }
+      sampling_ = true;
+      sampling_status_.fraction = options.sample_fraction;
+      sampling_status_.period_ns = options.sample_period_ns;
+      window_ns_ = static_cast<uint64_t>(on);
+      last_window_end_ns_ = MonotonicNs();
+    }
     return absl::OkStatus();
+  }
+
+  void StartSampling() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!sampling_ || window_thread_.joinable()) return;
+    window_thread_ = std::thread([this] { WindowLoop(); });
   }
 
   absl::Status AddTarget(int pid) override {
@@ -213,7 +256,9 @@ class BpfTracer final : public Tracer {
     slot.attached_at_ns = MonotonicNs();
     // A thread on a CPU now is counted from the start of its time slice (the
     // kernel's figure, see iotax.bpf.c): keep what ran before this moment out.
-    if (task_iter_error_.empty()) (void)AddOpenSegments(static_cast<uint32_t>(slot.pid), slot.before_attach);
+    // Between sampling windows the next window's start does that.
+    if (task_iter_error_.empty() && hot_attached_)
+      (void)AddOpenSegments(static_cast<uint32_t>(slot.pid), slot.before_attach);
     if (auto comm = proc::ReadComm(slot.pid); comm.ok()) slot.comm = *comm;
     slots_.push_back(std::move(slot));
     return absl::OkStatus();
@@ -221,6 +266,27 @@ class BpfTracer final : public Tracer {
 
   AgentSnapshot Read() override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (!sampling_) return ReadLocked(/*with_stats=*/true);
+    // The targets as they are now, with the estimates as of the last window.
+    AgentSnapshot snap = ReadLocked(/*with_stats=*/false);
+    for (size_t i = 0; i < snap.targets.size(); ++i) {
+      if (i < scaler_.stats().size()) snap.targets[i].stats = scaler_.stats()[i];
+      if (i < scaler_.pmu().size()) snap.targets[i].pmu = scaler_.pmu()[i];
+    }
+    snap.monotonic_ns = last_window_end_ns_;
+    snap.sampling = sampling_status_;
+    return snap;
+  }
+
+  std::vector<ProbeStatus> Probes() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ProbesWithCounts(ReadSelf());
+  }
+
+ private:
+  // Reads what is in the maps now. Without stats only the targets' facts
+  // (up, comm, threads), the probes and the drops.
+  AgentSnapshot ReadLocked(bool with_stats) {
     AgentSnapshot snap;
     snap.monotonic_ns = MonotonicNs();
     std::vector<iotax_target_stats> per_cpu(ncpus_);
@@ -241,6 +307,7 @@ class BpfTracer final : public Tracer {
       t.up = slot.up;
       t.attached_at_ns = slot.attached_at_ns;
       const __u32 key = slot.index;
+      if (!with_stats) continue;
       // The counters first, then the open segments (the order the iterator's
       // reasoning needs: what closes in between is in neither, never in both).
       if (bpf_map__lookup_elem(skel_->maps.stats, &key, sizeof(key), per_cpu.data(),
@@ -273,12 +340,74 @@ class BpfTracer final : public Tracer {
     return snap;
   }
 
-  std::vector<ProbeStatus> Probes() const override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return ProbesWithCounts(ReadSelf());
+  // ---- Sampled tracing ----
+
+  // One window per period: attach, wait the window, read, detach, wait the
+  // rest of the period. Periods are kept on a fixed schedule.
+  void WindowLoop() {
+    const auto period = std::chrono::nanoseconds(sampling_status_.period_ns);
+    const auto window = std::chrono::nanoseconds(window_ns_);
+    auto start = std::chrono::steady_clock::now();
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      StartWindowLocked();
+      if (stop_cv_.wait_until(lock, start + window, [this] { return stop_; })) break;
+      EndWindowLocked();
+      start += period;
+      const auto now = std::chrono::steady_clock::now();
+      if (start < now) start = now;  // fell behind (the machine is overloaded): skip, do not catch up
+      if (stop_cv_.wait_until(lock, start, [this] { return stop_; })) break;
+    }
   }
 
- private:
+  // A window starts like an attach: every thread's state is forgotten (new
+  // epoch), and what running threads ran of their time slice so far is kept
+  // out (as AddTarget does).
+  void StartWindowLocked() {
+    skel_->bss->window_epoch = ++epoch_;
+    for (int i : kHotProbes) {
+      if (links_[i] != nullptr || !probes_[i].up) continue;
+      links_[i] = bpf_program__attach(programs_[i]);
+      if (links_[i] == nullptr) {
+        const int err = errno;
+        probes_[i].up = false;
+        probes_[i].error = absl::StrCat("attaching tp_btf/", probes_[i].name, " for a sampling window failed: ",
+                                        std::strerror(err), " (", AttachHint(err), ")");
+        std::fprintf(stderr, "iotax: probe %s is down: %s\n", probes_[i].name.c_str(), probes_[i].error.c_str());
+      }
+    }
+    hot_attached_ = true;
+    window_start_ns_ = MonotonicNs();
+    if (!task_iter_error_.empty()) return;
+    const std::map<uint32_t, std::vector<uint32_t>> tgids = TracedTgidsBySlot();
+    for (Slot& slot : slots_) {
+      const auto it = tgids.find(slot.index);
+      if (!slot.up || it == tgids.end()) continue;
+      for (uint32_t tgid : it->second) (void)AddOpenSegments(tgid, slot.before_attach);
+    }
+  }
+
+  // Reads everything (open segments included), then detaches; what was open
+  // at the read stays counted (carried_open), since no event will close it.
+  void EndWindowLocked() {
+    const AgentSnapshot observed = ReadLocked(/*with_stats=*/true);
+    for (Slot& slot : slots_) {
+      for (int m = 0; m < IOTAX_NMODES; ++m) slot.carried_open[m] += slot.last_open[m];
+      slot.last_open = {};
+    }
+    for (int i : kHotProbes) {
+      if (links_[i] != nullptr) bpf_link__destroy(links_[i]);
+      links_[i] = nullptr;
+    }
+    hot_attached_ = false;
+    const uint64_t traced = observed.monotonic_ns > window_start_ns_ ? observed.monotonic_ns - window_start_ns_ : 0;
+    sampling_status_.traced_ns += traced;
+    ++sampling_status_.windows;
+    const double factor = traced > 0 ? static_cast<double>(sampling_status_.period_ns) / static_cast<double>(traced) : 1.0;
+    scaler_.AddWindow(observed, factor);
+    last_window_end_ns_ = observed.monotonic_ns;
+  }
+
   struct Slot {
     int pid = 0;
     uint32_t index = 0;
@@ -290,8 +419,13 @@ class BpfTracer final : public Tracer {
     // reports less (a segment that closes while a read is under way can be
     // missing from it, and must not make the next read look smaller).
     std::array<uint64_t, IOTAX_NMODES> reported_cpu{};
-    // What threads running at attach had run of their time slice before it.
+    // What threads running at attach (or at a sampling window's start) had
+    // run of their time slice before it.
     std::array<uint64_t, IOTAX_NMODES> before_attach{};
+    // Sampling: the open segments of the last read (last_open), and those
+    // read at the end of past windows (carried_open), which no event closes.
+    std::array<uint64_t, IOTAX_NMODES> last_open{};
+    std::array<uint64_t, IOTAX_NMODES> carried_open{};
   };
 
   // Adds the running threads' open segments to the CPU figures of `stats`,
@@ -299,17 +433,17 @@ class BpfTracer final : public Tracer {
   // previous read reported.
   void AddRunningThreads(Slot& slot, const std::vector<uint32_t>& tgids, TargetStats& stats) {
     std::array<uint64_t, IOTAX_NMODES> open{};
-    if (task_iter_error_.empty()) {
+    if (task_iter_error_.empty() && hot_attached_) {
       for (uint32_t tgid : tgids) {
         // A process that just exited cannot be iterated: nothing of it runs.
         (void)AddOpenSegments(tgid, open);
       }
     }
     uint64_t* figures[IOTAX_NMODES] = {&stats.user_ns, &stats.syscall_ns, &stats.io_worker_ns, &stats.sched_ns};
+    slot.last_open = open;
     for (int m = 0; m < IOTAX_NMODES; ++m) {
-      const uint64_t since_attach = *figures[m] + open[m] > slot.before_attach[m]
-                                        ? *figures[m] + open[m] - slot.before_attach[m]
-                                        : 0;
+      const uint64_t seen = *figures[m] + open[m] + slot.carried_open[m];
+      const uint64_t since_attach = seen > slot.before_attach[m] ? seen - slot.before_attach[m] : 0;
       *figures[m] = std::max(since_attach, slot.reported_cpu[m]);
       slot.reported_cpu[m] = *figures[m];
     }
@@ -493,6 +627,19 @@ class BpfTracer final : public Tracer {
   std::vector<Slot> slots_;  // index = BPF slot; never reused, so stats of exited targets stay readable
   pmu::PmuSetup pmu_;        // tier 3: the counters (kept open while attached) and whether they work
   std::string task_iter_error_;  // why the task iterator cannot run ("" when it can)
+
+  // Sampled tracing (all guarded by mu_).
+  bool sampling_ = false;
+  bool hot_attached_ = true;  // the hot probes are attached now (always, when not sampling)
+  uint32_t epoch_ = 0;
+  uint64_t window_ns_ = 0;
+  uint64_t window_start_ns_ = 0;
+  uint64_t last_window_end_ns_ = 0;
+  SamplingStatus sampling_status_;
+  SampleScaler scaler_;
+  bool stop_ = false;
+  std::condition_variable stop_cv_;
+  std::thread window_thread_;  // last: started after everything it uses
 };
 
 }  // namespace

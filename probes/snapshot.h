@@ -162,12 +162,26 @@ struct ProbeStatus {
   uint32_t prog_id = 0;          // kernel BPF program id (bpftool prog show id N); 0 if unknown
 };
 
+// Sampled tracing (iotaxd --sample): the hot probes run for a share of each
+// period only, and the targets' stats are estimates for all the time (see
+// probes/sample_scaler.h). Not sampling: fraction 1 and nothing else set.
+struct SamplingStatus {
+  double fraction = 1.0;     // configured share of each period traced
+  uint64_t period_ns = 0;    // one window per period; 0 when not sampling
+  uint64_t traced_ns = 0;    // how long the hot probes were attached, in all
+  uint64_t windows = 0;      // windows completed
+  bool active() const { return period_ns != 0; }
+};
+
 struct AgentSnapshot {
-  uint64_t monotonic_ns = 0;  // CLOCK_MONOTONIC when the maps were read
+  // CLOCK_MONOTONIC when the maps were read; when sampling, the end of the
+  // last window (the time the stats are as of).
+  uint64_t monotonic_ns = 0;
   std::vector<TargetSnapshot> targets;
   std::vector<ProbeStatus> probes;
   std::array<uint64_t, kNumDropReasons> dropped{};
   PmuStatus pmu;
+  SamplingStatus sampling;
 };
 
 }  // namespace iotax

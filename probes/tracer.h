@@ -26,6 +26,13 @@ struct TracerOptions {
   // stand-ins). Empty turns tier 3 off. Counters that cannot be opened (no
   // PMU) are not an error: the snapshot's PmuStatus says why.
   std::string pmu_events = "instructions,cycles";
+  // Sampled tracing: below 1, sys_enter, sys_exit, sched_switch and
+  // sched_wakeup are attached for this share of every sample_period only
+  // (one window per period), and the targets' stats are estimates scaled
+  // from the windows. Costs the targets about this share of what full
+  // tracing costs; see docs/overhead.md.
+  double sample_fraction = 1.0;
+  uint64_t sample_period_ns = 1000000000;
 };
 
 class Tracer {
@@ -41,8 +48,15 @@ class Tracer {
   virtual absl::Status AddTarget(int pid) = 0;
 
   // Reads every map now and returns cumulative counters; targets that exited
-  // keep their last values with up = false.
+  // keep their last values with up = false. When sampling, the targets' stats
+  // are the estimates as of the end of the last window (monotonic_ns).
   virtual AgentSnapshot Read() = 0;
+
+  // Sampling (TracerOptions::sample_fraction < 1): starts the windows, on a
+  // thread of the tracer's own; until then every event is traced and Read()
+  // has no estimates yet. Call it once privileges are dropped, so the thread
+  // starts without them. Does nothing when not sampling or already started.
+  virtual void StartSampling() {}
 
   // Which probes attached and which did not (also in every snapshot).
   virtual std::vector<ProbeStatus> Probes() const = 0;

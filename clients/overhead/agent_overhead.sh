@@ -3,11 +3,13 @@
 # full closed-loop load, side by side with an equivalent bpftrace script
 # (equivalent.bt: syscall latency histogram + switch count, pid filter).
 #
-#   clients/overhead/agent_overhead.sh [BIN_DIR] [ROUNDS] [SECONDS] [CONNS]
+#   clients/overhead/agent_overhead.sh [BIN_DIR] [ROUNDS] [SECONDS] [CONNS] [SAMPLE]
 #
-# Each round runs the client three times against the same server, once with
-# nothing attached, once with iotaxd, once with bpftrace, in a rotating order so
-# drift on a noisy machine hits all three alike. Prints every run, then the
+# Each round runs the client four times against the same server: with nothing
+# attached, with iotaxd tracing every event (the default), with iotaxd
+# --sample=SAMPLE (default 10%: the per-event probes attached 10% of the time)
+# and with bpftrace, in a rotating order so drift on a noisy machine hits all
+# alike. Prints every run, then the
 # medians and the throughput ratios (with / without). Server on CPU 0, client
 # on CPU 1, loopback only; it ends only the processes it started.
 set -euo pipefail
@@ -16,6 +18,7 @@ bin=$(realpath "${1:-build/bin}")
 rounds=${2:-5}
 seconds=${3:-10}
 conns=${4:-50}
+sample=${5:-10%}
 here=$(dirname "$(realpath "$0")")
 
 [ "$(id -u)" -eq 0 ] || { echo "agent_overhead.sh: needs root (iotaxd and bpftrace load BPF programs)" >&2; exit 2; }
@@ -64,6 +67,10 @@ measure() { # tool -> throughput
       "$bin/iotaxd" --pid "$server" --listen=127.0.0.1:0 >"$work/iotaxd.out" 2>&1 &
       tpid=$!
       wait_for "$work/iotaxd.out" 'listening on' ;;
+    iotaxd-sampled)
+      "$bin/iotaxd" --pid "$server" --listen=127.0.0.1:0 --sample="$sample" >"$work/iotaxd.out" 2>&1 &
+      tpid=$!
+      wait_for "$work/iotaxd.out" 'listening on' ;;
     bpftrace)
       bpftrace "$here/equivalent.bt" "$server" >"$work/bpftrace.out" 2>&1 &
       tpid=$!
@@ -76,21 +83,21 @@ measure() { # tool -> throughput
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-order=(none iotaxd bpftrace)
+order=(none iotaxd iotaxd-sampled bpftrace)
 echo "round tool throughput_rps   (blocking server, $conns conns, 512 B, closed loop, ${seconds}s runs; load: $(cut -d' ' -f1-3 /proc/loadavg))"
 for r in $(seq "$rounds"); do
-  for i in 0 1 2; do
-    tool=${order[$(( (i + r) % 3 ))]}
+  for i in 0 1 2 3; do
+    tool=${order[$(( (i + r) % 4 ))]}
     tp=$(measure "$tool")
     echo "$r $tool $tp" | tee -a "$work/runs"
   done
 done
 
 echo
-printf '%-9s %14s %12s\n' tool median_rps ratio
+printf '%-15s %14s %12s\n' tool median_rps ratio
 base=$(awk '$2=="none"{print $3}' "$work/runs" | median)
-for tool in none iotaxd bpftrace; do
+for tool in none iotaxd iotaxd-sampled bpftrace; do
   m=$(awk -v t="$tool" '$2==t{print $3}' "$work/runs" | median)
-  awk -v t="$tool" -v m="$m" -v b="$base" 'BEGIN {printf "%-9s %14.0f %12.4f\n", t, m, m / b}'
+  awk -v t="$tool" -v m="$m" -v b="$base" 'BEGIN {printf "%-15s %14.0f %12.4f\n", t, m, m / b}'
 done
-echo "(ratio = median throughput with the tool / median with nothing attached)"
+echo "(ratio = median throughput with the tool / median with nothing attached; iotaxd-sampled: --sample=$sample)"

@@ -79,6 +79,26 @@ TEST(DaemonOptions, Interval) {
   EXPECT_EQ(ValidateDaemonFlags(raw)->interval, absl::Milliseconds(250));
 }
 
+TEST(DaemonOptions, SampleShareAndPeriod) {
+  RawDaemonFlags raw = WithPid("1");
+  EXPECT_EQ(ValidateDaemonFlags(raw)->sample_fraction, 1.0);  // every event by default
+  raw.sample = "10%";
+  EXPECT_DOUBLE_EQ(ValidateDaemonFlags(raw)->sample_fraction, 0.1);
+  raw.sample = "25";
+  EXPECT_DOUBLE_EQ(ValidateDaemonFlags(raw)->sample_fraction, 0.25);
+  for (const char* bad : {"0%", "0.5%", "101%", "ten", "", "-5%"}) {
+    raw.sample = bad;
+    EXPECT_EQ(ErrorOf(raw), std::string("--sample=") + bad + " is not a share from 1% to 100%: pass e.g. --sample=10%");
+  }
+  raw.sample = "1%";
+  raw.sample_period = absl::Milliseconds(500);  // 5 ms windows
+  EXPECT_TRUE(absl::StrContains(ErrorOf(raw), "makes windows shorter than 10ms"));
+  raw.sample_period = absl::Seconds(1);
+  EXPECT_EQ(ValidateDaemonFlags(raw)->sample_period, absl::Seconds(1));
+  raw.sample_period = absl::Minutes(2);
+  EXPECT_TRUE(absl::StrContains(ErrorOf(raw), "--sample-period=2m is out of range"));
+}
+
 TEST(ListenAddress, Valid) {
   EXPECT_EQ(*ParseListenAddress("127.0.0.1:9464"), std::make_pair(std::string("127.0.0.1"), 9464));
   EXPECT_EQ(*ParseListenAddress("0.0.0.0:0"), std::make_pair(std::string("0.0.0.0"), 0));
@@ -115,7 +135,7 @@ TEST(NormalizeArgs, LeavesEverythingAfterDoubleDashAlone) {
 TEST(DaemonUsage, ListsEveryFlagWithDashesAndNoAbseilInternals) {
   const std::string help = DaemonUsageText();
   for (const char* f : {"--pid", "--comm", "--follow-children", "--listen", "--check", "--strict", "--bpf-stats",
-                        "--interval", "--help"}) {
+                        "--interval", "--sample", "--sample-period", "--help"}) {
     EXPECT_TRUE(absl::StrContains(help, f)) << f;
   }
   EXPECT_TRUE(absl::StrContains(help, "(default: 127.0.0.1:9464)"));

@@ -66,6 +66,9 @@ TEST_F(CollectorTest, FamiliesHaveTheDocumentedTypes) {
       {"iotax_comm_watch_attached_total", MetricType::Counter},
       {"iotax_target_attach_failures_total", MetricType::Counter},
       {"iotax_snapshot_read_seconds", MetricType::Gauge},
+      {"iotax_sample_fraction", MetricType::Gauge},
+      {"iotax_sample_traced_seconds_total", MetricType::Counter},
+      {"iotax_sample_windows_total", MetricType::Counter},
   };
   std::set<std::string> seen;
   for (const auto& f : families_) {
@@ -179,6 +182,18 @@ TEST_F(CollectorTest, AgentSelfObservation) {
   EXPECT_EQ(V("iotax_comm_watch_attached_total", {{"comm", "web"}}), 2);
   EXPECT_EQ(V("iotax_target_attach_failures_total", {}), 1);
   EXPECT_DOUBLE_EQ(*V("iotax_snapshot_read_seconds", {}), 0.002);
+  EXPECT_DOUBLE_EQ(*V("iotax_sample_fraction", {}), 0.1);
+  EXPECT_DOUBLE_EQ(*V("iotax_sample_traced_seconds_total", {}), 0.4);
+  EXPECT_EQ(V("iotax_sample_windows_total", {}), 4);
+}
+
+TEST(Collector, NotSamplingTheFractionIsOneAndTheWindowSeriesAreAbsent) {
+  DaemonView view = testing::MakeFullView();
+  view.snapshot.sampling = SamplingStatus{};
+  const auto families = BuildMetricFamilies(view);
+  EXPECT_EQ(Value(families, "iotax_sample_fraction", {}), 1);
+  EXPECT_EQ(FindFamily(families, "iotax_sample_traced_seconds_total"), nullptr);
+  EXPECT_EQ(FindFamily(families, "iotax_sample_windows_total"), nullptr);
 }
 
 TEST(Collector, NoThreadIdLabelAnywhere) {

@@ -1,0 +1,204 @@
+// Sampled tracing (TracerOptions::sample_fraction < 1): the per-event probes
+// run only in the windows (the BPF programs see about that share of the
+// events), and the estimates scaled from the windows agree with the kernel's
+// counts over all the time (voluntary context switches, /proc status; run
+// time, schedstat, for a thread the probes do not slow) and with what full
+// tracing reports.
+#include <dirent.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "child_process.h"
+#include "require.h"
+#include "tracer.h"
+
+namespace iotax {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::ChildProcess;
+
+// Sums over the threads of `pid`: run time (schedstat, ns) and voluntary switches.
+struct KernelFigures {
+  uint64_t run_ns = 0;
+  uint64_t voluntary_switches = 0;
+  uint64_t monotonic_ns = 0;
+};
+
+uint64_t NowNs() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
+
+KernelFigures ReadKernel(int pid) {
+  KernelFigures k;
+  k.monotonic_ns = NowNs();
+  const std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return k;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream sched(dir + "/" + e->d_name + "/schedstat");
+    uint64_t ns = 0;
+    if (sched >> ns) k.run_ns += ns;
+    std::ifstream status(dir + "/" + e->d_name + "/status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("voluntary_ctxt_switches:", 0) == 0) k.voluntary_switches += std::stoull(line.substr(24));
+    }
+  }
+  closedir(d);
+  return k;
+}
+
+uint64_t Cpu(const TargetStats& s) { return s.user_ns + s.syscall_ns + s.io_worker_ns + s.sched_ns; }
+
+uint64_t ProbeEvents(const AgentSnapshot& s, const std::string& name) {
+  for (const ProbeStatus& p : s.probes) {
+    if (p.name == name) return p.events;
+  }
+  return 0;
+}
+
+struct SampledRun {
+  AgentSnapshot first, last;      // estimates at two window ends
+  KernelFigures kernel_first, kernel_last;
+  double wall_s = 0;
+};
+
+// Traces `pid` with 20% of every 250 ms (50 ms windows) for about `length`.
+// The kernel's figures are read right after each snapshot; the estimates
+// are as of the end of the last window, so rates are compared, each over
+// its own interval.
+absl::StatusOr<SampledRun> Sample(int pid, std::chrono::milliseconds length) {
+  TracerOptions options;
+  options.strict = true;
+  options.pmu_events = "";
+  options.sample_fraction = 0.2;
+  options.sample_period_ns = 250'000'000;
+  absl::StatusOr<std::unique_ptr<Tracer>> tracer = Tracer::Create(options);
+  if (!tracer.ok()) return tracer.status();
+  if (absl::Status s = (*tracer)->AddTarget(pid); !s.ok()) return s;
+  (*tracer)->StartSampling();
+  // Takes a snapshot right after a window ended, and the kernel's figures
+  // as close to that moment as possible.
+  auto at_window_end = [&](uint64_t after_windows, AgentSnapshot& snap, KernelFigures& k) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    for (;;) {
+      snap = (*tracer)->Read();
+      if (snap.sampling.windows > after_windows || std::chrono::steady_clock::now() > deadline) break;
+      std::this_thread::sleep_for(1ms);
+    }
+    k = ReadKernel(pid);
+  };
+  SampledRun run;
+  std::this_thread::sleep_for(300ms);  // one full period first
+  at_window_end(0, run.first, run.kernel_first);
+  std::this_thread::sleep_for(length);
+  at_window_end(run.first.sampling.windows + 1, run.last, run.kernel_last);
+  run.wall_s = (run.last.monotonic_ns - run.first.monotonic_ns) / 1e9;
+  return run;
+}
+
+// Per second of the estimates' interval vs per second of the kernel's.
+double EstimatedRate(const SampledRun& r, uint64_t first, uint64_t last) {
+  return (static_cast<double>(last) - static_cast<double>(first)) / r.wall_s;
+}
+double KernelRate(const SampledRun& r, uint64_t first, uint64_t last) {
+  return (static_cast<double>(last) - static_cast<double>(first)) /
+         ((r.kernel_last.monotonic_ns - r.kernel_first.monotonic_ns) / 1e9);
+}
+
+absl::StatusOr<ChildProcess> StartWorkload(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {CPU_WORKLOAD_PATH};
+  argv.insert(argv.end(), args.begin(), args.end());
+  absl::StatusOr<ChildProcess> child = ChildProcess::Start(argv);
+  if (!child.ok()) return child.status();
+  if (auto ready = child->ReadStdoutUntil("ready\n", 10s); !ready.ok()) return ready.status();
+  return child;
+}
+
+// What full tracing reports for `pid` over `length`: on-CPU ns per voluntary
+// switch (which includes what the BPF programs cost the threads, as every
+// estimate does).
+absl::StatusOr<double> ExactCpuPerSwitch(int pid, std::chrono::milliseconds length) {
+  absl::StatusOr<std::unique_ptr<Tracer>> tracer = Tracer::Create({.strict = true, .pmu_events = ""});
+  if (!tracer.ok()) return tracer.status();
+  if (absl::Status s = (*tracer)->AddTarget(pid); !s.ok()) return s;
+  std::this_thread::sleep_for(300ms);
+  const TargetStats a = (*tracer)->Read().targets[0].stats;
+  std::this_thread::sleep_for(length);
+  const TargetStats b = (*tracer)->Read().targets[0].stats;
+  if (b.voluntary_switches <= a.voluntary_switches) return absl::UnavailableError("no switches under full tracing");
+  return (static_cast<double>(Cpu(b)) - Cpu(a)) / (b.voluntary_switches - a.voluntary_switches);
+}
+
+TEST(TracerSampling, PingPongEstimatesAgreeWithFullTracingAndOnlyTheWindowsAreTraced) {
+  IOTAX_REQUIRE_BPF();
+  absl::StatusOr<ChildProcess> child = StartWorkload({"pingpong", "200"});
+  ASSERT_TRUE(child.ok()) << child.status();
+  absl::StatusOr<double> exact_per_switch = ExactCpuPerSwitch(child->pid(), 2s);
+  ASSERT_TRUE(exact_per_switch.ok()) << exact_per_switch.status();
+  absl::StatusOr<SampledRun> r = Sample(child->pid(), 3s);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->last.targets.size(), 1u);
+  const TargetStats& a = r->first.targets[0].stats;
+  const TargetStats& b = r->last.targets[0].stats;
+  const uint64_t windows = r->last.sampling.windows - r->first.sampling.windows;
+  const double traced_s = (r->last.sampling.traced_ns - r->first.sampling.traced_ns) / 1e9;
+  const double switches_est = EstimatedRate(*r, a.voluntary_switches, b.voluntary_switches);
+  const double switches_kernel =
+      KernelRate(*r, r->kernel_first.voluntary_switches, r->kernel_last.voluntary_switches);
+  const double per_switch = (static_cast<double>(Cpu(b)) - Cpu(a)) / (b.voluntary_switches - a.voluntary_switches);
+  const double kernel_per_switch =
+      (static_cast<double>(r->kernel_last.run_ns) - r->kernel_first.run_ns) /
+      (r->kernel_last.voluntary_switches - r->kernel_first.voluntary_switches);
+  // What the switch program saw (not scaled): each voluntary switch of the
+  // ping-pong is one switch-out and one switch-in of a traced thread.
+  const double seen = (ProbeEvents(r->last, "sched_switch") - ProbeEvents(r->first, "sched_switch")) / r->wall_s;
+  std::printf("sampled pingpong over %.2f s: %lu windows, traced %.3f s (%.1f%%); voluntary switches/s "
+              "estimated %.0f, kernel %.0f (%+.1f%%); on-CPU per switch estimated %.2f us, full tracing %.2f us "
+              "(%+.1f%%), kernel while sampled %.2f us; sched_switch runs/s %.0f (%.1f%% of 2 x the kernel's switches)\n",
+              r->wall_s, static_cast<unsigned long>(windows), traced_s, 100 * traced_s / r->wall_s, switches_est,
+              switches_kernel, 100 * (switches_est / switches_kernel - 1), per_switch / 1e3, *exact_per_switch / 1e3,
+              100 * (per_switch / *exact_per_switch - 1), kernel_per_switch / 1e3, seen,
+              100 * seen / (2 * switches_kernel));
+  ASSERT_GT(switches_kernel, 500) << "the ping-pong hardly ran (machine overloaded?)";
+  EXPECT_NEAR(static_cast<double>(windows), r->wall_s / 0.25, 2.0);
+  EXPECT_NEAR(traced_s / windows, 0.05, 0.02) << "windows are not 50 ms long";
+  EXPECT_NEAR(switches_est, switches_kernel, 0.10 * switches_kernel);
+  // Times are what tracing sees, the BPF programs' own cost in the traced
+  // threads included: the same as full tracing reports, a little more than
+  // the kernel counts while only a share of the time is traced.
+  EXPECT_NEAR(per_switch, *exact_per_switch, 0.10 * *exact_per_switch);
+  // Detached between windows: the programs ran for about 20% of the events.
+  EXPECT_GT(seen, 0.10 * 2 * switches_kernel);
+  EXPECT_LT(seen, 0.35 * 2 * switches_kernel);
+}
+
+TEST(TracerSampling, SpinnerThatNeverLeavesTheCpuIsCountedInEveryWindow) {
+  IOTAX_REQUIRE_BPF();
+  absl::StatusOr<ChildProcess> child = StartWorkload({"spin"});
+  ASSERT_TRUE(child.ok()) << child.status();
+  absl::StatusOr<SampledRun> r = Sample(child->pid(), 2s);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const TargetStats& a = r->first.targets[0].stats;
+  const TargetStats& b = r->last.targets[0].stats;
+  const double cpu_est = EstimatedRate(*r, Cpu(a), Cpu(b));
+  const double cpu_kernel = KernelRate(*r, r->kernel_first.run_ns, r->kernel_last.run_ns);
+  std::printf("sampled spinner over %.2f s: CPU estimated %.3f, kernel %.3f (%+.1f%%), user share %.3f\n", r->wall_s,
+              cpu_est, cpu_kernel, 100 * (cpu_est / cpu_kernel - 1),
+              static_cast<double>(b.user_ns - a.user_ns) / (Cpu(b) - Cpu(a)));
+  ASSERT_GT(cpu_kernel, 0.2) << "the spinner hardly ran (machine overloaded?)";
+  // Its time slice spans windows: what ran between them must be neither
+  // lost (open at a window's end) nor counted (before the next one began).
+  EXPECT_NEAR(cpu_est, cpu_kernel, 0.10 * cpu_kernel);
+  EXPECT_GT(b.user_ns - a.user_ns, 0.95 * (Cpu(b) - Cpu(a)));
+}
+
+}  // namespace
+}  // namespace iotax
