@@ -52,6 +52,13 @@ const volatile bool follow_children = false;
  * it did while nothing was attached is unknown. Always 0 when not sampling.
  */
 volatile __u32 window_epoch = 0;
+/*
+ * Set while user space attaches or detaches the hot programs one by one: a
+ * partly attached set (syscalls seen, switches not) would count a call that
+ * blocked as one that did not, with its sleep as CPU. They return at once
+ * until all four are attached and the new epoch is set.
+ */
+volatile bool window_closed = false;
 
 #define PF_EXITING 0x00000004 /* include/linux/sched.h */
 #define PF_IO_WORKER 0x00000010
@@ -681,7 +688,7 @@ int BPF_PROG(iotax_sys_enter, struct pt_regs *regs, long id)
 	struct thread_state *t;
 	__u64 now;
 
-	if (!s)
+	if (!s || window_closed)
 		return 0;
 	count_event(IOTAX_PROBE_SYS_ENTER);
 	if (id >= 0 && id < IOTAX_MAX_SYSCALL_NR) {
@@ -727,7 +734,7 @@ int BPF_PROG(iotax_sys_exit, struct pt_regs *regs, long ret)
 	struct thread_state *t;
 	__u64 now;
 
-	if (!s)
+	if (!s || window_closed)
 		return 0;
 	count_event(IOTAX_PROBE_SYS_EXIT);
 	t = thread_state(task, slot);
@@ -796,6 +803,8 @@ int BPF_PROG(iotax_sched_switch, bool preempt, struct task_struct *prev,
 	__u64 now = 0;
 	struct pmu_reading r = {}; /* read at most once, for both threads */
 
+	if (window_closed)
+		return 0;
 	/* Two separate tests: clang would merge `!ps && !ns` into a pointer OR,
 	 * which the verifier rejects. */
 	if (ps) {
@@ -821,7 +830,7 @@ int BPF_PROG(iotax_sched_wakeup, struct task_struct *p)
 	struct thread_state *t;
 	__u64 now;
 
-	if (!s)
+	if (!s || window_closed)
 		return 0;
 	count_event(IOTAX_PROBE_SCHED_WAKEUP);
 	t = thread_state(p, slot);

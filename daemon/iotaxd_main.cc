@@ -193,7 +193,10 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   auto verdicts = std::make_unique<iotax::VerdictSampler>(
       [&targets, cpu_reader = std::make_shared<iotax::ProcessCpuReader>()] {
         iotax::AgentSnapshot snapshot = targets->View().snapshot;
-        cpu_reader->AddTo(snapshot);  // the verdict's denominator: the kernel's CPU accounting
+        // The verdict's denominator: the kernel's CPU accounting, read now.
+        // Sampled figures are as of the last window's end instead, so their
+        // own CPU estimate is the denominator (the report says source tracer).
+        if (!snapshot.sampling.active()) cpu_reader->AddTo(snapshot);
         return snapshot;
       },
                                                           std::move(verdict_options));

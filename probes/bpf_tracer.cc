@@ -364,7 +364,8 @@ class BpfTracer final : public Tracer {
   // epoch), and what running threads ran of their time slice so far is kept
   // out (as AddTarget does).
   void StartWindowLocked() {
-    skel_->bss->window_epoch = ++epoch_;
+    // Closed while the set is only partly attached (see window_closed).
+    skel_->bss->window_closed = true;
     for (int i : kHotProbes) {
       if (links_[i] != nullptr || !probes_[i].up) continue;
       links_[i] = bpf_program__attach(programs_[i]);
@@ -376,6 +377,9 @@ class BpfTracer final : public Tracer {
         std::fprintf(stderr, "iotax: probe %s is down: %s\n", probes_[i].name.c_str(), probes_[i].error.c_str());
       }
     }
+    skel_->bss->window_epoch = ++epoch_;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);  // the epoch before the opening
+    skel_->bss->window_closed = false;
     hot_attached_ = true;
     window_start_ns_ = MonotonicNs();
     if (!task_iter_error_.empty()) return;
@@ -395,6 +399,7 @@ class BpfTracer final : public Tracer {
       for (int m = 0; m < IOTAX_NMODES; ++m) slot.carried_open[m] += slot.last_open[m];
       slot.last_open = {};
     }
+    skel_->bss->window_closed = true;
     for (int i : kHotProbes) {
       if (links_[i] != nullptr) bpf_link__destroy(links_[i]);
       links_[i] = nullptr;

@@ -10,7 +10,8 @@
 # Variants: none (nothing attached); all (iotaxd with everything on: --bpf-stats
 # and the PMU path on the software stand-ins cpu-clock,task-clock, since these
 # VMs have no hardware PMU); default (plain `iotaxd --pid`: here tier 3 is off
-# because there is no PMU, and bpf_stats stay off).
+# because there is no PMU, and bpf_stats stay off); sampled (`iotaxd --pid
+# --sample=10%`: the per-event probes attached 100 ms of every second).
 #
 # Per run, measured over a window inside the client's measured window, from
 # /proc: the server's throughput (bytes it read / message size), its CPU
@@ -49,7 +50,7 @@ die() { echo "connection_sweep.sh: $*" >&2; exit 1; }
 IFS=, read -r -a conns_levels <<<"$conns_list"
 IFS=, read -r -a variant_list <<<"$variants"
 for v in "${variant_list[@]}"; do
-  case $v in none | all | default) ;; *) echo "connection_sweep.sh: unknown variant '$v' (none, all, default)" >&2; exit 2 ;; esac
+  case $v in none | all | default | sampled) ;; *) echo "connection_sweep.sh: unknown variant '$v' (none, all, default, sampled)" >&2; exit 2 ;; esac
 done
 
 [ "$(id -u)" -eq 0 ] || die "needs root (iotaxd loads BPF programs)"
@@ -115,9 +116,10 @@ stop_server() {
 run_one() { # conns repeat variant
   local conns=$1 repeat=$2 variant=$3 agent="" url="" load_flags i
   case $variant in
-    all | default)
+    all | default | sampled)
       local extra=()
       [ "$variant" = all ] && extra=(--bpf-stats --pmu-events=cpu-clock,task-clock)
+      [ "$variant" = sampled ] && extra=(--sample=10%)
       "$bin/iotaxd" --pid="$server" --listen=127.0.0.1:0 "${extra[@]}" >"$out/iotaxd.out" 2>"$out/iotaxd.err" &
       agent=$!
       pids+=("$agent")
