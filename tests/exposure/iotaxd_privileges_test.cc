@@ -205,6 +205,33 @@ TEST(IotaxdPrivileges, WithOnlyBpfAndPerfmonItDropsThoseTooAndKeepsTheBoundingSe
   EXPECT_EQ(daemon.Wait(10s), 0);
 }
 
+TEST(IotaxdPrivileges, SampledAsTheDeploymentFilesRunItTheWindowsKeepAttachingWithoutCapabilities) {
+  IOTAX_REQUIRE_BPF();
+  // dashboards/deploy run iotaxd with --sample: every period it attaches and
+  // detaches the per-event programs, on a thread started after the drop.
+  ChildProcess workload({kWorkload, "--name=iotax_smp_wl", "--seconds=60"});
+  ChildProcess daemon({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all,+bpf,+perfmon",
+                       "--ambient-caps=-all,+bpf,+perfmon", kIotaxd, absl::StrCat("--pid=", workload.pid()),
+                       "--listen=127.0.0.1:0", "--calibration=none", "--sample=20%", "--sample-period=200ms"});
+  const int port = ListeningPort(daemon);
+  ASSERT_GT(port, 0);
+  EXPECT_TRUE(daemon.WaitForStderr("sampling: syscalls, switches and wakeups traced 20% of the time", 5s))
+      << daemon.DrainStderr(1s);
+  const std::string our_bounding = StatusFields("/proc/self/status")["CapBnd"];
+  ExpectNoCapabilities(daemon.pid(), our_bounding);
+  const std::string series = Syscalls(workload.pid(), "iotax_smp_wl");
+  const std::string body = ScrapeUntil(
+      port, [&](const std::string& b) { return Sample(b, "iotax_sample_windows_total").value_or(0) >= 10; }, 10s);
+  EXPECT_GE(Sample(body, "iotax_sample_windows_total").value_or(0), 10) << daemon.DrainStderr(1s);
+  EXPECT_EQ(Sample(body, "iotax_sample_fraction"), 0.2);
+  EXPECT_GT(Sample(body, series).value_or(0), 0);
+  for (const char* probe : {"sys_enter", "sys_exit", "sched_switch", "sched_wakeup"}) {
+    EXPECT_EQ(Sample(body, absl::StrCat("iotax_probe_up{probe=\"", probe, "\"}")), 1) << probe;
+  }
+  daemon.Kill(SIGTERM);
+  EXPECT_EQ(daemon.Wait(10s), 0);
+}
+
 // Runs iotaxd to its end; returns exit code, stdout and stderr.
 struct Finished {
   std::optional<int> code;
