@@ -65,8 +65,10 @@ ABSL_FLAG(std::string, sample, "100%",
           "estimates scaled to all the time (iotax_sample_fraction says so): the targets pay about "
           "that share of full tracing's cost per syscall and switch (docs/overhead.md), and what "
           "happens between windows is not seen. 100% counts every event exactly.");
-ABSL_FLAG(std::string, sample_period, "1s",
-          "With --sample below 100%: one window per period, e.g. 1s (window 100ms at --sample=10%), 10s.");
+ABSL_FLAG(std::string, sample_period, "10s",
+          "With --sample below 100%: one window per period (1s windows at --sample=10%). Longer windows "
+          "miss fewer calls at their edges (each thread's call in progress when a window opens is not "
+          "counted); shorter ones update the estimates more often.");
 ABSL_FLAG(std::string, calibration, "",
           "Calibration file written by `iotax calibrate` (default: the per-machine cache, "
           "/var/cache/iotax/calibration.json for root or $XDG_CACHE_HOME/iotax/calibration.json); "
@@ -346,14 +348,14 @@ absl::StatusOr<DaemonOptions> ValidateDaemonFlags(const RawDaemonFlags& raw) {
   o.sample_fraction = *share;
   if (raw.sample_period < absl::Milliseconds(100) || raw.sample_period > absl::Minutes(1)) {
     return absl::InvalidArgumentError(absl::StrCat("--sample-period=", absl::FormatDuration(raw.sample_period),
-                                                   " is out of range: pass a duration from 100ms to 1m, e.g. --sample-period=1s"));
+                                                   " is out of range: pass a duration from 100ms to 1m, e.g. --sample-period=10s"));
   }
   o.sample_period = raw.sample_period;
   if (o.sample_fraction < 1.0 && o.sample_period * o.sample_fraction < absl::Milliseconds(10)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--sample=", raw.sample, " of --sample-period=", absl::FormatDuration(raw.sample_period),
         " makes windows shorter than 10ms, too short to see whole calls: raise either, e.g. --sample=10% "
-        "--sample-period=1s"));
+        "--sample-period=10s"));
   }
   if (raw.calibration == "none") {
     o.no_calibration = true;
@@ -497,7 +499,7 @@ ParseOutcome ParseDaemonCommandLine(int argc, char** argv, RawDaemonFlags* raw) 
   for (auto [flag, text, out, example] :
        {std::tuple{"verdict-window", absl::GetFlag(FLAGS_verdict_window), &raw->verdict_window, "30s"},
         std::tuple{"history", absl::GetFlag(FLAGS_history), &raw->history, "5m"},
-        std::tuple{"sample-period", absl::GetFlag(FLAGS_sample_period), &raw->sample_period, "1s"}}) {
+        std::tuple{"sample-period", absl::GetFlag(FLAGS_sample_period), &raw->sample_period, "10s"}}) {
     if (!absl::ParseDuration(text, out)) {
       std::cerr << "iotaxd: --" << flag << "=" << text << " is not a duration: pass e.g. --" << flag << "="
                 << example << "\n";

@@ -28,7 +28,7 @@ struct RawDaemonFlags {
   absl::Duration verdict_window = absl::Seconds(30);
   absl::Duration history = absl::Minutes(5);
   std::string sample = "100%";
-  absl::Duration sample_period = absl::Seconds(1);
+  absl::Duration sample_period = absl::Seconds(10);
   std::string calibration;  // "" = default cache path, "none" = ignore
   std::string auth_file;
   std::string tls_cert;
@@ -52,7 +52,7 @@ struct DaemonOptions {
   absl::Duration verdict_window = absl::Seconds(30);  // sliding window of the verdict
   absl::Duration history = absl::Minutes(5);          // per-second snapshots kept for /api/series
   double sample_fraction = 1.0;                       // share of each sample period traced (1 = all)
-  absl::Duration sample_period = absl::Seconds(1);
+  absl::Duration sample_period = absl::Seconds(10);
   std::string calibration_path;                       // "" = the default cache path
   bool no_calibration = false;                        // --calibration=none
   std::string auth_file;  // htpasswd-style USER:HASH lines; "" = no auth

@@ -411,6 +411,23 @@ class BpfTracer final : public Tracer {
     const double factor = traced > 0 ? static_cast<double>(sampling_status_.period_ns) / static_cast<double>(traced) : 1.0;
     scaler_.AddWindow(observed, factor);
     last_window_end_ns_ = observed.monotonic_ns;
+    WarnIfWindowsTooShort(observed);
+  }
+
+  // Each window leaves out every thread's call in progress when it opens;
+  // when that is a large share of the calls (threads making few calls per
+  // window) the estimates are low: say so once, with what to do.
+  void WarnIfWindowsTooShort(const AgentSnapshot& observed) {
+    const double lost = EdgeLossShare(last_window_observed_, observed);
+    last_window_observed_ = observed;
+    short_windows_in_a_row_ = lost > 0.10 ? short_windows_in_a_row_ + 1 : 0;
+    if (short_windows_in_a_row_ < 3 || warned_short_windows_) return;
+    warned_short_windows_ = true;
+    std::fprintf(stderr,
+                 "iotax: sampling windows are too short for these targets: %.0f%% of their syscalls began before a "
+                 "window opened and are not counted, so the estimates are low; pass a longer --sample-period "
+                 "(e.g. 10s) or --sample=100%%\n",
+                 100 * lost);
   }
 
   struct Slot {
@@ -642,6 +659,9 @@ class BpfTracer final : public Tracer {
   uint64_t last_window_end_ns_ = 0;
   SamplingStatus sampling_status_;
   SampleScaler scaler_;
+  AgentSnapshot last_window_observed_;
+  int short_windows_in_a_row_ = 0;
+  bool warned_short_windows_ = false;
   bool stop_ = false;
   std::condition_variable stop_cv_;
   std::thread window_thread_;  // last: started after everything it uses

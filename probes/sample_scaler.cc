@@ -70,4 +70,25 @@ void SampleScaler::AddWindow(const AgentSnapshot& observed, double factor) {
   }
 }
 
+double EdgeLossShare(const AgentSnapshot& before, const AgentSnapshot& after) {
+  constexpr int kUnpaired = 2;  // "unpaired_syscall_exit" in kDropReasonNames
+  static_assert(kDropReasonNames[kUnpaired] == "unpaired_syscall_exit");
+  auto calls = [](const AgentSnapshot& s, size_t i) {
+    uint64_t n = 0;
+    if (i < s.targets.size()) {
+      for (const ClassStats& c : s.targets[i].stats.classes) n += c.calls;
+    }
+    return n;
+  };
+  double completed = 0;
+  for (size_t i = 0; i < after.targets.size(); ++i) {
+    const uint64_t a = calls(after, i), b = calls(before, i);
+    if (a > b) completed += static_cast<double>(a - b);
+  }
+  const double unpaired = after.dropped[kUnpaired] > before.dropped[kUnpaired]
+                              ? static_cast<double>(after.dropped[kUnpaired] - before.dropped[kUnpaired])
+                              : 0.0;
+  return completed + unpaired > 0 ? unpaired / (completed + unpaired) : 0.0;
+}
+
 }  // namespace iotax

@@ -39,4 +39,10 @@ class SampleScaler {
   std::vector<PmuTargetStats> pmu_;
 };
 
+// Share of a window's syscalls that it could not count because they began
+// before it opened (their exits are unpaired_syscall_exit drops): unpaired /
+// (completed + unpaired), between two end-of-window snapshots. High when
+// threads make few calls per window; 0 when nothing happened.
+double EdgeLossShare(const AgentSnapshot& before, const AgentSnapshot& after);
+
 }  // namespace iotax

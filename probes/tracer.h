@@ -32,7 +32,7 @@ struct TracerOptions {
   // from the windows. Costs the targets about this share of what full
   // tracing costs; see docs/overhead.md.
   double sample_fraction = 1.0;
-  uint64_t sample_period_ns = 1000000000;
+  uint64_t sample_period_ns = 10'000'000'000;
 };
 
 class Tracer {

@@ -3,13 +3,15 @@
 # full closed-loop load, side by side with an equivalent bpftrace script
 # (equivalent.bt: syscall latency histogram + switch count, pid filter).
 #
-#   clients/overhead/agent_overhead.sh [BIN_DIR] [ROUNDS] [SECONDS] [CONNS] [SAMPLE]
+#   clients/overhead/agent_overhead.sh [BIN_DIR] [ROUNDS] [SECONDS] [CONNS] [SAMPLE] [PERIOD]
 #
 # Each round runs the client four times against the same server: with nothing
 # attached, with iotaxd tracing every event (the default), with iotaxd
-# --sample=SAMPLE (default 10%: the per-event probes attached 10% of the time)
-# and with bpftrace, in a rotating order so drift on a noisy machine hits all
-# alike. Prints every run, then the
+# --sample=SAMPLE --sample-period=PERIOD (default 10% of 1s: the per-event
+# probes attached 100 ms of every second; runs of a few seconds need periods
+# much shorter than iotaxd's 10 s default, and more windows cost more, so
+# this errs on the expensive side) and with bpftrace, in a rotating order so
+# drift on a noisy machine hits all alike. Prints every run, then the
 # medians and the throughput ratios (with / without). Server on CPU 0, client
 # on CPU 1, loopback only; it ends only the processes it started.
 set -euo pipefail
@@ -19,6 +21,7 @@ rounds=${2:-5}
 seconds=${3:-10}
 conns=${4:-50}
 sample=${5:-10%}
+period=${6:-1s}
 here=$(dirname "$(realpath "$0")")
 
 [ "$(id -u)" -eq 0 ] || { echo "agent_overhead.sh: needs root (iotaxd and bpftrace load BPF programs)" >&2; exit 2; }
@@ -68,7 +71,7 @@ measure() { # tool -> throughput
       tpid=$!
       wait_for "$work/iotaxd.out" 'listening on' ;;
     iotaxd-sampled)
-      "$bin/iotaxd" --pid "$server" --listen=127.0.0.1:0 --sample="$sample" >"$work/iotaxd.out" 2>&1 &
+      "$bin/iotaxd" --pid "$server" --listen=127.0.0.1:0 --sample="$sample" --sample-period="$period" >"$work/iotaxd.out" 2>&1 &
       tpid=$!
       wait_for "$work/iotaxd.out" 'listening on' ;;
     bpftrace)
@@ -100,7 +103,7 @@ for tool in none iotaxd iotaxd-sampled bpftrace; do
   m=$(awk -v t="$tool" '$2==t{print $3}' "$work/runs" | median)
   awk -v t="$tool" -v m="$m" -v b="$base" 'BEGIN {printf "%-15s %14.0f %12.4f\n", t, m, m / b}'
 done
-echo "(ratio = median throughput with the tool / median with nothing attached; iotaxd-sampled: --sample=$sample)"
+echo "(ratio = median throughput with the tool / median with nothing attached; iotaxd-sampled: --sample=$sample --sample-period=$period)"
 echo
 # The bare server on this VM switches between two speeds (~107k and ~150k
 # req/s here) from run to run; a ratio within one round is less exposed to

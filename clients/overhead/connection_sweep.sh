@@ -11,7 +11,8 @@
 # and the PMU path on the software stand-ins cpu-clock,task-clock, since these
 # VMs have no hardware PMU); default (plain `iotaxd --pid`: here tier 3 is off
 # because there is no PMU, and bpf_stats stay off); sampled (`iotaxd --pid
-# --sample=10%`: the per-event probes attached 100 ms of every second).
+# --sample=10% --sample-period=1s`: the per-event probes attached 100 ms of
+# every second; iotaxd's default period, 10 s, is as long as a run).
 #
 # Per run, measured over a window inside the client's measured window, from
 # /proc: the server's throughput (bytes it read / message size), its CPU
@@ -119,7 +120,7 @@ run_one() { # conns repeat variant
     all | default | sampled)
       local extra=()
       [ "$variant" = all ] && extra=(--bpf-stats --pmu-events=cpu-clock,task-clock)
-      [ "$variant" = sampled ] && extra=(--sample=10%)
+      [ "$variant" = sampled ] && extra=(--sample=10% --sample-period=1s)
       "$bin/iotaxd" --pid="$server" --listen=127.0.0.1:0 "${extra[@]}" >"$out/iotaxd.out" 2>"$out/iotaxd.err" &
       agent=$!
       pids+=("$agent")

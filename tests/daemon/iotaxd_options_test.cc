@@ -82,6 +82,7 @@ TEST(DaemonOptions, Interval) {
 TEST(DaemonOptions, SampleShareAndPeriod) {
   RawDaemonFlags raw = WithPid("1");
   EXPECT_EQ(ValidateDaemonFlags(raw)->sample_fraction, 1.0);  // every event by default
+  EXPECT_EQ(ValidateDaemonFlags(raw)->sample_period, absl::Seconds(10));
   raw.sample = "10%";
   EXPECT_DOUBLE_EQ(ValidateDaemonFlags(raw)->sample_fraction, 0.1);
   raw.sample = "25";

@@ -183,7 +183,7 @@ TEST_F(CollectorTest, AgentSelfObservation) {
   EXPECT_EQ(V("iotax_target_attach_failures_total", {}), 1);
   EXPECT_DOUBLE_EQ(*V("iotax_snapshot_read_seconds", {}), 0.002);
   EXPECT_DOUBLE_EQ(*V("iotax_sample_fraction", {}), 0.1);
-  EXPECT_DOUBLE_EQ(*V("iotax_sample_traced_seconds_total", {}), 0.4);
+  EXPECT_DOUBLE_EQ(*V("iotax_sample_traced_seconds_total", {}), 4.0);
   EXPECT_EQ(V("iotax_sample_windows_total", {}), 4);
 }
 

@@ -79,9 +79,9 @@ inline DaemonView MakeFullView() {
   wakeup_new.error = "attach failed: tracepoint missing";
   snap.probes = {enter, wakeup_new};
   for (int r = 0; r < kNumDropReasons; ++r) snap.dropped[r] = static_cast<uint64_t>(r + 1) * 10;
-  snap.sampling.fraction = 0.1;  // iotaxd --sample=10%: 100 ms of every second
-  snap.sampling.period_ns = 1'000'000'000;
-  snap.sampling.traced_ns = 400'000'000;
+  snap.sampling.fraction = 0.1;  // iotaxd --sample=10%: 1 s of every 10 s
+  snap.sampling.period_ns = 10'000'000'000;
+  snap.sampling.traced_ns = 4'000'000'000;
   snap.sampling.windows = 4;
 
   view.comm_watches = {{"web", 1, 2}};

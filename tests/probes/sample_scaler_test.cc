@@ -76,5 +76,15 @@ TEST(SampleScaler, TargetsAddedLaterStartFromZero) {
   EXPECT_EQ(scaler.stats()[1].classes[0].calls, 50u);
 }
 
+TEST(EdgeLossShare, UnpairedExitsAgainstCompletedCallsOfTheWindow) {
+  AgentSnapshot before = Observed(100, 0, 0);
+  before.dropped[2] = 7;
+  AgentSnapshot after = Observed(130, 0, 0);  // 30 calls completed in the window
+  after.dropped[2] = 17;                      // 10 exits of calls begun before it
+  EXPECT_DOUBLE_EQ(EdgeLossShare(before, after), 10.0 / 40.0);
+  EXPECT_DOUBLE_EQ(EdgeLossShare(after, after), 0.0);  // nothing happened
+  EXPECT_DOUBLE_EQ(EdgeLossShare(AgentSnapshot{}, after), 17.0 / 147.0);  // the first window
+}
+
 }  // namespace
 }  // namespace iotax
