@@ -9,18 +9,16 @@
 //   - a reader blocking on a socket, woken from the other CPU;
 //   - a process with 1,000 threads (what one read costs).
 // Every read is also checked to never report less than the one before.
-#include <dirent.h>
 #include <time.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "child_process.h"
+#include "cpu_workload_client.h"
 #include "require.h"
 #include "tracer.h"
 
@@ -30,21 +28,8 @@ namespace {
 using namespace std::chrono_literals;
 using testing::ChildProcess;
 
-// The kernel's run time of all threads of `pid` now, in ns (schedstat field 1).
-uint64_t KernelRunNs(int pid) {
-  const std::string dir = "/proc/" + std::to_string(pid) + "/task";
-  uint64_t total = 0;
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return 0;
-  while (dirent* e = readdir(d)) {
-    if (e->d_name[0] == '.') continue;
-    std::ifstream in(dir + "/" + e->d_name + "/schedstat");
-    uint64_t ns = 0;
-    if (in >> ns) total += ns;
-  }
-  closedir(d);
-  return total;
-}
+// The kernel's run time of all threads of `pid` now, in ns.
+uint64_t KernelRunNs(int pid) { return testing::ReadKernelThreadSums(pid).run_ns; }
 
 uint64_t Traced(const TargetStats& s) { return s.user_ns + s.syscall_ns + s.io_worker_ns + s.sched_ns; }
 
@@ -122,18 +107,9 @@ void ExpectAgreement(const Window& w) {
   EXPECT_EQ(w.non_monotonic, 0) << "a read reported less CPU than the one before";
 }
 
-absl::StatusOr<ChildProcess> StartWorkload(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {CPU_WORKLOAD_PATH};
-  argv.insert(argv.end(), args.begin(), args.end());
-  absl::StatusOr<ChildProcess> child = ChildProcess::Start(argv);
-  if (!child.ok()) return child.status();
-  if (auto ready = child->ReadStdoutUntil("ready\n", 10s); !ready.ok()) return ready.status();
-  return child;
-}
-
 TEST(TracerCpuAgreement, SpinnerThatNeverLeavesTheCpu) {
   IOTAX_REQUIRE_BPF();
-  absl::StatusOr<ChildProcess> child = StartWorkload({"spin"});
+  absl::StatusOr<ChildProcess> child = testing::StartCpuWorkload({"spin"});
   ASSERT_TRUE(child.ok()) << child.status();
   absl::StatusOr<Window> w = MeasureWindow(child->pid(), 2s);
   ASSERT_TRUE(w.ok()) << w.status();
@@ -153,7 +129,7 @@ TEST(TracerCpuAgreement, SpinnerThatNeverLeavesTheCpu) {
 
 TEST(TracerCpuAgreement, PingPongWithIdleWakeupsPutsTheWakeupPathInBlockedCalls) {
   IOTAX_REQUIRE_BPF();
-  absl::StatusOr<ChildProcess> child = StartWorkload({"pingpong", "200"});
+  absl::StatusOr<ChildProcess> child = testing::StartCpuWorkload({"pingpong", "200"});
   ASSERT_TRUE(child.ok()) << child.status();
   absl::StatusOr<Window> w = MeasureWindow(child->pid(), 2s);
   ASSERT_TRUE(w.ok()) << w.status();
@@ -185,7 +161,7 @@ TEST(TracerCpuAgreement, PingPongWithIdleWakeupsPutsTheWakeupPathInBlockedCalls)
 
 TEST(TracerCpuAgreement, ReaderBlockedOnASocket) {
   IOTAX_REQUIRE_BPF();
-  absl::StatusOr<ChildProcess> child = StartWorkload({"blockread", "100"});
+  absl::StatusOr<ChildProcess> child = testing::StartCpuWorkload({"blockread", "100"});
   ASSERT_TRUE(child.ok()) << child.status();
   absl::StatusOr<Window> w = MeasureWindow(child->pid(), 2s);
   ASSERT_TRUE(w.ok()) << w.status();
@@ -198,7 +174,7 @@ TEST(TracerCpuAgreement, ReaderBlockedOnASocket) {
 
 TEST(TracerCpuAgreement, ReadCostWithAThousandThreads) {
   IOTAX_REQUIRE_BPF();
-  absl::StatusOr<ChildProcess> child = StartWorkload({"threads", "1000"});
+  absl::StatusOr<ChildProcess> child = testing::StartCpuWorkload({"threads", "1000"});
   ASSERT_TRUE(child.ok()) << child.status();
   absl::StatusOr<std::unique_ptr<Tracer>> tracer = Tracer::Create({.strict = true});
   ASSERT_TRUE(tracer.ok()) << tracer.status();

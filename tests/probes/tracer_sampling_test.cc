@@ -4,15 +4,12 @@
 // counts over all the time: voluntary context switches (/proc status) and
 // run time (schedstat), the latter up to what the probes themselves cost the
 // threads while attached.
-#include <dirent.h>
-
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <thread>
 
-#include "child_process.h"
+#include "cpu_workload_client.h"
 #include "require.h"
 #include "tracer.h"
 
@@ -22,36 +19,17 @@ namespace {
 using namespace std::chrono_literals;
 using testing::ChildProcess;
 
-// Sums over the threads of `pid`: run time (schedstat, ns) and voluntary switches.
-struct KernelFigures {
-  uint64_t run_ns = 0;
-  uint64_t voluntary_switches = 0;
+// The kernel's figures for `pid`, and when they were read.
+struct KernelFigures : testing::KernelThreadSums {
   uint64_t monotonic_ns = 0;
 };
 
-uint64_t NowNs() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-          .count());
-}
-
 KernelFigures ReadKernel(int pid) {
   KernelFigures k;
-  k.monotonic_ns = NowNs();
-  const std::string dir = "/proc/" + std::to_string(pid) + "/task";
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return k;
-  while (dirent* e = readdir(d)) {
-    if (e->d_name[0] == '.') continue;
-    std::ifstream sched(dir + "/" + e->d_name + "/schedstat");
-    uint64_t ns = 0;
-    if (sched >> ns) k.run_ns += ns;
-    std::ifstream status(dir + "/" + e->d_name + "/status");
-    for (std::string line; std::getline(status, line);) {
-      if (line.rfind("voluntary_ctxt_switches:", 0) == 0) k.voluntary_switches += std::stoull(line.substr(24));
-    }
-  }
-  closedir(d);
+  k.monotonic_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                             std::chrono::steady_clock::now().time_since_epoch())
+                                             .count());
+  static_cast<testing::KernelThreadSums&>(k) = testing::ReadKernelThreadSums(pid);
   return k;
 }
 
@@ -113,18 +91,9 @@ double KernelRate(const SampledRun& r, uint64_t first, uint64_t last) {
          ((r.kernel_last.monotonic_ns - r.kernel_first.monotonic_ns) / 1e9);
 }
 
-absl::StatusOr<ChildProcess> StartWorkload(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {CPU_WORKLOAD_PATH};
-  argv.insert(argv.end(), args.begin(), args.end());
-  absl::StatusOr<ChildProcess> child = ChildProcess::Start(argv);
-  if (!child.ok()) return child.status();
-  if (auto ready = child->ReadStdoutUntil("ready\n", 10s); !ready.ok()) return ready.status();
-  return child;
-}
-
 TEST(TracerSampling, PingPongEstimatesAgreeWithTheKernelAndOnlyTheWindowsAreTraced) {
   IOTAX_REQUIRE_BPF();
-  absl::StatusOr<ChildProcess> child = StartWorkload({"pingpong", "200"});
+  absl::StatusOr<ChildProcess> child = testing::StartCpuWorkload({"pingpong", "200"});
   ASSERT_TRUE(child.ok()) << child.status();
   absl::StatusOr<SampledRun> r = Sample(child->pid(), 3s);
   ASSERT_TRUE(r.ok()) << r.status();
@@ -168,7 +137,7 @@ TEST(TracerSampling, PingPongEstimatesAgreeWithTheKernelAndOnlyTheWindowsAreTrac
 
 TEST(TracerSampling, SpinnerThatNeverLeavesTheCpuIsCountedInEveryWindow) {
   IOTAX_REQUIRE_BPF();
-  absl::StatusOr<ChildProcess> child = StartWorkload({"spin"});
+  absl::StatusOr<ChildProcess> child = testing::StartCpuWorkload({"spin"});
   ASSERT_TRUE(child.ok()) << child.status();
   absl::StatusOr<SampledRun> r = Sample(child->pid(), 2s);
   ASSERT_TRUE(r.ok()) << r.status();
