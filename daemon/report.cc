@@ -48,6 +48,7 @@ Report BuildReport(const std::vector<const AgentSnapshot*>& snapshots, const Rep
   if (snapshots.empty()) return report;
   const AgentSnapshot& last = *snapshots.back();
   report.pmu = last.pmu;
+  report.sampling = last.sampling;
   std::set<int> done;
   for (auto it = last.targets.rbegin(); it != last.targets.rend(); ++it) {
     if (!done.insert(it->pid).second) continue;

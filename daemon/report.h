@@ -40,6 +40,7 @@ struct CalibrationInfo {
 struct Report {
   std::string generated_at;  // RFC 3339, UTC
   PmuStatus pmu;             // as of the last snapshot
+  SamplingStatus sampling;   // iotaxd --sample: the figures are estimates
   CalibrationInfo calibration;
   std::vector<TargetReport> targets;
 };

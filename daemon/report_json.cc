@@ -134,6 +134,9 @@ json ReportToJson(const Report& report) {
       {"pmu", json{{"up", report.pmu.up},
                    {"reason", report.pmu.up ? "ok" : report.pmu.reason},
                    {"software_standins", report.pmu.software_standins}}},
+      {"sampling", json{{"fraction", report.sampling.fraction},
+                        {"period_seconds", report.sampling.active() ? json(report.sampling.period_ns / 1e9)
+                                                                    : json(nullptr)}}},
       {"calibration", json{{"used", c.used},
                            {"path", c.used ? json(c.path) : json(nullptr)},
                            {"created_at", c.used ? json(c.created_at) : json(nullptr)},

@@ -131,7 +131,13 @@ std::string FormatReportText(const Report& report) {
   absl::StrAppend(&out, "  tier 3 (IPC): ",
                   report.pmu.up ? (report.pmu.software_standins ? "software stand-ins" : "hardware counters")
                                 : absl::StrCat("unavailable (", report.pmu.reason, ")"),
-                  "\n  async cost: ", report.calibration.note.empty() ? "-" : report.calibration.note, "\n\n");
+                  "\n  async cost: ", report.calibration.note.empty() ? "-" : report.calibration.note,
+                  "\n  tracing: ",
+                  report.sampling.active()
+                      ? absl::StrCat("sampled, ", report.sampling.fraction * 100, "% of the time (one window every ",
+                                     report.sampling.period_ns / 1e9, " s): every figure is an estimate")
+                      : "every event",
+                  "\n\n");
   if (report.targets.empty()) absl::StrAppend(&out, "No target was traced.\n");
   for (const TargetReport& t : report.targets) AppendTarget(out, t);
   return out;

@@ -144,6 +144,22 @@ TEST(ReportJson, TheContractFieldsHaveTheirTypes) {
   EXPECT_EQ(j["calibration"]["used"], true);
   EXPECT_EQ(j["pmu"]["up"], false);
   EXPECT_EQ(j["pmu"]["reason"], "vm_without_pmu");
+  EXPECT_EQ(j["sampling"]["fraction"], 1.0);
+  EXPECT_TRUE(j["sampling"]["period_seconds"].is_null());
+}
+
+TEST(ReportJson, SampledFiguresSaySo) {
+  Workload w;
+  Report report = SyntheticReport(w, 5, nullptr);
+  report.sampling.fraction = 0.1;
+  report.sampling.period_ns = 10'000'000'000;
+  const json j = ReportToJson(report);
+  EXPECT_EQ(j["sampling"]["fraction"], 0.1);
+  EXPECT_EQ(j["sampling"]["period_seconds"], 10.0);
+  EXPECT_NE(FormatReportText(report).find("tracing: sampled, 10% of the time (one window every 10 s): every figure "
+                                          "is an estimate"),
+            std::string::npos);
+  EXPECT_NE(FormatReportText(SyntheticReport(w, 5, nullptr)).find("tracing: every event"), std::string::npos);
 }
 
 TEST(ReportJson, InsufficientDataHasNullsNotZeros) {
