@@ -20,6 +20,7 @@
 #include "child_process.h"
 #include "http_client.h"
 #include "require.h"
+#include "metrics_text.h"
 
 namespace iotax {
 namespace {
@@ -31,19 +32,7 @@ using testing::HttpGet;
 const std::string kIotaxd = std::string(IOTAX_BIN_DIR) + "/iotaxd";
 const std::string kWorkload = IOTAX_PIPE_WORKLOAD;
 
-// The value of the sample whose series (name and labels, as served) is
-// exactly `series`; nullopt when absent.
-std::optional<double> Sample(const std::string& body, const std::string& series) {
-  std::istringstream in(body);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (absl::StartsWith(line, series + " ")) {
-      double v = 0;
-      if (absl::SimpleAtod(line.substr(series.size() + 1), &v)) return v;
-    }
-  }
-  return std::nullopt;
-}
+using testing::Sample;
 
 std::string Target(const std::string& name, int pid, const std::string& comm, const std::string& extra = "") {
   return absl::StrCat(name, "{pid=\"", pid, "\",comm=\"", comm, "\"", extra, "}");

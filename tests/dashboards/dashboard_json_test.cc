@@ -13,6 +13,9 @@
 #include "run_command.h"
 
 namespace iotax::dashboards {
+
+using testing::CommandResult;
+using testing::RunCommand;
 namespace {
 
 using nlohmann::json;

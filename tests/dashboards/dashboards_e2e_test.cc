@@ -32,6 +32,9 @@
 #include "run_command.h"
 
 namespace iotax::dashboards {
+
+using testing::CommandResult;
+using testing::RunCommand;
 namespace {
 
 using namespace std::chrono_literals;

@@ -15,6 +15,10 @@
 #include "run_command.h"
 
 namespace iotax::dashboards {
+
+using testing::CommandResult;
+using testing::RunCommand;
+using testing::HaveProgram;
 namespace {
 
 // Key=value lines of a unit file ("Key" -> values in order).

@@ -27,8 +27,13 @@
 #include "require.h"
 #include "run_command.h"
 #include "sanitizer.h"
+#include "metrics_text.h"
 
 namespace iotax::dashboards {
+
+using testing::CommandResult;
+using testing::RunCommand;
+using testing::HaveProgram;
 namespace {
 
 using namespace std::chrono_literals;
@@ -112,15 +117,7 @@ int ListeningPort(ChildProcess& agent) {
   return port;
 }
 
-std::optional<double> Sample(const std::string& body, const std::string& series) {
-  std::istringstream in(body);
-  std::string line;
-  while (std::getline(in, line)) {
-    double v = 0;
-    if (absl::StartsWith(line, series + " ") && absl::SimpleAtod(line.substr(series.size() + 1), &v)) return v;
-  }
-  return std::nullopt;
-}
+using testing::Sample;
 
 std::string StatusField(int pid, const std::string& field) {
   std::istringstream in(ReadFile(absl::StrCat("/proc/", pid, "/status")));

@@ -10,6 +10,9 @@
 #include "run_command.h"
 
 namespace iotax::dashboards {
+
+using testing::CommandResult;
+using testing::RunCommand;
 namespace {
 
 const char kPromtool[] = "/usr/bin/promtool";

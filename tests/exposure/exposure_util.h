@@ -7,16 +7,15 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "loopback_socket.h"
+#include "run_command.h"
 
 namespace iotax::testing {
 
@@ -55,23 +54,9 @@ inline RawReply Get(int port, const std::string& path, const std::string& author
   return SendRaw(port, request + "\r\n");
 }
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
 // Runs `command` with sh, bounded by `timeout` (coreutils timeout).
 inline CommandResult RunShell(const std::string& command, int timeout_seconds = 20) {
-  CommandResult result;
-  const std::string line = "timeout " + std::to_string(timeout_seconds) + " sh -c '" + command + "' 2>&1";
-  FILE* p = popen(line.c_str(), "r");
-  if (p == nullptr) return result;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) result.output.append(buf, n);
-  const int status = pclose(p);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+  return RunCommand("sh -c '" + command + "'", timeout_seconds);
 }
 
 class ScratchDir {

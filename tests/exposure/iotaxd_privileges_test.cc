@@ -27,6 +27,7 @@
 #include "exposure_util.h"
 #include "require.h"
 #include "sanitizer.h"
+#include "metrics_text.h"
 
 namespace iotax {
 namespace {
@@ -35,6 +36,21 @@ using namespace std::chrono_literals;
 using testing::ChildProcess;
 
 const std::string kIotaxd = std::string(IOTAX_BIN_DIR) + "/iotaxd";
+
+// iotaxd started as nobody with only `caps` (setpriv's names, e.g.
+// "+bpf,+perfmon") inheritable and ambient, as the systemd unit starts it;
+// with none at all, also with no_new_privs.
+std::vector<std::string> IotaxdAsNobody(const std::string& caps, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
+  if (caps.empty()) {
+    argv.insert(argv.end(), {"--inh-caps=-all", "--no-new-privs"});
+  } else {
+    argv.insert(argv.end(), {"--inh-caps=-all," + caps, "--ambient-caps=-all," + caps});
+  }
+  argv.push_back(kIotaxd);
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
 const std::string kWorkload = IOTAX_PIPE_WORKLOAD;
 
 // "Name:\tvalue" lines of /proc/PID/status (or .../task/TID/status).
@@ -85,15 +101,7 @@ void ExpectNoCapabilities(int pid, const std::string& bounding) {
 // ASan and UBSan stay on.
 void NoLeakCheckAfterUserSwitch() { testing::NoLeakCheckInTracedChildren(); }
 
-std::optional<double> Sample(const std::string& body, const std::string& series) {
-  std::istringstream in(body);
-  std::string line;
-  while (std::getline(in, line)) {
-    double v = 0;
-    if (absl::StartsWith(line, series + " ") && absl::SimpleAtod(line.substr(series.size() + 1), &v)) return v;
-  }
-  return std::nullopt;
-}
+using testing::Sample;
 
 std::string Syscalls(int pid, const std::string& comm) {
   return absl::StrCat("iotax_syscalls_total{pid=\"", pid, "\",comm=\"", comm, "\",class=\"file_read\"}");
@@ -189,9 +197,8 @@ TEST(IotaxdPrivileges, WithOnlyBpfAndPerfmonItDropsThoseTooAndKeepsTheBoundingSe
   // as ambient capabilities. No CAP_SETPCAP, so the bounding set stays
   // (no_new_privs keeps anything from regaining it).
   ChildProcess workload({kWorkload, "--name=iotax_amb_wl", "--seconds=60"});
-  ChildProcess daemon({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all,+bpf,+perfmon",
-                       "--ambient-caps=-all,+bpf,+perfmon", kIotaxd, absl::StrCat("--pid=", workload.pid()),
-                       "--listen=127.0.0.1:0", "--calibration=none"});
+  ChildProcess daemon(IotaxdAsNobody(
+      "+bpf,+perfmon", {absl::StrCat("--pid=", workload.pid()), "--listen=127.0.0.1:0", "--calibration=none"}));
   const int port = ListeningPort(daemon);
   ASSERT_GT(port, 0);
   EXPECT_TRUE(daemon.WaitForStderr("(bounding set kept: no CAP_SETPCAP to clear it)", 5s)) << daemon.DrainStderr(1s);
@@ -210,9 +217,8 @@ TEST(IotaxdPrivileges, SampledAsTheDeploymentFilesRunItTheWindowsKeepAttachingWi
   // dashboards/deploy run iotaxd with --sample: every period it attaches and
   // detaches the per-event programs, on a thread started after the drop.
   ChildProcess workload({kWorkload, "--name=iotax_smp_wl", "--seconds=60"});
-  ChildProcess daemon({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all,+bpf,+perfmon",
-                       "--ambient-caps=-all,+bpf,+perfmon", kIotaxd, absl::StrCat("--pid=", workload.pid()),
-                       "--listen=127.0.0.1:0", "--calibration=none", "--sample=20%", "--sample-period=200ms"});
+  ChildProcess daemon(IotaxdAsNobody("+bpf,+perfmon", {absl::StrCat("--pid=", workload.pid()), "--listen=127.0.0.1:0",
+                                                       "--calibration=none", "--sample=20%", "--sample-period=200ms"}));
   const int port = ListeningPort(daemon);
   ASSERT_GT(port, 0);
   EXPECT_TRUE(daemon.WaitForStderr("sampling: syscalls, switches and wakeups traced 20% of the time", 5s))
@@ -252,8 +258,7 @@ TEST(IotaxdPrivileges, WithoutPrivilegesOneLineWithTheFixAndNoPartialRun) {
   const std::string pid = absl::StrCat("--pid=", workload.pid());
   const auto started = std::chrono::steady_clock::now();
   // As nobody, no capability at all.
-  Finished f = RunToEnd({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
-                         "--no-new-privs", kIotaxd, pid, "--listen=127.0.0.1:0"});
+  Finished f = RunToEnd(IotaxdAsNobody("", {pid, "--listen=127.0.0.1:0"}));
   EXPECT_EQ(f.code, 1);
   EXPECT_EQ(f.out, "") << "nothing may be served";
   EXPECT_EQ(std::count(f.err.begin(), f.err.end(), '\n'), 1) << f.err;
@@ -262,16 +267,14 @@ TEST(IotaxdPrivileges, WithoutPrivilegesOneLineWithTheFixAndNoPartialRun) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
 
   // Half the capabilities is no better.
-  f = RunToEnd({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all,+bpf",
-                "--ambient-caps=-all,+bpf", kIotaxd, pid, "--listen=127.0.0.1:0"});
+  f = RunToEnd(IotaxdAsNobody("+bpf", {pid, "--listen=127.0.0.1:0"}));
   EXPECT_EQ(f.code, 1);
   EXPECT_EQ(f.out, "");
   EXPECT_EQ(std::count(f.err.begin(), f.err.end(), '\n'), 1) << f.err;
   EXPECT_TRUE(absl::StrContains(f.err, "CAP_BPF+CAP_PERFMON")) << f.err;
 
   // --user without the right to switch: refused before anything is attached.
-  f = RunToEnd({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all,+bpf,+perfmon",
-                "--ambient-caps=-all,+bpf,+perfmon", kIotaxd, pid, "--user=nobody", "--listen=127.0.0.1:0"});
+  f = RunToEnd(IotaxdAsNobody("+bpf,+perfmon", {pid, "--user=nobody", "--listen=127.0.0.1:0"}));
   EXPECT_EQ(f.code, 1);
   EXPECT_EQ(f.out, "");
   EXPECT_EQ(f.err, "iotaxd: --user=nobody needs CAP_SETUID and CAP_SETGID to switch users: start iotaxd as root, or "

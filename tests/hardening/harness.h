@@ -31,6 +31,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "loopback_socket.h"
+#include "metrics_text.h"
 
 namespace iotax::hardening {
 
@@ -226,18 +227,7 @@ inline HttpReply Get(int port, const std::string& path, int timeout_s = 10) {
 
 inline std::string Metrics(int port) { return Get(port, "/metrics").body; }
 
-// The value of the sample whose series is exactly `series` (as served).
-inline std::optional<double> Sample(const std::string& body, const std::string& series) {
-  std::istringstream in(body);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (absl::StartsWith(line, series + " ")) {
-      double v = 0;
-      if (absl::SimpleAtod(line.substr(series.size() + 1), &v)) return v;
-    }
-  }
-  return std::nullopt;
-}
+using testing::Sample;
 
 inline std::string Series(const std::string& name, int pid, const std::string& comm, const std::string& extra = "") {
   return absl::StrCat(name, "{pid=\"", pid, "\",comm=\"", comm, "\"", extra, "}");

@@ -7,7 +7,7 @@
 
 #include <string>
 
-namespace iotax::dashboards {
+namespace iotax::testing {
 
 struct CommandResult {
   int exit_code = -1;
@@ -31,4 +31,4 @@ inline bool HaveProgram(const std::string& name) {
   return RunCommand("sh -c 'command -v " + name + "'", 10).exit_code == 0;
 }
 
-}  // namespace iotax::dashboards
+}  // namespace iotax::testing
