@@ -66,27 +66,9 @@ out=$(realpath "$out")
 [ "$(ulimit -Hn)" -ge 20000 ] || echo "connection_sweep.sh: warning: ulimit -Hn is $(ulimit -Hn); 10,000 connections need about 10,100 descriptors per side" >&2
 ulimit -n "$(ulimit -Hn)"
 
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# pids, cleanup, forget, wait_for_line, the /proc readers, start_blocking_server.
+source "$(dirname "$(realpath "$0")")/../measure_lib.sh"
 trap 'echo "connection_sweep.sh: line $LINENO failed (exit $?): stopping" >&2' ERR
-# Once reaped, a PID may be reused by someone else's process: never signal it again.
-forget() { local keep=() p; for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done; pids=("${keep[@]}"); }
-
-wait_for_line() { # file pattern seconds
-  local i
-  for i in $(seq $(( $3 * 10 ))); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  return 1
-}
-threads_of() { awk '/^Threads:/ {print $2}' "/proc/$1/status"; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-read_bytes() { awk '/^rchar:/ {print $2}' "/proc/$1/io"; }
-clk_tck=$(getconf CLK_TCK)
 # Per-probe "runs seconds" from iotaxd's bpf_stats metrics.
 bpf_stats() { # url -> lines "probe runs seconds"
   curl -sf --max-time 10 "$1" | awk '
@@ -97,12 +79,7 @@ bpf_stats() { # url -> lines "probe runs seconds"
 
 server="" server_base_threads=0 port=""
 start_server() {
-  "$bin/iotax-echo-server" --model=blocking --port=0 --cpus=0 --backlog=4096 \
-    >"$out/server.out" 2>"$out/server.err" &
-  server=$!
-  pids+=("$server")
-  wait_for_line "$out/server.out" '^listening on' 10 || die "server did not start: $(tail -3 "$out/server.err")"
-  port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$out/server.out")
+  start_blocking_server
   server_base_threads=$(threads_of "$server")
 }
 stop_server() {

@@ -79,29 +79,11 @@ mkdir -p "$out"
 [ -z "$(ls -A "$out")" ] || die "$out is not empty: pick another --out"
 out=$(realpath "$out")
 
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-# Once reaped, a PID may be reused by someone else's process: never signal it again.
-forget() { local keep=() p; for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done; pids=("${keep[@]}"); }
-
-wait_for_line() { # file pattern seconds
-  local i
-  for i in $(seq $(( $3 * 10 ))); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  return 1
-}
+# pids, cleanup, forget, wait_for_line, the /proc readers, start_blocking_server.
+source "$(dirname "$(realpath "$0")")/../measure_lib.sh"
 
 # 1. The target: a thread-per-connection blocking server on CPU 0.
-"$bin/iotax-echo-server" --model=blocking --port=0 --cpus=0 --backlog=4096 \
-  >"$out/server.out" 2>"$out/server.err" &
-server=$!
-pids+=("$server")
-wait_for_line "$out/server.out" '^listening on' 10 || die "server did not start: $(tail -3 "$out/server.err")"
-port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$out/server.out")
+start_blocking_server
 
 # 2. The agent, everything on.
 "$bin/iotaxd" --pid="$server" --listen=127.0.0.1:0 --bpf-stats --pmu-events="$pmu_events" \
@@ -120,10 +102,6 @@ pids+=("$client")
 sleep 5 # connections set up and warm-up done before the first sample
 kill -0 "$client" 2>/dev/null || die "client exited early: $(tail -3 "$out/client.err")"
 
-clk_tck=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime, every thread
-rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-read_bytes() { awk '/^rchar:/ {print $2}' "/proc/$1/io"; } # the server reads only sockets
 # Sum of a metric over all its label sets, optionally only where a label matches.
 metric_sum() { # file name [label="value"]
   awk -v name="$2" -v want="${3:-}" '

@@ -1,0 +1,39 @@
+# Shell pieces shared by the measurement scripts that start the blocking echo
+# server and an agent and read /proc (clients/overhead/connection_sweep.sh,
+# clients/soak/soak.sh). Sourced, after the script has defined die() and set
+# `bin` (the programs) and `out` (where the logs go).
+
+# Every process the script starts goes into `pids`; only those are ever
+# signalled, and all of them are stopped when the script exits.
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+# Once reaped, a PID may be reused by someone else's process: never signal it again.
+forget() { local keep=() p; for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done; pids=("${keep[@]}"); }
+
+wait_for_line() { # file pattern seconds
+  local i
+  for i in $(seq $(( $3 * 10 ))); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+  return 1
+}
+
+clk_tck=$(getconf CLK_TCK)
+threads_of() { awk '/^Threads:/ {print $2}' "/proc/$1/status"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime, every thread
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+read_bytes() { awk '/^rchar:/ {print $2}' "/proc/$1/io"; } # the echo server reads only sockets
+
+# The target: the thread-per-connection blocking echo server on CPU 0, its
+# logs in $out. Sets `server` (PID) and `port`.
+start_blocking_server() {
+  "$bin/iotax-echo-server" --model=blocking --port=0 --cpus=0 --backlog=4096 \
+    >"$out/server.out" 2>"$out/server.err" &
+  server=$!
+  pids+=("$server")
+  wait_for_line "$out/server.out" '^listening on' 10 || die "server did not start: $(tail -3 "$out/server.err")"
+  port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$out/server.out")
+}
