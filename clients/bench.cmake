@@ -23,8 +23,8 @@ add_library(iotax_bench STATIC
   run_record.cc
   saturation.cc)
 target_include_directories(iotax_bench PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
-target_link_libraries(iotax_bench PUBLIC iotax_client iotax_net nlohmann_json::nlohmann_json absl::status
-  absl::statusor absl::strings absl::str_format absl::time Threads::Threads)
+target_link_libraries(iotax_bench PUBLIC iotax_client iotax_net iotax_pmu_kernel_answer nlohmann_json::nlohmann_json
+  absl::status absl::statusor absl::strings absl::str_format absl::time Threads::Threads)
 target_compile_definitions(iotax_bench PRIVATE IOTAX_BENCH_VERSION="${PROJECT_VERSION}")
 
 add_executable(iotax-bench bench_main.cc)

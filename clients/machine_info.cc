@@ -1,6 +1,5 @@
 #include "machine_info.h"
 
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "child_process.h"
+#include "pmu_kernel_answer.h"
 
 namespace iotax::bench {
 namespace {
@@ -31,11 +31,6 @@ std::string ReadText(const std::string& path) {
 std::string FirstLine(const std::string& s) {
   std::string line = s.substr(0, s.find('\n'));
   return std::string(absl::StripAsciiWhitespace(line));
-}
-
-bool Exists(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0;
 }
 
 }  // namespace
@@ -79,8 +74,8 @@ json CollectMachineInfo(const std::string& bin_dir) {
   m["virtual_machine"] = hypervisor;
   m["online_cpus"] = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
   m["memory_bytes"] = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGE_SIZE));
-  // A hardware PMU registers the "cpu" (or hybrid "cpu_core") event source.
-  m["hardware_pmu"] = Exists("/sys/bus/event_source/devices/cpu") || Exists("/sys/bus/event_source/devices/cpu_core");
+  // The kernel's answer, as the agent decides it (probes/pmu_kernel_answer.h).
+  m["hardware_pmu"] = iotax::pmu::AskKernelForCounters().Counts();
   m["load_average_1m_at_start"] = LoadAverage1();
   m["clock_ticks_per_second"] = sysconf(_SC_CLK_TCK);
   m["compiler"] = __VERSION__;

@@ -78,17 +78,19 @@ int RunDoctor(const cli::DoctorOptions& options) {
   }
 
   // Tier 3: optional; the verdict says the indirect part is missing without it.
-  const pmu::PapiFacts papi = pmu::ProbePapi();
-  const pmu::SystemFacts system = pmu::ReadSystemFacts();
-  const pmu::PmuCapability capability = pmu::AssessCapability(papi, system, pmu::HasPerfmonPrivilege());
+  const pmu::PmuCapability capability = pmu::ProbeCapability();
   if (tracer_ok && pmu.up) {
     checks.push_back({"PMU (tier 3)", Check::kOk,
                       absl::StrCat("counting ", pmu.instructions_event, " and ", pmu.cycles_event,
                                    pmu.software_standins ? " (software stand-ins)" : ""),
                       ""});
   } else {
+    // The tracer's reason when it tried and failed otherwise (a busy counter,
+    // say), so doctor, the report and iotax_pmu_info name the same one.
+    const bool tracer_differs = tracer_ok && !pmu.reason.empty() && pmu.reason != capability.reason;
     checks.push_back({"PMU (tier 3)", Check::kOptional,
-                      absl::StrCat(capability.reason, ": ", capability.summary),
+                      tracer_differs ? absl::StrCat(pmu.reason, ": ", pmu.detail)
+                                     : absl::StrCat(capability.reason, ": ", capability.summary),
                       absl::StrCat(capability.hint.empty()
                                        ? ""
                                        : absl::StrCat(absl::StripSuffix(capability.hint, "."), "; "),

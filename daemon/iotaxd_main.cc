@@ -58,11 +58,7 @@ int RunCheck(const iotax::DaemonOptions& options) {
   }
   std::cout << iotax::FormatCheckReport(items, status, probes);
   // Tier 3 is optional: its report informs, it does not change the exit code.
-  const iotax::pmu::PapiFacts papi = iotax::pmu::ProbePapi();
-  const iotax::pmu::SystemFacts system = iotax::pmu::ReadSystemFacts();
-  std::cout << "\n"
-            << iotax::pmu::FormatCapability(
-                   iotax::pmu::AssessCapability(papi, system, iotax::pmu::HasPerfmonPrivilege()), papi, system);
+  std::cout << "\n" << iotax::pmu::ProbeMachinePmu().Format();
   if (!pmu_line.empty()) std::cout << pmu_line << "\n";
   std::cout << std::flush;
   return iotax::CheckExitCode(items, status, probes);  // the tracer detaches here

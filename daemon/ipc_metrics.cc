@@ -64,7 +64,7 @@ std::vector<MetricFamily> BuildIpcMetricFamilies(const IpcView& view) {
 
   MetricFamily info = Family("iotax_pmu_info",
                              "PMU configuration and, when down, the reason (vm_without_pmu, no_hardware_pmu, "
-                             "not_permitted, open_failed, disabled); always 1",
+                             "no_instructions_or_cycles, not_permitted, open_failed, disabled); always 1",
                              MetricType::Gauge);
   AddGauge(info,
            {{"reason", st.up ? std::string("ok") : st.reason},

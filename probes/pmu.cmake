@@ -1,3 +1,8 @@
+# The kernel's answer on hardware counters: no dependency, so the bench's
+# machine description (clients/) asks the same question the agent does.
+add_library(iotax_pmu_kernel_answer STATIC ${CMAKE_CURRENT_LIST_DIR}/pmu_kernel_answer.cc)
+target_include_directories(iotax_pmu_kernel_answer PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+
 # PMU set-up (tier 3): libpfm4 event encoding, per-CPU perf_event counters,
 # and the PAPI capability probe.
 add_library(iotax_pmu STATIC
@@ -8,5 +13,5 @@ add_library(iotax_pmu STATIC
 target_include_directories(iotax_pmu PUBLIC ${CMAKE_CURRENT_LIST_DIR} ${PROJECT_SOURCE_DIR}/bpf
                            PRIVATE ${PFM_INCLUDE_DIR})
 target_link_libraries(iotax_pmu
-  PUBLIC absl::status absl::statusor absl::strings
+  PUBLIC iotax_pmu_kernel_answer absl::status absl::statusor absl::strings
   PRIVATE PkgConfig::PAPI ${PFM_LIBRARY})

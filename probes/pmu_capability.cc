@@ -60,14 +60,6 @@ std::vector<std::string> ListDir(const std::string& path) {
   return names;
 }
 
-// Kernel perf PMUs that are a CPU core's counters (x86 "cpu", hybrid
-// "cpu_core"/"cpu_atom", Arm "armv8_pmuv3_0", POWER, s390 "cpum_cf").
-bool IsCorePmuName(absl::string_view name) {
-  return name == "cpu" || absl::StartsWith(name, "cpu_") || absl::StartsWith(name, "armv") ||
-         absl::StartsWith(name, "arm_cortex") || absl::StartsWith(name, "power") || name == "cpum_cf" ||
-         absl::StartsWith(name, "riscv") || absl::StartsWith(name, "apple_");
-}
-
 // Strings that DMI firmware tables of common hypervisors carry.
 bool DmiLooksVirtual(absl::string_view vendor, absl::string_view product) {
   const std::string v = absl::AsciiStrToLower(vendor);
@@ -143,11 +135,20 @@ SystemFacts ReadSystemFacts(const std::string& root) {
   return facts;
 }
 
+bool IsCorePmuName(const std::string& name) {
+  // Not "power": on x86 that is RAPL, an energy meter with no instructions or
+  // cycles (the Intel VMs here list it and have no core PMU).
+  return name == "cpu" || absl::StartsWith(name, "cpu_") || absl::StartsWith(name, "armv") ||
+         absl::StartsWith(name, "arm_cortex") || name == "cpum_cf" || absl::StartsWith(name, "riscv") ||
+         absl::StartsWith(name, "apple_");
+}
+
 bool HasPerfmonPrivilege() {
   return geteuid() == 0 || HasEffectiveCap(CAP_PERFMON) || HasEffectiveCap(CAP_SYS_ADMIN);
 }
 
-PmuCapability AssessCapability(const PapiFacts& papi, const SystemFacts& system, bool privileged) {
+PmuCapability AssessCapability(const PapiFacts& papi, const SystemFacts& system, const KernelCounterAnswer& kernel,
+                               bool privileged) {
   PmuCapability cap;
   cap.perf_event_paranoid = system.perf_event_paranoid;
   cap.hardware_counters = papi.initialized ? papi.hardware_counters : 0;
@@ -164,11 +165,17 @@ PmuCapability AssessCapability(const PapiFacts& papi, const SystemFacts& system,
   cap.virtual_machine = !evidence.empty();
   cap.vm_evidence = absl::StrJoin(evidence, "; ");
 
-  std::vector<std::string> core_pmus;
   for (const std::string& s : system.event_sources) {
-    if (IsCorePmuName(s)) core_pmus.push_back(s);
+    if (IsCorePmuName(s)) cap.core_pmus.push_back(s);
   }
-  cap.hardware_pmu = !core_pmus.empty() || cap.hardware_counters > 0;
+  // The kernel decides; sysfs and PAPI guess only when it gave no answer.
+  if (kernel.Counts()) {
+    cap.hardware_pmu = true;
+  } else if (kernel.Absent()) {
+    cap.hardware_pmu = false;
+  } else {
+    cap.hardware_pmu = !cap.core_pmus.empty() || cap.hardware_counters > 0;
+  }
   cap.can_open_system_wide =
       privileged || (system.perf_event_paranoid.has_value() && *system.perf_event_paranoid <= 0);
 
@@ -177,12 +184,25 @@ PmuCapability AssessCapability(const PapiFacts& papi, const SystemFacts& system,
   const std::string standins = absl::StrCat(
       "To exercise the IPC path without a PMU, run with --pmu-events=", kSoftwareStandInEvents,
       " (software clocks stand in for instructions and cycles: the numbers are times, not IPC).");
+  const std::string kernel_said =
+      kernel.asked ? absl::StrCat("perf_event_open says ", kernel.Describe()) : std::string("the kernel was not asked");
+  const std::string sources =
+      system.event_sources.empty() ? std::string("none") : absl::StrJoin(system.event_sources, ", ");
 
-  if (!cap.hardware_pmu) {
+  if (kernel.Absent() && !cap.core_pmus.empty()) {
+    // A core PMU is registered but has no generic mapping for the events
+    // (some Arm and embedded PMUs): native names may still work.
+    cap.reason = "no_instructions_or_cycles";
+    cap.summary = absl::StrCat("The kernel registered a CPU PMU (", absl::StrJoin(cap.core_pmus, ", "),
+                               ") but cannot count the generic instructions and cycles events (", kernel_said, ").");
+    cap.hint = "Name this CPU's own events with --pmu-events=<instructions event>,<cycles event> "
+               "(libpfm4's showevtinfo lists them).";
+  } else if (!cap.hardware_pmu) {
     cap.reason = cap.virtual_machine ? "vm_without_pmu" : "no_hardware_pmu";
     cap.summary = absl::StrCat(
-        "No hardware PMU: the kernel registered no CPU performance-monitoring unit and PAPI found ",
-        cap.hardware_counters, " hardware counters",
+        "No hardware PMU: the kernel cannot count instructions or cycles here (", kernel_said,
+        "); none of its event sources (", sources, ") is a CPU's counters, and PAPI found ", cap.hardware_counters,
+        " hardware counters",
         papi.perf_component_error.empty() ? "" : absl::StrCat(" (PAPI: ", papi.perf_component_error, ")"), ". ",
         cap.virtual_machine ? absl::StrCat("This is a virtual machine (", cap.vm_evidence, ") whose hypervisor "
                                            "does not expose a virtual PMU. ")
@@ -196,37 +216,43 @@ PmuCapability AssessCapability(const PapiFacts& papi, const SystemFacts& system,
                    : absl::StrCat("Check that the kernel has CONFIG_PERF_EVENTS and the CPU's PMU driver, and look "
                                   "for \"Performance Events\" in dmesg. ",
                                   standins);
-  } else if (papi.initialized && cap.hardware_counters > 0 &&
-             !(papi.has_total_instructions && papi.has_total_cycles)) {
-    cap.reason = "no_instructions_or_cycles";
-    cap.summary = absl::StrCat("A hardware PMU with ", cap.hardware_counters, " counters exists, but PAPI has no ",
-                               papi.has_total_instructions ? "" : "PAPI_TOT_INS ",
-                               papi.has_total_cycles ? "" : "PAPI_TOT_CYC ",
-                               "preset: generic instructions/cycles may not map to this CPU.");
-    cap.hint = "Name this CPU's own events with --pmu-events=<instructions event>,<cycles event> "
-               "(libpfm4's showevtinfo lists them).";
   } else if (!cap.can_open_system_wide) {
     cap.reason = "not_permitted";
-    cap.summary = absl::StrCat("A hardware PMU exists, but this process may not open system-wide counters "
+    cap.summary = absl::StrCat("A hardware PMU exists",
+                               kernel.Counts() ? "" : absl::StrCat(" by its event sources (", sources, "; ", kernel_said, ")"),
+                               ", but this process may not open system-wide counters "
                                "(perf_event_paranoid is ", paranoid_text, " and it lacks CAP_PERFMON).");
     cap.hint = "Run iotaxd as root, grant it CAP_PERFMON, or `sysctl -w kernel.perf_event_paranoid=0`.";
   } else {
     cap.reason = "ok";
-    cap.summary = absl::StrCat("Hardware PMU available", core_pmus.empty() ? "" : absl::StrCat(" (", absl::StrJoin(core_pmus, ", "), ")"),
-                               " with ", cap.hardware_counters, " counters; instructions and cycles can be counted",
-                               cap.virtual_machine ? " (inside a VM with a virtual PMU)" : "", ".");
+    cap.summary = absl::StrCat(
+        "Hardware PMU available",
+        cap.core_pmus.empty() ? "" : absl::StrCat(" (", absl::StrJoin(cap.core_pmus, ", "), ")"),
+        kernel.Counts() ? ": the kernel counts instructions and cycles"
+                        : absl::StrCat(" by its event sources; the kernel gave no answer (", kernel_said, ")"),
+        papi.initialized ? absl::StrCat("; PAPI sees ", cap.hardware_counters, " counters") : "",
+        cap.virtual_machine ? " (inside a VM with a virtual PMU)" : "", ".");
   }
   return cap;
 }
 
-PmuCapability ProbeCapability(const std::string& root) {
-  return AssessCapability(ProbePapi(), ReadSystemFacts(root), HasPerfmonPrivilege());
+PmuCapability ProbeCapability(const std::string& root) { return ProbeMachinePmu(root).capability; }
+
+MachinePmu ProbeMachinePmu(const std::string& root) {
+  MachinePmu m;
+  m.papi = ProbePapi();
+  m.system = ReadSystemFacts(root);
+  m.kernel = AskKernelForCounters();
+  m.capability = AssessCapability(m.papi, m.system, m.kernel, HasPerfmonPrivilege());
+  return m;
 }
 
-std::string FormatCapability(const PmuCapability& cap, const PapiFacts& papi, const SystemFacts& system) {
+std::string FormatCapability(const PmuCapability& cap, const PapiFacts& papi, const SystemFacts& system,
+                             const KernelCounterAnswer& kernel) {
   std::string out;
   absl::StrAppend(&out, "PMU capability\n");
   absl::StrAppend(&out, "  hardware PMU:         ", YesNo(cap.hardware_pmu), " (", cap.reason, ")\n");
+  absl::StrAppend(&out, "  kernel's answer:      ", kernel.Describe(), "\n");
   absl::StrAppend(&out, "  hardware counters:    ", cap.hardware_counters,
                   papi.initialized ? "" : absl::StrCat(" (PAPI failed to start: ", papi.init_error, ")"),
                   papi.perf_component_error.empty() ? "" : absl::StrCat(" (PAPI perf_event: ", papi.perf_component_error, ")"),
@@ -241,7 +267,10 @@ std::string FormatCapability(const PmuCapability& cap, const PapiFacts& papi, co
                   cap.can_open_system_wide ? " (system-wide counters allowed for this process)"
                                            : " (system-wide counters NOT allowed for this process)",
                   "\n");
-  absl::StrAppend(&out, "  kernel event sources: ", absl::StrJoin(system.event_sources, ", "), "\n");
+  absl::StrAppend(&out, "  kernel event sources: ", absl::StrJoin(system.event_sources, ", "),
+                  cap.core_pmus.empty() ? " (no CPU core PMU among them)"
+                                        : absl::StrCat(" (CPU core PMU: ", absl::StrJoin(cap.core_pmus, ", "), ")"),
+                  "\n");
   absl::StrAppend(&out, "  libpfm4 PMUs:         ", absl::StrJoin(papi.libpfm_pmus, ", "), "\n");
   absl::StrAppend(&out, "\n", cap.summary, "\n");
   if (!cap.hint.empty()) absl::StrAppend(&out, "What to do: ", cap.hint, "\n");

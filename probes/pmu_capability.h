@@ -1,12 +1,15 @@
 // Can this machine count instructions and cycles, and if not, why not and
-// what to do? Facts come from PAPI (counters, presets) and from /proc and
-// /sys (read under a root path so tests can fake them); the assessment that
-// turns facts into plain words is a pure function.
+// what to do? The kernel's answer decides (pmu_kernel_answer.h: open the
+// events); PAPI (counters, presets), /proc and /sys (read under a root path so
+// tests can fake them) and DMI explain why. The assessment that turns facts
+// into plain words is a pure function.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "pmu_kernel_answer.h"
 
 namespace iotax::pmu {
 
@@ -39,7 +42,8 @@ struct SystemFacts {
 SystemFacts ReadSystemFacts(const std::string& root = "/");
 
 struct PmuCapability {
-  bool hardware_pmu = false;      // instructions and cycles can be counted in hardware
+  bool hardware_pmu = false;      // instructions and cycles can be counted in hardware (the kernel's answer)
+  std::vector<std::string> core_pmus;  // event sources that are a CPU's counters ("cpu", "cpu_core", "armv8_pmuv3_0")
   int hardware_counters = 0;
   bool virtual_machine = false;
   std::string vm_evidence;        // what gave the VM away, e.g. "hypervisor flag in /proc/cpuinfo; DMI vendor QEMU"
@@ -51,16 +55,37 @@ struct PmuCapability {
   std::string hint;               // what to do; "" when nothing is missing
 };
 
-// Pure: facts in, verdict out. `privileged` means root or CAP_PERFMON.
-PmuCapability AssessCapability(const PapiFacts& papi, const SystemFacts& system, bool privileged);
+// Event sources a CPU core's counters register as (x86 "cpu", hybrid
+// "cpu_core"/"cpu_atom", Arm "armv8_pmuv3_0", s390 "cpum_cf"), as opposed to
+// uncore, RAPL ("power"), "msr", "breakpoint" and the software sources.
+bool IsCorePmuName(const std::string& name);
+
+// Pure: facts in, verdict out. `privileged` means root or CAP_PERFMON. When
+// the kernel answered (it counted, or has no counter for the events), that
+// answer is `hardware_pmu`; only when it did not (refused, not asked) do sysfs
+// names and PAPI stand in.
+PmuCapability AssessCapability(const PapiFacts& papi, const SystemFacts& system, const KernelCounterAnswer& kernel,
+                               bool privileged);
 
 // Root or CAP_PERFMON / CAP_SYS_ADMIN in the effective set.
 bool HasPerfmonPrivilege();
 
-// ProbePapi + ReadSystemFacts + HasPerfmonPrivilege + AssessCapability.
+// ProbePapi + ReadSystemFacts + AskKernelForCounters + HasPerfmonPrivilege +
+// AssessCapability: what doctor, iotaxd --check, the tracer and the page use.
 PmuCapability ProbeCapability(const std::string& root = "/");
 
 // The multi-line report `iotaxd --check` and `iotax doctor` print.
-std::string FormatCapability(const PmuCapability& capability, const PapiFacts& papi, const SystemFacts& system);
+std::string FormatCapability(const PmuCapability& capability, const PapiFacts& papi, const SystemFacts& system,
+                             const KernelCounterAnswer& kernel);
+
+// All facts of this machine at once, and their assessment.
+struct MachinePmu {
+  PapiFacts papi;
+  SystemFacts system;
+  KernelCounterAnswer kernel;
+  PmuCapability capability;
+  std::string Format() const { return FormatCapability(capability, papi, system, kernel); }
+};
+MachinePmu ProbeMachinePmu(const std::string& root = "/");
 
 }  // namespace iotax::pmu

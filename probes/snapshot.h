@@ -127,7 +127,7 @@ struct PmuCounterTotals {
 // Whether the two counters are open and read by the BPF programs.
 struct PmuStatus {
   bool up = false;
-  std::string reason;              // stable token when down: "vm_without_pmu", "no_hardware_pmu",
+  std::string reason;              // stable token when down: "vm_without_pmu", "no_hardware_pmu", "no_instructions_or_cycles",
                                    // "not_permitted", "open_failed", "disabled"; "" when up
   std::string detail;              // the one-line error with what to do ("" when up)
   std::string instructions_event;  // event names as configured

@@ -1,6 +1,8 @@
 // Tier 3 through the real iotaxd: without a hardware PMU it exports
 // iotax_pmu_up 0 and the reason, no IPC series, and says so in one log line;
-// with the software stand-ins every IPC family appears, valid for promtool.
+// with the software stand-ins every IPC family appears, valid for promtool;
+// doctor, --check, report, the metric and the page name one reason, the one
+// that follows from the kernel's answer.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -11,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "nlohmann/json.hpp"
 #include "child_process.h"
 #include "http_client.h"
 #include "pmu_capability.h"
@@ -164,6 +167,75 @@ TEST(IotaxdPmuE2E, WithSoftwareStandInsEveryIpcFamilyAppears) {
   EXPECT_EQ(daemon.Wait(10s), 0);
   const std::string err = daemon.DrainStderr(2s);
   EXPECT_FALSE(absl::StrContains(err, "IPC metrics off")) << err;
+}
+
+// Every line a program prints until it exits (or `timeout` between lines).
+std::string AllStdout(ChildProcess& p, std::chrono::milliseconds timeout) {
+  std::string out;
+  while (auto line = p.ReadStdoutLine(timeout)) out += *line + "\n";
+  return out;
+}
+
+TEST(IotaxdPmuE2E, OneReasonEverywhereFollowsTheKernelsAnswer) {
+  IOTAX_REQUIRE_BPF();
+  const pmu::KernelCounterAnswer kernel = pmu::AskKernelForCounters();
+  ASSERT_FALSE(kernel.Undecided()) << "root, so the kernel answers: " << kernel.Describe();
+  const pmu::PmuCapability cap = pmu::ProbeCapability();
+  ASSERT_EQ(cap.hardware_pmu, kernel.Counts()) << cap.summary;
+  const std::string reason = kernel.Counts() ? "ok" : cap.reason;
+
+  ChildProcess doctor({std::string(IOTAX_BIN_DIR) + "/iotax", "doctor", "--calibration=/nonexistent/iotax.json"});
+  const std::string doctor_out = AllStdout(doctor, 60s);
+  doctor.Wait(10s);
+  std::string pmu_line;
+  for (absl::string_view line : absl::StrSplit(doctor_out, '\n')) {
+    // The check's own line (the hint list below repeats the name).
+    if (pmu_line.empty() && absl::StrContains(line, "PMU (tier 3)")) pmu_line = std::string(line);
+  }
+  if (kernel.Counts()) {
+    EXPECT_TRUE(absl::StrContains(pmu_line, "counting instructions and cycles")) << doctor_out;
+  } else {
+    EXPECT_TRUE(absl::StrContains(pmu_line, reason + ": ")) << doctor_out;
+  }
+
+  ChildProcess check({kIotaxd, "--check"});
+  const std::string check_out = AllStdout(check, 30s);
+  EXPECT_EQ(check.Wait(20s), 0) << check_out;
+  EXPECT_TRUE(absl::StrContains(check_out, absl::StrCat("(", reason, ")\n"))) << check_out;
+  EXPECT_TRUE(absl::StrContains(check_out, "kernel's answer:      " + kernel.Describe())) << check_out;
+  EXPECT_TRUE(absl::StrContains(check_out, kernel.Counts() ? "tier 3 (IPC): up"
+                                                           : absl::StrCat("tier 3 (IPC): down (", reason, ")")))
+      << check_out;
+
+  ChildProcess workload({kWorkload, "--name=iotax_pmu_wl", "--seconds=60"});
+  ASSERT_TRUE(workload.ReadStdoutLine(10s).has_value()) << "workload did not start";
+  ChildProcess report({std::string(IOTAX_BIN_DIR) + "/iotax", "report", absl::StrCat("--pid=", workload.pid()),
+                       "--duration=1s", "--json"});
+  const std::string report_out = AllStdout(report, 30s);
+  EXPECT_EQ(report.Wait(20s), 0) << report_out << report.DrainStderr(1s);
+  const auto report_json = nlohmann::json::parse(report_out, nullptr, false);
+  ASSERT_FALSE(report_json.is_discarded()) << report_out;
+  EXPECT_EQ(report_json["pmu"]["reason"], reason) << report_out;
+
+  ChildProcess daemon({kIotaxd, absl::StrCat("--pid=", workload.pid()), "--listen=127.0.0.1:0"});
+  const int port = StartDaemon(daemon);
+  ASSERT_GT(port, 0);
+  const std::string body = ScrapeUntil(
+      port, [](const std::string& b) { return absl::StrContains(b, "iotax_pmu_info{"); }, 10s);
+  EXPECT_TRUE(absl::StrContains(body, absl::StrCat("iotax_pmu_info{reason=\"", reason, "\"")))
+      << body;
+  // The page renders /api/report's pmu.reason.
+  nlohmann::json page_json;
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  do {  // the first verdict window has to close before /api/report answers
+    page_json = nlohmann::json::parse(HttpGet(port, "/api/report").body, nullptr, false);
+    if (!page_json.is_discarded() && page_json.contains("pmu")) break;
+    std::this_thread::sleep_for(200ms);
+  } while (std::chrono::steady_clock::now() < deadline);
+  ASSERT_TRUE(!page_json.is_discarded() && page_json.contains("pmu")) << page_json;
+  EXPECT_EQ(page_json["pmu"]["reason"], reason);
+  daemon.Kill(SIGTERM);
+  EXPECT_EQ(daemon.Wait(10s), 0);
 }
 
 }  // namespace

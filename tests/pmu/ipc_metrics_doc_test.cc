@@ -86,8 +86,8 @@ TEST(IpcMetricsDoc, EveryLabelValueIsDocumented) {
   for (auto v : kSegmentLabelNames) {
     EXPECT_NE(doc.str().find("`" + std::string(v) + "`"), std::string::npos) << "after=" << v;
   }
-  for (const char* reason : {"vm_without_pmu", "no_hardware_pmu", "not_permitted", "open_failed", "disabled",
-                             "multiplexed", "missed_switch"}) {
+  for (const char* reason : {"vm_without_pmu", "no_hardware_pmu", "no_instructions_or_cycles", "not_permitted",
+                             "open_failed", "disabled", "multiplexed", "missed_switch"}) {
     EXPECT_NE(doc.str().find("`" + std::string(reason) + "`"), std::string::npos) << reason;
   }
 }
