@@ -86,7 +86,7 @@ TEST(IotaxE2E, BlockingServerPaysMoreForBlockingThanIoUringUnderTheSameLoad) {
   // The verdicts differ the right way.
   EXPECT_EQ(u["verdict"]["level"], "not_worth_it") << u["verdict"].dump(2);
   EXPECT_GT(b["verdict"]["level_value"].get<int>(), u["verdict"]["level_value"].get<int>()) << b["verdict"].dump(2);
-  // No PMU in these VMs: the report must say the indirect part is missing.
+  // Without a PMU (the report's own answer): the indirect part is missing.
   if (!blocking["pmu"]["up"].get<bool>()) {
     EXPECT_TRUE(b["verdict"]["indirect_cpu_seconds"].is_null());
     EXPECT_TRUE(absl::StrContains(b["verdict"]["reasons"].dump(), "indirect part is missing"));
