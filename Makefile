@@ -1,5 +1,5 @@
 # iotax: two commands do everything on a fresh Debian 12 machine.
-#   make demo   install what is missing, build, run the main job
+#   make demo   install what is missing, build the programs it runs, run the main job
 #   make test   install what is missing, build, run every test (CTest), then
 #               build again with AddressSanitizer + UndefinedBehaviorSanitizer
 #               (build-asan, clang) and run every test there too
@@ -9,12 +9,17 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS      ?= $(shell nproc)
 SUDO      := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-# Debian 12 packages the build, the tests and the demo need.
-DEPS := cmake make g++ clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
+# Debian 12 packages: what the build and the demo need, and what only the
+# tests need on top (a real Prometheus, bpftrace, a browser, fuzzing, ...).
+BUILD_DEPS := cmake make g++ clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
         libpapi-dev libpfm4-dev libabsl-dev prometheus-cpp-dev libcivetweb-dev \
-        libgtest-dev libgmock-dev liburing-dev strace procps iproute2 prometheus \
-        bpftrace gnuplot-nox nlohmann-json3-dev jq chromium python3-yaml systemd \
-        libssl-dev libcrypt-dev openssl curl libfuzzer-14-dev libclang-rt-14-dev
+        libgtest-dev libgmock-dev liburing-dev nlohmann-json3-dev libssl-dev libcrypt-dev jq procps
+TEST_DEPS  := strace iproute2 prometheus bpftrace gnuplot-nox chromium python3-yaml systemd \
+        openssl curl libfuzzer-14-dev libclang-rt-14-dev
+DEPS := $(BUILD_DEPS) $(TEST_DEPS)
+
+# The programs `make demo` runs (the tests are not built for it).
+DEMO_PROGRAMS := iotax iotax-echo-server iotax-echo-client
 
 # The sanitizer build: ASan (with LeakSanitizer) and UBSan, every finding
 # fatal. clang, so the libFuzzer fuzzers (-DIOTAX_FUZZ=ON) build and run here
@@ -31,14 +36,14 @@ SAN_ENV   := ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:check_i
 FUZZERS      := http_request http_wire iotaxd_flags
 FUZZ_SECONDS ?= 600
 
-.PHONY: all deps build demo test sanitize-build test-sanitized fuzz clean
+.PHONY: all deps build-deps build programs demo test sanitize-build test-sanitized fuzz clean
 
 all: build
 
 # Idempotent and fast when everything is there: dpkg-query first, apt-get only
 # for what is missing.
-deps:
-	@missing=""; for p in $(DEPS); do \
+define install_missing
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -46,12 +51,27 @@ deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
+
+deps:
+	$(call install_missing,$(DEPS))
+
+build-deps:
+	$(call install_missing,$(BUILD_DEPS))
+
+configure = cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
 
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
+	@$(configure)
 	@cmake --build $(BUILD) -j $(JOBS)
 
-demo: build
+# Only what the demo runs: a newcomer sees a verdict in minutes, not after
+# every test has compiled.
+programs: build-deps
+	@$(configure)
+	@cmake --build $(BUILD) -j $(JOBS) --target $(DEMO_PROGRAMS)
+
+demo: programs
 	@clients/demo.sh $(BUILD)/bin
 
 test: build
