@@ -11,6 +11,7 @@
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
+#include "version.h"
 
 namespace iotax::net {
 namespace {
@@ -50,7 +51,7 @@ std::vector<std::string> ParseFlags(int argc, char** argv, const std::string& pr
   config.normalize_filename = [](absl::string_view file) {
     return absl::StrContains(file, g_marker) ? g_program : std::string(file);
   };
-  config.version_string = [] { return g_program + " (iotax) 0.1.0\n"; };
+  config.version_string = [] { return g_program + " (iotax) " + kIotaxVersion + "\n"; };
   absl::SetFlagsUsageConfig(config);
   absl::SetProgramUsageMessage(usage);
 

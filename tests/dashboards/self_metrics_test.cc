@@ -1,4 +1,4 @@
-// iotaxd's own CPU and memory (daemon/self_metrics.h): parsing, a fake /proc,
+// iotaxd's own CPU and memory (daemon/export/self_metrics.h): parsing, a fake /proc,
 // the real process, and docs/metrics.md's "Agent process" section.
 #include "self_metrics.h"
 

@@ -11,11 +11,9 @@
 #include "daemon_view.h"
 #include "prometheus/collectable.h"
 #include "prometheus/metric_family.h"
+#include "version.h"  // kIotaxVersion, exported as iotax_agent_info{version}
 
 namespace iotax {
-
-// The agent's version, exported as iotax_agent_info{version}.
-inline constexpr char kIotaxVersion[] = "0.1.0";
 
 // Builds every iotax_* family from one view. Names, units and labels are the
 // ones documented in docs/metrics.md.

@@ -11,7 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "calibration_store.h"
-#include "metrics_collector.h"
+#include "version.h"
 #include "pmu_events.h"
 
 namespace iotax::cli {

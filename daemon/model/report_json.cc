@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "metrics_collector.h"
+#include "version.h"
 
 namespace iotax {
 namespace {

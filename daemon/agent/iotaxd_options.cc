@@ -17,7 +17,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "metrics_collector.h"
+#include "version.h"
 #include "pmu_events.h"
 
 // Strings rather than typed flags where iotaxd validates the value itself, so
