@@ -9,6 +9,7 @@
 //   - a reader blocking on a socket, woken from the other CPU;
 //   - a process with 1,000 threads (what one read costs).
 // Every read is also checked to never report less than the one before.
+#include <sys/utsname.h>
 #include <time.h>
 
 #include <algorithm>
@@ -18,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "cpu_workload_client.h"
 #include "require.h"
 #include "tracer.h"
@@ -96,9 +98,30 @@ void Print(const char* name, const Window& w) {
               w.d(&TargetStats::resumed_extra_ns) / 1e6, w.d(&TargetStats::overcount_ns) / 1e6);
 }
 
+// The kernel's tick, from its own config (CONFIG_HZ in /boot/config-RELEASE
+// or /proc/config.gz); 10 ms (HZ=100, the slowest common tick) when neither
+// says, so the bound errs wide rather than encoding one kernel.
+double KernelTickNs() {
+  utsname u{};
+  uname(&u);
+  for (const std::string& cmd : {absl::StrCat("cat /boot/config-", u.release, " 2>/dev/null"),
+                                  std::string("zcat /proc/config.gz 2>/dev/null")}) {
+    FILE* p = popen(cmd.c_str(), "r");
+    if (p == nullptr) continue;
+    char line[256];
+    int hz = 0;
+    while (fgets(line, sizeof(line), p) != nullptr) {
+      if (std::sscanf(line, "CONFIG_HZ=%d", &hz) == 1) break;
+    }
+    pclose(p);
+    if (hz > 0) return 1e9 / hz;
+  }
+  return 10e6;
+}
+
 // schedstat of a running thread moves only at ticks and switches: up to a
-// tick (4 ms at HZ=250) stale at either end of a window.
-constexpr double kTickNs = 4e6;
+// tick stale at either end of a window.
+const double kTickNs = KernelTickNs();
 
 // Traced CPU within 3% of the kernel's, plus one tick.
 void ExpectAgreement(const Window& w) {
