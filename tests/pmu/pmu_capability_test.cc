@@ -44,21 +44,22 @@ class FakeRoot : public ::testing::Test {
     Write("proc/cpuinfo", "processor\t: 0\nvendor_id\t: GenuineIntel\n" + flags + " lahf_lm\n\nprocessor\t: 1\n" +
                               flags + "\n");
   }
+  // One machine's /proc and /sys as iotax reads them.
+  void MakeMachine(int paranoid, bool hypervisor_flag, const std::string& dmi_vendor, const std::string& dmi_product,
+                   const std::vector<std::string>& event_sources) {
+    Write("proc/sys/kernel/perf_event_paranoid", std::to_string(paranoid) + "\n");
+    Cpuinfo(hypervisor_flag);
+    Write("sys/class/dmi/id/sys_vendor", dmi_vendor + "\n");
+    Write("sys/class/dmi/id/product_name", dmi_product + "\n");
+    for (const std::string& s : event_sources) EventSource(s);
+  }
   // A KVM guest without a virtual PMU, like this project's machines.
   void MakeVm() {
-    Write("proc/sys/kernel/perf_event_paranoid", "2\n");
-    Cpuinfo(true);
-    Write("sys/class/dmi/id/sys_vendor", "QEMU\n");
-    Write("sys/class/dmi/id/product_name", "Standard PC (Q35 + ICH9, 2009)\n");
-    for (const char* s : {"breakpoint", "software", "tracepoint", "uprobe"}) EventSource(s);
+    MakeMachine(2, true, "QEMU", "Standard PC (Q35 + ICH9, 2009)", {"breakpoint", "software", "tracepoint", "uprobe"});
   }
   // A bare-metal server with a core PMU.
   void MakeBareMetal(int paranoid) {
-    Write("proc/sys/kernel/perf_event_paranoid", std::to_string(paranoid) + "\n");
-    Cpuinfo(false);
-    Write("sys/class/dmi/id/sys_vendor", "Dell Inc.\n");
-    Write("sys/class/dmi/id/product_name", "PowerEdge R650\n");
-    for (const char* s : {"cpu", "software", "tracepoint", "uncore_imc_0"}) EventSource(s);
+    MakeMachine(paranoid, false, "Dell Inc.", "PowerEdge R650", {"cpu", "software", "tracepoint", "uncore_imc_0"});
   }
   fs::path root_;
 };
@@ -224,11 +225,8 @@ class MachineKinds : public FakeRoot, public ::testing::WithParamInterface<Machi
 
 TEST_P(MachineKinds, KernelAnswerDecidesAndSysfsExplains) {
   const MachineKind& m = GetParam();
-  Write("proc/sys/kernel/perf_event_paranoid", "2\n");
-  Cpuinfo(m.vm);
-  Write("sys/class/dmi/id/sys_vendor", m.vm ? "QEMU\n" : "Supermicro\n");
-  Write("sys/class/dmi/id/product_name", m.vm ? "Standard PC (i440FX + PIIX, 1996)\n" : "SYS-1029P\n");
-  for (const std::string& s : m.event_sources) EventSource(s);
+  MakeMachine(2, m.vm, m.vm ? "QEMU" : "Supermicro", m.vm ? "Standard PC (i440FX + PIIX, 1996)" : "SYS-1029P",
+              m.event_sources);
   const PapiFacts papi = m.papi_counters ? PapiWithPmu() : PapiWithoutPmu();
   const SystemFacts sys = ReadSystemFacts(root_.string());
   const PmuCapability cap = AssessCapability(papi, sys, m.kernel, true);
