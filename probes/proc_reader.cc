@@ -24,7 +24,9 @@ absl::StatusOr<std::string> ReadFirstLine(const std::string& path) {
   return line;
 }
 
-bool ReadWhole(const std::string& path, std::string* out) {
+}  // namespace
+
+bool ReadText(const std::string& path, std::string* out) {
   std::ifstream in(path);
   if (!in) return false;
   std::stringstream ss;
@@ -32,8 +34,6 @@ bool ReadWhole(const std::string& path, std::string* out) {
   *out = ss.str();
   return true;
 }
-
-}  // namespace
 
 std::optional<uint64_t> StatLine::Number(int n) const {
   uint64_t v = 0;
@@ -59,7 +59,7 @@ absl::StatusOr<StatLine> ParseStat(absl::string_view text) {
 absl::StatusOr<StatLine> ReadStat(int pid, const std::string& proc_root) {
   const std::string path = PidDir(pid, proc_root) + "/stat";
   std::string text;
-  if (!ReadWhole(path, &text)) return absl::NotFoundError(absl::StrCat(path, " not readable"));
+  if (!ReadText(path, &text)) return absl::NotFoundError(absl::StrCat(path, " not readable"));
   return ParseStat(text);
 }
 
@@ -78,7 +78,7 @@ absl::StatusOr<std::map<int, uint64_t>> ReadThreadRunTimes(int pid, const std::s
   while (dirent* e = readdir(dir)) {
     int tid = 0;
     std::string text;
-    if (!absl::SimpleAtoi(e->d_name, &tid) || !ReadWhole(absl::StrCat(tasks, "/", tid, "/schedstat"), &text)) continue;
+    if (!absl::SimpleAtoi(e->d_name, &tid) || !ReadText(absl::StrCat(tasks, "/", tid, "/schedstat"), &text)) continue;
     if (absl::StatusOr<uint64_t> ns = ParseSchedstatRunNs(text); ns.ok()) run_ns[tid] = *ns;
   }
   closedir(dir);

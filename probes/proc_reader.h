@@ -17,6 +17,10 @@ namespace iotax::proc {
 
 inline constexpr char kDefaultProcRoot[] = "/proc";
 
+// The whole text of a /proc file into `out`; false when it cannot be read
+// (the process or thread is gone).
+bool ReadText(const std::string& path, std::string* out);
+
 // Fields of /proc/<pid>/stat, numbered as in proc(5).
 inline constexpr int kStatState = 3;
 inline constexpr int kStatParentPid = 4;

@@ -1,7 +1,5 @@
 #include "process_accounting.h"
 
-#include <fstream>
-#include <sstream>
 #include <optional>
 #include <vector>
 
@@ -14,18 +12,6 @@
 #include "proc_reader.h"
 
 namespace iotax::bench {
-namespace {
-
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path);
-  if (!in) return false;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
-}
-
-}  // namespace
 
 absl::Status ParseStatTimes(absl::string_view text, uint64_t* utime, uint64_t* stime) {
   const absl::StatusOr<proc::StatLine> stat = proc::ParseStat(text);
@@ -57,7 +43,7 @@ absl::StatusOr<ProcessSample> SampleProcess(int pid, const std::string& proc_roo
   s.time_ns = client::NowNs();
   const std::string dir = absl::StrCat(proc_root, "/", pid);
   std::string text;
-  if (!ReadFile(dir + "/stat", &text)) {
+  if (!proc::ReadText(dir + "/stat", &text)) {
     return absl::NotFoundError(absl::StrCat("cannot read ", dir, "/stat: process ", pid, " is gone"));
   }
   if (absl::Status st = ParseStatTimes(text, &s.utime_ticks, &s.stime_ticks); !st.ok()) {
@@ -70,7 +56,7 @@ absl::StatusOr<ProcessSample> SampleProcess(int pid, const std::string& proc_roo
     t.run_ns = ns;
     std::string status;
     // A thread can exit between the two reads: skip it.
-    if (!ReadFile(absl::StrCat(dir, "/task/", tid, "/status"), &status) ||
+    if (!proc::ReadText(absl::StrCat(dir, "/task/", tid, "/status"), &status) ||
         !ParseStatusSwitches(status, &t.voluntary, &t.involuntary).ok()) {
       continue;
     }
