@@ -16,7 +16,7 @@ bool HasBpfPrivileges() { return caps::MayTrace(caps::Current()); }
 std::vector<PrerequisiteItem> CheckPrerequisites(const SystemPaths& paths, bool privileged) {
   std::vector<PrerequisiteItem> items;
   items.push_back({"privileges", privileged, true,
-                   privileged ? "root or CAP_BPF+CAP_PERFMON"
+                   privileged ? "root, CAP_BPF+CAP_PERFMON or CAP_SYS_ADMIN"
                               : "needs root or CAP_BPF+CAP_PERFMON to load BPF programs: run iotaxd with sudo"});
   const bool btf = access(paths.btf.c_str(), R_OK) == 0;
   items.push_back({"btf", btf, true,
