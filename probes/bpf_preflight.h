@@ -10,7 +10,8 @@ namespace iotax {
 
 inline constexpr char kVmlinuxBtfPath[] = "/sys/kernel/btf/vmlinux";
 
-// OK when running as root, with CAP_SYS_ADMIN, or with CAP_BPF and CAP_PERFMON.
+// OK when caps::MayTrace allows this process: root, CAP_BPF and CAP_PERFMON, or
+// CAP_SYS_ADMIN.
 absl::Status CheckBpfPrivileges();
 
 // OK when the kernel exposes its BTF at `btf_path` (tp_btf programs need it).

@@ -13,5 +13,5 @@ add_library(iotax_pmu STATIC
 target_include_directories(iotax_pmu PUBLIC ${CMAKE_CURRENT_LIST_DIR} ${PROJECT_SOURCE_DIR}/bpf
                            PRIVATE ${PFM_INCLUDE_DIR})
 target_link_libraries(iotax_pmu
-  PUBLIC iotax_pmu_kernel_answer absl::status absl::statusor absl::strings
+  PUBLIC iotax_pmu_kernel_answer iotax_proc absl::status absl::statusor absl::strings
   PRIVATE PkgConfig::PAPI ${PFM_LIBRARY})

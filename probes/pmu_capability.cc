@@ -1,9 +1,7 @@
 #include "pmu_capability.h"
 
 #include <dirent.h>
-#include <linux/capability.h>
 #include <papi.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "capabilities.h"
 #include "pmu_events.h"
 
 namespace iotax::pmu {
@@ -75,13 +74,6 @@ bool DmiLooksVirtual(absl::string_view vendor, absl::string_view product) {
     return true;
   }
   return false;
-}
-
-bool HasEffectiveCap(int cap) {
-  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2]{};
-  if (syscall(SYS_capget, &hdr, data) != 0) return false;
-  return (data[cap / 32].effective >> (cap % 32)) & 1u;
 }
 
 std::string YesNo(bool b) { return b ? "yes" : "no"; }
@@ -143,9 +135,7 @@ bool IsCorePmuName(const std::string& name) {
          absl::StartsWith(name, "apple_");
 }
 
-bool HasPerfmonPrivilege() {
-  return geteuid() == 0 || HasEffectiveCap(CAP_PERFMON) || HasEffectiveCap(CAP_SYS_ADMIN);
-}
+bool HasPerfmonPrivilege() { return caps::MayMonitorPerformance(caps::Current()); }
 
 PmuCapability AssessCapability(const PapiFacts& papi, const SystemFacts& system, const KernelCounterAnswer& kernel,
                                bool privileged) {

@@ -24,23 +24,72 @@ absl::StatusOr<std::string> ReadFirstLine(const std::string& path) {
   return line;
 }
 
-// The fields of /proc/<pid>/stat after the ')' that closes comm (comm itself
-// may hold spaces and parentheses): element 0 is field 3, the state.
-absl::StatusOr<std::vector<std::string>> ReadStatFieldsAfterComm(int pid, const std::string& root) {
-  auto line = ReadFirstLine(PidDir(pid, root) + "/stat");
-  if (!line.ok()) return line.status();
-  size_t close = line->rfind(')');
-  if (close == std::string::npos) return absl::DataLossError(absl::StrCat("no ')' in /proc/", pid, "/stat"));
-  return absl::StrSplit(absl::string_view(*line).substr(close + 1), ' ', absl::SkipEmpty());
-}
-
-char ReadState(int pid, const std::string& root) {
-  auto fields = ReadStatFieldsAfterComm(pid, root);
-  if (!fields.ok() || fields->empty() || (*fields)[0].empty()) return '\0';
-  return (*fields)[0][0];
-}
-
 }  // namespace
+
+bool ReadText(const std::string& path, std::string* out) {
+  std::ifstream in(path);
+  if (!in) return false;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
+std::optional<uint64_t> StatLine::Number(int n) const {
+  uint64_t v = 0;
+  const size_t i = static_cast<size_t>(n - kStatState);
+  if (n < kStatState || i >= fields.size() || !absl::SimpleAtoi(fields[i], &v)) return std::nullopt;
+  return v;
+}
+
+char StatLine::State() const { return fields.empty() || fields[0].empty() ? '\0' : fields[0][0]; }
+
+absl::StatusOr<StatLine> ParseStat(absl::string_view text) {
+  const size_t open = text.find('(');
+  const size_t close = text.rfind(')');
+  if (open == absl::string_view::npos || close == absl::string_view::npos || close < open) {
+    return absl::DataLossError("no ')' after the command name in a stat line");
+  }
+  StatLine stat;
+  stat.comm = std::string(text.substr(open + 1, close - open - 1));
+  stat.fields = absl::StrSplit(text.substr(close + 1), absl::ByAnyChar(" \n"), absl::SkipEmpty());
+  return stat;
+}
+
+absl::StatusOr<StatLine> ReadStat(int pid, const std::string& proc_root) {
+  const std::string path = PidDir(pid, proc_root) + "/stat";
+  std::string text;
+  if (!ReadText(path, &text)) return absl::NotFoundError(absl::StrCat(path, " not readable"));
+  return ParseStat(text);
+}
+
+absl::StatusOr<uint64_t> ParseSchedstatRunNs(absl::string_view text) {
+  std::vector<absl::string_view> f = absl::StrSplit(absl::StripAsciiWhitespace(text), ' ', absl::SkipEmpty());
+  uint64_t v = 0;
+  if (f.empty() || !absl::SimpleAtoi(f[0], &v)) return absl::DataLossError("a schedstat line without a run time");
+  return v;
+}
+
+absl::StatusOr<std::map<int, uint64_t>> ReadThreadRunTimes(int pid, const std::string& proc_root) {
+  const std::string tasks = PidDir(pid, proc_root) + "/task";
+  DIR* dir = opendir(tasks.c_str());
+  if (dir == nullptr) return absl::NotFoundError(absl::StrCat("cannot list ", tasks));
+  std::map<int, uint64_t> run_ns;
+  while (dirent* e = readdir(dir)) {
+    int tid = 0;
+    std::string text;
+    if (!absl::SimpleAtoi(e->d_name, &tid) || !ReadText(absl::StrCat(tasks, "/", tid, "/schedstat"), &text)) continue;
+    if (absl::StatusOr<uint64_t> ns = ParseSchedstatRunNs(text); ns.ok()) run_ns[tid] = *ns;
+  }
+  closedir(dir);
+  return run_ns;
+}
+
+int ReadParentPid(int pid, const std::string& proc_root) {
+  const absl::StatusOr<StatLine> stat = ReadStat(pid, proc_root);
+  const std::optional<uint64_t> ppid = stat.ok() ? stat->Number(kStatParentPid) : std::nullopt;
+  return ppid ? static_cast<int>(*ppid) : 0;
+}
 
 absl::StatusOr<std::string> ReadComm(int pid, const std::string& proc_root) {
   auto line = ReadFirstLine(PidDir(pid, proc_root) + "/comm");
@@ -49,16 +98,15 @@ absl::StatusOr<std::string> ReadComm(int pid, const std::string& proc_root) {
 }
 
 bool IsKernelThread(int pid, const std::string& proc_root) {
-  constexpr size_t kFlagsIndex = 9 - 3;
   constexpr uint64_t kPfKthread = 0x00200000;  // include/linux/sched.h
-  auto fields = ReadStatFieldsAfterComm(pid, proc_root);
-  uint64_t flags = 0;
-  if (!fields.ok() || fields->size() <= kFlagsIndex || !absl::SimpleAtoi((*fields)[kFlagsIndex], &flags)) return false;
-  return (flags & kPfKthread) != 0;
+  const absl::StatusOr<StatLine> stat = ReadStat(pid, proc_root);
+  const std::optional<uint64_t> flags = stat.ok() ? stat->Number(kStatFlags) : std::nullopt;
+  return flags && (*flags & kPfKthread) != 0;
 }
 
 bool ProcessAlive(int pid, const std::string& proc_root) {
-  const char state = ReadState(pid, proc_root);
+  const absl::StatusOr<StatLine> stat = ReadStat(pid, proc_root);
+  const char state = stat.ok() ? stat->State() : '\0';
   return state != '\0' && state != 'Z' && state != 'X';
 }
 
@@ -104,13 +152,11 @@ absl::StatusOr<int> ReadTgid(int pid, const std::string& proc_root) {
 }
 
 absl::StatusOr<uint64_t> ReadStartTime(int pid, const std::string& proc_root) {
-  auto fields = ReadStatFieldsAfterComm(pid, proc_root);
-  if (!fields.ok()) return absl::NotFoundError(absl::StrCat("no process with PID ", pid));
-  constexpr size_t kStartTimeIndex = 22 - 3;
-  uint64_t start = 0;
-  if (fields->size() <= kStartTimeIndex || !absl::SimpleAtoi((*fields)[kStartTimeIndex], &start))
-    return absl::DataLossError(absl::StrCat("no start time in /proc/", pid, "/stat"));
-  return start;
+  const absl::StatusOr<StatLine> stat = ReadStat(pid, proc_root);
+  if (!stat.ok()) return absl::NotFoundError(absl::StrCat("no process with PID ", pid));
+  const std::optional<uint64_t> start = stat->Number(kStatStartTime);
+  if (!start) return absl::DataLossError(absl::StrCat("no start time in /proc/", pid, "/stat"));
+  return *start;
 }
 
 }  // namespace iotax::proc

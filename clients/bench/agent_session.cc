@@ -11,6 +11,17 @@
 #include "clock.h"
 #include "http_get.h"
 
+// std::optional as null or its value (nlohmann 3.11.2 has no serializer for it).
+namespace nlohmann {
+template <typename T>
+struct adl_serializer<std::optional<T>> {
+  static void to_json(json& j, const std::optional<T>& v) { j = v ? json(*v) : json(nullptr); }
+  static void from_json(const json& j, std::optional<T>& v) {
+    v = j.is_null() ? std::nullopt : std::optional<T>(j.get<T>());
+  }
+};
+}  // namespace nlohmann
+
 namespace iotax::bench {
 namespace {
 
@@ -24,7 +35,6 @@ double Number(const json& j, const char* key) { return OptNumber(j, key).value_o
 std::string Text(const json& j, const char* key) {
   return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
 }
-json OptJson(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
 std::string Tail(const std::string& path) {
   std::ifstream in(path);
@@ -38,83 +48,20 @@ std::string Tail(const std::string& path) {
 
 }  // namespace
 
-json AgentEstimate::ToJson() const {
-  json j;
-  j["window_s"] = window_s;
-  j["cpu_s"] = cpu_s;
-  j["cpu_source"] = cpu_source;
-  j["user_s"] = user_s;
-  j["syscall_s"] = syscall_s;
-  j["io_worker_s"] = io_worker_s;
-  j["untraced_s"] = OptJson(untraced_s);
-  j["syscalls"] = syscalls;
-  j["calls_by_class"] = calls_by_class;
-  j["voluntary"] = voluntary;
-  j["involuntary"] = involuntary;
-  j["level"] = level;
-  j["confidence"] = confidence;
-  j["async_cost_source"] = async_cost_source;
-  j["summary"] = summary;
-  j["overhead_share"] = OptJson(overhead_share);
-  j["direct_s"] = OptJson(direct_s);
-  j["indirect_s"] = OptJson(indirect_s);
-  j["async_cost_s"] = OptJson(async_cost_s);
-  j["saving_share"] = OptJson(saving_share);
-  j["saving_s"] = OptJson(saving_s);
-  j["saving_share_lo"] = OptJson(saving_share_lo);
-  j["saving_share_hi"] = OptJson(saving_share_hi);
-  j["async_cost_per_call_s"] = OptJson(async_cost_per_call_s);
-  j["direct_per_blocked_call_s"] = OptJson(direct_per_blocked_call_s);
-  j["runqueue_wait_p99_s"] = OptJson(runqueue_wait_p99_s);
-  j["blocked_io_calls"] = blocked_io_calls;
-  j["reasons"] = reasons;
-  j["pmu_up"] = pmu_up;
-  j["calibration_used"] = calibration_used;
-  j["metric_overhead_ratio"] = OptJson(metric_overhead_ratio);
-  j["metric_saving_ratio"] = OptJson(metric_saving_ratio);
-  j["metric_verdict_level"] = OptJson(metric_verdict_level);
-  return j;
-}
+// Every field under its own name; a missing key keeps the default, so older
+// results.json files still load.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AgentEstimate, window_s, cpu_s, cpu_source, user_s, syscall_s,
+                                                io_worker_s, untraced_s, syscalls, calls_by_class, voluntary,
+                                                involuntary, level, confidence, async_cost_source, summary,
+                                                overhead_share, direct_s, indirect_s, async_cost_s, saving_share,
+                                                saving_s, saving_share_lo, saving_share_hi, async_cost_per_call_s,
+                                                direct_per_blocked_call_s, runqueue_wait_p99_s, blocked_io_calls,
+                                                reasons, pmu_up, calibration_used, metric_overhead_ratio,
+                                                metric_saving_ratio, metric_verdict_level)
 
-AgentEstimate AgentEstimate::FromJson(const json& j) {
-  AgentEstimate a;
-  a.window_s = Number(j, "window_s");
-  a.cpu_s = Number(j, "cpu_s");
-  a.cpu_source = Text(j, "cpu_source");
-  a.user_s = Number(j, "user_s");
-  a.syscall_s = Number(j, "syscall_s");
-  a.io_worker_s = Number(j, "io_worker_s");
-  a.untraced_s = OptNumber(j, "untraced_s");
-  a.syscalls = j.value("syscalls", uint64_t{0});
-  if (j.contains("calls_by_class") && j["calls_by_class"].is_object()) {
-    a.calls_by_class = j["calls_by_class"].get<std::map<std::string, uint64_t>>();
-  }
-  a.voluntary = j.value("voluntary", uint64_t{0});
-  a.involuntary = j.value("involuntary", uint64_t{0});
-  a.level = Text(j, "level");
-  a.confidence = Text(j, "confidence");
-  a.async_cost_source = Text(j, "async_cost_source");
-  a.summary = Text(j, "summary");
-  a.overhead_share = OptNumber(j, "overhead_share");
-  a.direct_s = OptNumber(j, "direct_s");
-  a.indirect_s = OptNumber(j, "indirect_s");
-  a.async_cost_s = OptNumber(j, "async_cost_s");
-  a.saving_share = OptNumber(j, "saving_share");
-  a.saving_s = OptNumber(j, "saving_s");
-  a.saving_share_lo = OptNumber(j, "saving_share_lo");
-  a.saving_share_hi = OptNumber(j, "saving_share_hi");
-  a.async_cost_per_call_s = OptNumber(j, "async_cost_per_call_s");
-  a.direct_per_blocked_call_s = OptNumber(j, "direct_per_blocked_call_s");
-  a.runqueue_wait_p99_s = OptNumber(j, "runqueue_wait_p99_s");
-  a.blocked_io_calls = j.value("blocked_io_calls", uint64_t{0});
-  if (j.contains("reasons") && j["reasons"].is_array()) a.reasons = j["reasons"].get<std::vector<std::string>>();
-  a.pmu_up = j.value("pmu_up", false);
-  a.calibration_used = j.value("calibration_used", false);
-  a.metric_overhead_ratio = OptNumber(j, "metric_overhead_ratio");
-  a.metric_saving_ratio = OptNumber(j, "metric_saving_ratio");
-  a.metric_verdict_level = OptNumber(j, "metric_verdict_level");
-  return a;
-}
+json AgentEstimate::ToJson() const { return *this; }
+
+AgentEstimate AgentEstimate::FromJson(const json& j) { return j.get<AgentEstimate>(); }
 
 absl::StatusOr<AgentEstimate> ParseAgentReport(const std::string& body, int pid) {
   const json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);

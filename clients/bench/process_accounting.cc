@@ -1,9 +1,6 @@
 #include "process_accounting.h"
 
-#include <dirent.h>
-
-#include <fstream>
-#include <sstream>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -12,39 +9,19 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "clock.h"
+#include "proc_reader.h"
 
 namespace iotax::bench {
-namespace {
-
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path);
-  if (!in) return false;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
-}
-
-}  // namespace
 
 absl::Status ParseStatTimes(absl::string_view text, uint64_t* utime, uint64_t* stime) {
-  // "pid (comm) state ppid ..." - comm may contain spaces and ')', so fields
-  // are counted from the last ')'.
-  const size_t close = text.rfind(')');
-  if (close == absl::string_view::npos) return absl::DataLossError("no ')' after the command name in a stat line");
-  std::vector<absl::string_view> f = absl::StrSplit(text.substr(close + 1), ' ', absl::SkipEmpty());
-  // f[0] is field 3 (state); utime is field 14 -> f[11], stime f[12].
-  if (f.size() < 13 || !absl::SimpleAtoi(f[11], utime) || !absl::SimpleAtoi(f[12], stime)) {
-    return absl::DataLossError("a stat line without readable utime/stime fields");
-  }
+  const absl::StatusOr<proc::StatLine> stat = proc::ParseStat(text);
+  if (!stat.ok()) return stat.status();
+  const std::optional<uint64_t> user = stat->Number(proc::kStatUserTicks);
+  const std::optional<uint64_t> system = stat->Number(proc::kStatSystemTicks);
+  if (!user || !system) return absl::DataLossError("a stat line without readable utime/stime fields");
+  *utime = *user;
+  *stime = *system;
   return absl::OkStatus();
-}
-
-absl::StatusOr<uint64_t> ParseSchedstatRunNs(absl::string_view text) {
-  std::vector<absl::string_view> f = absl::StrSplit(absl::StripAsciiWhitespace(text), ' ', absl::SkipEmpty());
-  uint64_t v = 0;
-  if (f.empty() || !absl::SimpleAtoi(f[0], &v)) return absl::DataLossError("a schedstat line without a run time");
-  return v;
 }
 
 absl::Status ParseStatusSwitches(absl::string_view text, uint64_t* voluntary, uint64_t* involuntary) {
@@ -66,28 +43,25 @@ absl::StatusOr<ProcessSample> SampleProcess(int pid, const std::string& proc_roo
   s.time_ns = client::NowNs();
   const std::string dir = absl::StrCat(proc_root, "/", pid);
   std::string text;
-  if (!ReadFile(dir + "/stat", &text)) {
+  if (!proc::ReadText(dir + "/stat", &text)) {
     return absl::NotFoundError(absl::StrCat("cannot read ", dir, "/stat: process ", pid, " is gone"));
   }
   if (absl::Status st = ParseStatTimes(text, &s.utime_ticks, &s.stime_ticks); !st.ok()) {
     return absl::DataLossError(absl::StrCat(dir, "/stat: ", st.message()));
   }
-  DIR* tasks = opendir((dir + "/task").c_str());
-  if (tasks == nullptr) return absl::NotFoundError(absl::StrCat("cannot list ", dir, "/task"));
-  while (dirent* e = readdir(tasks)) {
-    int tid = 0;
-    if (!absl::SimpleAtoi(e->d_name, &tid)) continue;
-    const std::string tdir = absl::StrCat(dir, "/task/", tid);
+  absl::StatusOr<std::map<int, uint64_t>> run_ns = proc::ReadThreadRunTimes(pid, proc_root);
+  if (!run_ns.ok()) return run_ns.status();
+  for (const auto& [tid, ns] : *run_ns) {
     ThreadCounters t;
-    std::string sched, status;
-    // A thread can exit between readdir and the reads: skip it.
-    if (!ReadFile(tdir + "/schedstat", &sched) || !ReadFile(tdir + "/status", &status)) continue;
-    auto run = ParseSchedstatRunNs(sched);
-    if (!run.ok() || !ParseStatusSwitches(status, &t.voluntary, &t.involuntary).ok()) continue;
-    t.run_ns = *run;
+    t.run_ns = ns;
+    std::string status;
+    // A thread can exit between the two reads: skip it.
+    if (!proc::ReadText(absl::StrCat(dir, "/task/", tid, "/status"), &status) ||
+        !ParseStatusSwitches(status, &t.voluntary, &t.involuntary).ok()) {
+      continue;
+    }
     s.threads[tid] = t;
   }
-  closedir(tasks);
   return s;
 }
 

@@ -3,7 +3,8 @@
 // user/system split from /proc/PID/stat (clock ticks, all threads, exited ones
 // included), and switches from each thread's status. A thread that exits
 // inside the window takes its schedstat with it; the delta then falls back to
-// /proc/PID/stat and says so. Parsers take text so tests can feed fixed input.
+// /proc/PID/stat and says so. Parsers take text so tests can feed fixed input;
+// the /proc formats themselves are parsed by probes/proc_reader.h.
 #pragma once
 
 #include <cstdint>
@@ -38,10 +39,8 @@ struct ProcessDelta {
   std::string cpu_source;  // "schedstat" or "stat_ticks"
 };
 
-// /proc/PID/stat: utime and stime (fields 14 and 15; comm may hold spaces).
+// /proc/PID/stat: utime and stime (fields 14 and 15), by proc::ParseStat.
 absl::Status ParseStatTimes(absl::string_view text, uint64_t* utime, uint64_t* stime);
-// /proc/PID/task/TID/schedstat: "run_ns wait_ns slices".
-absl::StatusOr<uint64_t> ParseSchedstatRunNs(absl::string_view text);
 // voluntary_ctxt_switches / nonvoluntary_ctxt_switches lines of a status file.
 absl::Status ParseStatusSwitches(absl::string_view text, uint64_t* voluntary, uint64_t* involuntary);
 

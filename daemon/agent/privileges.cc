@@ -17,20 +17,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "capabilities.h"
 
 namespace iotax {
 namespace {
-
-struct CapData {
-  __user_cap_data_struct data[2]{};
-};
-
-bool GetCaps(CapData* caps) {
-  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-  return syscall(SYS_capget, &hdr, caps->data) == 0;
-}
-
-bool HasEffective(const CapData& caps, int cap) { return (caps.data[cap / 32].effective >> (cap % 32)) & 1u; }
 
 int LastCap() {
   std::ifstream in("/proc/sys/kernel/cap_last_cap");
@@ -67,9 +57,9 @@ absl::StatusOr<UserIds> LookUpUser(const std::string& name) {
 }
 
 absl::Status CheckCanSwitchUser(const UserIds& user) {
-  CapData caps;
-  if (!GetCaps(&caps)) return absl::InternalError(Errno("capget"));
-  if (HasEffective(caps, CAP_SETUID) && HasEffective(caps, CAP_SETGID)) return absl::OkStatus();
+  const absl::StatusOr<uint64_t> effective = caps::ReadEffective();
+  if (!effective.ok()) return effective.status();
+  if (caps::Has(*effective, CAP_SETUID) && caps::Has(*effective, CAP_SETGID)) return absl::OkStatus();
   return absl::PermissionDeniedError(absl::StrCat("--user=", user.name,
                                                   " needs CAP_SETUID and CAP_SETGID to switch users: start iotaxd as "
                                                   "root, or leave out --user (it then keeps its own user)"));
@@ -83,14 +73,14 @@ absl::StatusOr<DropReport> DropPrivileges(const std::optional<UserIds>& user) {
                                             " threads running (capabilities are per thread): this is a bug in iotaxd"));
   }
   DropReport report;
-  CapData caps;
-  if (!GetCaps(&caps)) return absl::InternalError(Errno("capget"));
+  const absl::StatusOr<uint64_t> effective = caps::ReadEffective();
+  if (!effective.ok()) return effective.status();
   // Nothing executed from here on can gain a capability (setuid or file-capability binaries).
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return absl::InternalError(Errno("prctl(PR_SET_NO_NEW_PRIVS)"));
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
     return absl::InternalError(Errno("prctl(PR_CAP_AMBIENT_CLEAR_ALL)"));
   }
-  if (HasEffective(caps, CAP_SETPCAP)) {
+  if (caps::Has(*effective, CAP_SETPCAP)) {
     for (int cap = 0; cap <= LastCap(); ++cap) {
       if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
         return absl::InternalError(absl::StrCat("prctl(PR_CAPBSET_DROP, ", cap, ") failed: ", std::strerror(errno)));

@@ -1,7 +1,5 @@
 #include "system_check.h"
 
-#include <linux/capability.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,27 +7,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "capabilities.h"
 
 namespace iotax {
-namespace {
 
-bool HasEffectiveCap(int cap) {
-  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2]{};
-  if (syscall(SYS_capget, &hdr, data) != 0) return false;
-  return (data[cap / 32].effective >> (cap % 32)) & 1u;
-}
-
-}  // namespace
-
-bool HasBpfPrivileges() {
-  return geteuid() == 0 || (HasEffectiveCap(CAP_BPF) && HasEffectiveCap(CAP_PERFMON));
-}
+bool HasBpfPrivileges() { return caps::MayTrace(caps::Current()); }
 
 std::vector<PrerequisiteItem> CheckPrerequisites(const SystemPaths& paths, bool privileged) {
   std::vector<PrerequisiteItem> items;
   items.push_back({"privileges", privileged, true,
-                   privileged ? "root or CAP_BPF+CAP_PERFMON"
+                   privileged ? "root, CAP_BPF+CAP_PERFMON or CAP_SYS_ADMIN"
                               : "needs root or CAP_BPF+CAP_PERFMON to load BPF programs: run iotaxd with sudo"});
   const bool btf = access(paths.btf.c_str(), R_OK) == 0;
   items.push_back({"btf", btf, true,

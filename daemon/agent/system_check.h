@@ -24,7 +24,7 @@ struct SystemPaths {
   std::string bpf_stats_enabled = "/proc/sys/kernel/bpf_stats_enabled";
 };
 
-// Root or CAP_BPF + CAP_PERFMON (checked on this process).
+// caps::MayTrace on this process: root, CAP_BPF + CAP_PERFMON, or CAP_SYS_ADMIN.
 bool HasBpfPrivileges();
 
 std::vector<PrerequisiteItem> CheckPrerequisites(const SystemPaths& paths = {}, bool privileged = HasBpfPrivileges());

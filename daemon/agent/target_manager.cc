@@ -14,19 +14,8 @@
 namespace iotax {
 namespace {
 
-// The parent PID from /proc/<pid>/status, or 0 when unknown.
-int ReadParentPid(int pid, const std::string& proc_root) {
-  std::ifstream in(absl::StrCat(proc_root, "/", pid, "/status"));
-  std::string line;
-  while (std::getline(in, line)) {
-    absl::string_view v = line;
-    if (absl::ConsumePrefix(&v, "PPid:")) {
-      int ppid = 0;
-      return absl::SimpleAtoi(absl::StripAsciiWhitespace(v), &ppid) ? ppid : 0;
-    }
-  }
-  return 0;
-}
+// The parent PID, or 0 when unknown.
+int ReadParentPid(int pid, const std::string& proc_root) { return proc::ReadParentPid(pid, proc_root); }
 
 std::string MissingPidMessage(int pid) {
   return absl::StrCat("no process with PID ", pid, ": check the PID with `ps -p ", pid, "`");

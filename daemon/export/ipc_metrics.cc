@@ -5,43 +5,19 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "families.h"
 
 namespace iotax::ipc {
 namespace {
 
-using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
-using Labels = std::vector<ClientMetric::Label>;
-
-MetricFamily Family(const char* name, const char* help, MetricType type) {
-  MetricFamily f;
-  f.name = name;
-  f.help = help;
-  f.type = type;
-  return f;
-}
-
-void AddGauge(MetricFamily& f, Labels labels, double value) {
-  ClientMetric m;
-  m.label = std::move(labels);
-  m.gauge.value = value;
-  f.metric.push_back(std::move(m));
-}
-
-void AddCounter(MetricFamily& f, Labels labels, double value) {
-  ClientMetric m;
-  m.label = std::move(labels);
-  m.counter.value = value;
-  f.metric.push_back(std::move(m));
-}
+using prom::AddValue;
+using prom::Family;
+using prom::Labels;
+using prom::With;
 
 Labels TargetLabels(const TargetIpc& t) { return {{"pid", absl::StrCat(t.pid)}, {"comm", t.comm}}; }
-
-Labels With(Labels labels, const char* name, std::string value) {
-  labels.push_back({name, std::move(value)});
-  return labels;
-}
 
 }  // namespace
 
@@ -59,14 +35,14 @@ std::vector<MetricFamily> BuildIpcMetricFamilies(const IpcView& view) {
                            "1 when the instructions and cycles counters are open and read at every kernel boundary; "
                            "0 when not (see iotax_pmu_info for why): then no IPC series are exported",
                            MetricType::Gauge);
-  AddGauge(up, {}, st.up ? 1 : 0);
+  AddValue(up, {}, st.up ? 1 : 0);
   out.push_back(std::move(up));
 
   MetricFamily info = Family("iotax_pmu_info",
                              "PMU configuration and, when down, the reason (vm_without_pmu, no_hardware_pmu, "
                              "no_instructions_or_cycles, not_permitted, open_failed, disabled); always 1",
                              MetricType::Gauge);
-  AddGauge(info,
+  AddValue(info,
            {{"reason", st.up ? std::string("ok") : st.reason},
             {"instructions_event", st.instructions_event},
             {"cycles_event", st.cycles_event},
@@ -89,8 +65,8 @@ std::vector<MetricFamily> BuildIpcMetricFamilies(const IpcView& view) {
                                  std::pair{"cycles", &st.cycles_counter}}) {
     if (c->time_enabled_ns == 0) continue;
     const double ratio = static_cast<double>(c->time_running_ns) / static_cast<double>(c->time_enabled_ns);
-    AddGauge(running, {{"event", event}}, ratio);
-    AddGauge(system, {{"event", event}}, ratio > 0 ? static_cast<double>(c->raw) / ratio : 0.0);
+    AddValue(running, {{"event", event}}, ratio);
+    AddValue(system, {{"event", event}}, ratio > 0 ? static_cast<double>(c->raw) / ratio : 0.0);
   }
   if (!running.metric.empty()) {
     out.push_back(std::move(running));
@@ -160,42 +136,42 @@ std::vector<MetricFamily> BuildIpcMetricFamilies(const IpcView& view) {
 
   for (const TargetIpc& t : view.targets) {
     const Labels tl = TargetLabels(t);
-    AddCounter(ins, tl, static_cast<double>(t.user_instructions));
-    AddCounter(cyc, tl, static_cast<double>(t.user_cycles));
-    AddCounter(dropped, With(tl, "reason", "multiplexed"), static_cast<double>(t.segments_multiplexed));
-    AddCounter(dropped, With(tl, "reason", "missed_switch"), static_cast<double>(t.segments_lost));
-    AddCounter(err, tl, static_cast<double>(t.read_errors));
+    AddValue(ins, tl, static_cast<double>(t.user_instructions));
+    AddValue(cyc, tl, static_cast<double>(t.user_cycles));
+    AddValue(dropped, With(tl, "reason", "multiplexed"), static_cast<double>(t.segments_multiplexed));
+    AddValue(dropped, With(tl, "reason", "missed_switch"), static_cast<double>(t.segments_lost));
+    AddValue(err, tl, static_cast<double>(t.read_errors));
     if (t.has_last_window && t.last_window.cycles > 0) {
-      AddGauge(ipc, tl, static_cast<double>(t.last_window.instructions) / static_cast<double>(t.last_window.cycles));
+      AddValue(ipc, tl, static_cast<double>(t.last_window.instructions) / static_cast<double>(t.last_window.cycles));
     }
     auto add_curve = [&](const std::string& after, const RecoveryCurve& c) {
       const Labels al = With(tl, "after", after);
       std::set<uint64_t> seen;
       for (const MarginalPoint& p : c.marginal) {
         const uint64_t at = NearestPowerOfTwo(p.instructions_since_return);
-        if (seen.insert(at).second) AddGauge(recovery, With(al, "instructions", absl::StrCat(at)), p.ipc);
+        if (seen.insert(at).second) AddValue(recovery, With(al, "instructions", absl::StrCat(at)), p.ipc);
       }
       if (c.steady_ok) {
-        AddGauge(steady, al, c.steady_ipc);
-        AddGauge(converged, al, c.converged ? 1 : 0);
-        AddGauge(lost, al, c.cycles_lost_per_return);
-        AddGauge(realized, al, c.realized_cycles_lost_per_return);
+        AddValue(steady, al, c.steady_ipc);
+        AddValue(converged, al, c.converged ? 1 : 0);
+        AddValue(lost, al, c.cycles_lost_per_return);
+        AddValue(realized, al, c.realized_cycles_lost_per_return);
       }
     };
     for (int l = 0; l < kNumSegmentLabels; ++l) {
-      AddCounter(segs, With(tl, "after", std::string(kSegmentLabelNames[l])), static_cast<double>(t.curves[l].returns));
+      AddValue(segs, With(tl, "after", std::string(kSegmentLabelNames[l])), static_cast<double>(t.curves[l].returns));
       add_curve(std::string(kSegmentLabelNames[l]), t.curves[l]);
     }
     add_curve("all", t.all_returns);
 
-    AddGauge(windows, tl, t.regression.windows);
+    AddValue(windows, tl, t.regression.windows);
     if (t.regression.ok) {
-      AddGauge(cpi0, tl, t.regression.base_cpi.value);
+      AddValue(cpi0, tl, t.regression.base_cpi.value);
       auto add_slope = [&](SlopeFamilies& f, const Estimate& e) {
         if (!e.estimated) return;
-        AddGauge(f.value, tl, e.value);
-        AddGauge(f.lower, tl, e.ci_low);
-        AddGauge(f.upper, tl, e.ci_high);
+        AddValue(f.value, tl, e.value);
+        AddValue(f.lower, tl, e.ci_low);
+        AddValue(f.upper, tl, e.ci_high);
       };
       add_slope(per_syscall, t.regression.cycles_per_syscall);
       add_slope(per_switch, t.regression.cycles_per_switch);

@@ -4,56 +4,27 @@
 #include <string>
 #include <utility>
 
+#include "families.h"
 #include "histogram_export.h"
 #include "tier2_cost.h"
 
 namespace iotax {
 namespace {
 
-using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
-using Labels = std::vector<ClientMetric::Label>;
+using prom::AddHistogram;
+using prom::AddValue;
+using prom::Family;
+using prom::Labels;
+using prom::With;
 
 constexpr double kNsPerSecond = 1e9;
 
 double Seconds(uint64_t ns) { return static_cast<double>(ns) / kNsPerSecond; }
 
-// Help texts must stay plain (no backslash, no newline): prometheus-cpp 1.0.1
-// writes them unescaped.
-MetricFamily Family(std::string name, std::string help, MetricType type) {
-  MetricFamily f;
-  f.name = std::move(name);
-  f.help = std::move(help);
-  f.type = type;
-  return f;
-}
-
-void AddValue(MetricFamily& f, Labels labels, double value) {
-  ClientMetric m;
-  m.label = std::move(labels);
-  switch (f.type) {
-    case MetricType::Counter: m.counter.value = value; break;
-    case MetricType::Gauge: m.gauge.value = value; break;
-    default: m.untyped.value = value; break;
-  }
-  f.metric.push_back(std::move(m));
-}
-
-void AddHistogram(MetricFamily& f, Labels labels, ClientMetric::Histogram h) {
-  ClientMetric m;
-  m.label = std::move(labels);
-  m.histogram = std::move(h);
-  f.metric.push_back(std::move(m));
-}
-
 Labels TargetLabels(const TargetSnapshot& t) {
   return {{"pid", std::to_string(t.pid)}, {"comm", t.comm}};
-}
-
-Labels With(Labels labels, std::string name, std::string value) {
-  labels.push_back({std::move(name), std::move(value)});
-  return labels;
 }
 
 void AppendTargetFamilies(const std::vector<TargetSnapshot>& targets, std::vector<MetricFamily>& out) {

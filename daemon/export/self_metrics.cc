@@ -8,11 +8,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "families.h"
 
 namespace iotax {
 namespace {
 
-using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
@@ -49,25 +49,19 @@ SelfUsage ReadSelfUsage(const std::string& proc_self) {
 
 std::vector<MetricFamily> BuildSelfMetricFamilies(const SelfUsage& usage) {
   std::vector<MetricFamily> out;
-  MetricFamily cpu;
-  cpu.name = "iotax_agent_cpu_seconds_total";
-  cpu.help = "CPU time iotaxd itself used, all threads: user mode, or system (kernel on its behalf: syscalls, map reads)";
-  cpu.type = MetricType::Counter;
-  for (const auto& [mode, seconds] : {std::pair{"user", usage.user_cpu_seconds}, {"system", usage.system_cpu_seconds}}) {
-    ClientMetric m;
-    m.label = {{"mode", mode}};
-    m.counter.value = seconds;
-    cpu.metric.push_back(std::move(m));
-  }
+  MetricFamily cpu = prom::Family(
+      "iotax_agent_cpu_seconds_total",
+      "CPU time iotaxd itself used, all threads: user mode, or system (kernel on its behalf: syscalls, map reads)",
+      MetricType::Counter);
+  prom::AddValue(cpu, {{"mode", "user"}}, usage.user_cpu_seconds);
+  prom::AddValue(cpu, {{"mode", "system"}}, usage.system_cpu_seconds);
   out.push_back(std::move(cpu));
   if (usage.resident_bytes) {
-    MetricFamily rss;
-    rss.name = "iotax_agent_resident_memory_bytes";
-    rss.help = "Resident memory of iotaxd (VmRSS of /proc/self/status); BPF maps are kernel memory and not included";
-    rss.type = MetricType::Gauge;
-    ClientMetric m;
-    m.gauge.value = *usage.resident_bytes;
-    rss.metric.push_back(std::move(m));
+    MetricFamily rss = prom::Family(
+        "iotax_agent_resident_memory_bytes",
+        "Resident memory of iotaxd (VmRSS of /proc/self/status); BPF maps are kernel memory and not included",
+        MetricType::Gauge);
+    prom::AddValue(rss, {}, *usage.resident_bytes);
     out.push_back(std::move(rss));
   }
   return out;

@@ -4,30 +4,18 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "families.h"
 #include "verdict_sampler.h"
 
 namespace iotax {
 namespace {
 
-using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
-using Labels = std::vector<ClientMetric::Label>;
+using prom::AddValue;
+using prom::Labels;
 
-MetricFamily Gauge(const char* name, const char* help) {
-  MetricFamily f;
-  f.name = name;
-  f.help = help;
-  f.type = MetricType::Gauge;
-  return f;
-}
-
-void Add(MetricFamily& f, Labels labels, double value) {
-  ClientMetric m;
-  m.label = std::move(labels);
-  m.gauge.value = value;
-  f.metric.push_back(std::move(m));
-}
+MetricFamily Gauge(const char* name, const char* help) { return prom::Family(name, help, MetricType::Gauge); }
 
 }  // namespace
 
@@ -54,25 +42,25 @@ std::vector<MetricFamily> BuildVerdictMetricFamilies(const Report& report) {
     if (!seen.insert(t.pid).second) continue;
     const Labels base = {{"pid", absl::StrCat(t.pid)}, {"comm", t.comm}};
     const Verdict& v = t.verdict;
-    Add(level, base, static_cast<int>(v.level));
-    Add(window, base, v.window_seconds);
+    AddValue(level, base, static_cast<int>(v.level));
+    AddValue(window, base, v.window_seconds);
     Labels info_labels = base;
     info_labels.push_back({"level", VerdictLevelName(v.level)});
     info_labels.push_back({"confidence", ConfidenceName(v.confidence)});
     info_labels.push_back({"async_cost_source", AsyncCostSourceName(v.async_cost.source)});
-    Add(info, info_labels, 1);
-    if (v.runqueue_wait_p99_seconds) Add(rq, base, *v.runqueue_wait_p99_seconds);
+    AddValue(info, info_labels, 1);
+    if (v.runqueue_wait_p99_seconds) AddValue(rq, base, *v.runqueue_wait_p99_seconds);
     if (v.level == VerdictLevel::kInsufficientData) continue;
-    Add(confidence, base, static_cast<int>(v.confidence));
-    if (v.overhead_share) Add(overhead, base, *v.overhead_share);
+    AddValue(confidence, base, static_cast<int>(v.confidence));
+    if (v.overhead_share) AddValue(overhead, base, *v.overhead_share);
     if (v.overhead_share_ci) {
-      Add(overhead_lo, base, v.overhead_share_ci->lo);
-      Add(overhead_hi, base, v.overhead_share_ci->hi);
+      AddValue(overhead_lo, base, v.overhead_share_ci->lo);
+      AddValue(overhead_hi, base, v.overhead_share_ci->hi);
     }
-    if (v.estimated_saving_share) Add(saving, base, *v.estimated_saving_share);
+    if (v.estimated_saving_share) AddValue(saving, base, *v.estimated_saving_share);
     if (v.estimated_saving_share_ci) {
-      Add(saving_lo, base, v.estimated_saving_share_ci->lo);
-      Add(saving_hi, base, v.estimated_saving_share_ci->hi);
+      AddValue(saving_lo, base, v.estimated_saving_share_ci->lo);
+      AddValue(saving_hi, base, v.estimated_saving_share_ci->hi);
     }
   }
   std::vector<MetricFamily> out;

@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "proc_reader.h"
 
 namespace iotax::bench {
 namespace {
@@ -28,10 +29,10 @@ TEST(ProcessAccounting, ParsesStatWithSpacesAndParensInTheName) {
 }
 
 TEST(ProcessAccounting, ParsesSchedstatAndStatus) {
-  auto ns = ParseSchedstatRunNs("123456789 5000 42\n");
+  auto ns = proc::ParseSchedstatRunNs("123456789 5000 42\n");
   ASSERT_TRUE(ns.ok());
   EXPECT_EQ(*ns, 123456789u);
-  EXPECT_FALSE(ParseSchedstatRunNs("").ok());
+  EXPECT_FALSE(proc::ParseSchedstatRunNs("").ok());
   uint64_t v = 0, i = 0;
   ASSERT_TRUE(
       ParseStatusSwitches("Name:\tx\nvoluntary_ctxt_switches:\t17\nnonvoluntary_ctxt_switches:\t3\n", &v, &i).ok());

@@ -80,6 +80,25 @@ TEST(ResultsStore, RunRecordSurvivesTheJsonRoundTrip) {
   EXPECT_FALSE(RunRecord::FromJson(j).ok());
 }
 
+TEST(ResultsStore, CommittedAgentEstimatesReadBackToTheSameJson) {
+  std::ifstream in(std::string(IOTAX_SOURCE_DIR) + "/docs/experiments/default/results.json");
+  ASSERT_TRUE(in) << "docs/experiments/default/results.json";
+  const nlohmann::json results = nlohmann::json::parse(in);
+  int estimates = 0;
+  for (const nlohmann::json& run : results.at("runs")) {
+    if (!run.contains("agent") || !run["agent"].is_object()) continue;
+    EXPECT_EQ(AgentEstimate::FromJson(run["agent"]).ToJson(), run["agent"]) << run.value("key", "");
+    ++estimates;
+  }
+  EXPECT_GT(estimates, 0);
+  // Keys missing from an older file keep their defaults.
+  const AgentEstimate sparse = AgentEstimate::FromJson({{"cpu_s", 1.5}, {"saving_share", nullptr}});
+  EXPECT_DOUBLE_EQ(sparse.cpu_s, 1.5);
+  EXPECT_FALSE(sparse.saving_share.has_value());
+  EXPECT_FALSE(sparse.untraced_s.has_value());
+  EXPECT_TRUE(sparse.reasons.empty());
+}
+
 TEST(ResultsStore, EveryAddRewritesTheFileAtomically) {
   TempDir dir;
   auto store = ResultsStore::Create(dir.path(), Config(), nlohmann::json{{"online_cpus", 2}}, false);

@@ -94,6 +94,62 @@ TEST_F(FakeProc, TruncatedStatHasNoStartTime) {
   EXPECT_TRUE(absl::IsDataLoss(ReadStartTime(400, root_).status()));
 }
 
+TEST(ParseStat, CommWithParenthesesAndSpacesInside) {
+  const auto stat = ParseStat("4242 (a) (b ) (c) S 17 4242 4242 0 -1 4194560 10 0 0 0 731 269 0 0 20 0 3 0 12345\n");
+  ASSERT_TRUE(stat.ok()) << stat.status();
+  EXPECT_EQ(stat->comm, "a) (b ) (c");
+  EXPECT_EQ(stat->State(), 'S');
+  EXPECT_EQ(stat->Number(kStatParentPid), 17u);
+  EXPECT_EQ(stat->Number(kStatFlags), 4194560u);
+  EXPECT_EQ(stat->Number(kStatUserTicks), 731u);
+  EXPECT_EQ(stat->Number(kStatSystemTicks), 269u);
+  EXPECT_EQ(stat->Number(kStatStartTime), 12345u);
+  EXPECT_EQ(stat->Number(23), std::nullopt) << "past the end of the line";
+  EXPECT_EQ(stat->Number(8), std::nullopt) << "tpgid -1 is not a count";
+  EXPECT_EQ(stat->Number(2), std::nullopt) << "comm is not a numbered field";
+}
+
+TEST(ParseStat, ZombieKeepsItsStateAndShortLinesParse) {
+  const auto zombie = ParseStat("77 (gone) Z 1 0 0");
+  ASSERT_TRUE(zombie.ok());
+  EXPECT_EQ(zombie->State(), 'Z');
+  EXPECT_EQ(zombie->Number(kStatParentPid), 1u);
+  EXPECT_EQ(zombie->Number(kStatStartTime), std::nullopt);
+  const auto empty = ParseStat("78 ()");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->comm, "");
+  EXPECT_EQ(empty->State(), '\0');
+}
+
+TEST(ParseStat, NoCommandNameIsDataLoss) {
+  EXPECT_TRUE(absl::IsDataLoss(ParseStat("4242 no parens here").status()));
+  EXPECT_TRUE(absl::IsDataLoss(ParseStat("").status()));
+}
+
+TEST_F(FakeProc, ReadStatOfAMissingFileIsNotFound) {
+  EXPECT_TRUE(absl::IsNotFound(ReadStat(999, root_).status()));
+  EXPECT_EQ(ReadParentPid(999, root_), 0);
+  AddProcess(500, "x) (y", 'Z', 9, 500, {500});
+  const auto stat = ReadStat(500, root_);
+  ASSERT_TRUE(stat.ok());
+  EXPECT_EQ(stat->comm, "x) (y");
+  EXPECT_EQ(stat->State(), 'Z');
+  EXPECT_EQ(ReadParentPid(500, root_), 1);
+}
+
+TEST_F(FakeProc, ThreadRunTimesFromSchedstat) {
+  AddProcess(600, "threads", 'S', 1, 600, {600, 601, 602});
+  std::ofstream(fs::path(root_) / "600/task/600/schedstat") << "1000 5 3\n";
+  std::ofstream(fs::path(root_) / "600/task/601/schedstat") << "2500 0 1\n";
+  // 602 has no schedstat (it exited while read): left out.
+  const auto runs = ReadThreadRunTimes(600, root_);
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  EXPECT_EQ(*runs, (std::map<int, uint64_t>{{600, 1000}, {601, 2500}}));
+  EXPECT_TRUE(absl::IsNotFound(ReadThreadRunTimes(999, root_).status()));
+  EXPECT_EQ(ParseSchedstatRunNs("123456789 5000 42\n").value(), 123456789u);
+  EXPECT_TRUE(absl::IsDataLoss(ParseSchedstatRunNs("").status()));
+}
+
 TEST(Preflight, MissingBtfSaysWhatToDo) {
   const absl::Status s = iotax::CheckKernelBtf("/nonexistent/vmlinux");
   EXPECT_TRUE(absl::IsFailedPrecondition(s));

@@ -1,4 +1,6 @@
-// Facts about a live process that the snapshot does not carry.
+// Facts about a live process that the snapshot does not carry: its CPU time
+// as the kernel accounts it (from the /proc readers of proc_reader.h) and the
+// CPUs it may run on.
 #pragma once
 
 #include <cstdint>

@@ -1,0 +1,54 @@
+#include "process_facts.h"
+
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "proc_reader.h"
+
+namespace iotax {
+
+std::optional<uint64_t> ReadProcessCpuNs(int pid, const std::string& proc_root) {
+  const absl::StatusOr<proc::StatLine> stat = proc::ReadStat(pid, proc_root);
+  if (!stat.ok()) return std::nullopt;
+  const std::optional<uint64_t> utime = stat->Number(proc::kStatUserTicks);
+  const std::optional<uint64_t> stime = stat->Number(proc::kStatSystemTicks);
+  if (!utime || !stime) return std::nullopt;
+  static const long ticks_per_second = sysconf(_SC_CLK_TCK);
+  return (*utime + *stime) * (1'000'000'000ULL / static_cast<uint64_t>(ticks_per_second > 0 ? ticks_per_second : 100));
+}
+
+std::optional<uint64_t> ProcessCpuReader::Read(int pid) {
+  absl::StatusOr<std::map<int, uint64_t>> now = proc::ReadThreadRunTimes(pid, proc_root_);
+  if (!now.ok() || now->empty()) {
+    processes_.erase(pid);
+    return ReadProcessCpuNs(pid, proc_root_);  // no schedstat here: clock ticks
+  }
+  Process& p = processes_[pid];
+  for (const auto& [tid, last] : p.threads) {
+    if (!now->count(tid)) p.exited_ns += last;
+  }
+  p.threads = std::move(*now);
+  uint64_t total = p.exited_ns;
+  for (const auto& [tid, ns] : p.threads) total += ns;
+  return total;
+}
+
+void ProcessCpuReader::AddTo(AgentSnapshot& snapshot) {
+  for (TargetSnapshot& t : snapshot.targets) {
+    if (!t.up) continue;
+    // A process that has not run yet reads 0: keep 1 ns so "read" and "not
+    // read" stay apart.
+    if (auto ns = Read(t.pid)) t.kernel_cpu_ns = std::max<uint64_t>(*ns, 1);
+  }
+}
+
+int CpusAllowed(int pid) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(pid, sizeof(set), &set) != 0) return 0;
+  return CPU_COUNT(&set);
+}
+
+}  // namespace iotax
