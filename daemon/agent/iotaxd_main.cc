@@ -78,7 +78,10 @@ int WaitForSignal(const sigset_t& signals, absl::Duration timeout) {
 
 int RunDaemon(const iotax::DaemonOptions& options) {
   // Cheap checks first, so a typo'd PID or missing root is one line, fast.
-  if (absl::Status s = iotax::TargetManager::ValidatePids(options.pids); !s.ok()) return Fail(s.message());
+  // Each --pid is identified here, once (process, start time, name); the
+  // tracer keeps those identities from the attach on.
+  absl::StatusOr<std::vector<iotax::ProcessIdentity>> processes = iotax::TargetManager::IdentifyPids(options.pids);
+  if (!processes.ok()) return Fail(processes.status().message());
   if (auto missing = iotax::FirstMissingPrerequisite(iotax::CheckPrerequisites())) return Fail(*missing);
   if (absl::Status s = iotax::CheckCanListen(options.listen_host, options.listen_port); !s.ok()) {
     return Fail(s.message());
@@ -151,7 +154,7 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   target_options.follow_children = options.follow_children;
   target_options.poll_interval = options.interval;
   auto targets = std::make_unique<iotax::TargetManager>(tracer->get(), target_options, Log);
-  if (absl::Status s = targets->Start(); !s.ok()) return Fail(s.message());
+  if (absl::Status s = targets->Start(*processes); !s.ok()) return Fail(s.message());
 
   // Everything that needs a capability is done: programs loaded and
   // attached, perf counters open. Drop them all now, while this is the only
