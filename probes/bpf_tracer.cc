@@ -220,38 +220,35 @@ class BpfTracer final : public Tracer {
     window_thread_ = std::thread([this] { WindowLoop(); });
   }
 
-  absl::Status AddTarget(int pid) override {
-    if (pid <= 0) return absl::InvalidArgumentError(absl::StrCat("invalid PID ", pid, ": PIDs are positive"));
-    absl::StatusOr<int> tgid = proc::ReadTgid(pid);
-    if (!tgid.ok()) return NoSuchProcess(pid);
+  absl::Status AddProcess(const ProcessIdentity& process) override {
     std::lock_guard<std::mutex> lock(mu_);
     for (const Slot& s : slots_) {
-      if (s.pid == *tgid && StillTraced(s)) return absl::OkStatus();
+      if (s.pid == process.pid && s.start_time == process.start_time && InTargetsMap(s)) return absl::OkStatus();
     }
     if (slots_.size() >= IOTAX_MAX_TARGETS) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "cannot trace PID ", *tgid, ": all ", IOTAX_MAX_TARGETS, " target slots are in use (one per process "
-          "since iotaxd started): restart iotaxd or trace fewer processes"));
+      return CannotTrace(process, absl::StatusCode::kResourceExhausted,
+                         absl::StrCat("all ", IOTAX_MAX_TARGETS, " target slots are in use (one per process since "
+                                      "iotaxd started): restart iotaxd or trace fewer processes"));
     }
     Slot slot;
-    slot.pid = *tgid;
+    slot.pid = process.pid;
     slot.index = static_cast<uint32_t>(slots_.size());
-    absl::StatusOr<uint64_t> start = proc::ReadStartTime(slot.pid);
-    if (!start.ok()) return NoSuchProcess(pid);
-    slot.start_time = *start;
-    if (absl::Status s = ZeroSlot(slot.index); !s.ok()) return s;
+    slot.start_time = process.start_time;
+    slot.comm = process.comm;
+    if (absl::Status s = ZeroSlot(slot.index); !s.ok()) return CannotTrace(process, s.code(), s.message());
 
     const __u32 key = slot.pid;
     const __u32 value = slot.index;
     if (bpf_map__update_elem(skel_->maps.targets, &key, sizeof(key), &value, sizeof(value), BPF_ANY) != 0) {
-      return absl::InternalError(absl::StrCat("adding PID ", slot.pid, " to the BPF targets map failed: ",
-                                              std::strerror(errno)));
+      return CannotTrace(process, absl::StatusCode::kInternal,
+                         absl::StrCat("adding it to the BPF targets map failed: ", std::strerror(errno)));
     }
     // It may have exited before it was in the map, and then no exit event
-    // will ever remove it: check again now that it is there.
-    if (!SameProcessRunning(slot)) {
+    // will ever remove it: check again now that it is there. (A PID reused
+    // in between is caught by the start time at the next read.)
+    if (!proc::ProcessAlive(slot.pid)) {
       bpf_map__delete_elem(skel_->maps.targets, &key, sizeof(key), 0);
-      return NoSuchProcess(pid);
+      return NoSuchProcess(process.requested_pid);
     }
     slot.attached_at_ns = MonotonicNs();
     // A thread on a CPU now is counted from the start of its time slice (the
@@ -259,9 +256,15 @@ class BpfTracer final : public Tracer {
     // Between sampling windows the next window's start does that.
     if (task_iter_error_.empty() && hot_attached_)
       (void)AddOpenSegments(static_cast<uint32_t>(slot.pid), slot.before_attach);
-    if (auto comm = proc::ReadComm(slot.pid); comm.ok()) slot.comm = *comm;
     slots_.push_back(std::move(slot));
     return absl::OkStatus();
+  }
+
+  std::vector<TargetSnapshot> Targets() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<TargetSnapshot> out;
+    for (Slot& slot : slots_) out.push_back(RefreshTarget(slot));
+    return out;
   }
 
   AgentSnapshot Read() override {
@@ -293,19 +296,7 @@ class BpfTracer final : public Tracer {
     std::vector<iotax_pmu_stats> pmu_per_cpu(pmu_.status.up ? ncpus_ : 0);
     const std::map<uint32_t, std::vector<uint32_t>> tgids = TracedTgidsBySlot();
     for (Slot& slot : slots_) {
-      TargetSnapshot& t = snap.targets.emplace_back();
-      if (slot.up && !StillTraced(slot)) {
-        slot.up = false;
-        ForgetTarget(slot);
-      }
-      if (slot.up) {
-        if (auto comm = proc::ReadComm(slot.pid); comm.ok()) slot.comm = *comm;
-        t.threads_alive = proc::CountThreads(slot.pid);
-      }
-      t.pid = slot.pid;
-      t.comm = slot.comm;
-      t.up = slot.up;
-      t.attached_at_ns = slot.attached_at_ns;
+      TargetSnapshot& t = snap.targets.emplace_back(RefreshTarget(slot));
       const __u32 key = slot.index;
       if (!with_stats) continue;
       // The counters first, then the open segments (the order the iterator's
@@ -437,6 +428,7 @@ class BpfTracer final : public Tracer {
     uint64_t attached_at_ns = 0;
     std::string comm;
     bool up = true;  // false for good once the process is gone
+    bool pid_reused = false;  // when it went down, the PID already named another process
     // The CPU figures of the last read, per enum iotax_cpu_mode: a read never
     // reports less (a segment that closes while a read is under way can be
     // missing from it, and must not make the next read look smaller).
@@ -449,6 +441,28 @@ class BpfTracer final : public Tracer {
     std::array<uint64_t, IOTAX_NMODES> last_open{};
     std::array<uint64_t, IOTAX_NMODES> carried_open{};
   };
+
+  // The slot's process as it is now: its liveness checked (a slot goes
+  // down for good), its comm and threads read while it runs.
+  TargetSnapshot RefreshTarget(Slot& slot) {
+    if (slot.up && !StillTraced(slot)) {
+      slot.up = false;
+      slot.pid_reused = proc::ProcessAlive(slot.pid);
+      ForgetTarget(slot);
+    }
+    TargetSnapshot t;
+    if (slot.up) {
+      if (auto comm = proc::ReadComm(slot.pid); comm.ok()) slot.comm = *comm;
+      t.threads_alive = proc::CountThreads(slot.pid);
+    }
+    t.pid = slot.pid;
+    t.start_time = slot.start_time;
+    t.comm = slot.comm;
+    t.up = slot.up;
+    t.pid_reused = slot.pid_reused;
+    t.attached_at_ns = slot.attached_at_ns;
+    return t;
+  }
 
   // Adds the running threads' open segments to the CPU figures of `stats`,
   // less what ran before attach, keeping every figure at least what the
@@ -534,11 +548,6 @@ class BpfTracer final : public Tracer {
     return iotax_bpf::load(skel_);
   }
 
-  static absl::Status NoSuchProcess(int pid) {
-    return absl::NotFoundError(absl::StrCat("no process with PID ", pid,
-                                            ": check the PID (ps -p ", pid, "); the process may have exited"));
-  }
-
   absl::Status FillSyscallClasses() {
     const std::vector<uint8_t> table = BuildSyscallClassTable();
     for (__u32 nr = 0; nr < table.size(); ++nr) {
@@ -585,22 +594,20 @@ class BpfTracer final : public Tracer {
     }
   }
 
-  bool SameProcessRunning(const Slot& slot) const {
-    absl::StatusOr<uint64_t> start = proc::ReadStartTime(slot.pid);
-    return start.ok() && *start == slot.start_time && proc::ProcessAlive(slot.pid);
-  }
-
   // The kernel removes the tgid from `targets` when the whole thread group
   // has exited, so presence in the map is the authoritative "still traced";
   // the start time guards against a PID reused by another process.
   bool StillTraced(const Slot& slot) const {
-    const __u32 key = slot.pid;
-    __u32 value = 0;
-    if (bpf_map__lookup_elem(skel_->maps.targets, &key, sizeof(key), &value, sizeof(value), 0) != 0 ||
-        value != slot.index)
-      return false;
+    if (!InTargetsMap(slot)) return false;
     absl::StatusOr<uint64_t> start = proc::ReadStartTime(slot.pid);
     return start.ok() && *start == slot.start_time;
+  }
+
+  bool InTargetsMap(const Slot& slot) const {
+    const __u32 key = slot.pid;
+    __u32 value = 0;
+    return bpf_map__lookup_elem(skel_->maps.targets, &key, sizeof(key), &value, sizeof(value), 0) == 0 &&
+           value == slot.index;
   }
 
   // Removes the slot's tgid from `targets` if it is still there (the process

@@ -140,7 +140,9 @@ struct PmuStatus {
 struct TargetSnapshot {
   int pid = 0;
   std::string comm;
+  uint64_t start_time = 0;  // with the PID, which process this is (see target_identity.h)
   bool up = false;          // false once the process has exited
+  bool pid_reused = false;  // when it went down, its PID already named another process
   int threads_alive = 0;    // from /proc/<pid>/task; 0 when gone
   uint64_t attached_at_ns = 0;  // CLOCK_MONOTONIC when tracing began
   TargetStats stats;

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "snapshot.h"
+#include "target_identity.h"
 
 namespace iotax {
 
@@ -43,9 +44,22 @@ class Tracer {
   // when privileges or BTF are missing (and, if strict, when any probe fails).
   static absl::StatusOr<std::unique_ptr<Tracer>> Create(const TracerOptions& options);
 
-  // Starts tracing a process (all its threads). NotFound for a PID that does
-  // not exist; ResourceExhausted when all slots are used.
-  virtual absl::Status AddTarget(int pid) = 0;
+  // Starts tracing a process (all its threads), identified just before. The
+  // same process again is a no-op. NotFound when it has exited meanwhile;
+  // otherwise errors say "cannot trace PID N (comm): why" (ResourceExhausted
+  // when all slots are used). The tracer keeps the identity: from then on it
+  // alone says whether the target runs, exited or had its PID reused.
+  virtual absl::Status AddProcess(const ProcessIdentity& process) = 0;
+
+  // IdentifyProcess(pid), then AddProcess.
+  absl::Status AddTarget(int pid) {
+    absl::StatusOr<ProcessIdentity> process = IdentifyProcess(pid);
+    return process.ok() ? AddProcess(*process) : process.status();
+  }
+
+  // The targets' identities and liveness now (pid, start_time, comm, up,
+  // pid_reused, threads_alive), without reading any counters: cheap.
+  virtual std::vector<TargetSnapshot> Targets() = 0;
 
   // Reads every map now and returns cumulative counters; targets that exited
   // keep their last values with up = false. When sampling, the targets' stats

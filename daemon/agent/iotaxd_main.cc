@@ -1,8 +1,7 @@
 // iotaxd: attach to processes, serve /metrics until SIGINT/SIGTERM, detach.
 #include <signal.h>
-#include <time.h>
 
-#include <cerrno>
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -26,6 +25,8 @@
 #include "tracer.h"
 #include "verdict_metrics.h"
 #include "verdict_sampler.h"
+#include "snapshot_pump.h"
+#include "window_sampler.h"
 #include "web_routes.h"
 
 namespace {
@@ -64,21 +65,12 @@ int RunCheck(const iotax::DaemonOptions& options) {
   return iotax::CheckExitCode(items, status, probes);  // the tracer detaches here
 }
 
-// Waits up to `timeout` for SIGINT/SIGTERM (blocked in every thread);
-// returns the signal, or 0 on timeout.
-int WaitForSignal(const sigset_t& signals, absl::Duration timeout) {
-  const timespec ts = absl::ToTimespec(timeout);
-  for (;;) {
-    const int sig = sigtimedwait(&signals, nullptr, &ts);
-    if (sig > 0) return sig;
-    if (errno == EAGAIN) return 0;
-    if (errno != EINTR) return 0;
-  }
-}
-
 int RunDaemon(const iotax::DaemonOptions& options) {
   // Cheap checks first, so a typo'd PID or missing root is one line, fast.
-  if (absl::Status s = iotax::TargetManager::ValidatePids(options.pids); !s.ok()) return Fail(s.message());
+  // Each --pid is identified here, once (process, start time, name); the
+  // tracer keeps those identities from the attach on.
+  absl::StatusOr<std::vector<iotax::ProcessIdentity>> processes = iotax::TargetManager::IdentifyPids(options.pids);
+  if (!processes.ok()) return Fail(processes.status().message());
   if (auto missing = iotax::FirstMissingPrerequisite(iotax::CheckPrerequisites())) return Fail(*missing);
   if (absl::Status s = iotax::CheckCanListen(options.listen_host, options.listen_port); !s.ok()) {
     return Fail(s.message());
@@ -128,11 +120,7 @@ int RunDaemon(const iotax::DaemonOptions& options) {
 
   // Block the stop signals before any thread starts, so only sigtimedwait
   // in this thread receives them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = iotax::BlockStopSignals();
 
   iotax::TracerOptions tracer_options;
   tracer_options.follow_children = options.follow_children;
@@ -151,7 +139,7 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   target_options.follow_children = options.follow_children;
   target_options.poll_interval = options.interval;
   auto targets = std::make_unique<iotax::TargetManager>(tracer->get(), target_options, Log);
-  if (absl::Status s = targets->Start(); !s.ok()) return Fail(s.message());
+  if (absl::Status s = targets->Start(*processes); !s.ok()) return Fail(s.message());
 
   // Everything that needs a capability is done: programs loaded and
   // attached, perf counters open. Drop them all now, while this is the only
@@ -171,32 +159,37 @@ int RunDaemon(const iotax::DaemonOptions& options) {
                      absl::FormatDuration(options.sample_period), "); figures are estimates scaled from those windows"));
   }
 
-  auto collector = std::make_shared<iotax::MetricsCollector>([&targets] { return targets->View(); });
-  // Tier 3: a snapshot every window for the CPI regression; without a PMU it
-  // logs one line and exports only iotax_pmu_up 0 and the reason.
-  iotax::ipc::IpcAnalyzerOptions ipc_options;
-  ipc_options.window_ns = static_cast<uint64_t>(absl::ToInt64Nanoseconds(options.window));
-  ipc_options.max_windows = static_cast<size_t>(std::max<int64_t>(8, absl::Minutes(1) / options.window));
-  auto ipc = std::make_unique<iotax::ipc::IpcSampler>([&tracer] { return (*tracer)->Read(); }, ipc_options,
-                                                      [](const std::string& line) { Log(line); });
-  ipc->Start();
-  auto ipc_collector = std::make_shared<iotax::ipc::IpcCollector>(ipc.get());
-  // The verdict: a snapshot every second, the report over --verdict-window.
+  // One reader of the tracer: the pump takes a snapshot every --window (the
+  // finest any consumer needs) and hands it to the IPC analysis (every one)
+  // and the verdict (one a second); a scrape serves the latest.
   verdict_options.verdict_window = options.verdict_window;
   verdict_options.history = options.history;
   verdict_options.cpus_of = iotax::CpusAllowed;
+  const absl::Duration verdict_step = verdict_options.step;
   Log(verdict_options.calibration_note);
-  auto verdicts = std::make_unique<iotax::VerdictSampler>(
-      [&targets, cpu_reader = std::make_shared<iotax::ProcessCpuReader>()] {
-        iotax::AgentSnapshot snapshot = targets->View().snapshot;
-        // The verdict's denominator: the kernel's CPU accounting, read now.
-        // Sampled figures are as of the last window's end instead, so their
-        // own CPU estimate is the denominator (the report says source tracer).
-        if (!snapshot.sampling.active()) cpu_reader->AddTo(snapshot);
-        return snapshot;
-      },
-                                                          std::move(verdict_options));
-  verdicts->Start();
+  auto verdicts = std::make_unique<iotax::VerdictSampler>(nullptr, std::move(verdict_options));
+  // Tier 3: the CPI regression over every window; without a PMU it logs one
+  // line and exports only iotax_pmu_up 0 and the reason.
+  iotax::ipc::IpcAnalyzerOptions ipc_options;
+  ipc_options.window_ns = static_cast<uint64_t>(absl::ToInt64Nanoseconds(options.window));
+  ipc_options.max_windows = static_cast<size_t>(std::max<int64_t>(8, absl::Minutes(1) / options.window));
+  auto ipc = std::make_unique<iotax::ipc::IpcSampler>(nullptr, ipc_options, [](const std::string& line) { Log(line); });
+  auto pump = std::make_unique<iotax::SnapshotPump>([&targets] { return targets->View(); },
+                                                    std::min(options.window, verdict_step));
+  pump->AddConsumer(options.window, [&ipc](const iotax::AgentSnapshot& s, absl::Time) { ipc->Observe(s); });
+  pump->AddConsumer(verdict_step, [&verdicts, cpu_reader = std::make_shared<iotax::ProcessCpuReader>()](
+                                      const iotax::AgentSnapshot& s, absl::Time wall) {
+    // The verdict's denominator: the kernel's CPU accounting, read now.
+    // Sampled figures are as of the last window's end instead, so their own
+    // CPU estimate is the denominator (the report says source tracer).
+    iotax::AgentSnapshot snapshot = s;
+    if (!snapshot.sampling.active()) cpu_reader->AddTo(snapshot);
+    verdicts->Observe(snapshot, wall);
+  });
+  pump->PumpOnce();
+  pump->Start();
+  auto collector = std::make_shared<iotax::MetricsCollector>([&pump] { return *pump->Latest(); });
+  auto ipc_collector = std::make_shared<iotax::ipc::IpcCollector>(ipc.get());
   auto verdict_collector = std::make_shared<iotax::VerdictCollector>(verdicts.get());
   auto server = std::make_unique<iotax::HttpServer>();
   server->AddRoute("/metrics", iotax::MetricsHandler({collector, ipc_collector, verdict_collector, std::make_shared<iotax::SelfMetricsCollector>()}));
@@ -215,13 +208,14 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   }
 
   int sig = 0;
-  while ((sig = WaitForSignal(signals, options.interval)) == 0) targets->Poll();
+  while ((sig = iotax::WaitForStopSignal(signals, options.interval)) == 0) targets->Poll();
 
   Log(absl::StrCat("stopping on ", sig == SIGINT ? "SIGINT" : "SIGTERM", ": detaching every probe"));
   server->Stop();    // no scrape can reach the tracer after this
   server.reset();
-  verdicts.reset();  // stops the verdict thread before the tracer goes
-  ipc.reset();       // stops the window thread before the tracer goes
+  pump.reset();      // stops the one reader before the tracer goes
+  verdicts.reset();
+  ipc.reset();
   targets.reset();
   tracer->reset();   // detaches and unloads the BPF programs
   return 0;

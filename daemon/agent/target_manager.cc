@@ -17,10 +17,6 @@ namespace {
 // The parent PID, or 0 when unknown.
 int ReadParentPid(int pid, const std::string& proc_root) { return proc::ReadParentPid(pid, proc_root); }
 
-std::string MissingPidMessage(int pid) {
-  return absl::StrCat("no process with PID ", pid, ": check the PID with `ps -p ", pid, "`");
-}
-
 }  // namespace
 
 TargetManager::TargetManager(Tracer* tracer, TargetManagerOptions options, Logger log)
@@ -30,110 +26,73 @@ TargetManager::TargetManager(Tracer* tracer, TargetManagerOptions options, Logge
       attached_per_watch_(options_.comms.size(), 0),
       waiting_announced_(options_.comms.size(), false) {}
 
-absl::Status TargetManager::ValidatePids(const std::vector<int>& pids, const std::string& proc_root) {
-  std::set<int> processes;
-  for (int pid : pids) {
-    absl::StatusOr<int> tgid = proc::ReadTgid(pid, proc_root);
-    if (!tgid.ok()) return absl::NotFoundError(MissingPidMessage(pid));
-    if (!proc::ProcessAlive(*tgid, proc_root)) {
-      return absl::NotFoundError(absl::StrCat("process ", *tgid,
-                                              " has already exited (it is a zombie): check the PID with `ps -p ",
-                                              *tgid, "`"));
-    }
-    if (proc::IsKernelThread(*tgid, proc_root)) {
-      const std::string comm = proc::ReadComm(*tgid, proc_root).value_or("?");
-      return absl::InvalidArgumentError(absl::StrCat("PID ", pid, " (", comm,
-                                                     ") is a kernel thread: it makes no system calls and runs no user "
-                                                     "code, so there is nothing to trace; pass the PID of a program"));
-    }
-    if (*tgid == getpid()) {
-      return absl::InvalidArgumentError(absl::StrCat("PID ", pid,
-                                                     " is this tracer's own process: it cannot measure itself; pass the "
-                                                     "PID of the program to measure"));
-    }
-    processes.insert(*tgid);
-  }
-  if (processes.size() > static_cast<size_t>(kMaxTargets)) {
-    return absl::InvalidArgumentError(absl::StrCat(processes.size(), " processes given with --pid, but at most ",
-                                                   kMaxTargets, " can be traced at once: pass fewer"));
-  }
-  return absl::OkStatus();
+absl::StatusOr<std::vector<ProcessIdentity>> TargetManager::IdentifyPids(const std::vector<int>& pids,
+                                                                         const std::string& proc_root) {
+  return iotax::IdentifyPids(pids, kMaxTargets, proc_root);
 }
 
 absl::Status TargetManager::Start() {
-  if (absl::Status s = ValidatePids(options_.pids, options_.proc_root); !s.ok()) return s;
+  absl::StatusOr<std::vector<ProcessIdentity>> processes = IdentifyPids(options_.pids, options_.proc_root);
+  if (!processes.ok()) return processes.status();
+  return Start(*processes);
+}
+
+absl::Status TargetManager::Start(const std::vector<ProcessIdentity>& processes) {
   std::lock_guard<std::mutex> lock(mu_);
   std::set<int> seen;
-  for (int requested : options_.pids) {
-    absl::StatusOr<int> tgid = proc::ReadTgid(requested, options_.proc_root);
-    if (!tgid.ok()) return absl::NotFoundError(MissingPidMessage(requested));
-    const int pid = *tgid;
-    if (pid != requested) {
-      log_(absl::StrCat("PID ", requested, " is a thread of process ", pid,
-                        "; tracing all threads of process ", pid));
+  for (const ProcessIdentity& process : processes) {
+    if (process.pid != process.requested_pid) {
+      log_(absl::StrCat("PID ", process.requested_pid, " is a thread of process ", process.pid,
+                        "; tracing all threads of process ", process.pid));
     }
-    if (!seen.insert(pid).second) continue;
-    absl::StatusOr<std::string> comm = proc::ReadComm(pid, options_.proc_root);
-    if (!comm.ok()) return absl::NotFoundError(MissingPidMessage(pid));
-    if (absl::Status s = Attach(pid, *comm, -1); !s.ok()) return s;
+    if (!seen.insert(process.pid).second) continue;
+    if (absl::Status s = Attach(process, -1); !s.ok()) return s;
   }
   DiscoverComm(/*first_pass=*/true);
   return absl::OkStatus();
 }
 
-absl::Status TargetManager::Attach(int pid, const std::string& comm, int watch) {
-  absl::Status s = tracer_->AddTarget(pid);
-  if (!s.ok()) {
-    if (absl::IsNotFound(s)) return absl::NotFoundError(MissingPidMessage(pid));
-    const std::string prefix = absl::StrCat("cannot trace PID ", pid);
-    return absl::Status(s.code(), absl::StrCat(prefix, " (", comm, "): ",
-                                               absl::StripPrefix(s.message(), absl::StrCat(prefix, ": "))));
-  }
-  targets_[pid] = Target{pid, comm, watch, false, proc::ReadStartTime(pid, options_.proc_root).value_or(0)};
+absl::Status TargetManager::Attach(const ProcessIdentity& process, int watch) {
+  if (absl::Status s = tracer_->AddProcess(process); !s.ok()) return s;
+  targets_[process.pid] = Target{process, process.comm, watch, false};
   all_exited_announced_ = false;
   if (watch >= 0) {
     ++attached_per_watch_[watch];
     waiting_announced_[watch] = false;
   }
-  log_(absl::StrCat("tracing process ", pid, " (", comm, ")"));
+  log_(absl::StrCat("tracing process ", process.pid, " (", process.comm, ")"));
   return absl::OkStatus();
 }
 
 void TargetManager::Poll() {
   std::lock_guard<std::mutex> lock(mu_);
-  DetectExits();
-  NoteExecs();
+  FollowTargets(tracer_->Targets());
   DiscoverComm(/*first_pass=*/false);
 }
 
-bool TargetManager::SameProcessAlive(const Target& t) const {
-  if (!proc::ProcessAlive(t.pid, options_.proc_root)) return false;
-  // Unknown start times (a fake /proc without stat) compare equal.
-  return proc::ReadStartTime(t.pid, options_.proc_root).value_or(0) == t.start_time;
-}
-
-void TargetManager::NoteExecs() {
-  // exec keeps the PID (and the tracer's slot): the same process, another
-  // program. It stays traced; its series carry the new comm from now on.
-  for (auto& [pid, t] : targets_) {
-    if (t.exited) continue;
-    absl::StatusOr<std::string> comm = proc::ReadComm(pid, options_.proc_root);
-    if (!comm.ok() || *comm == t.comm) continue;
-    log_(absl::StrCat("target ", pid, " (", t.comm, ") now runs ", *comm,
-                      " (exec or rename): still traced, same PID; its series now carry comm=\"", *comm, "\""));
-    t.comm = *comm;
-  }
-}
-
-void TargetManager::DetectExits() {
+void TargetManager::FollowTargets(const std::vector<TargetSnapshot>& traced) {
   bool any_exit = false;
   for (auto& [pid, t] : targets_) {
-    if (t.exited || SameProcessAlive(t)) continue;
-    t.exited = true;
-    any_exit = true;
-    const bool reused = proc::ProcessAlive(pid, options_.proc_root);
-    log_(absl::StrCat("target ", pid, " (", t.comm, ") exited; its metrics stay readable, iotax_target_up is 0",
-                      reused ? " (PID now reused by another process, which is not traced)" : ""));
+    if (t.exited) continue;
+    const TargetSnapshot* now = nullptr;
+    for (const TargetSnapshot& s : traced) {
+      if (s.pid == pid && s.start_time == t.process.start_time) now = &s;
+    }
+    if (now == nullptr) continue;
+    if (!now->up) {
+      t.exited = true;
+      any_exit = true;
+      log_(absl::StrCat("target ", pid, " (", t.comm, ") exited; its metrics stay readable, iotax_target_up is 0",
+                        now->pid_reused ? " (PID now reused by another process, which is not traced)" : ""));
+      continue;
+    }
+    // exec keeps the PID (and the tracer's slot): the same process, another
+    // program. It stays traced; its series carry the new comm from now on.
+    if (now->comm != t.comm) {
+      log_(absl::StrCat("target ", pid, " (", t.comm, ") now runs ", now->comm,
+                        " (exec or rename): still traced, same PID; its series now carry comm=\"", now->comm, "\""));
+      t.comm = now->comm;
+    }
   }
   if (!any_exit || !options_.comms.empty()) return;
   bool all_gone = true;
@@ -169,13 +128,9 @@ void TargetManager::DiscoverComm(bool first_pass) {
     const std::string& name = options_.comms[w];
     // Decide on the whole batch before attaching any of it, so that processes
     // already running together (a master and its workers) are all attached.
-    std::vector<int> fresh;
+    std::vector<ProcessIdentity> fresh;
     for (int pid : proc::FindPidsByComm(name, options_.proc_root)) {
       seen.insert(pid);
-      // Refused once (e.g. every slot in use): not retried, counted and said once.
-      if (auto r = refused_.find(pid); r != refused_.end() && r->second == proc::ReadStartTime(pid, options_.proc_root).value_or(0)) {
-        continue;
-      }
       auto it = targets_.find(pid);
       if (it != targets_.end() && !it->second.exited) continue;
       // Never ourselves (--comm iotaxd) nor a kernel thread of that name.
@@ -183,13 +138,17 @@ void TargetManager::DiscoverComm(bool first_pass) {
       // With --follow-children, a process forked by a live target after it
       // was attached is already counted in its parent's slot.
       if (options_.follow_children && !first_pass && DescendsFromLiveTarget(pid)) continue;
-      fresh.push_back(pid);
+      absl::StatusOr<ProcessIdentity> process = IdentifyProcess(pid, options_.proc_root);
+      if (!process.ok()) continue;  // it exited meanwhile
+      // Refused once (e.g. every slot in use): not retried, counted and said once.
+      if (auto r = refused_.find(pid); r != refused_.end() && r->second == process->start_time) continue;
+      fresh.push_back(*std::move(process));
     }
-    for (int pid : fresh) {
-      absl::Status s = Attach(pid, name, w);
+    for (const ProcessIdentity& process : fresh) {
+      absl::Status s = Attach(process, w);
       if (s.ok()) continue;
       if (absl::IsNotFound(s)) continue;  // it exited between the scan and the attach
-      refused_[pid] = proc::ReadStartTime(pid, options_.proc_root).value_or(0);
+      refused_[process.pid] = process.start_time;
       ++attach_failures_;
       log_(absl::StrCat(s.message(), " (counted in iotax_target_attach_failures_total)"));
     }
@@ -213,15 +172,6 @@ DaemonView TargetManager::View() {
   const absl::Time start = absl::Now();
   view.snapshot = tracer_->Read();
   view.snapshot_read_seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  // A target this manager saw exit is down even if the tracer has not caught
-  // up yet, so /metrics agrees with the log line.
-  for (TargetSnapshot& t : view.snapshot.targets) {
-    auto it = targets_.find(t.pid);
-    if (it != targets_.end() && it->second.exited) {
-      t.up = false;
-      t.threads_alive = 0;
-    }
-  }
   for (int w = 0; w < static_cast<int>(options_.comms.size()); ++w) {
     view.comm_watches.push_back({options_.comms[w], LiveCount(w), attached_per_watch_[w]});
   }

@@ -1,9 +1,10 @@
-// The set of traced processes: --pid targets validated and attached at start,
-// --comm NAME watches that attach every new process with that name, and exit
-// detection that says once when a target is gone (a PID reused by a new
-// process counts as gone), and a note when a target execs another program. It owns the lock that
-// serialises tracer calls between the main thread (polling) and the HTTP
-// threads (scrapes).
+// Finds the processes to trace and says what happens to them: --pid targets
+// attached at start, --comm NAME watches that attach every new process with
+// that name (--follow-children: not the ones the tracer already follows). The
+// tracer owns each target's identity and liveness (target_identity.h); this
+// only logs what it reports: once when a target is gone (a PID reused by a
+// new process counts as gone), and a note when a target execs another
+// program. It owns the lock that serialises its tracer calls.
 #pragma once
 
 #include <array>
@@ -17,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "daemon_view.h"
+#include "target_identity.h"
 #include "tracer.h"
 
 namespace iotax {
@@ -36,20 +38,28 @@ class TargetManager {
   // `tracer` must outlive the manager. `log` receives one line per event.
   TargetManager(Tracer* tracer, TargetManagerOptions options, Logger log);
 
-  // Checks that every PID names a live process, without touching the tracer:
-  // the same one-line errors Start gives, available before BPF is loaded.
-  static absl::Status ValidatePids(const std::vector<int>& pids, const std::string& proc_root = "/proc");
+  // The --pid checks (IdentifyPids), without touching the tracer: the same
+  // one-line errors Start gives, available before BPF is loaded. Pass the
+  // identities to Start(processes), so they are read once.
+  static absl::StatusOr<std::vector<ProcessIdentity>> IdentifyPids(const std::vector<int>& pids,
+                                                                   const std::string& proc_root = "/proc");
+  static absl::Status ValidatePids(const std::vector<int>& pids, const std::string& proc_root = "/proc") {
+    return IdentifyPids(pids, proc_root).status();
+  }
 
   // Attaches every --pid (a PID that does not exist, or cannot be traced, is
   // an error that names the PID and what to do) and makes a first --comm
-  // pass, saying when it waits for a name to appear.
+  // pass, saying when it waits for a name to appear. Start() identifies
+  // options.pids first; Start(processes) takes IdentifyPids(options.pids).
   absl::Status Start();
+  absl::Status Start(const std::vector<ProcessIdentity>& processes);
 
   // One round: notices targets that exited and attaches new --comm matches.
   // Call every --interval from the main thread.
   void Poll();
 
-  // Reads the tracer now (maps read at scrape time). Thread-safe.
+  // Reads the tracer now, with what this manager knows (watches, failures);
+  // logs lost events. Thread-safe; iotaxd's snapshot pump calls it.
   DaemonView View();
 
   // PIDs currently attached and not known to have exited.
@@ -57,19 +67,15 @@ class TargetManager {
 
  private:
   struct Target {
-    int pid = 0;
-    std::string comm;
-    int watch = -1;  // index into options_.comms, or -1 for --pid
+    ProcessIdentity process;  // as attached; the tracer's slot has the same pid and start time
+    std::string comm;         // as last logged
+    int watch = -1;           // index into options_.comms, or -1 for --pid
     bool exited = false;
-    // /proc start time at attach: a live process with the same PID but
-    // another start time is a new process that reused the PID.
-    uint64_t start_time = 0;
   };
 
-  absl::Status Attach(int pid, const std::string& comm, int watch);
-  void DetectExits();
-  bool SameProcessAlive(const Target& t) const;
-  void NoteExecs();
+  absl::Status Attach(const ProcessIdentity& process, int watch);
+  // Logs what the tracer reports about the targets: exits (once) and execs.
+  void FollowTargets(const std::vector<TargetSnapshot>& traced);
   void DiscoverComm(bool first_pass);
   bool DescendsFromLiveTarget(int pid) const;
   int LiveCount(int watch) const;

@@ -56,7 +56,9 @@ std::string MissingPrerequisite(absl::string_view command) {
 
 int RunReport(const cli::ReportOptions& options) {
   // Cheap checks first: a wrong PID or missing root is one line, fast.
-  if (absl::Status s = TargetManager::ValidatePids(options.pids); !s.ok()) return Fail("report", s.message());
+  // Each PID is identified here, once; the tracer keeps the identities.
+  absl::StatusOr<std::vector<ProcessIdentity>> processes = TargetManager::IdentifyPids(options.pids);
+  if (!processes.ok()) return Fail("report", processes.status().message());
   if (std::string missing = MissingPrerequisite("report"); !missing.empty()) return Fail("report", missing);
 
   // The calibration, unless --calibration=none.
@@ -89,7 +91,7 @@ int RunReport(const cli::ReportOptions& options) {
   TargetManager targets(tracer->get(), target_options, [](absl::string_view line) {
     if (line.find("exited") != absl::string_view::npos) Say(line);
   });
-  if (absl::Status s = targets.Start(); !s.ok()) return Fail("report", s.message());
+  if (absl::Status s = targets.Start(*processes); !s.ok()) return Fail("report", s.message());
 
   std::vector<std::string> names;
   for (int pid : targets.LiveTargets()) names.push_back(absl::StrCat(pid));

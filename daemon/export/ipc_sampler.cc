@@ -1,6 +1,5 @@
 #include "ipc_sampler.h"
 
-#include <chrono>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -15,52 +14,34 @@ IpcSampler::IpcSampler(SnapshotSource source, IpcAnalyzerOptions options, LogSin
 
 IpcSampler::~IpcSampler() { Stop(); }
 
-void IpcSampler::SampleOnce() {
-  AgentSnapshot snapshot = source_();
-  std::lock_guard<std::mutex> lock(mu_);
-  analyzer_.Observe(snapshot);
+void IpcSampler::Observe(const AgentSnapshot& snapshot) {
+  bool say_down = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    analyzer_.Observe(snapshot);
+    say_down = !said_down_ && !snapshot.pmu.up;
+    said_down_ = said_down_ || say_down;
+  }
+  if (say_down) log_(absl::StrCat("IPC metrics off (", snapshot.pmu.reason, "): ", snapshot.pmu.detail));
 }
 
 void IpcSampler::Start() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (started_) return;
-    started_ = true;
-    stopping_ = false;
-  }
+  if (pump_) return;
   SampleOnce();
-  const PmuStatus status = View().status;
-  if (!status.up) {
-    log_(absl::StrCat("IPC metrics off (", status.reason, "): ", status.detail));
-    return;
-  }
-  thread_ = std::thread([this] { Run(); });
+  pump_ = std::make_unique<SnapshotPump>(
+      [this] {
+        DaemonView view;
+        view.snapshot = source_();
+        return view;
+      },
+      absl::Nanoseconds(options_.window_ns));
+  if (!View().status.up) return;  // said why in Observe
+  pump_->AddConsumer(pump_->period(), [this](const AgentSnapshot& s, absl::Time) { Observe(s); });
+  pump_->Start();
 }
 
 void IpcSampler::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  stop_cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void IpcSampler::Run() {
-  using Clock = std::chrono::steady_clock;
-  const auto window = std::chrono::nanoseconds(options_.window_ns);
-  auto next = Clock::now() + window;
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (stop_cv_.wait_until(lock, next, [this] { return stopping_; })) return;
-    }
-    SampleOnce();
-    // Fixed cadence; after a stall, skip missed windows rather than bunch up.
-    next += window;
-    const auto now = Clock::now();
-    if (next <= now) next = now + window;
-  }
+  if (pump_) pump_->Stop();
 }
 
 IpcView IpcSampler::View() const {

@@ -1,6 +1,5 @@
 #include "verdict_sampler.h"
 
-#include <chrono>
 
 namespace iotax {
 
@@ -10,44 +9,27 @@ VerdictSampler::VerdictSampler(SnapshotSource source, VerdictSamplerOptions opti
 VerdictSampler::~VerdictSampler() { Stop(); }
 
 void VerdictSampler::Start() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (started_) return;
-    started_ = true;
-    stopping_ = false;
-  }
+  if (pump_) return;
   SampleOnce();
-  thread_ = std::thread([this] { Run(); });
+  pump_ = std::make_unique<SnapshotPump>(
+      [this] {
+        DaemonView view;
+        view.snapshot = source_();
+        return view;
+      },
+      options_.step);
+  pump_->AddConsumer(options_.step, [this](const AgentSnapshot& s, absl::Time wall) { Observe(s, wall); });
+  pump_->Start();
 }
 
 void VerdictSampler::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  stop_cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (pump_) pump_->Stop();
 }
 
-void VerdictSampler::Run() {
-  using Clock = std::chrono::steady_clock;
-  const auto step = std::chrono::nanoseconds(absl::ToInt64Nanoseconds(options_.step));
-  auto next = Clock::now() + step;
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (stop_cv_.wait_until(lock, next, [this] { return stopping_; })) return;
-    }
-    SampleOnce();
-    next += step;
-    if (const auto now = Clock::now(); next <= now) next = now + step;  // after a stall, skip rather than bunch up
-  }
-}
-
-void VerdictSampler::SampleOnce(absl::Time wall) {
-  auto snapshot = std::make_shared<const AgentSnapshot>(source_());
+void VerdictSampler::Observe(const AgentSnapshot& snapshot, absl::Time wall) {
+  auto kept = std::make_shared<const AgentSnapshot>(snapshot);
   std::lock_guard<std::mutex> lock(mu_);
-  history_.push_back({wall, std::move(snapshot)});
+  history_.push_back({wall, std::move(kept)});
   // Keep one entry older than the history span, so the span is covered.
   while (history_.size() > 2 && history_[1].wall < wall - options_.history) history_.pop_front();
   latest_ = Compute();

@@ -1,17 +1,15 @@
-// iotaxd's verdict loop: a thread reads a snapshot every step (1 s), keeps
-// the recent ones (--history), and recomputes the report over the sliding
-// verdict window (--verdict-window) after each read. /metrics, /api/report,
+// iotaxd's verdict: a snapshot every step (1 s, handed over by iotaxd's
+// SnapshotPump), the recent ones kept (--history), and the report recomputed
+// over the sliding verdict window (--verdict-window) after each. /metrics, /api/report,
 // /api/series and the page read what it keeps; nothing is computed per
 // request beyond formatting.
 #pragma once
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <vector>
 
 #include "absl/time/clock.h"
@@ -19,6 +17,7 @@
 #include "async_cost.h"
 #include "report.h"
 #include "snapshot.h"
+#include "snapshot_pump.h"
 
 namespace iotax {
 
@@ -40,18 +39,24 @@ class VerdictSampler {
  public:
   using SnapshotSource = std::function<AgentSnapshot()>;
 
+  // `source` is read by SampleOnce and Start; null when fed with Observe
+  // (iotaxd's pump).
   VerdictSampler(SnapshotSource source, VerdictSamplerOptions options);
   ~VerdictSampler();  // stops the thread
   VerdictSampler(const VerdictSampler&) = delete;
   VerdictSampler& operator=(const VerdictSampler&) = delete;
 
-  // Takes the first snapshot and starts the thread. Idempotent.
+  // One step with this snapshot, taken at `wall`.
+  void Observe(const AgentSnapshot& snapshot, absl::Time wall = absl::Now());
+
+  // Alone (no pump): takes the first snapshot and starts a pump of its own
+  // over `source`, one read per step. Idempotent.
   void Start();
   void Stop();
 
-  // One step now (what the thread does every step); for tests. `wall` is the
-  // time to record (tests pass their own clock).
-  void SampleOnce(absl::Time wall = absl::Now());
+  // One step now from `source`; for tests. `wall` is the time to record
+  // (tests pass their own clock).
+  void SampleOnce(absl::Time wall = absl::Now()) { Observe(source_(), wall); }
 
   // The report over the verdict window as of the last step.
   std::shared_ptr<const Report> LatestReport() const;
@@ -62,7 +67,6 @@ class VerdictSampler {
   const VerdictSamplerOptions& options() const { return options_; }
 
  private:
-  void Run();
   std::shared_ptr<const Report> Compute() const;  // over history_, caller holds mu_
 
   SnapshotSource source_;
@@ -70,10 +74,7 @@ class VerdictSampler {
   mutable std::mutex mu_;
   std::deque<HistoryEntry> history_;            // guarded by mu_
   std::shared_ptr<const Report> latest_;        // guarded by mu_
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;                       // guarded by mu_
-  bool started_ = false;                        // guarded by mu_
-  std::thread thread_;
+  std::unique_ptr<SnapshotPump> pump_;          // when started alone
 };
 
 }  // namespace iotax

@@ -1,9 +1,13 @@
 // A Tracer that needs no kernel: tests set the snapshot it returns and the
-// errors AddTarget gives, and read back which PIDs were added.
+// errors AddProcess gives, and read back which PIDs were added. With a
+// proc_root it keeps its targets' identities the way the real tracer does
+// (target_identity.h over that tree): a target whose process exited or whose
+// PID was reused goes down for good; a running one carries its current comm.
 #pragma once
 
 #include <map>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "tracer.h"
@@ -12,13 +16,17 @@ namespace iotax::testing {
 
 class FakeTracer : public Tracer {
  public:
-  absl::Status AddTarget(int pid) override {
+  absl::Status AddProcess(const ProcessIdentity& process) override {
     std::lock_guard<std::mutex> lock(mu_);
-    add_calls.push_back(pid);
-    if (auto it = add_errors.find(pid); it != add_errors.end()) return it->second;
+    add_calls.push_back(process.pid);
+    if (auto it = add_errors.find(process.pid); it != add_errors.end()) {
+      if (it->second.ok() || absl::IsNotFound(it->second)) return it->second;
+      return CannotTrace(process, it->second.code(), it->second.message());
+    }
     TargetSnapshot t;
-    t.pid = pid;
-    t.comm = "fake";
+    t.pid = process.pid;
+    t.start_time = process.start_time;
+    t.comm = process.comm;
     t.up = true;
     t.threads_alive = 1;
     snapshot.targets.push_back(t);
@@ -28,7 +36,14 @@ class FakeTracer : public Tracer {
   AgentSnapshot Read() override {
     std::lock_guard<std::mutex> lock(mu_);
     ++reads;
+    RefreshLocked();
     return snapshot;
+  }
+
+  std::vector<TargetSnapshot> Targets() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    RefreshLocked();
+    return snapshot.targets;
   }
 
   std::vector<ProbeStatus> Probes() const override {
@@ -38,11 +53,27 @@ class FakeTracer : public Tracer {
 
   // Set by tests (before use, or under their own ordering).
   AgentSnapshot snapshot;
-  std::map<int, absl::Status> add_errors;
+  std::map<int, absl::Status> add_errors;  // the reason; AddProcess says "cannot trace PID N (comm): " first
   std::vector<int> add_calls;
   int reads = 0;
+  std::string proc_root;  // "" = the targets stay as set
 
  private:
+  void RefreshLocked() {
+    if (proc_root.empty()) return;
+    for (TargetSnapshot& t : snapshot.targets) {
+      if (!t.up) continue;
+      const ProcessState state = CheckProcess({t.pid, t.pid, t.start_time, t.comm}, proc_root);
+      if (state != ProcessState::kRunning) {
+        t.up = false;
+        t.pid_reused = state == ProcessState::kReused;
+        t.threads_alive = 0;
+        continue;
+      }
+      if (auto comm = proc::ReadComm(t.pid, proc_root); comm.ok()) t.comm = *comm;
+    }
+  }
+
   mutable std::mutex mu_;
 };
 

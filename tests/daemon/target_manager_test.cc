@@ -24,6 +24,7 @@ class TargetManagerTest : public ::testing::Test {
     o.comms = std::move(comms);
     o.follow_children = follow_children;
     o.proc_root = proc_.root();
+    tracer_.proc_root = proc_.root();
     return std::make_unique<TargetManager>(&tracer_, o, [this](absl::string_view l) { log_.emplace_back(l); });
   }
   int LogLinesContaining(absl::string_view text) const {
@@ -98,7 +99,7 @@ TEST_F(TargetManagerTest, ExitIsDetectedOnceAndTheViewShowsTheTargetDown) {
   EXPECT_EQ(LogLinesContaining("target 10 (a) exited; its metrics stay readable, iotax_target_up is 0"), 1);
   EXPECT_EQ(LogLinesContaining("all targets have exited"), 0);
 
-  // The fake tracer still says up: the manager's own knowledge wins.
+  // The tracer (here the fake, over the fake /proc) says it is down.
   const DaemonView v = m->View();
   ASSERT_EQ(v.snapshot.targets.size(), 2u);
   EXPECT_FALSE(v.snapshot.targets[0].up);

@@ -28,6 +28,7 @@ class TargetIdentityTest : public ::testing::Test {
     o.pids = std::move(pids);
     o.comms = std::move(comms);
     o.proc_root = proc_.root();
+    tracer_.proc_root = proc_.root();
     return std::make_unique<TargetManager>(&tracer_, o, [this](absl::string_view l) { log_.emplace_back(l); });
   }
   // A live process with a full /proc/PID/stat, start time included (field 22).
@@ -91,6 +92,39 @@ TEST_F(TargetIdentityTest, ExecIsTheSameTargetUnderANewName) {
   EXPECT_EQ(Lines("target 10 (launcher) now runs server (exec or rename): still traced, same PID"), 1);
   EXPECT_EQ(Lines("exited"), 0);
   EXPECT_EQ(m->LiveTargets(), (std::vector<int>{10}));
+}
+
+TEST_F(TargetIdentityTest, OneIdentityPerProcessSaysWhetherItStillRuns) {
+  AddProcess(10, "app", 1000);
+  proc_.AddThread(11, 10, "app");
+  absl::StatusOr<ProcessIdentity> id = IdentifyProcess(11, proc_.root());
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(id->requested_pid, 11);
+  EXPECT_EQ(id->pid, 10);
+  EXPECT_EQ(id->start_time, 1000u);
+  EXPECT_EQ(id->comm, "app");
+  EXPECT_EQ(CheckProcess(*id, proc_.root()), ProcessState::kRunning);
+  proc_.Remove(10);
+  AddProcess(10, "other", 2000);
+  EXPECT_EQ(CheckProcess(*id, proc_.root()), ProcessState::kReused);
+  proc_.MakeZombie(10, "other");
+  EXPECT_EQ(CheckProcess(*id, proc_.root()), ProcessState::kExited);
+  EXPECT_EQ(IdentifyProcess(10, proc_.root()).status().message(),
+            "process 10 has already exited (it is a zombie): check the PID with `ps -p 10`");
+  EXPECT_TRUE(absl::IsInvalidArgument(IdentifyProcess(0, proc_.root()).status()));
+}
+
+TEST_F(TargetIdentityTest, StartTakesTheIdentitiesItIsGiven) {
+  AddProcess(10, "app", 1000);
+  absl::StatusOr<std::vector<ProcessIdentity>> ids = TargetManager::IdentifyPids({10}, proc_.root());
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  auto m = Make({10});
+  // The process is gone by the time Start runs: the tracer, not Start, notices.
+  proc_.Remove(10);
+  ASSERT_TRUE(m->Start(*ids).ok());
+  EXPECT_EQ(tracer_.add_calls, (std::vector<int>{10}));
+  m->Poll();
+  EXPECT_EQ(Lines("target 10 (app) exited"), 1);
 }
 
 }  // namespace
