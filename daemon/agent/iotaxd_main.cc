@@ -174,9 +174,14 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   ipc_options.window_ns = static_cast<uint64_t>(absl::ToInt64Nanoseconds(options.window));
   ipc_options.max_windows = static_cast<size_t>(std::max<int64_t>(8, absl::Minutes(1) / options.window));
   auto ipc = std::make_unique<iotax::ipc::IpcSampler>(nullptr, ipc_options, [](const std::string& line) { Log(line); });
+  // Without counters the IPC analysis has nothing to window: reading the
+  // maps every --window would cost the agent ten reads a second for nothing,
+  // so the pump then runs at the verdict's pace.
+  const bool ipc_on = targets->View().snapshot.pmu.up;
+  const absl::Duration ipc_step = ipc_on ? options.window : verdict_step;
   auto pump = std::make_unique<iotax::SnapshotPump>([&targets] { return targets->View(); },
-                                                    std::min(options.window, verdict_step));
-  pump->AddConsumer(options.window, [&ipc](const iotax::AgentSnapshot& s, absl::Time) { ipc->Observe(s); });
+                                                    std::min(ipc_step, verdict_step));
+  pump->AddConsumer(ipc_step, [&ipc](const iotax::AgentSnapshot& s, absl::Time) { ipc->Observe(s); });
   pump->AddConsumer(verdict_step, [&verdicts, cpu_reader = std::make_shared<iotax::ProcessCpuReader>()](
                                       const iotax::AgentSnapshot& s, absl::Time wall) {
     // The verdict's denominator: the kernel's CPU accounting, read now.
