@@ -4,7 +4,6 @@
 #include <iostream>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/reflection.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -248,8 +247,6 @@ std::vector<std::string> NormalizeArgs(const std::vector<std::string>& args) {
 std::string DaemonUsageText() { return flags::HelpText(Daemon()); }
 
 ParseOutcome ParseDaemonCommandLine(int argc, char** argv, RawDaemonFlags* raw) {
-  // Flags are global: each call starts from the defaults and leaves them so.
-  absl::FlagSaver restore_flags_on_return;
   const flags::Outcome parsed = flags::Parse(Daemon(), std::vector<std::string>(argv, argv + argc));
   if (!parsed.run) {
     (parsed.to_stderr ? std::cerr : std::cout) << parsed.text << std::flush;

@@ -88,9 +88,9 @@ enum class ParseOutcome { kRun, kExitOk, kExitError };
 
 // Parses the real command line into `raw`. Prints --help/--version itself
 // (kExitOk), and a one-line error for an unknown or bad flag (kExitError,
-// after printing "iotaxd: ..." to stderr). Never exits; the flags are back
-// at their defaults on return (absl::FlagSaver), so it can run many times in
-// one process (the fuzzer does).
+// after printing "iotaxd: ..." to stderr). Never exits, and starts from the
+// flags' defaults on every call, so it can run many times in one process
+// (the fuzzer does).
 ParseOutcome ParseDaemonCommandLine(int argc, char** argv, RawDaemonFlags* raw);
 
 }  // namespace iotax

@@ -3,7 +3,6 @@
 #include <tuple>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/reflection.h"
 #include "absl/strings/str_cat.h"
 #include "calibration_store.h"
 #include "flags.h"
@@ -236,8 +235,6 @@ ParseResult Parse(const std::vector<std::string>& args) {
         "iotax", absl::StrCat("unknown command '", args[1], "': use report, doctor or calibrate (iotax --help lists them)")));
   }
 
-  // Flags are global: each call starts from the defaults and leaves them so.
-  absl::FlagSaver restore_flags_on_return;
   const Subcommands subcommands;
   const flags::Program& program = subcommands.Of(command);
   const flags::Outcome parsed = flags::Parse(program, std::vector<std::string>(args.begin() + 1, args.end()));

@@ -60,8 +60,8 @@ struct ParseResult {
   int exit_code = 0;
 };
 
-// argv[0] is the program name. Never exits; the flags are back at their
-// defaults on return (absl::FlagSaver).
+// argv[0] is the program name. Never exits; every call starts from the
+// flags' defaults.
 ParseResult Parse(const std::vector<std::string>& args);
 
 std::string MainUsage();

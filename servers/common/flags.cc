@@ -153,6 +153,14 @@ std::vector<std::string> Normalize(const Program& program, const std::vector<std
 }
 
 Outcome Parse(const Program& program, const std::vector<std::string>& args) {
+  // Flags are global: each parse starts from the defaults (absl::FlagSaver
+  // would do it too, but logs every restored flag on stderr).
+  for (const FlagDoc& doc : program.flags) {
+    if (absl::CommandLineFlag* flag = absl::FindCommandLineFlag(absl::StrCat(program.prefix, doc.name))) {
+      std::string unused;
+      flag->ParseFrom(flag->DefaultValue(), &unused);
+    }
+  }
   const std::vector<std::string> norm = Normalize(program, args);
   Outcome result;
   std::set<std::string> seen;

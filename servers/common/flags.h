@@ -53,8 +53,9 @@ struct Outcome {
 std::vector<std::string> Normalize(const Program& program, const std::vector<std::string>& args);
 
 // Sets `program`'s Abseil flags from args. Never exits and never prints.
-// The flags stay set: callers that parse more than once in a process (tests,
-// the fuzzer) hold an absl::FlagSaver around the call and the reads.
+// Each call first puts the program's flags back at their defaults, so it can
+// run many times in one process (tests, the fuzzer); the flags stay set until
+// the next call.
 Outcome Parse(const Program& program, const std::vector<std::string>& args);
 
 // For main(): Parse, then print and exit as documented above; a positional

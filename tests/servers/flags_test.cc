@@ -1,6 +1,7 @@
 // The shared command-line layer (servers/common/flags.h): value parsers,
-// the exit-code rules, one-line errors, and subcommands that share Abseil's
-// global flags but accept only their own.
+// the exit-code rules, one-line errors, every parse starting from the
+// defaults, and subcommands that share Abseil's global flags but accept only
+// their own.
 #include "flags.h"
 
 #include <gtest/gtest.h>
@@ -8,7 +9,6 @@
 #include <algorithm>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/reflection.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
@@ -37,7 +37,6 @@ Outcome ParseTool(const Program& p, std::vector<std::string> args) {
 
 // The one-line error of parsing `args` with Tool().
 std::string ErrorOf(std::vector<std::string> args) {
-  absl::FlagSaver saver;
   const Outcome o = ParseTool(Tool(), std::move(args));
   EXPECT_FALSE(o.run);
   EXPECT_EQ(o.exit_code, 2);
@@ -47,7 +46,6 @@ std::string ErrorOf(std::vector<std::string> args) {
 }
 
 TEST(Flags, SetsTypedFlagsWithDashesAndMergesLists) {
-  absl::FlagSaver saver;
   const Outcome o = ParseTool(Tool(), {"--pid", "3", "--wait=500ms", "-count", "7", "--pid=4,3", "--loud", "extra"});
   ASSERT_TRUE(o.run) << o.text;
   EXPECT_EQ(absl::GetFlag(FLAGS_pid), (std::vector<std::string>{"3", "4", "3"}));
@@ -58,13 +56,14 @@ TEST(Flags, SetsTypedFlagsWithDashesAndMergesLists) {
   EXPECT_EQ(o.given, (std::set<std::string>{"pid", "wait", "count", "loud"}));
 }
 
-TEST(Flags, FlagSaverRestoresTheDefaults) {
-  {
-    absl::FlagSaver saver;
-    ASSERT_TRUE(ParseTool(Tool(), {"--count=9", "--noloud"}).run);
-    EXPECT_EQ(absl::GetFlag(FLAGS_count), 9);
-  }
+TEST(Flags, EachParseStartsFromTheDefaults) {
+  ASSERT_TRUE(ParseTool(Tool(), {"--count=9", "--loud", "--pid=1"}).run);
+  EXPECT_EQ(absl::GetFlag(FLAGS_count), 9);
+  ASSERT_TRUE(ParseTool(Tool(), {"--noloud"}).run);
   EXPECT_EQ(absl::GetFlag(FLAGS_count), 3);
+  EXPECT_FALSE(absl::GetFlag(FLAGS_loud));
+  EXPECT_TRUE(absl::GetFlag(FLAGS_pid).empty());
+  EXPECT_EQ(absl::GetFlag(FLAGS_wait), absl::Seconds(2));
 }
 
 TEST(Flags, NormalizeKeepsValuesAndWhatFollowsDoubleDash) {
@@ -129,7 +128,6 @@ TEST(Flags, SubcommandsAcceptOnlyTheirOwnFlags) {
   Program two{.name = "multi two", .usage = "two", .flags = {{"output", "PATH"}}, .prefix = "two_"};
   one.siblings = {&two};
   two.siblings = {&one};
-  absl::FlagSaver saver;
   Outcome o = Parse(one, {"one", "--duration=5s"});
   ASSERT_TRUE(o.run) << o.text;
   EXPECT_EQ(absl::GetFlag(FLAGS_one_duration), absl::Seconds(5));
