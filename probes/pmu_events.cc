@@ -124,4 +124,16 @@ std::vector<std::string> DetectedPmus() {
   return DetectedPmusLocked();
 }
 
+absl::Status CheckPmuEventsFlag(absl::string_view text) {
+  if (text.empty()) return absl::OkStatus();
+  absl::StatusOr<EventPair> pair = ParseEventPair(text);
+  if (!pair.ok()) return pair.status();
+  for (const std::string& e : {pair->instructions, pair->cycles}) {
+    if (auto encoded = EncodeEvent(e, CountingMode::kUserOnly); !encoded.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--pmu-events: ", encoded.status().message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace iotax::pmu

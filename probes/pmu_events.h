@@ -41,6 +41,10 @@ inline constexpr char kSoftwareStandInEvents[] = "cpu-clock,task-clock";
 // Parses a --pmu-events value: exactly two comma-separated, non-empty names.
 absl::StatusOr<EventPair> ParseEventPair(absl::string_view text);
 
+// Checks a --pmu-events value before anything is attached, so a typo'd event
+// is one line at start: "" (tier 3 off) or a pair whose events both encode.
+absl::Status CheckPmuEventsFlag(absl::string_view text);
+
 // Names of the PMUs libpfm4 detected on this machine (e.g. "perf",
 // "perf_raw", "amd64_fam19h"); only the generic software ones when the CPU's
 // PMU is not visible (as in most VMs).

@@ -23,7 +23,7 @@
 #include "bench_presets.h"
 #include "bench_runner.h"
 #include "bench_session.h"
-#include "cli.h"
+#include "flags.h"
 #include "machine_info.h"
 #include "progress.h"
 #include "results_store.h"
@@ -114,12 +114,13 @@ int main(int argc, char** argv) {
   sigaddset(&block, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &block, nullptr);
 
-  std::vector<std::string> rest = iotax::net::ParseFlags(
-      argc, argv, "iotax-bench", absl::StrCat(kUsage, iotax::bench::kBenchConfigHelp), "/clients/bench_main");
-  if (!rest.empty()) {
-    std::cerr << "iotax-bench: unexpected argument '" << rest[0] << "': every setting is a --flag (see --help)\n";
-    return 2;
-  }
+  const iotax::flags::Program program = {
+      .name = "iotax-bench",
+      .usage = absl::StrCat(kUsage, iotax::bench::kBenchConfigHelp),
+      .flags = {{"config", "FILE"}, {"quick"}, {"out", "DIR"}, {"resume", "DIR"}, {"force"}, {"bin_dir", "DIR"},
+                {"dry_run"}, {"report_only"}},
+  };
+  iotax::flags::ParseOrExit(program, argc, argv);
   const std::string config_path = absl::GetFlag(FLAGS_config);
   const bool quick = absl::GetFlag(FLAGS_quick);
   const std::string resume = absl::GetFlag(FLAGS_resume);

@@ -5,9 +5,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/time/time.h"
-#include "cli.h"
 #include "client_options.h"
 #include "echo_run.h"
+#include "flags.h"
 #include "run_report.h"
 
 namespace {
@@ -66,15 +66,18 @@ constexpr char kUsage[] =
     "Exit codes: 0 valid run, 1 errors or invalid run or could not run, 2 bad flags.\n"
     "Flag names accept '-' or '_' (--msg-size = --msg_size).";
 
+const iotax::flags::Program kProgram = {
+    .name = "iotax-echo-client",
+    .usage = kUsage,
+    .flags = {{"model", "uring|blocking"}, {"host", "ADDRESS"}, {"port", "PORT"}, {"conns"}, {"msg_size", "BYTES"},
+              {"duration"}, {"warmup"}, {"cpus", "LIST"}, {"depth"}, {"rate", "REQ_PER_S"}, {"rings"},
+              {"busy_poll"}, {"seed"}, {"io_timeout"}, {"max_schedule_lag"}, {"json"}, {"allow_invalid"}},
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> rest = iotax::net::ParseFlags(argc, argv, "iotax-echo-client", kUsage, "/clients/");
-  if (!rest.empty()) {
-    std::cerr << "iotax-echo-client: unexpected argument '" << rest[0]
-              << "': every setting is a --flag (see --help)\n";
-    return 2;
-  }
+  iotax::flags::ParseOrExit(kProgram, argc, argv);
   iotax::client::ClientFlags f;
   f.model = absl::GetFlag(FLAGS_model);
   f.host = absl::GetFlag(FLAGS_host);

@@ -1,7 +1,7 @@
-// iotaxd's command line: Abseil flags, argv normalisation (dashed names,
-// repeated --pid/--comm), a --help that lists only iotaxd's flags, and the
-// validation that turns raw flag values into DaemonOptions with one-line
-// errors that say what to do.
+// iotaxd's command line: its Abseil flags, read through the shared layer
+// (servers/common/flags.h: dashed names, repeated --pid/--comm, --help,
+// exit codes), and the validation that turns raw flag values into
+// DaemonOptions with one-line errors that say what to do.
 #pragma once
 
 #include <string>
@@ -74,9 +74,10 @@ absl::StatusOr<double> ParseSampleShare(absl::string_view text);
 // line naming the flag and what to pass instead.
 absl::StatusOr<DaemonOptions> ValidateDaemonFlags(const RawDaemonFlags& raw);
 
-// Rewrites argv for Abseil: "--follow-children" -> "--follow_children",
-// "-h" -> "--help", and repeated --pid/--comm merged into one comma list
-// ("--pid 1 --pid=2" -> "--pid=1,2"). Values are never touched.
+// iotaxd's argv as the shared layer reads it: "--follow-children" ->
+// "--follow_children", "-h" -> "--help", and repeated --pid/--comm merged
+// into one comma list ("--pid 1 --pid=2" -> "--pid=1,2"). Values are never
+// touched.
 std::vector<std::string> NormalizeArgs(const std::vector<std::string>& args);
 
 // The text of `iotaxd --help`: usage, then every iotaxd flag with its
@@ -86,8 +87,10 @@ std::string DaemonUsageText();
 enum class ParseOutcome { kRun, kExitOk, kExitError };
 
 // Parses the real command line into `raw`. Prints --help/--version itself
-// (kExitOk), and a one-line error for an unknown flag or a stray argument
-// (kExitError, after printing "iotaxd: ..." to stderr).
+// (kExitOk), and a one-line error for an unknown or bad flag (kExitError,
+// after printing "iotaxd: ..." to stderr). Never exits, and starts from the
+// flags' defaults on every call, so it can run many times in one process
+// (the fuzzer does).
 ParseOutcome ParseDaemonCommandLine(int argc, char** argv, RawDaemonFlags* raw);
 
 }  // namespace iotax

@@ -1,7 +1,7 @@
 // The `iotax` command line: subcommands report, doctor and calibrate, each
-// with its own flags and --help. A small table-driven parser (Abseil flags
-// are global to a binary, and each subcommand has different flags); every
-// error is one line that names the flag and what to pass instead.
+// with its own Abseil flags and --help, read through the shared layer
+// (servers/common/flags.h); every error is one line that names the flag and
+// what to pass instead.
 #pragma once
 
 #include <optional>
@@ -60,7 +60,8 @@ struct ParseResult {
   int exit_code = 0;
 };
 
-// argv[0] is the program name.
+// argv[0] is the program name. Never exits; every call starts from the
+// flags' defaults.
 ParseResult Parse(const std::vector<std::string>& args);
 
 std::string MainUsage();

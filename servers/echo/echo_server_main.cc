@@ -4,9 +4,9 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "cli.h"
 #include "cpu_list.h"
 #include "echo_server.h"
+#include "flags.h"
 #include "papi_calipers.h"
 #include "process_limits.h"
 #include "server_options.h"
@@ -54,16 +54,18 @@ constexpr char kUsage[] =
     "goes to stderr. SIGINT or SIGTERM stops it cleanly (exit 0) with a one-line summary.\n"
     "All sockets use TCP_NODELAY. Flag names take dashes or underscores (--work-ns, --work_ns).";
 
+const iotax::flags::Program kProgram = {
+    .name = "iotax-echo-server",
+    .usage = kUsage,
+    .flags = {{"model", "blocking|epoll|uring"}, {"host", "ADDRESS"}, {"port", "PORT"}, {"threads"},
+              {"cpus", "LIST"}, {"work_ns", "NS"}, {"work_bytes", "BYTES"}, {"papi"}, {"backlog"},
+              {"uring_multishot"}},
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> rest =
-      iotax::net::ParseFlags(argc, argv, "iotax-echo-server", kUsage, "/servers/");
-  if (!rest.empty()) {
-    std::fprintf(stderr, "iotax-echo-server: unexpected argument '%s': all options are --flags (see --help)\n",
-                 rest[0].c_str());
-    return 2;
-  }
+  iotax::flags::ParseOrExit(kProgram, argc, argv);
   iotax::echo::RawServerFlags raw;
   raw.model = absl::GetFlag(FLAGS_model);
   raw.host = absl::GetFlag(FLAGS_host);

@@ -63,8 +63,8 @@ TEST(EchoClientBinary, HelpExplainsEveryFlag) {
   const Outcome o = RunClient("--help");
   EXPECT_EQ(o.exit_code, 0);
   const std::string text = o.out + o.err;
-  for (const char* flag : {"model", "host", "port", "conns", "msg_size", "duration", "warmup", "cpus", "depth",
-                           "rate", "rings", "busy_poll", "seed", "io_timeout", "max_schedule_lag", "json", "allow_invalid"}) {
+  for (const char* flag : {"model", "host", "port", "conns", "msg-size", "duration", "warmup", "cpus", "depth",
+                           "rate", "rings", "busy-poll", "seed", "io-timeout", "max-schedule-lag", "json", "allow-invalid"}) {
     EXPECT_NE(text.find(absl::StrCat("--", flag)), std::string::npos) << flag;
   }
   EXPECT_NE(text.find("Poisson"), std::string::npos);
@@ -80,7 +80,7 @@ TEST(EchoClientBinary, BadFlagsExitTwoWithAClearMessage) {
                         Case{"--port=1 --msg-size=huge", "--msg-size: 'huge' is not a size"},
                         Case{"--port=1 --rate=100 --depth=2", "--depth applies to the closed loop only"},
                         Case{"--port=1 --conns=-3", "--conns=-3 is out of range"},
-                        Case{"--port=1 --no-such-flag", "Unknown command line flag 'no_such_flag'"},
+                        Case{"--port=1 --no-such-flag", "unknown flag --no-such-flag"},
                         Case{"--port=1 stray", "unexpected argument 'stray'"}}) {
     const Outcome o = RunClient(c.args);
     EXPECT_EQ(o.exit_code, 2) << c.args;

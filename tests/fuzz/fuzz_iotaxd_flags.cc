@@ -1,11 +1,11 @@
 // libFuzzer: iotaxd's command line, the production code path of main()
-// before anything touches the kernel: argv normalisation, iotaxd's own
-// checks, Abseil's parser and the validation into DaemonOptions. The input is
-// argv after the program name, arguments separated by NUL bytes. Checked on
-// every input: nothing crashes, and Abseil's own parser never gets to reject
-// the command line (it would print several lines and exit 1, where iotaxd
-// promises one line and exit 2); libFuzzer reports such an exit as a finding.
-// Flags are global: each run restores them (absl::FlagSaver).
+// before anything touches the kernel: argv normalisation, the shared layer
+// that sets Abseil's flags (servers/common/flags.h) and the validation into
+// DaemonOptions. The input is argv after the program name, arguments
+// separated by NUL bytes. Checked on every input: nothing crashes, and
+// nothing exits (iotaxd promises one line and exit 2, decided by main());
+// libFuzzer reports an exit as a finding. Flags are global: each parse
+// starts from the defaults, and each run restores them (absl::FlagSaver).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

@@ -380,7 +380,7 @@ TEST(EchoServerFlags, RejectsBadFlagsWithAClearMessage) {
       {{"--model=blocking", "--threads=4"}, "--threads does not apply to --model=blocking"},
       {{"--cpus=0-" + missing_cpu}, "CPU " + missing_cpu + " does not exist"},
       {{"--work-ns=-5"}, "--work-ns=-5 is out of range"},
-      {{"--no-such-flag"}, "no_such_flag"},
+      {{"--no-such-flag"}, "unknown flag --no-such-flag"},
       {{"stray"}, "unexpected argument 'stray'"},
   };
   for (const Case& c : cases) {
