@@ -10,6 +10,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "calibration_retry.h"
 #include "calibration_store.h"
 #include "metrics_collector.h"
 #include "pmu_events.h"
@@ -35,7 +36,9 @@ const std::vector<FlagSpec>& Specs(Command c) {
       {"json", nullptr, "", "Print the report as JSON (the schema of iotaxd's /api/report, docs/methodology.md)."},
       {"calibration", "PATH|none", "",
        "Calibration file written by `iotax calibrate` (default: the per-machine cache, see `iotax calibrate "
-       "--help`); `none` ignores it and estimates the async cost from the target's own non-blocking calls."},
+       "--help`); `none` ignores it and estimates the async cost from the target's own non-blocking calls. One "
+       "that fails its checks (docs/methodology.md) is not used: a warning says why (an error with an explicit "
+       "PATH)."},
       {"pmu-events", "INSTRUCTIONS,CYCLES", "instructions,cycles",
        "Tier 3 (IPC): the two PMU events; empty turns it off. Without a hardware PMU the indirect cost is "
        "reported as missing."},
@@ -267,7 +270,8 @@ std::string MainUsage() {
       "  iotax COMMAND --help shows the flags of a command. iotaxd serves the same verdict continuously\n"
       "  (metrics, /api/report and a web page).\n\n"
       "Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF for report and calibrate.\n"
-      "Exit codes: 0 success, 1 failure (the message says what to fix), 2 bad command line.\n");
+      "Exit codes: 0 success, 1 failure (the message says what to fix), 2 bad command line,\n",
+      kRefusedExitCode, " calibrate refused (the machine was too busy to measure; nothing written).\n");
 }
 
 std::string CommandUsage(Command c) {
@@ -295,6 +299,13 @@ std::string CommandUsage(Command c) {
           "server's work outside blocking. `iotax report` and iotaxd use it when it matches this machine\n"
           "(kernel, CPU model and core count). Takes about (duration + 2.5 s) x 2 x repeat x rates (about\n"
           "a minute by default); kills only the processes it started.\n\n"
+          "A run is clean when the load client kept its send schedule; an unclean run is run again, up to ",
+          kMaxUncleanRetries, "\n"
+          "times. If it stays unclean, or the machine's load average already exceeds its online CPUs,\n"
+          "nothing is written and the exit code is ", kRefusedExitCode, ", with the reason on one line: run again on a\n"
+          "quiet machine or lower --rates. The file records the load average and online CPUs before the\n"
+          "first run, and that every row was clean; report and iotaxd warn about and do not use a\n"
+          "calibration that lacks these or whose rows are not self-consistent (docs/methodology.md).\n\n"
           "Usage:\n  iotax calibrate [--rates 5000,20000,60000] [--duration 3s] [--output PATH]\n\n"
           "Stored in: ", DefaultCalibrationPath(),
           "\n  ($XDG_CACHE_HOME/iotax/calibration.json when XDG_CACHE_HOME is set; otherwise\n"

@@ -7,6 +7,9 @@ add_library(iotax_verdict STATIC
   ${CMAKE_CURRENT_LIST_DIR}/verdict.cc
   ${CMAKE_CURRENT_LIST_DIR}/calibration_store.cc
   ${CMAKE_CURRENT_LIST_DIR}/calibration_math.cc
+  ${CMAKE_CURRENT_LIST_DIR}/calibration_check.cc
+  ${CMAKE_CURRENT_LIST_DIR}/calibration_retry.cc
+  ${CMAKE_CURRENT_LIST_DIR}/machine_load.cc
   ${CMAKE_CURRENT_LIST_DIR}/report.cc
   ${CMAKE_CURRENT_LIST_DIR}/report_json.cc
   ${CMAKE_CURRENT_LIST_DIR}/report_text.cc
