@@ -128,6 +128,7 @@ int RunDaemon(const iotax::DaemonOptions& options) {
     verdict_options.calibration = std::move(lookup.calibration);
     verdict_options.calibration_note =
         verdict_options.calibration ? lookup.note : absl::StrCat(lookup.note, "; meanwhile estimated from the target's own calls");
+    verdict_options.calibration_rejected = lookup.rejected;
   }
 
   // Block the stop signals before any thread starts, so only sigtimedwait
@@ -189,7 +190,7 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   verdict_options.verdict_window = options.verdict_window;
   verdict_options.history = options.history;
   verdict_options.cpus_of = iotax::CpusAllowed;
-  Log(verdict_options.calibration_note);
+  Log(absl::StrCat(verdict_options.calibration_rejected.empty() ? "" : "warning: ", verdict_options.calibration_note));
   auto verdicts = std::make_unique<iotax::VerdictSampler>(
       [&targets, cpu_reader = std::make_shared<iotax::ProcessCpuReader>()] {
         iotax::AgentSnapshot snapshot = targets->View().snapshot;
