@@ -147,7 +147,7 @@ absl::StatusOr<ServerRun> RunServer(RunContext& ctx, const std::string& model, i
     attempts.emplace_back();
     absl::StatusOr<ServerRun> run = RunServerOnce(ctx, model, rate, &attempts.back());
     if (!run.ok()) return run;
-    const RunDecision decision = DecideAfterAttempt(model, rate, attempts, LoadNow(ctx));
+    const RunDecision decision = DecideAfterAttempt(model, rate, attempts, ctx.load_before, LoadNow(ctx));
     switch (decision.step) {
       case RunStep::kKeep: return run;
       case RunStep::kRetry: std::cerr << "iotax calibrate: " << decision.line << std::endl; break;
@@ -185,7 +185,7 @@ int RunCalibrate(const cli::CalibrateOptions& options) {
   if (load_before->Oversubscribed()) {
     return Fail(RefusalLine("other work already wants more CPUs than this machine has, so the servers and the load "
                             "client would share theirs",
-                            *load_before, "run again on a quiet machine"),
+                            load_before->Describe(), "run again on a quiet machine"),
                 kRefusedExitCode);
   }
 
@@ -267,7 +267,8 @@ int RunCalibrate(const cli::CalibrateOptions& options) {
   });
   // What report and iotaxd would reject is not written.
   if (absl::Status trusted = CheckCalibration(calibration); !trusted.ok()) {
-    return Fail(RefusalLine(trusted.message(), LoadNow(ctx), "run again on a quiet machine or lower --rates"),
+    return Fail(RefusalLine(trusted.message(), DescribeLoad(*load_before, LoadNow(ctx)),
+                            "run again on a quiet machine or lower --rates"),
                 kRefusedExitCode);
   }
   if (absl::Status s = SaveCalibration(output, calibration); !s.ok()) return Fail(s.message());

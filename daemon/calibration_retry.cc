@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
 namespace iotax {
@@ -28,19 +29,23 @@ std::string Reasons(const std::vector<RunAttempt>& attempts) {
 
 }  // namespace
 
-std::string RefusalLine(absl::string_view what, const MachineLoad& load, absl::string_view fix) {
-  return absl::StrCat("refused, nothing written: ", what, "; ", load.Describe(), ": ", fix);
+std::string DescribeLoad(const MachineLoad& before, const MachineLoad& now) {
+  return absl::StrFormat("%s (%.2f before calibrating)", now.Describe(), before.load_average_1m);
+}
+
+std::string RefusalLine(absl::string_view what, absl::string_view load, absl::string_view fix) {
+  return absl::StrCat("refused, nothing written: ", what, "; ", load, ": ", fix);
 }
 
 RunDecision DecideAfterAttempt(absl::string_view model, int rate, const std::vector<RunAttempt>& attempts,
-                               const MachineLoad& load, int max_retries) {
+                               const MachineLoad& before, const MachineLoad& now, int max_retries) {
   RunDecision d;
   if (attempts.empty() || attempts.back().clean) return d;
   const int retries_done = static_cast<int>(attempts.size()) - 1;
   const std::string run = absl::StrCat("the ", model, " server run at ", rate, " requests/s");
   if (retries_done < max_retries) {
     d.step = RunStep::kRetry;
-    d.line = absl::StrCat(run, " was not clean (", Reasons({attempts.back()}), "; ", load.Describe(),
+    d.line = absl::StrCat(run, " was not clean (", Reasons({attempts.back()}), "; ", DescribeLoad(before, now),
                           "): running it again (retry ", retries_done + 1, " of ", max_retries, ")");
     return d;
   }
@@ -48,7 +53,7 @@ RunDecision DecideAfterAttempt(absl::string_view model, int rate, const std::vec
   d.exit_code = kRefusedExitCode;
   d.line = RefusalLine(absl::StrCat(run, " was not clean in ", attempts.size(), " attempt",
                                     attempts.size() == 1 ? "" : "s", " (", Reasons(attempts), ")"),
-                       load, "run again on a quiet machine or lower --rates");
+                       DescribeLoad(before, now), "run again on a quiet machine or lower --rates");
   return d;
 }
 

@@ -38,12 +38,19 @@ struct RunDecision {
   int exit_code = 0;  // kRefusedExitCode on kRefuse
 };
 
+// The machine's load for the user, now and before calibrating: "load
+// average 3.10 on 2 CPUs (0.40 before calibrating)". Now includes
+// calibrate's own server and client (up to 2); a low figure before points at
+// --rates, a high one at the machine.
+std::string DescribeLoad(const MachineLoad& before, const MachineLoad& now);
+
 // After the latest of `attempts` (oldest first, at least one) of the `model`
-// server at `rate` requests/s; `load` is the machine's load now.
+// server at `rate` requests/s.
 RunDecision DecideAfterAttempt(absl::string_view model, int rate, const std::vector<RunAttempt>& attempts,
-                               const MachineLoad& load, int max_retries = kMaxUncleanRetries);
+                               const MachineLoad& before, const MachineLoad& now,
+                               int max_retries = kMaxUncleanRetries);
 
 // The one line of a refusal: "refused, nothing written: WHAT; LOAD: FIX".
-std::string RefusalLine(absl::string_view what, const MachineLoad& load, absl::string_view fix);
+std::string RefusalLine(absl::string_view what, absl::string_view load, absl::string_view fix);
 
 }  // namespace iotax

@@ -100,7 +100,7 @@ TEST(CalibrationCheck, RejectsEachKindOfProblemWithItsReason) {
 }
 
 TEST(RunDecision, ACleanRunIsKept) {
-  const RunDecision d = DecideAfterAttempt("blocking", 5000, {{true, {}}}, MachineLoad{0.3, 2});
+  const RunDecision d = DecideAfterAttempt("blocking", 5000, {{true, {}}}, MachineLoad{0.3, 2}, MachineLoad{1.3, 2});
   EXPECT_EQ(d.step, RunStep::kKeep);
   EXPECT_EQ(d.exit_code, 0);
   EXPECT_TRUE(d.line.empty());
@@ -115,39 +115,43 @@ const RunAttempt kOverflow{false,
                             "the run): raise its backlog / somaxconn"}};
 
 TEST(RunDecision, AnUncleanRunIsRunAgainTwiceAndSaysSo) {
-  const MachineLoad busy{45.2, 2};
-  const RunDecision first = DecideAfterAttempt("uring", 60000, {kFellBehind}, busy);
+  const MachineLoad before{1.5, 2}, busy{45.2, 2};
+  const RunDecision first = DecideAfterAttempt("uring", 60000, {kFellBehind}, before, busy);
   EXPECT_EQ(first.step, RunStep::kRetry);
   EXPECT_EQ(first.exit_code, 0);
   for (const char* part : {"the uring server run at 60000 requests/s was not clean",
-                           "the client fell behind its send schedule", "load average 45.20 on 2 CPUs",
+                           "the client fell behind its send schedule",
+                           "load average 45.20 on 2 CPUs (1.50 before calibrating)",
                            "running it again (retry 1 of 2)"}) {
     EXPECT_TRUE(absl::StrContains(first.line, part)) << part << "\n" << first.line;
   }
-  const RunDecision second = DecideAfterAttempt("uring", 60000, {kFellBehind, kFellBehind}, busy);
+  const RunDecision second = DecideAfterAttempt("uring", 60000, {kFellBehind, kFellBehind}, before, busy);
   EXPECT_EQ(second.step, RunStep::kRetry);
   EXPECT_TRUE(absl::StrContains(second.line, "(retry 2 of 2)")) << second.line;
   // A clean retry is kept.
-  EXPECT_EQ(DecideAfterAttempt("uring", 60000, {kFellBehind, {true, {}}}, busy).step, RunStep::kKeep);
-  EXPECT_EQ(DecideAfterAttempt("uring", 60000, {kFellBehind, kFellBehind, {true, {}}}, busy).step, RunStep::kKeep);
+  EXPECT_EQ(DecideAfterAttempt("uring", 60000, {kFellBehind, {true, {}}}, before, busy).step, RunStep::kKeep);
+  EXPECT_EQ(DecideAfterAttempt("uring", 60000, {kFellBehind, kFellBehind, {true, {}}}, before, busy).step,
+            RunStep::kKeep);
 }
 
 TEST(RunDecision, RunsThatStayUncleanAreRefusedOnOneLineAndNothingIsWritten) {
-  const RunDecision d = DecideAfterAttempt("uring", 60000, {kFellBehind, kOverflow, kFellBehind}, MachineLoad{45.2, 2});
+  const RunDecision d =
+      DecideAfterAttempt("uring", 60000, {kFellBehind, kOverflow, kFellBehind}, MachineLoad{1.9, 2}, MachineLoad{45.2, 2});
   ASSERT_EQ(d.step, RunStep::kRefuse);
   EXPECT_EQ(d.exit_code, kRefusedExitCode);
   EXPECT_NE(d.exit_code, 0);
   EXPECT_EQ(d.line,
             "refused, nothing written: the uring server run at 60000 requests/s was not clean in 3 attempts (the "
             "client fell behind its send schedule; the server's accept queue overflowed (TcpExt ListenOverflows +3, "
-            "ListenDrops +3 during the run)); load average 45.20 on 2 CPUs: run again on a quiet machine or lower "
-            "--rates");
+            "ListenDrops +3 during the run)); load average 45.20 on 2 CPUs (1.90 before calibrating): run again on a "
+            "quiet machine or lower --rates");
   // The client's advice is about its own flags, not calibrate's.
   EXPECT_FALSE(absl::StrContains(d.line, "--rings"));
 }
 
 TEST(RunDecision, TheRetryBoundIsAParameter) {
-  const RunDecision d = DecideAfterAttempt("blocking", 5000, {{false, {}}}, MachineLoad{3, 4}, /*max_retries=*/0);
+  const RunDecision d =
+      DecideAfterAttempt("blocking", 5000, {{false, {}}}, MachineLoad{3, 4}, MachineLoad{3, 4}, /*max_retries=*/0);
   EXPECT_EQ(d.step, RunStep::kRefuse);
   EXPECT_TRUE(absl::StrContains(d.line, "not clean in 1 attempt (the load client did not say why)")) << d.line;
 }
