@@ -116,6 +116,7 @@ int RunDaemon(const iotax::DaemonOptions& options) {
     verdict_options.calibration = std::move(lookup.calibration);
     verdict_options.calibration_note =
         verdict_options.calibration ? lookup.note : absl::StrCat(lookup.note, "; meanwhile estimated from the target's own calls");
+    verdict_options.calibration_rejected = lookup.rejected;
   }
 
   // Block the stop signals before any thread starts, so only sigtimedwait
@@ -166,7 +167,7 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   verdict_options.history = options.history;
   verdict_options.cpus_of = iotax::CpusAllowed;
   const absl::Duration verdict_step = verdict_options.step;
-  Log(verdict_options.calibration_note);
+  Log(absl::StrCat(verdict_options.calibration_rejected.empty() ? "" : "warning: ", verdict_options.calibration_note));
   auto verdicts = std::make_unique<iotax::VerdictSampler>(nullptr, std::move(verdict_options));
   // Tier 3: the CPI regression over every window; without a PMU it logs one
   // line and exports only iotax_pmu_up 0 and the reason.

@@ -63,7 +63,9 @@ ABSL_FLAG(absl::Duration, sample_period, absl::Seconds(10),
 ABSL_FLAG(std::string, calibration, "",
           "Calibration file written by `iotax calibrate` (default: the per-machine cache, "
           "/var/cache/iotax/calibration.json for root or $XDG_CACHE_HOME/iotax/calibration.json); "
-          "none ignores it and estimates the async cost from the target's own non-blocking calls.");
+          "none ignores it and estimates the async cost from the target's own non-blocking calls. A calibration "
+          "that fails its checks (docs/methodology.md) is not used: a warning says why (an error with an explicit "
+          "path).");
 
 ABSL_FLAG(std::string, auth_file, "",
           "Require HTTP basic auth on every endpoint: a file of USER:HASH lines (crypt(3) hashes, as "

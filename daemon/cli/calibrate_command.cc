@@ -12,9 +12,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "calibration_check.h"
 #include "calibration_math.h"
+#include "calibration_retry.h"
 #include "calibration_store.h"
 #include "iotax_commands.h"
+#include "machine_load.h"
 #include "nlohmann/json.hpp"
 #include "process_facts.h"
 #include "report.h"
@@ -28,9 +31,9 @@ namespace {
 constexpr absl::Duration kWarmup = absl::Seconds(1);
 constexpr absl::Duration kStep = absl::Milliseconds(500);
 
-int Fail(absl::string_view line) {
+int Fail(absl::string_view line, int exit_code = 1) {
   std::cerr << "iotax calibrate: " << line << std::endl;
-  return 1;
+  return exit_code;
 }
 
 std::string Tail(const std::string& path) {
@@ -54,15 +57,18 @@ struct RunContext {
   std::string bin_dir;
   std::string work_dir;
   sigset_t signals;
+  MachineLoad load_before;  // fallback when /proc/loadavg cannot be read later
   int stop_signal = 0;
+  std::string refusal;  // set when a run stayed unclean: the one line to print
 };
+
+MachineLoad LoadNow(const RunContext& ctx) { return ReadMachineLoad().value_or(ctx.load_before); }
 
 // One server model under one offered load: the tracer's sub-windows of the
 // server over the client's measured phase, and the client's request rate.
-// `clean` is false when the client could not keep its schedule (a loaded
-// machine): the two servers then did not see the same load.
-absl::StatusOr<ServerRun> RunServerOnce(RunContext& ctx, const std::string& model, int rate, bool* clean,
-                                        std::string* why) {
+// `attempt` is not clean when the client could not keep its schedule (a
+// loaded machine): the two servers then did not see the same load.
+absl::StatusOr<ServerRun> RunServerOnce(RunContext& ctx, const std::string& model, int rate, RunAttempt* attempt) {
   const cli::CalibrateOptions& o = *ctx.options;
   const std::string server_err = absl::StrCat(ctx.work_dir, "/server-", model, "-", rate, ".err");
   const std::string client_err = absl::StrCat(ctx.work_dir, "/client-", model, "-", rate, ".err");
@@ -119,10 +125,10 @@ absl::StatusOr<ServerRun> RunServerOnce(RunContext& ctx, const std::string& mode
     return absl::UnavailableError(absl::StrCat("the load client saw errors against the ", model, " server: ",
                                                result.value("first_error", std::string("?"))));
   }
-  *clean = result.value("valid", false);
-  why->clear();
-  if (!*clean && result.contains("invalid_reasons")) {
-    for (const auto& r : result["invalid_reasons"]) absl::StrAppend(why, why->empty() ? "" : "; ", r.get<std::string>());
+  attempt->clean = result.value("valid", false);
+  attempt->reasons.clear();
+  if (!attempt->clean && result.contains("invalid_reasons")) {
+    for (const auto& r : result["invalid_reasons"]) attempt->reasons.push_back(r.get<std::string>());
   }
   std::vector<const AgentSnapshot*> snapshots;
   for (const AgentSnapshot& s : sampled.snapshots) snapshots.push_back(&s);
@@ -132,22 +138,23 @@ absl::StatusOr<ServerRun> RunServerOnce(RunContext& ctx, const std::string& mode
   return run;
 }
 
-// Runs again (at most twice more) when the client could not keep its
-// schedule; keeps the last run with a warning if it never could.
+// Runs again when the client could not keep its schedule, as
+// DecideAfterAttempt says; when it never could, sets ctx.refusal (and the
+// caller writes nothing).
 absl::StatusOr<ServerRun> RunServer(RunContext& ctx, const std::string& model, int rate) {
-  constexpr int kAttempts = 3;
-  for (int attempt = 1;; ++attempt) {
-    bool clean = true;
-    std::string why;
-    absl::StatusOr<ServerRun> run = RunServerOnce(ctx, model, rate, &clean, &why);
-    if (!run.ok() || clean) return run;
-    if (attempt == kAttempts) {
-      std::cerr << "iotax calibrate: warning: the " << model << " server at " << rate << " requests/s never ran clean in "
-                << kAttempts << " attempts (" << why << "); kept, but the machine looks busy or --rates is too high\n";
-      return run;
+  std::vector<RunAttempt> attempts;
+  for (;;) {
+    attempts.emplace_back();
+    absl::StatusOr<ServerRun> run = RunServerOnce(ctx, model, rate, &attempts.back());
+    if (!run.ok()) return run;
+    const RunDecision decision = DecideAfterAttempt(model, rate, attempts, ctx.load_before, LoadNow(ctx));
+    switch (decision.step) {
+      case RunStep::kKeep: return run;
+      case RunStep::kRetry: std::cerr << "iotax calibrate: " << decision.line << std::endl; break;
+      case RunStep::kRefuse:
+        ctx.refusal = decision.line;
+        return absl::AbortedError(decision.line);
     }
-    std::cerr << "iotax calibrate: the " << model << " server run at " << rate << " requests/s was not clean (" << why
-              << "); running it again\n";
   }
 }
 
@@ -169,11 +176,24 @@ int RunCalibrate(const cli::CalibrateOptions& options) {
     }
   }
   const std::string output = options.output.empty() ? DefaultCalibrationPath() : options.output;
+  // The machine's load before anything of ours runs: recorded with the
+  // calibration, and a refusal now rather than after a minute of runs.
+  const std::optional<MachineLoad> load_before = ReadMachineLoad();
+  if (!load_before) {
+    return Fail("cannot read the load average from /proc/loadavg, and a calibration records it: is /proc mounted?");
+  }
+  if (load_before->Oversubscribed()) {
+    return Fail(RefusalLine("other work already wants more CPUs than this machine has, so the servers and the load "
+                            "client would share theirs",
+                            load_before->Describe(), "run again on a quiet machine"),
+                kRefusedExitCode);
+  }
 
   RunContext ctx;
   ctx.options = &options;
   ctx.bin_dir = bin_dir;
   ctx.signals = BlockStopSignals();
+  ctx.load_before = *load_before;
   TracerOptions tracer_options;
   tracer_options.pmu_events = options.pmu_events;
   absl::StatusOr<std::unique_ptr<Tracer>> tracer = Tracer::Create(tracer_options);
@@ -200,10 +220,11 @@ int RunCalibrate(const cli::CalibrateOptions& options) {
   calibration.message_size = options.msg_size;
   calibration.seconds_per_run = absl::ToDoubleSeconds(options.duration);
   calibration.pmu_up = pmu.up;
+  calibration.load = *load_before;
 
   std::cerr << "iotax calibrate: " << machine.Key() << "; servers on CPU " << options.server_cpu << ", client on CPU "
             << options.client_cpu << ", " << options.conns << " connections, " << options.msg_size
-            << " B, open loop; about "
+            << " B, open loop; " << load_before->Describe() << "; about "
             << absl::FormatDuration((options.duration + absl::Milliseconds(2500)) * 2 * options.repeat *
                                     static_cast<double>(options.rates.size()))
             << std::endl;
@@ -218,6 +239,7 @@ int RunCalibrate(const cli::CalibrateOptions& options) {
         const char* model = m == 0 ? "blocking" : "uring";
         absl::StatusOr<ServerRun> run = RunServer(ctx, model, rate);
         if (ctx.stop_signal != 0) return Fail("interrupted: nothing was written");
+        if (!ctx.refusal.empty()) return Fail(ctx.refusal, kRefusedExitCode);
         if (!run.ok()) return Fail(absl::StrCat("at ", rate, " requests/s: ", run.status().message()));
         double s = 0;
         for (const TargetWindow& w : run->windows) s += w.seconds;
@@ -231,6 +253,7 @@ int RunCalibrate(const cli::CalibrateOptions& options) {
     const ServerRun* uring = &pooled[1];
     absl::StatusOr<CalibrationPoint> point = ComputeCalibrationPoint(*blocking, *uring, rate, pmu);
     if (!point.ok()) return Fail(absl::StrCat("at ", rate, " requests/s: ", point.status().message()));
+    point->clean = true;  // every run behind it was (an unclean one would have ended the calibration)
     std::cout << absl::StrFormat("%10d %14s %14s %14s %14s %18s\n", rate, FormatRate(point->blocked_io_calls_per_second),
                                  FormatDuration(point->blocking_cpu_per_request),
                                  FormatDuration(point->uring_cpu_per_request), FormatDuration(point->direct_per_request),
@@ -242,10 +265,16 @@ int RunCalibrate(const cli::CalibrateOptions& options) {
   std::sort(calibration.points.begin(), calibration.points.end(), [](const auto& a, const auto& b) {
     return a.blocked_io_calls_per_second < b.blocked_io_calls_per_second;
   });
+  // What report and iotaxd would reject is not written.
+  if (absl::Status trusted = CheckCalibration(calibration); !trusted.ok()) {
+    return Fail(RefusalLine(trusted.message(), DescribeLoad(*load_before, LoadNow(ctx)),
+                            "run again on a quiet machine or lower --rates"),
+                kRefusedExitCode);
+  }
   if (absl::Status s = SaveCalibration(output, calibration); !s.ok()) return Fail(s.message());
   std::cout << "(CPU per request as the kernel accounts it; async cost per call = io_uring CPU - (blocking CPU - direct"
             << (pmu.up ? " - indirect" : "") << "), per blocked call)\n"
-            << "wrote " << output << "\n";
+            << "wrote " << output << " (every run clean; " << load_before->Describe() << " before calibrating)\n";
   return 0;
 }
 

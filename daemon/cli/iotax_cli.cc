@@ -4,6 +4,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "calibration_retry.h"
 #include "calibration_store.h"
 #include "flags.h"
 #include "pmu_events.h"
@@ -21,7 +22,9 @@ ABSL_FLAG(bool, report_json, false,
           "Print the report as JSON (the schema of iotaxd's /api/report, docs/methodology.md).");
 ABSL_FLAG(std::string, report_calibration, "",
           "Calibration file written by `iotax calibrate` (default: the per-machine cache, see `iotax calibrate "
-          "--help`); `none` ignores it and estimates the async cost from the target's own non-blocking calls.");
+          "--help`); `none` ignores it and estimates the async cost from the target's own non-blocking calls. One "
+          "that fails its checks (docs/methodology.md) is not used: a warning says why (an error with an explicit "
+          "PATH).");
 ABSL_FLAG(std::string, report_pmu_events, iotax::pmu::kDefaultPmuEvents,
           "Tier 3 (IPC): the two PMU events; empty turns it off. Without a hardware PMU the indirect cost is "
           "reported as missing.");
@@ -83,6 +86,13 @@ struct Subcommands {
           "server's work outside blocking. `iotax report` and iotaxd use it when it matches this machine\n"
           "(kernel, CPU model and core count). Takes about (duration + 2.5 s) x 2 x repeat x rates (about\n"
           "a minute by default); kills only the processes it started.\n\n"
+          "A run is clean when the load client kept its send schedule; an unclean run is run again, up to ",
+          kMaxUncleanRetries, "\n"
+          "times. If it stays unclean, or the machine's load average already exceeds its online CPUs,\n"
+          "nothing is written and the exit code is ", kRefusedExitCode, ", with the reason on one line: run again on a\n"
+          "quiet machine or lower --rates. The file records the load average and online CPUs before the\n"
+          "first run, and that every row was clean; report and iotaxd warn about and do not use a\n"
+          "calibration that lacks these or whose rows are not self-consistent (docs/methodology.md).\n\n"
           "Usage:\n  iotax calibrate [--rates 5000,20000,60000] [--duration 3s] [--output PATH]\n\n"
           "Stored in: ", DefaultCalibrationPath(),
           "\n  ($XDG_CACHE_HOME/iotax/calibration.json when XDG_CACHE_HOME is set; otherwise\n"
@@ -203,7 +213,8 @@ std::string MainUsage() {
       "  iotax COMMAND --help shows the flags of a command. iotaxd serves the same verdict continuously\n"
       "  (metrics, /api/report and a web page).\n\n"
       "Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF for report and calibrate.\n"
-      "Exit codes: 0 success, 1 failure (the message says what to fix), 2 bad command line.\n");
+      "Exit codes: 0 success, 1 failure (the message says what to fix), 2 bad command line,\n",
+      kRefusedExitCode, " calibrate refused (the machine was too busy to measure; nothing written).\n");
 }
 
 std::string CommandUsage(Command c) { return flags::HelpText(Subcommands().Of(c)); }

@@ -64,6 +64,7 @@ int RunReport(const cli::ReportOptions& options) {
   // The calibration, unless --calibration=none.
   std::optional<Calibration> calibration;
   std::string calibration_note;
+  std::string calibration_rejected;
   if (options.no_calibration) {
     calibration_note = "calibration ignored (--calibration=none): estimated from the target's own non-blocking calls";
   } else {
@@ -75,6 +76,10 @@ int RunReport(const cli::ReportOptions& options) {
     calibration = std::move(lookup.calibration);
     calibration_note = calibration ? lookup.note
                                    : absl::StrCat(lookup.note, "; meanwhile estimated from the target's own calls");
+    calibration_rejected = lookup.rejected;
+    // The user ran `iotax calibrate` and expects it to be used: say before
+    // measuring that it is not, and why.
+    if (!calibration_rejected.empty()) std::cerr << "iotax report: warning: " << calibration_note << std::endl;
   }
 
   const sigset_t signals = BlockStopSignals();
@@ -119,6 +124,7 @@ int RunReport(const cli::ReportOptions& options) {
   ReportContext context;
   context.calibration = calibration ? &*calibration : nullptr;
   context.calibration_note = calibration_note;
+  context.calibration_rejected = calibration_rejected;
   context.cpus_of = CpusAllowed;
   const Report report = BuildReport(snapshots, context);
   std::cout << (options.json ? ReportJsonText(report) : FormatReportText(report)) << std::flush;

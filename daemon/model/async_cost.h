@@ -18,10 +18,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "blocking_model.h"
+#include "machine_load.h"
 
 namespace iotax {
 
@@ -40,6 +42,9 @@ struct CalibrationPoint {
   // blocking. Signed as measured; the model uses max(0, .).
   double async_cost_per_op_seconds = 0;
   double async_cost_per_op_se_seconds = 0;  // standard error (sub-window spread of both runs)
+  // Every run behind the row kept its schedule (see calibration_retry.h);
+  // false in files from iotax versions that did not record it.
+  bool clean = false;
 };
 
 struct Calibration {
@@ -50,6 +55,10 @@ struct Calibration {
   int message_size = 0;
   double seconds_per_run = 0;
   bool pmu_up = false;       // whether the indirect part was measured
+  // The machine just before the first run (so without calibrate's own
+  // server and client); absent in files from iotax versions that did not
+  // record it.
+  std::optional<MachineLoad> load;
   std::vector<CalibrationPoint> points;  // ascending blocked_io_calls_per_second
 };
 

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "calibration_check.h"
 #include "nlohmann/json.hpp"
 
 namespace iotax {
@@ -30,16 +31,21 @@ json PointToJson(const CalibrationPoint& p) {
               {"direct_per_request_seconds", p.direct_per_request},
               {"indirect_per_request_seconds", p.indirect_per_request},
               {"async_cost_per_call_seconds", p.async_cost_per_op_seconds},
-              {"async_cost_per_call_se_seconds", p.async_cost_per_op_se_seconds}};
+              {"async_cost_per_call_se_seconds", p.async_cost_per_op_se_seconds},
+              {"clean", p.clean}};
 }
 
 json EntryToJson(const Calibration& c) {
   json points = json::array();
   for (const CalibrationPoint& p : c.points) points.push_back(PointToJson(p));
-  return json{{"machine_key", c.machine_key}, {"created_at", c.created_at},
-              {"connections", c.connections}, {"message_size", c.message_size},
-              {"seconds_per_run", c.seconds_per_run}, {"pmu_up", c.pmu_up},
-              {"points", points}};
+  json entry{{"machine_key", c.machine_key}, {"created_at", c.created_at},
+             {"connections", c.connections}, {"message_size", c.message_size},
+             {"seconds_per_run", c.seconds_per_run}, {"pmu_up", c.pmu_up},
+             {"points", points}};
+  if (c.load) {
+    entry["machine_load"] = json{{"load_average_1m", c.load->load_average_1m}, {"online_cpus", c.load->online_cpus}};
+  }
+  return entry;
 }
 
 absl::Status EntryFromJson(const json& j, Calibration* c) {
@@ -50,6 +56,11 @@ absl::Status EntryFromJson(const json& j, Calibration* c) {
     c->message_size = j.value("message_size", 0);
     c->seconds_per_run = j.value("seconds_per_run", 0.0);
     c->pmu_up = j.value("pmu_up", false);
+    c->load.reset();
+    if (j.contains("machine_load")) {
+      const json& m = j["machine_load"];
+      c->load = MachineLoad{m.at("load_average_1m").get<double>(), m.at("online_cpus").get<int>()};
+    }
     c->points.clear();
     for (const json& p : j.at("points")) {
       CalibrationPoint q;
@@ -62,6 +73,7 @@ absl::Status EntryFromJson(const json& j, Calibration* c) {
       q.indirect_per_request = p.value("indirect_per_request_seconds", 0.0);
       q.async_cost_per_op_seconds = p.at("async_cost_per_call_seconds").get<double>();
       q.async_cost_per_op_se_seconds = p.value("async_cost_per_call_se_seconds", 0.0);
+      q.clean = p.value("clean", false);
       c->points.push_back(q);
     }
   } catch (const json::exception& e) {
@@ -138,6 +150,12 @@ CalibrationLookup LoadCalibration(const std::string& path, const std::string& ma
       others.push_back(c.machine_key);
       continue;
     }
+    if (absl::Status trusted = CheckCalibration(c); !trusted.ok()) {
+      lookup.rejected = std::string(trusted.message());
+      lookup.note = absl::StrCat(path, ": the calibration for this machine (", c.created_at, ") is not used: ",
+                                 lookup.rejected, ": re-run `iotax calibrate` on a quiet machine");
+      return lookup;
+    }
     c.path = path;
     lookup.note = absl::StrCat("calibration from ", path, " (", c.created_at, ")");
     lookup.calibration = std::move(c);
@@ -161,7 +179,9 @@ absl::Status SaveCalibration(const std::string& path, const Calibration& calibra
                                                       ec.message(), ": pass --output=PATH somewhere writable"));
     }
   }
-  json root{{"schema_version", 1}, {"machines", json::array()}};
+  // 2: entries carry machine_load and each point `clean` (CheckCalibration
+  // rejects entries without them).
+  json root{{"schema_version", 2}, {"machines", json::array()}};
   if (std::ifstream in(path); in) {
     std::stringstream text;
     text << in.rdbuf();

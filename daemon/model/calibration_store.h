@@ -27,13 +27,19 @@ MachineIdentity CurrentMachine();
 std::string DefaultCalibrationPath();
 
 struct CalibrationLookup {
-  std::optional<Calibration> calibration;  // for `machine_key`, when present
-  std::string note;  // why there is none (no file, other machine, unreadable), or where it came from
+  std::optional<Calibration> calibration;  // for `machine_key`, when present and trusted
+  // Why there is none (no file, other machine, unreadable, rejected) and
+  // what to do, or where it came from; one line.
+  std::string note;
+  // Non-empty when this machine's entry exists but fails CheckCalibration:
+  // the reason (callers warn; the note already carries it).
+  std::string rejected;
 };
 
 // Reads the entry for `machine_key` from `path`. A missing file is not an
 // error (the note says to run `iotax calibrate`); a corrupt one is reported
-// in the note and ignored.
+// in the note and ignored; an entry that fails CheckCalibration is not
+// returned (`rejected` says why).
 CalibrationLookup LoadCalibration(const std::string& path, const std::string& machine_key);
 
 // Adds or replaces the entry for calibration.machine_key in `path`

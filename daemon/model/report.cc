@@ -40,6 +40,7 @@ Report BuildReport(const std::vector<const AgentSnapshot*>& snapshots, const Rep
   report.generated_at = context.generated_at.empty() ? NowRfc3339() : context.generated_at;
   report.calibration.used = context.calibration != nullptr;
   report.calibration.note = context.calibration_note;
+  report.calibration.rejected = context.calibration_rejected;
   if (context.calibration != nullptr) {
     report.calibration.path = context.calibration->path;
     report.calibration.created_at = context.calibration->created_at;

@@ -35,6 +35,7 @@ struct CalibrationInfo {
   std::string created_at;
   std::string machine_key;
   std::string note;   // where it came from, or why there is none
+  std::string rejected;  // why this machine's calibration was not trusted ("" otherwise)
 };
 
 struct Report {
@@ -48,6 +49,7 @@ struct Report {
 struct ReportContext {
   const Calibration* calibration = nullptr;
   std::string calibration_note;
+  std::string calibration_rejected;  // CalibrationLookup::rejected
   VerdictThresholds thresholds;
   std::function<int(int pid)> cpus_of;  // nullptr: unknown (0)
   std::string generated_at;             // "" = now

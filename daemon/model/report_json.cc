@@ -141,7 +141,8 @@ json ReportToJson(const Report& report) {
                            {"path", c.used ? json(c.path) : json(nullptr)},
                            {"created_at", c.used ? json(c.created_at) : json(nullptr)},
                            {"machine_key", c.used ? json(c.machine_key) : json(nullptr)},
-                           {"note", c.note}}},
+                           {"note", c.note},
+                           {"rejected", c.rejected.empty() ? json(nullptr) : json(c.rejected)}}},
       {"targets", targets},
   };
 }

@@ -50,6 +50,7 @@ std::shared_ptr<const Report> VerdictSampler::Compute() const {
   ReportContext context;
   context.calibration = options_.calibration ? &*options_.calibration : nullptr;
   context.calibration_note = options_.calibration_note;
+  context.calibration_rejected = options_.calibration_rejected;
   context.cpus_of = options_.cpus_of;
   return std::make_shared<const Report>(BuildReport(window, context));
 }

@@ -32,6 +32,7 @@ struct VerdictSamplerOptions {
   absl::Duration history = absl::Minutes(5);
   std::optional<Calibration> calibration;
   std::string calibration_note;
+  std::string calibration_rejected;  // CalibrationLookup::rejected
   std::function<int(int pid)> cpus_of;  // nullptr: unknown
 };
 

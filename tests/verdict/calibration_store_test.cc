@@ -1,5 +1,7 @@
 // The calibration file: per-machine entries, atomic replacement, clear
-// notes when it is missing, for another machine, or corrupt.
+// notes when it is missing, for another machine, corrupt, or not trusted
+// (calibration_check.h), including files written before the machine's load
+// was recorded.
 #include "calibration_store.h"
 
 #include <gtest/gtest.h>
@@ -7,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "absl/strings/match.h"
 
@@ -31,15 +34,24 @@ Calibration Sample(const std::string& key, double cost) {
   c.connections = 100;
   c.message_size = 512;
   c.seconds_per_run = 3;
+  c.load = MachineLoad{0.75, 2};
   CalibrationPoint hi, lo;
-  hi.blocked_io_calls_per_second = 50000;
+  hi.offered_rate = hi.requests_per_second = hi.blocked_io_calls_per_second = 50000;
   hi.async_cost_per_op_seconds = cost;
   hi.blocking_cpu_per_request = 11e-6;
-  lo.blocked_io_calls_per_second = 5000;
+  hi.clean = true;
+  lo.offered_rate = lo.requests_per_second = lo.blocked_io_calls_per_second = 5000;
   lo.async_cost_per_op_seconds = 2 * cost;
   lo.async_cost_per_op_se_seconds = 1e-7;
+  lo.blocking_cpu_per_request = 20e-6;
+  lo.clean = true;
   c.points = {hi, lo};  // out of order on purpose
   return c;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 TEST_F(CalibrationStoreTest, RoundTripKeepsEveryFieldAndSortsByRate) {
@@ -56,7 +68,57 @@ TEST_F(CalibrationStoreTest, RoundTripKeepsEveryFieldAndSortsByRate) {
   EXPECT_DOUBLE_EQ(c.points[0].async_cost_per_op_seconds, 2e-6);
   EXPECT_DOUBLE_EQ(c.points[0].async_cost_per_op_se_seconds, 1e-7);
   EXPECT_DOUBLE_EQ(c.points[1].blocking_cpu_per_request, 11e-6);
+  EXPECT_TRUE(c.points[0].clean && c.points[1].clean);
+  ASSERT_TRUE(c.load);
+  EXPECT_DOUBLE_EQ(c.load->load_average_1m, 0.75);
+  EXPECT_EQ(c.load->online_cpus, 2);
+  EXPECT_TRUE(got.rejected.empty()) << got.rejected;
   EXPECT_TRUE(absl::StrContains(got.note, path));
+  const std::string text = ReadAll(path);
+  EXPECT_TRUE(absl::StrContains(text, "\"schema_version\": 2")) << text;
+  EXPECT_TRUE(absl::StrContains(text, "\"machine_load\"")) << text;
+}
+
+// Decision: an entry without the machine's load and the per-row clean flag
+// (iotax before schema 2) is rejected, not accepted with a warning. That
+// version kept rows whose runs never ran clean (a loaded machine's 26 µs per
+// call), and nothing in the file tells those rows apart; re-running
+// `iotax calibrate` takes about a minute. Other machines' entries are kept.
+TEST_F(CalibrationStoreTest, AFileFromBeforeTheLoadWasRecordedIsRejectedWithWhatToDo) {
+  const std::string path = dir_ + "/calibration.json";
+  std::ofstream(path) << R"({"schema_version": 1, "machines": [{
+      "machine_key": "m1", "created_at": "2025-01-01T00:00:00Z", "connections": 100, "message_size": 512,
+      "seconds_per_run": 3, "pmu_up": false,
+      "points": [{"offered_rate": 60000, "requests_per_second": 60000, "blocked_io_calls_per_second": 30000,
+                  "blocking_cpu_per_request_seconds": 1.1e-05, "uring_cpu_per_request_seconds": 2.4e-05,
+                  "direct_per_request_seconds": 3e-06, "indirect_per_request_seconds": 0,
+                  "async_cost_per_call_seconds": 2.63e-05, "async_cost_per_call_se_seconds": 1e-06}]}]})";
+  const CalibrationLookup old = LoadCalibration(path, "m1");
+  EXPECT_FALSE(old.calibration);
+  EXPECT_TRUE(absl::StrContains(old.rejected, "older iotax")) << old.rejected;
+  for (const char* part : {"calibration.json: the calibration for this machine (2025-01-01T00:00:00Z) is not used",
+                           "older iotax", "re-run `iotax calibrate` on a quiet machine"}) {
+    EXPECT_TRUE(absl::StrContains(old.note, part)) << part << "\n" << old.note;
+  }
+  EXPECT_FALSE(absl::StrContains(old.note, "\n"));
+  // Calibrating again replaces it.
+  ASSERT_TRUE(SaveCalibration(path, Sample("m1", 1e-6)).ok());
+  EXPECT_TRUE(LoadCalibration(path, "m1").calibration);
+}
+
+TEST_F(CalibrationStoreTest, AnUntrustedEntryIsNotUsedAndOthersStillAre) {
+  const std::string path = dir_ + "/calibration.json";
+  Calibration busy = Sample("m1", 1e-6);
+  busy.points[0].clean = false;
+  ASSERT_TRUE(SaveCalibration(path, busy).ok());
+  ASSERT_TRUE(SaveCalibration(path, Sample("m2", 1e-6)).ok());
+  const CalibrationLookup rejected = LoadCalibration(path, "m1");
+  EXPECT_FALSE(rejected.calibration);
+  EXPECT_TRUE(absl::StrContains(rejected.rejected, "was not clean")) << rejected.rejected;
+  EXPECT_TRUE(absl::StrContains(rejected.note, "re-run `iotax calibrate`")) << rejected.note;
+  const CalibrationLookup other = LoadCalibration(path, "m2");
+  EXPECT_TRUE(other.calibration) << other.note;
+  EXPECT_TRUE(other.rejected.empty());
 }
 
 TEST_F(CalibrationStoreTest, EntriesOfOtherMachinesAreKeptAndNotUsed) {
@@ -121,6 +183,14 @@ TEST(CalibrationJson, RejectsEntriesWithoutTheKeyFields) {
   EXPECT_FALSE(CalibrationFromJsonText("nonsense", &c).ok());
   ASSERT_TRUE(CalibrationFromJsonText(CalibrationToJsonText(Sample("k", 1e-6)), &c).ok());
   EXPECT_EQ(c.machine_key, "k");
+  EXPECT_TRUE(c.load);
+  // Without machine_load the entry still parses (the check rejects it).
+  Calibration old = Sample("k", 1e-6);
+  old.load.reset();
+  ASSERT_TRUE(CalibrationFromJsonText(CalibrationToJsonText(old), &c).ok());
+  EXPECT_FALSE(c.load);
+  EXPECT_FALSE(CalibrationFromJsonText(R"({"machine_key": "k", "points": [], "machine_load": {"online_cpus": 2}})", &c)
+                   .ok());
 }
 
 }  // namespace

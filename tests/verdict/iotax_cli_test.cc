@@ -112,5 +112,14 @@ TEST(IotaxCli, EveryCommandHelpExplainsEveryFlag) {
   EXPECT_EQ(P({"help", "calibrate"}).print, CommandUsage(Command::kCalibrate));
 }
 
+TEST(IotaxCli, HelpSaysWhenCalibrateRefuses) {
+  const std::string help = CommandUsage(Command::kCalibrate);
+  for (const char* part : {"run again, up to 2\ntimes", "nothing is written and the exit code is 3",
+                           "run again on a\nquiet machine or lower --rates", "not self-consistent"}) {
+    EXPECT_TRUE(absl::StrContains(help, part)) << part << "\n" << help;
+  }
+  EXPECT_TRUE(absl::StrContains(P({"--help"}).print, "3 calibrate refused"));
+}
+
 }  // namespace
 }  // namespace iotax::cli

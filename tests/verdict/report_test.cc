@@ -178,6 +178,30 @@ TEST(ReportJson, InsufficientDataHasNullsNotZeros) {
   EXPECT_TRUE(j["calibration"]["path"].is_null());
 }
 
+TEST(ReportJson, ARejectedCalibrationSaysWhyAndWhichSourceWasUsed) {
+  Workload w;
+  static std::vector<AgentSnapshot> keep;
+  keep = MakeSnapshots(w, 5);
+  ReportContext ctx;
+  ctx.calibration_note =
+      "/x/calibration.json: the calibration for this machine (2025-01-01T00:00:00Z) is not used: the row at 60000 "
+      "requests/s offered was not clean (the load client could not keep its schedule): re-run `iotax calibrate` on "
+      "a quiet machine; meanwhile estimated from the target's own calls";
+  ctx.calibration_rejected = "the row at 60000 requests/s offered was not clean";
+  ctx.cpus_of = [](int) { return 1; };
+  const Report r = BuildReport(Pointers(keep), ctx);
+  const json j = ReportToJson(r);
+  EXPECT_EQ(j["calibration"]["used"], false);
+  EXPECT_EQ(j["calibration"]["rejected"], ctx.calibration_rejected);
+  EXPECT_EQ(j["calibration"]["note"], ctx.calibration_note);
+  EXPECT_EQ(j["targets"][0]["verdict"]["async_cost_source"], "target_nonblocking_calls");
+  EXPECT_TRUE(absl::StrContains(FormatReportText(r), "async cost: " + ctx.calibration_note));
+  // Used or absent: null.
+  const Calibration cal = TestCalibration();
+  EXPECT_TRUE(ReportToJson(SyntheticReport(w, 5, &cal))["calibration"]["rejected"].is_null());
+  EXPECT_TRUE(ReportToJson(SyntheticReport(w, 5, nullptr))["calibration"]["rejected"].is_null());
+}
+
 TEST(ReportText, ShowsTheVerdictItsReasonsAndWhereTheTimeWent) {
   Workload w;
   w.runqueue_wait_ns = 900'000;
