@@ -315,7 +315,9 @@ TEST(IotaxdPrivileges, AnExposedAddressIsAnnouncedAndServesHttpsWithAuthOnly) {
   EXPECT_EQ(testing::RunShell("curl -sS -k -o /dev/null -w %{http_code} " + url).output, "401");
   const std::string series = Syscalls(workload.pid(), "iotax_tls_wl");
   std::string body;
-  for (int i = 0; i < 50 && !Sample(body, series); ++i) {
+  // A scrape serves the snapshot pump's latest read (up to a second old): wait
+  // for one taken after the workload's first calls.
+  for (int i = 0; i < 50 && Sample(body, series).value_or(0) <= 0; ++i) {
     body = testing::RunShell("curl -sS --cacert " + cert + " -u prom:s3cret " + url).output;
     std::this_thread::sleep_for(100ms);
   }
