@@ -25,13 +25,14 @@
 #include "tracer.h"
 #include "verdict_metrics.h"
 #include "verdict_sampler.h"
+#include "log_sink.h"
 #include "snapshot_pump.h"
 #include "window_sampler.h"
 #include "web_routes.h"
 
 namespace {
 
-void Log(absl::string_view line) { std::cerr << "iotaxd: " << line << std::endl; }
+const iotax::LogSink Log = iotax::StderrLog("iotaxd");
 
 int Fail(absl::string_view line) {
   Log(line);

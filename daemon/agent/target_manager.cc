@@ -19,7 +19,7 @@ int ReadParentPid(int pid, const std::string& proc_root) { return proc::ReadPare
 
 }  // namespace
 
-TargetManager::TargetManager(Tracer* tracer, TargetManagerOptions options, Logger log)
+TargetManager::TargetManager(Tracer* tracer, TargetManagerOptions options, LogSink log)
     : tracer_(tracer),
       options_(std::move(options)),
       log_(std::move(log)),

@@ -18,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "daemon_view.h"
+#include "log_sink.h"
 #include "target_identity.h"
 #include "tracer.h"
 
@@ -33,10 +34,9 @@ struct TargetManagerOptions {
 
 class TargetManager {
  public:
-  using Logger = std::function<void(absl::string_view line)>;
 
   // `tracer` must outlive the manager. `log` receives one line per event.
-  TargetManager(Tracer* tracer, TargetManagerOptions options, Logger log);
+  TargetManager(Tracer* tracer, TargetManagerOptions options, LogSink log);
 
   // The --pid checks (IdentifyPids), without touching the tracer: the same
   // one-line errors Start gives, available before BPF is loaded. Pass the
@@ -83,7 +83,7 @@ class TargetManager {
 
   Tracer* tracer_;
   TargetManagerOptions options_;
-  Logger log_;
+  LogSink log_;
 
   mutable std::mutex mu_;  // guards tracer_ calls and everything below
   std::map<int, Target> targets_;

@@ -15,6 +15,7 @@
 #include "calibration_check.h"
 #include "calibration_math.h"
 #include "calibration_retry.h"
+#include "log_sink.h"
 #include "calibration_store.h"
 #include "iotax_commands.h"
 #include "machine_load.h"
@@ -31,8 +32,10 @@ namespace {
 constexpr absl::Duration kWarmup = absl::Seconds(1);
 constexpr absl::Duration kStep = absl::Milliseconds(500);
 
+const LogSink Say = StderrLog("iotax calibrate");
+
 int Fail(absl::string_view line, int exit_code = 1) {
-  std::cerr << "iotax calibrate: " << line << std::endl;
+  Say(line);
   return exit_code;
 }
 
@@ -150,7 +153,7 @@ absl::StatusOr<ServerRun> RunServer(RunContext& ctx, const std::string& model, i
     const RunDecision decision = DecideAfterAttempt(model, rate, attempts, ctx.load_before, LoadNow(ctx));
     switch (decision.step) {
       case RunStep::kKeep: return run;
-      case RunStep::kRetry: std::cerr << "iotax calibrate: " << decision.line << std::endl; break;
+      case RunStep::kRetry: Say(decision.line); break;
       case RunStep::kRefuse:
         ctx.refusal = decision.line;
         return absl::AbortedError(decision.line);
@@ -222,12 +225,11 @@ int RunCalibrate(const cli::CalibrateOptions& options) {
   calibration.pmu_up = pmu.up;
   calibration.load = *load_before;
 
-  std::cerr << "iotax calibrate: " << machine.Key() << "; servers on CPU " << options.server_cpu << ", client on CPU "
-            << options.client_cpu << ", " << options.conns << " connections, " << options.msg_size
-            << " B, open loop; " << load_before->Describe() << "; about "
-            << absl::FormatDuration((options.duration + absl::Milliseconds(2500)) * 2 * options.repeat *
-                                    static_cast<double>(options.rates.size()))
-            << std::endl;
+  Say(absl::StrCat(machine.Key(), "; servers on CPU ", options.server_cpu, ", client on CPU ", options.client_cpu, ", ",
+                   options.conns, " connections, ", options.msg_size, " B, open loop; ", load_before->Describe(),
+                   "; about ",
+                   absl::FormatDuration((options.duration + absl::Milliseconds(2500)) * 2 * options.repeat *
+                                        static_cast<double>(options.rates.size()))));
   std::cout << absl::StrFormat("%10s %14s %14s %14s %14s %18s\n", "rate/s", "blocked/s", "blocking/req",
                                "io_uring/req", "direct/req", "async cost/call");
   for (int rate : options.rates) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "calibration_store.h"
+#include "log_sink.h"
 #include "iotax_commands.h"
 #include "process_facts.h"
 #include "report.h"
@@ -21,10 +22,10 @@
 namespace iotax {
 namespace {
 
-void Say(absl::string_view line) { std::cerr << "iotax: " << line << std::endl; }
+const LogSink Say = StderrLog("iotax");
 
 int Fail(absl::string_view command, absl::string_view line) {
-  std::cerr << "iotax " << command << ": " << line << std::endl;
+  StderrLog(absl::StrCat("iotax ", command))(line);
   return 1;
 }
 
@@ -79,7 +80,7 @@ int RunReport(const cli::ReportOptions& options) {
     calibration_rejected = lookup.rejected;
     // The user ran `iotax calibrate` and expects it to be used: say before
     // measuring that it is not, and why.
-    if (!calibration_rejected.empty()) std::cerr << "iotax report: warning: " << calibration_note << std::endl;
+    if (!calibration_rejected.empty()) StderrLog("iotax report")(absl::StrCat("warning: ", calibration_note));
   }
 
   const sigset_t signals = BlockStopSignals();

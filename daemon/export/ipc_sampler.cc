@@ -9,7 +9,7 @@ namespace iotax::ipc {
 
 IpcSampler::IpcSampler(SnapshotSource source, IpcAnalyzerOptions options, LogSink log)
     : source_(std::move(source)), options_(options), log_(std::move(log)), analyzer_(options) {
-  if (!log_) log_ = [](const std::string& line) { std::fprintf(stderr, "iotaxd: %s\n", line.c_str()); };
+  if (!log_) log_ = StderrLog("iotaxd");
 }
 
 IpcSampler::~IpcSampler() { Stop(); }

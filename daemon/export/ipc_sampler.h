@@ -12,6 +12,7 @@
 #include "ipc_analyzer.h"
 #include "prometheus/collectable.h"
 #include "prometheus/metric_family.h"
+#include "log_sink.h"
 #include "snapshot_pump.h"
 
 namespace iotax::ipc {
@@ -19,7 +20,6 @@ namespace iotax::ipc {
 class IpcSampler {
  public:
   using SnapshotSource = std::function<AgentSnapshot()>;
-  using LogSink = std::function<void(const std::string&)>;
 
   // `source` (null when fed with Observe) must be safe to call from the
   // sampler's thread while other threads read too. `log` receives the
