@@ -175,7 +175,7 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   iotax::ipc::IpcAnalyzerOptions ipc_options;
   ipc_options.window_ns = static_cast<uint64_t>(absl::ToInt64Nanoseconds(options.window));
   ipc_options.max_windows = static_cast<size_t>(std::max<int64_t>(8, absl::Minutes(1) / options.window));
-  auto ipc = std::make_unique<iotax::ipc::IpcSampler>(nullptr, ipc_options, [](const std::string& line) { Log(line); });
+  auto ipc = std::make_unique<iotax::ipc::IpcSampler>(nullptr, ipc_options, Log);
   // Without counters the IPC analysis has nothing to window: reading the
   // maps every --window would cost the agent ten reads a second for nothing,
   // so the pump then runs at the verdict's pace.

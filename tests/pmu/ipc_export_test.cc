@@ -246,7 +246,7 @@ TEST(IpcSampler, PmuDownLogsOnceAndRunsNoThread) {
         ++calls;
         return SnapshotAt(0, Down(), {});
       },
-      opt, [&](const std::string& l) { lines.push_back(l); });
+      opt, [&](absl::string_view l) { lines.emplace_back(l); });
   sampler.Start();
   sampler.Start();
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -274,7 +274,7 @@ TEST(IpcSampler, PmuUpSamplesEveryWindow) {
         t.pmu.user_cycles = 2000000ull * n;
         return SnapshotAt(20'000'000ull * n, Up(), {t});
       },
-      opt, [&](const std::string& l) { lines.push_back(l); });
+      opt, [&](absl::string_view l) { lines.emplace_back(l); });
   sampler.Start();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   sampler.Stop();
