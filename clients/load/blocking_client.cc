@@ -82,10 +82,19 @@ class BlockingGenerator : public LoadGenerator {
       for (auto& w : workers_) {
         Worker* wp = w.get();
         if (split_) {
-          w->receiver = std::thread([this, wp] { RunReceiver(*wp); });
-          w->sender = std::thread([this, wp] { RunSender(*wp); });
+          w->receiver = std::thread([this, wp] {
+            RunReceiver(*wp);
+            exit_gate_.Wait();
+          });
+          w->sender = std::thread([this, wp] {
+            RunSender(*wp);
+            exit_gate_.Wait();
+          });
         } else {
-          w->receiver = std::thread([this, wp] { RunLockstep(*wp); });
+          w->receiver = std::thread([this, wp] {
+            RunLockstep(*wp);
+            exit_gate_.Wait();
+          });
         }
       }
     } catch (const std::system_error& e) {
@@ -111,7 +120,9 @@ class BlockingGenerator : public LoadGenerator {
   }
 
  private:
+  // Opens the exit gate: idle workers may end now.
   void JoinAll() {
+    exit_gate_.Open();
     for (auto& w : workers_) {
       if (w->sender.joinable()) w->sender.join();
       if (w->receiver.joinable()) w->receiver.join();
@@ -308,6 +319,7 @@ class BlockingGenerator : public LoadGenerator {
   LoadSpec spec_;
   bool split_ = false;
   StartGate gate_;
+  ExitGate exit_gate_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 

@@ -132,6 +132,12 @@ absl::StatusOr<ClientOptions> ValidateClientFlags(const ClientFlags& f) {
         "--busy-poll applies to --model=uring only (a blocking client would spin a thread per connection)");
   }
   o.busy_poll = f.busy_poll;
+  if (f.realtime && f.busy_poll) {
+    return absl::InvalidArgumentError(
+        "--realtime with --busy-poll would keep every other task off the client's CPUs (a real-time thread that "
+        "never sleeps): use one of the two");
+  }
+  o.realtime = f.realtime;
 
   if (f.io_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--io-timeout must be positive (e.g. 5s)");

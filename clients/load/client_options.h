@@ -34,6 +34,7 @@ struct ClientFlags {
   double rate = 0;
   int rings = 1;
   bool busy_poll = false;
+  bool realtime = false;
   uint64_t seed = 1;
   absl::Duration io_timeout = absl::Seconds(5);
   absl::Duration max_schedule_lag = absl::Milliseconds(1);
@@ -55,6 +56,7 @@ struct ClientOptions {
   double rate = 0;       // open loop: requests/s over all connections
   int rings = 1;         // uring model only
   bool busy_poll = false;  // uring model only: rings never sleep
+  bool realtime = false;   // every thread of the run at SCHED_FIFO priority 1
   uint64_t seed = 1;
   absl::Duration io_timeout;
   absl::Duration max_schedule_lag;

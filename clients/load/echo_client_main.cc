@@ -40,6 +40,10 @@ ABSL_FLAG(bool, busy_poll, kDefaults.busy_poll,
           "--model=uring: rings never sleep, they poll for completions and the clock; open-loop sends leave on "
           "time even where timer wake-ups are slow (VMs), at the cost of a full CPU per ring (client and machine "
           "CPU then include the polling)");
+ABSL_FLAG(bool, realtime, kDefaults.realtime,
+          "run every client thread at real-time priority (SCHED_FIFO 1; needs root or CAP_SYS_NICE) so other "
+          "work on the client's CPUs (a tracer, a build, kernel workers) cannot hold a woken sender back for a "
+          "scheduler slice; the client still sleeps between sends");
 ABSL_FLAG(uint64_t, seed, kDefaults.seed, "seed of the open-loop schedules (same seed, same send times)");
 ABSL_FLAG(absl::Duration, io_timeout, kDefaults.io_timeout,
           "a connection with requests outstanding and no echo for this long is an error; also bounds "
@@ -71,7 +75,7 @@ const iotax::flags::Program kProgram = {
     .usage = kUsage,
     .flags = {{"model", "uring|blocking"}, {"host", "ADDRESS"}, {"port", "PORT"}, {"conns"}, {"msg_size", "BYTES"},
               {"duration"}, {"warmup"}, {"cpus", "LIST"}, {"depth"}, {"rate", "REQ_PER_S"}, {"rings"},
-              {"busy_poll"}, {"seed"}, {"io_timeout"}, {"max_schedule_lag"}, {"json"}, {"allow_invalid"}},
+              {"busy_poll"}, {"realtime"}, {"seed"}, {"io_timeout"}, {"max_schedule_lag"}, {"json"}, {"allow_invalid"}},
 };
 
 }  // namespace
@@ -91,6 +95,7 @@ int main(int argc, char** argv) {
   f.rate = absl::GetFlag(FLAGS_rate);
   f.rings = absl::GetFlag(FLAGS_rings);
   f.busy_poll = absl::GetFlag(FLAGS_busy_poll);
+  f.realtime = absl::GetFlag(FLAGS_realtime);
   f.seed = absl::GetFlag(FLAGS_seed);
   f.io_timeout = absl::GetFlag(FLAGS_io_timeout);
   f.max_schedule_lag = absl::GetFlag(FLAGS_max_schedule_lag);

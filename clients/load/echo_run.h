@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "client_options.h"
@@ -31,5 +32,15 @@ absl::StatusOr<RunReport> RunEchoClient(const ClientOptions& options, const Wind
 
 // 0 for a valid run; 1 for errors, or for an invalid run unless allowed.
 int ExitCodeFor(const RunReport& report, bool allow_invalid);
+
+// When the io_uring client's threads (at most one ring per CPU) waited at
+// least this share of the window for a CPU, send lag is blamed on other work
+// on its CPUs.
+inline constexpr double kBusyCpuWaitShare = 0.01;
+
+// The invalid reason for a run whose p99 send lag exceeded
+// --max-schedule-lag: the figures, and the likely cause and fix (other work
+// on the client's CPUs when its threads waited for one, else its capacity).
+std::string ScheduleLagReason(const RunReport& report, const ClientOptions& options);
 
 }  // namespace iotax::client

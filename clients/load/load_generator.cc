@@ -22,4 +22,15 @@ std::optional<Timeline> StartGate::Wait() {
   return timeline_;
 }
 
+void ExitGate::Open() {
+  std::lock_guard<std::mutex> lock(mu_);
+  open_ = true;
+  cv_.notify_all();
+}
+
+void ExitGate::Wait() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return open_; });
+}
+
 }  // namespace iotax::client

@@ -62,6 +62,21 @@ class StartGate {
   std::optional<Timeline> timeline_;
 };
 
+// Holds workers that have finished until the run's counters are read: the
+// client's run-queue wait is summed over /proc/self/task/*/schedstat, which
+// forgets a thread once it exits, and a late-waking main thread would
+// otherwise miss the very thread that waited.
+class ExitGate {
+ public:
+  void Open();
+  void Wait();
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
+
 class LoadGenerator {
  public:
   virtual ~LoadGenerator() = default;
@@ -71,6 +86,7 @@ class LoadGenerator {
   // Releases the workers; returns at once.
   virtual void Start(const Timeline& timeline) = 0;
   // Waits for the run and the drain to end; merges the workers' results.
+  // Workers stay alive (idle) until it is called.
   virtual LoadResult Finish() = 0;
 };
 

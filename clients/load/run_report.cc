@@ -58,10 +58,11 @@ std::string FormatHumanReport(const RunReport& r) {
                                         : absl::StrFormat("open loop, %.0f req/s Poisson", r.rate);
   const std::string rings =
       r.model == "uring" ? absl::StrCat(" (", r.rings, " ring(s)", r.busy_poll ? ", busy-polling" : "", ")") : "";
+  const char* realtime = r.realtime ? ", real-time priority" : "";
   std::string out = absl::StrFormat(
-      "iotax-echo-client: %s model%s, %s, %d connection(s) to %s:%d, %d B messages, %.1f s measured after %.1f s "
+      "iotax-echo-client: %s model%s%s, %s, %d connection(s) to %s:%d, %d B messages, %.1f s measured after %.1f s "
       "warm-up\n",
-      r.model, rings, load, r.conns, r.host, r.port,
+      r.model, rings, realtime, load, r.conns, r.host, r.port,
       r.msg_size, r.duration_s, r.warmup_s);
   absl::StrAppendFormat(&out, "  %-16s %d  (%.0f req/s)\n", "requests", r.requests, r.throughput_rps);
   const LatencySummary& l = r.latency_ns;
@@ -77,6 +78,10 @@ std::string FormatHumanReport(const RunReport& r) {
   absl::StrAppendFormat(&out, "  %-16s user %.3f s  sys %.3f s  (%.2f us/request)  switches %d vol / %d invol\n",
                         "client CPU", r.client_user_s, r.client_sys_s, r.ClientCpuPerRequestUs(),
                         r.voluntary_switches, r.involuntary_switches);
+  if (r.runqueue_wait_s >= 0) {
+    absl::StrAppendFormat(&out, "  %-16s %.1f ms runnable but waiting for a CPU (all threads)\n", "client waited",
+                          r.runqueue_wait_s * 1e3);
+  }
   absl::StrAppendFormat(&out, "  %-16s busy %.2f of %.2f CPU-s on %d core(s) (%.0f%%)\n", "machine CPU",
                         r.machine_busy_s, r.machine_total_s, r.machine_cores,
                         r.machine_total_s > 0 ? 100.0 * r.machine_busy_s / r.machine_total_s : 0.0);
@@ -98,6 +103,7 @@ std::string FormatJsonReport(const RunReport& r) {
       "{\"model\":", JsonString(r.model), ",\"mode\":", JsonString(r.mode), ",\"host\":", JsonString(r.host),
       ",\"port\":", r.port, ",\"conns\":", r.conns, ",\"msg_size\":", r.msg_size, ",\"depth\":", r.depth,
       ",\"rate\":", JsonNumber(r.rate), ",\"rings\":", r.rings, ",\"busy_poll\":", r.busy_poll ? "true" : "false",
+      ",\"realtime\":", r.realtime ? "true" : "false",
       ",\"seed\":", r.seed,
       ",\"warmup_s\":", JsonNumber(r.warmup_s), ",\"duration_s\":", JsonNumber(r.duration_s),
       ",\"requests\":", r.requests, ",\"throughput_rps\":", JsonNumber(r.throughput_rps),
@@ -105,7 +111,9 @@ std::string FormatJsonReport(const RunReport& r) {
       ",\"errors\":", r.errors, ",\"first_error\":", JsonString(r.first_error),
       ",\"bytes_verified\":", r.bytes_verified, ",\"client_cpu_s\":{\"user\":", JsonNumber(r.client_user_s),
       ",\"sys\":", JsonNumber(r.client_sys_s), "},\"client_cpu_per_request_us\":",
-      JsonNumber(r.ClientCpuPerRequestUs()), ",\"context_switches\":{\"voluntary\":", r.voluntary_switches,
+      JsonNumber(r.ClientCpuPerRequestUs()),
+      ",\"client_runqueue_wait_s\":", r.runqueue_wait_s >= 0 ? JsonNumber(r.runqueue_wait_s) : "null",
+      ",\"context_switches\":{\"voluntary\":", r.voluntary_switches,
       ",\"involuntary\":", r.involuntary_switches, "},\"machine_cpu\":{\"busy_s\":", JsonNumber(r.machine_busy_s),
       ",\"total_s\":", JsonNumber(r.machine_total_s), ",\"cores\":", r.machine_cores,
       "},\"listen_overflows\":", r.listen_overflows, ",\"listen_drops\":", r.listen_drops,

@@ -29,6 +29,7 @@ struct RunReport {
   double rate = 0;     // open loop requests/s; 0 in closed loop
   int rings = 0;       // uring model; 0 for blocking
   bool busy_poll = false;
+  bool realtime = false;  // --realtime: the client's threads ran at SCHED_FIFO
   uint64_t seed = 0;
   double warmup_s = 0;
   double duration_s = 0;
@@ -43,6 +44,11 @@ struct RunReport {
   uint64_t bytes_verified = 0;
   double client_user_s = 0, client_sys_s = 0;
   int64_t voluntary_switches = 0, involuntary_switches = 0;
+  // Time the client's threads were runnable but waited for a CPU, summed
+  // over threads, during the measured window; negative when unknown. Send
+  // lag with a large wait here is other work on the client's CPUs, not the
+  // client's own capacity.
+  double runqueue_wait_s = -1;
   double machine_busy_s = 0, machine_total_s = 0;
   int machine_cores = 0;
   uint64_t listen_overflows = 0, listen_drops = 0;  // growth during the run

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -32,6 +33,35 @@ ProcessCpu ReadOwnCpu() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   return ProcessCpu{Seconds(ru.ru_utime), Seconds(ru.ru_stime), ru.ru_nvcsw, ru.ru_nivcsw};
+}
+
+absl::StatusOr<uint64_t> ParseSchedstatWaitNs(absl::string_view text) {
+  std::vector<absl::string_view> f = absl::StrSplit(text, absl::ByAnyChar(" \n"), absl::SkipEmpty());
+  uint64_t wait_ns = 0;
+  if (f.size() < 3 || !absl::SimpleAtoi(f[1], &wait_ns)) {
+    return absl::DataLossError(absl::StrCat("not a schedstat line (run_ns wait_ns timeslices): '", text, "'"));
+  }
+  return wait_ns;
+}
+
+absl::StatusOr<double> ReadOwnRunqueueWait(const std::string& proc_root) {
+  const std::string dir = proc_root + "/self/task";
+  std::error_code ec;
+  uint64_t total_ns = 0;
+  int threads = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    auto text = ReadWholeFile(entry.path().string() + "/schedstat");
+    if (!text.ok()) continue;  // the thread ended meanwhile, or no schedstat at all (checked below)
+    auto wait_ns = ParseSchedstatWaitNs(*text);
+    if (!wait_ns.ok()) return wait_ns.status();
+    total_ns += *wait_ns;
+    ++threads;
+  }
+  if (ec) return absl::NotFoundError(absl::StrCat("cannot list ", dir, ": ", ec.message()));
+  if (threads == 0) {
+    return absl::NotFoundError(absl::StrCat("no ", dir, "/*/schedstat: the kernel lacks CONFIG_SCHED_INFO"));
+  }
+  return static_cast<double>(total_ns) / 1e9;
 }
 
 absl::StatusOr<MachineCpu> ParseProcStat(absl::string_view text) {
@@ -104,6 +134,7 @@ absl::StatusOr<SystemSample> SampleSystem() {
   if (!machine.ok()) return machine.status();
   s.time_ns = NowNs();
   s.own = ReadOwnCpu();
+  s.own_runqueue_wait_s = ReadOwnRunqueueWait();
   s.machine = *machine;
   return s;
 }

@@ -1,5 +1,6 @@
 // The counters a run is judged by, read before and after the measurement:
-// the client's own CPU (getrusage), the whole machine's CPU (/proc/stat: on
+// the client's own CPU (getrusage) and the time its threads waited for a CPU
+// (/proc/self/task/*/schedstat), the whole machine's CPU (/proc/stat: on
 // loopback the sender is charged for part of the receiver's TCP work, so
 // per-process CPU alone misleads) and the kernel's listen-queue overflow
 // counters (/proc/net/netstat TcpExt), which show SYNs a server dropped.
@@ -23,6 +24,14 @@ struct ProcessCpu {
 
 // This process, all threads.
 ProcessCpu ReadOwnCpu();
+
+// The run-queue wait in one /proc/PID/task/TID/schedstat ("run_ns wait_ns
+// timeslices"): ns the thread spent runnable but not running, woken and
+// waiting for its CPU to be free.
+absl::StatusOr<uint64_t> ParseSchedstatWaitNs(absl::string_view text);
+// This process's run-queue wait summed over its live threads, in seconds;
+// an error when the kernel has no schedstat (CONFIG_SCHED_INFO off).
+absl::StatusOr<double> ReadOwnRunqueueWait(const std::string& proc_root = "/proc");
 
 struct MachineCpu {
   // Jiffies summed over all CPUs: busy = user+nice+system+irq+softirq+steal,
@@ -50,6 +59,7 @@ struct SystemSample {
   int64_t time_ns = 0;
   ProcessCpu own;
   MachineCpu machine;
+  absl::StatusOr<double> own_runqueue_wait_s = 0.0;  // ReadOwnRunqueueWait
 };
 absl::StatusOr<SystemSample> SampleSystem();
 

@@ -410,6 +410,7 @@ class UringGenerator : public LoadGenerator {
           ready.count_down();  // `init` and `ready` die after this: not touched again
           if (!ok) return;
           if (std::optional<Timeline> t = gate_.Wait()) workers_[r]->Run(*t);
+          exit_gate_.Wait();  // counted by the run's last sample until Finish()
         });
       }
     } catch (const std::system_error& e) {
@@ -441,6 +442,7 @@ class UringGenerator : public LoadGenerator {
 
  private:
   void JoinAll() {
+    exit_gate_.Open();
     for (std::thread& t : threads_) {
       if (t.joinable()) t.join();
     }
@@ -449,6 +451,7 @@ class UringGenerator : public LoadGenerator {
   const Payload* payload_;
   LoadSpec spec_;
   StartGate gate_;
+  ExitGate exit_gate_;
   std::vector<std::unique_ptr<UringWorker>> workers_;
   std::vector<std::thread> threads_;
 };

@@ -42,6 +42,18 @@ TEST(ClientOptions, RateSelectsOpenLoop) {
   EXPECT_EQ(o->model, ClientModel::kBlocking);
 }
 
+TEST(ClientOptions, RealtimeIsOffByDefaultAndPassesThrough) {
+  auto o = ValidateClientFlags(Valid());
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_FALSE(o->realtime);
+  ClientFlags f = Valid();
+  f.realtime = true;
+  f.model = "blocking";
+  o = ValidateClientFlags(f);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_TRUE(o->realtime);
+}
+
 TEST(ClientOptions, BadFlagsGiveErrorsNamingTheFlagAndTheFix) {
   struct Case {
     const char* what;
@@ -67,6 +79,7 @@ TEST(ClientOptions, BadFlagsGiveErrorsNamingTheFlagAndTheFix) {
       {"rings on blocking", [](ClientFlags& f) { f.model = "blocking"; f.rings = 2; }, "--rings applies to --model=uring"},
       {"rings > conns", [](ClientFlags& f) { f.conns = 2; f.rings = 3; }, "--rings=3 exceeds --conns=2"},
       {"busy poll on blocking", [](ClientFlags& f) { f.model = "blocking"; f.busy_poll = true; }, "--busy-poll applies to --model=uring"},
+      {"realtime busy poll", [](ClientFlags& f) { f.realtime = true; f.busy_poll = true; }, "--realtime with --busy-poll"},
       {"io timeout", [](ClientFlags& f) { f.io_timeout = absl::ZeroDuration(); }, "--io-timeout must be positive"},
   };
   for (const Case& c : cases) {

@@ -1,6 +1,12 @@
 #include "system_counters.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
 
 namespace iotax::client {
 namespace {
@@ -40,6 +46,34 @@ TEST(SystemCounters, NetstatWithoutTheCountersIsAnError) {
   EXPECT_FALSE(ParseNetstat("IpExt: A B\nIpExt: 1 2\n").ok());
   EXPECT_FALSE(ParseNetstat("TcpExt: A B\nTcpExt: 1 2\n").ok());
   EXPECT_FALSE(ParseNetstat("TcpExt: ListenOverflows ListenDrops\nTcpExt: 1\n").ok());
+}
+
+TEST(SystemCounters, ParsesSchedstatWait) {
+  auto wait = ParseSchedstatWaitNs("2225000000 455400000 43371\n");
+  ASSERT_TRUE(wait.ok()) << wait.status();
+  EXPECT_EQ(*wait, 455400000u);
+  EXPECT_FALSE(ParseSchedstatWaitNs("").ok());
+  EXPECT_FALSE(ParseSchedstatWaitNs("1 2\n").ok());
+  EXPECT_FALSE(ParseSchedstatWaitNs("1 x 3\n").ok());
+}
+
+TEST(SystemCounters, RunqueueWaitSumsTheThreadsOfAFakeProc) {
+  char tmpl[] = "/tmp/iotax-schedstat-test.XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::filesystem::path root = tmpl;
+  auto write = [&](const std::string& tid, const std::string& text) {
+    std::filesystem::create_directories(root / "self/task" / tid);
+    std::ofstream(root / "self/task" / tid / "schedstat") << text;
+  };
+  EXPECT_FALSE(ReadOwnRunqueueWait(root.string()).ok());  // no task directory
+  write("100", "5000 1500000000 7\n");
+  write("101", "5000 250000000 3\n");
+  auto wait = ReadOwnRunqueueWait(root.string());
+  ASSERT_TRUE(wait.ok()) << wait.status();
+  EXPECT_DOUBLE_EQ(*wait, 1.75);
+  write("102", "garbage\n");
+  EXPECT_FALSE(ReadOwnRunqueueWait(root.string()).ok());
+  std::filesystem::remove_all(root);
 }
 
 TEST(SystemCounters, LiveCountersAreReadable) {
