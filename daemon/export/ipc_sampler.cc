@@ -1,7 +1,5 @@
 #include "ipc_sampler.h"
 
-#include <cstdio>
-
 #include "absl/strings/str_cat.h"
 #include "ipc_metrics.h"
 
@@ -28,13 +26,7 @@ void IpcSampler::Observe(const AgentSnapshot& snapshot) {
 void IpcSampler::Start() {
   if (pump_) return;
   SampleOnce();
-  pump_ = std::make_unique<SnapshotPump>(
-      [this] {
-        DaemonView view;
-        view.snapshot = source_();
-        return view;
-      },
-      absl::Nanoseconds(options_.window_ns));
+  pump_ = SnapshotPump::OfSnapshots(source_, absl::Nanoseconds(options_.window_ns));
   if (!View().status.up) return;  // said why in Observe
   pump_->AddConsumer(pump_->period(), [this](const AgentSnapshot& s, absl::Time) { Observe(s); });
   pump_->Start();

@@ -9,6 +9,17 @@ namespace iotax {
 SnapshotPump::SnapshotPump(Source source, absl::Duration period)
     : source_(std::move(source)), period_(std::max(period, absl::Milliseconds(1))) {}
 
+std::unique_ptr<SnapshotPump> SnapshotPump::OfSnapshots(std::function<AgentSnapshot()> source,
+                                                       absl::Duration period) {
+  return std::make_unique<SnapshotPump>(
+      [source = std::move(source)] {
+        DaemonView view;
+        view.snapshot = source();
+        return view;
+      },
+      period);
+}
+
 SnapshotPump::~SnapshotPump() { Stop(); }
 
 void SnapshotPump::AddConsumer(absl::Duration every, Consumer consumer) {

@@ -26,6 +26,8 @@ class SnapshotPump {
 
   // `source` is called from the pump's thread only (and PumpOnce's caller).
   SnapshotPump(Source source, absl::Duration period);
+  // A pump over a bare snapshot source (a sampler used on its own).
+  static std::unique_ptr<SnapshotPump> OfSnapshots(std::function<AgentSnapshot()> source, absl::Duration period);
   ~SnapshotPump();  // stops the thread
   SnapshotPump(const SnapshotPump&) = delete;
   SnapshotPump& operator=(const SnapshotPump&) = delete;

@@ -1,6 +1,5 @@
 #include "verdict_sampler.h"
 
-
 namespace iotax {
 
 VerdictSampler::VerdictSampler(SnapshotSource source, VerdictSamplerOptions options)
@@ -11,13 +10,7 @@ VerdictSampler::~VerdictSampler() { Stop(); }
 void VerdictSampler::Start() {
   if (pump_) return;
   SampleOnce();
-  pump_ = std::make_unique<SnapshotPump>(
-      [this] {
-        DaemonView view;
-        view.snapshot = source_();
-        return view;
-      },
-      options_.step);
+  pump_ = SnapshotPump::OfSnapshots(source_, options_.step);
   pump_->AddConsumer(options_.step, [this](const AgentSnapshot& s, absl::Time wall) { Observe(s, wall); });
   pump_->Start();
 }
