@@ -28,11 +28,11 @@ struct FlagDoc {
 
 // A program, or a subcommand of one: which Abseil flags are its own.
 struct Program {
-  std::string name;              // "iotaxd", "iotax report": starts every message
-  std::string usage;             // the --help text above "Flags:"
-  std::vector<FlagDoc> flags;    // its own flags, in --help order; every other flag is unknown to it
-  std::string prefix;            // Abseil names are prefix + name ("report_" for `iotax report`)
-  std::vector<const Program*> siblings;  // the binary's other subcommands, to say whose a flag is
+  std::string name{};            // "iotaxd", "iotax report": starts every message
+  std::string usage{};           // the --help text above "Flags:"
+  std::vector<FlagDoc> flags{};  // its own flags, in --help order; every other flag is unknown to it
+  std::string prefix{};          // Abseil names are prefix + name ("report_" for `iotax report`)
+  std::vector<const Program*> siblings{};  // the binary's other subcommands, to say whose a flag is
 };
 
 // What parsing decided: run with the flags set, or print `text` and exit.
@@ -40,9 +40,9 @@ struct Outcome {
   bool run = false;
   int exit_code = 0;
   bool to_stderr = false;
-  std::string text;                     // help, version or the one-line error (ends in '\n')
-  std::vector<std::string> positional;  // arguments that are not flags (when run)
-  std::set<std::string> given;          // names of the flags on the command line (when run)
+  std::string text{};                   // help, version or the one-line error (ends in '\n')
+  std::vector<std::string> positional{};  // arguments that are not flags (when run)
+  std::set<std::string> given{};        // names of the flags on the command line (when run)
 };
 
 // Rewrites args (args[0] is the program) into the form Parse reads: dashes
