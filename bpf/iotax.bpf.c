@@ -112,13 +112,21 @@ struct thread_state {
 	struct pmu_thread pmu; /* tier 3: the user segment running now, if any */
 };
 
-/* tgid -> slot. Followed children share their parent's slot. */
+/* tgid -> slot. Followed children and a service's members share one slot. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, IOTAX_MAX_TARGETS * 4);
+	__uint(max_entries, IOTAX_MAX_PROCESSES);
 	__type(key, __u32);
 	__type(value, __u32);
 } targets SEC(".maps");
+
+/* slot -> 1 when processes forked by its members join it (a service), whatever follow_children says. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, IOTAX_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, __u8);
+} slot_follows SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -887,14 +895,18 @@ int BPF_PROG(iotax_process_fork, struct task_struct *parent, struct task_struct 
 	__u32 ptgid = parent->tgid, ctgid = child->tgid;
 	__u32 *slot = bpf_map_lookup_elem(&targets, &ptgid);
 	struct iotax_target_stats *s;
+	__u8 *follows;
 	__u32 key;
 
 	if (!slot)
 		return 0;
 	count_event(IOTAX_PROBE_PROCESS_FORK);
-	if (ctgid == ptgid || !follow_children)
+	if (ctgid == ptgid)
 		return 0; /* a new thread: counted at its first wakeup */
 	key = *slot;
+	follows = bpf_map_lookup_elem(&slot_follows, &key);
+	if (!follow_children && !(follows && *follows))
+		return 0;
 	if (bpf_map_update_elem(&targets, &ctgid, &key, BPF_NOEXIST)) {
 		count_drop(IOTAX_DROP_TARGETS_FULL);
 		return 0;
@@ -916,8 +928,10 @@ int BPF_PROG(iotax_process_exit, struct task_struct *p)
 	count_event(IOTAX_PROBE_PROCESS_EXIT);
 	s->threads_exited++;
 	/* The last thread of the group: forget the tgid so a reused PID is never traced. */
-	if (BPF_CORE_READ(p, signal, live.counter) == 0)
+	if (BPF_CORE_READ(p, signal, live.counter) == 0) {
+		s->processes_exited++;
 		bpf_map_delete_elem(&targets, &tgid);
+	}
 	return 0;
 }
 

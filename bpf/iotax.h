@@ -10,7 +10,8 @@
 #include <linux/types.h> /* __u64 and friends; BPF code gets them from vmlinux.h */
 #endif
 
-#define IOTAX_MAX_TARGETS 64      /* processes traced at once (slots) */
+#define IOTAX_MAX_TARGETS 64      /* slots: separate targets traced at once (a service is one slot) */
+#define IOTAX_MAX_PROCESSES 8192  /* processes counting into all slots at once (`targets` map) */
 #define IOTAX_HIST_BUCKETS 40     /* log2 ns buckets, see below */
 #define IOTAX_MAX_SYSCALL_NR 512  /* syscall numbers counted individually */
 
@@ -150,6 +151,7 @@ struct iotax_target_stats {
 	__u64 threads_created;
 	__u64 threads_exited;
 	__u64 children_followed;
+	__u64 processes_exited; /* processes of the slot whose last thread exited */
 	struct iotax_class_stats cls[IOTAX_NCLASS];
 	__u64 syscalls[IOTAX_MAX_SYSCALL_NR]; /* entries per syscall number */
 };

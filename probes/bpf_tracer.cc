@@ -24,6 +24,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -260,10 +261,64 @@ class BpfTracer final : public Tracer {
     return absl::OkStatus();
   }
 
+  absl::StatusOr<int> AddService(const std::string& kind, const std::string& name) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (slots_.size() >= IOTAX_MAX_TARGETS) {
+      return absl::ResourceExhaustedError(absl::StrCat("cannot trace the service ", kind, " ", name, ": all ",
+                                                       IOTAX_MAX_TARGETS, " target slots are in use"));
+    }
+    Slot slot;
+    slot.index = static_cast<uint32_t>(slots_.size());
+    slot.pid = kServicePidBase + static_cast<int>(slot.index);
+    slot.comm = name;
+    slot.service = ServiceFacts{kind, name, {}, 0, 0};
+    if (absl::Status s = ZeroSlot(slot.index); !s.ok()) return s;
+    // Processes its members fork join it in the kernel, before user space could see them.
+    const __u32 key = slot.index;
+    const __u8 follows = 1;
+    if (bpf_map__update_elem(skel_->maps.slot_follows, &key, sizeof(key), &follows, sizeof(follows), BPF_ANY) != 0) {
+      return absl::InternalError(absl::StrCat("marking the service's slot to follow forks failed: ", std::strerror(errno)));
+    }
+    slot.attached_at_ns = MonotonicNs();
+    slots_.push_back(std::move(slot));
+    return slots_.back().pid;
+  }
+
+  absl::Status AddMember(int service_pid, const ProcessIdentity& process) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Slot* slot = nullptr;
+    for (Slot& s : slots_) {
+      if (s.service && s.pid == service_pid) slot = &s;
+    }
+    if (slot == nullptr) return absl::InvalidArgumentError(absl::StrCat("no service with id ", service_pid));
+    const __u32 key = static_cast<__u32>(process.pid);
+    const __u32 value = slot->index;
+    if (bpf_map__update_elem(skel_->maps.targets, &key, sizeof(key), &value, sizeof(value), BPF_NOEXIST) != 0) {
+      const int err = errno;
+      if (err == EEXIST) return absl::AlreadyExistsError(absl::StrCat("process ", process.pid, " is already traced"));
+      if (err == E2BIG || err == ENOSPC || err == ENOMEM) {
+        return CannotTrace(process, absl::StatusCode::kResourceExhausted,
+                           absl::StrCat("the kernel's targets map is full (", IOTAX_MAX_PROCESSES,
+                                        " processes traced at once)"));
+      }
+      return CannotTrace(process, absl::StatusCode::kInternal,
+                         absl::StrCat("adding it to the BPF targets map failed: ", std::strerror(err)));
+    }
+    // As in AddProcess: gone before it was in the map means no exit event removes it.
+    if (!proc::ProcessAlive(process.pid)) {
+      bpf_map__delete_elem(skel_->maps.targets, &key, sizeof(key), 0);
+      return NoSuchProcess(process.requested_pid);
+    }
+    if (task_iter_error_.empty() && hot_attached_) (void)AddOpenSegments(key, slot->before_attach);
+    ++slot->service->processes_added;
+    return absl::OkStatus();
+  }
+
   std::vector<TargetSnapshot> Targets() override {
     std::lock_guard<std::mutex> lock(mu_);
+    const std::map<uint32_t, std::vector<uint32_t>> tgids = TracedTgidsBySlot();
     std::vector<TargetSnapshot> out;
-    for (Slot& slot : slots_) out.push_back(RefreshTarget(slot));
+    for (Slot& slot : slots_) out.push_back(RefreshTarget(slot, tgids));
     return out;
   }
 
@@ -296,7 +351,7 @@ class BpfTracer final : public Tracer {
     std::vector<iotax_pmu_stats> pmu_per_cpu(pmu_.status.up ? ncpus_ : 0);
     const std::map<uint32_t, std::vector<uint32_t>> tgids = TracedTgidsBySlot();
     for (Slot& slot : slots_) {
-      TargetSnapshot& t = snap.targets.emplace_back(RefreshTarget(slot));
+      TargetSnapshot& t = snap.targets.emplace_back(RefreshTarget(slot, tgids));
       const __u32 key = slot.index;
       if (!with_stats) continue;
       // The counters first, then the open segments (the order the iterator's
@@ -378,7 +433,7 @@ class BpfTracer final : public Tracer {
     for (Slot& slot : slots_) {
       const auto it = tgids.find(slot.index);
       if (!slot.up || it == tgids.end()) continue;
-      for (uint32_t tgid : it->second) (void)AddOpenSegments(tgid, slot.before_attach);
+      (void)AddOpenSegmentsOf(slot.index, it->second, slot.before_attach);
     }
   }
 
@@ -429,6 +484,7 @@ class BpfTracer final : public Tracer {
     std::string comm;
     bool up = true;  // false for good once the process is gone
     bool pid_reused = false;  // when it went down, the PID already named another process
+    std::optional<ServiceFacts> service;  // set for a service's slot (pid is a stand-in)
     // The CPU figures of the last read, per enum iotax_cpu_mode: a read never
     // reports less (a segment that closes while a read is under way can be
     // missing from it, and must not make the next read look smaller).
@@ -444,7 +500,8 @@ class BpfTracer final : public Tracer {
 
   // The slot's process as it is now: its liveness checked (a slot goes
   // down for good), its comm and threads read while it runs.
-  TargetSnapshot RefreshTarget(Slot& slot) {
+  TargetSnapshot RefreshTarget(Slot& slot, const std::map<uint32_t, std::vector<uint32_t>>& tgids) {
+    if (slot.service) return RefreshService(slot, tgids);
     if (slot.up && !StillTraced(slot)) {
       slot.up = false;
       slot.pid_reused = proc::ProcessAlive(slot.pid);
@@ -464,17 +521,30 @@ class BpfTracer final : public Tracer {
     return t;
   }
 
+  // A service is up for good (members come and go); its members are the
+  // processes counting into its slot now, its threads theirs.
+  TargetSnapshot RefreshService(Slot& slot, const std::map<uint32_t, std::vector<uint32_t>>& tgids) {
+    TargetSnapshot t;
+    t.pid = slot.pid;
+    t.comm = slot.comm;
+    t.up = true;
+    t.attached_at_ns = slot.attached_at_ns;
+    t.service = slot.service;
+    if (const auto it = tgids.find(slot.index); it != tgids.end()) {
+      for (uint32_t tgid : it->second) {
+        t.service->members.push_back(static_cast<int>(tgid));
+        t.threads_alive += proc::CountThreads(static_cast<int>(tgid));
+      }
+    }
+    return t;
+  }
+
   // Adds the running threads' open segments to the CPU figures of `stats`,
   // less what ran before attach, keeping every figure at least what the
   // previous read reported.
   void AddRunningThreads(Slot& slot, const std::vector<uint32_t>& tgids, TargetStats& stats) {
     std::array<uint64_t, IOTAX_NMODES> open{};
-    if (task_iter_error_.empty() && hot_attached_) {
-      for (uint32_t tgid : tgids) {
-        // A process that just exited cannot be iterated: nothing of it runs.
-        (void)AddOpenSegments(tgid, open);
-      }
-    }
+    if (task_iter_error_.empty() && hot_attached_) (void)AddOpenSegmentsOf(slot.index, tgids, open);
     uint64_t* figures[IOTAX_NMODES] = {&stats.user_ns, &stats.syscall_ns, &stats.io_worker_ns, &stats.sched_ns};
     slot.last_open = open;
     for (int m = 0; m < IOTAX_NMODES; ++m) {
@@ -485,14 +555,29 @@ class BpfTracer final : public Tracer {
     }
   }
 
-  // Runs the task iterator over the threads of process `tgid` and adds what
-  // it reports (the open on-CPU segments of its running threads) to `open`.
-  absl::Status AddOpenSegments(uint32_t tgid, std::array<uint64_t, IOTAX_NMODES>& open) {
+  // The open segments of the processes `tgids` of slot `index`: one iterator
+  // run per process, or, for many (a service), one run over every task of
+  // the machine, kept to the slot's.
+  absl::Status AddOpenSegmentsOf(uint32_t index, const std::vector<uint32_t>& tgids,
+                                 std::array<uint64_t, IOTAX_NMODES>& open) {
+    static constexpr size_t kPerProcessUpTo = 8;
+    if (tgids.size() > kPerProcessUpTo) return AddOpenSegments(0, open, static_cast<int>(index));
+    for (uint32_t tgid : tgids) {
+      // A process that just exited cannot be iterated: nothing of it runs.
+      (void)AddOpenSegments(tgid, open);
+    }
+    return absl::OkStatus();
+  }
+
+  // Runs the task iterator over the threads of process `tgid` (0: every
+  // task) and adds what it reports (the open on-CPU segments of running
+  // target threads, of slot `only_slot` unless -1) to `open`.
+  absl::Status AddOpenSegments(uint32_t tgid, std::array<uint64_t, IOTAX_NMODES>& open, int only_slot = -1) {
     union bpf_iter_link_info info;
     std::memset(&info, 0, sizeof(info));
     info.task.pid = tgid;
     LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info, .link_info_len = sizeof(info));
-    bpf_link* link = bpf_program__attach_iter(skel_->progs.iotax_task_iter, &opts);
+    bpf_link* link = bpf_program__attach_iter(skel_->progs.iotax_task_iter, tgid != 0 ? &opts : nullptr);
     if (link == nullptr) {
       const int err = errno;
       return absl::UnavailableError(absl::StrCat("attaching iter/task to PID ", tgid, " failed: ",
@@ -516,6 +601,7 @@ class BpfTracer final : public Tracer {
     for (size_t off = 0; off + sizeof(iotax_open_cpu) <= out.size(); off += sizeof(iotax_open_cpu)) {
       iotax_open_cpu rec;
       std::memcpy(&rec, out.data() + off, sizeof(rec));
+      if (only_slot >= 0 && rec.slot != static_cast<uint32_t>(only_slot)) continue;
       if (rec.mode < IOTAX_NMODES) open[rec.mode] += rec.ns;
     }
     return absl::OkStatus();

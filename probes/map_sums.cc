@@ -38,6 +38,7 @@ TargetStats SumTargetStats(const iotax_target_stats* per_cpu, size_t ncpus) {
     t.threads_created += s.threads_created;
     t.threads_exited += s.threads_exited;
     t.children_followed += s.children_followed;
+    t.processes_exited += s.processes_exited;
     for (int c = 0; c < kNumClasses; ++c) {
       ClassStats& to = t.classes[c];
       const iotax_class_stats& from = s.cls[c];

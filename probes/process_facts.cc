@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "proc_reader.h"
+#include "service_members.h"
 
 namespace iotax {
 
@@ -35,9 +36,36 @@ std::optional<uint64_t> ProcessCpuReader::Read(int pid) {
   return total;
 }
 
+uint64_t ProcessCpuReader::ServiceCpuNs(Service& service, const std::vector<int>& members) {
+  std::map<int, Member> now;
+  for (int pid : members) {
+    const std::optional<uint64_t> ns = Read(pid);
+    if (!ns) continue;  // gone since the tracer listed it: handled below with the others that left
+    auto it = service.members.find(pid);
+    Member m = it != service.members.end() ? it->second : Member{service.read_once ? 0 : *ns, 0};
+    m.last = std::max(m.last, *ns);
+    now[pid] = m;
+  }
+  for (const auto& [pid, m] : service.members) {
+    if (now.count(pid)) continue;
+    service.gone_ns += m.last > m.baseline ? m.last - m.baseline : 0;
+    processes_.erase(pid);
+  }
+  service.members = std::move(now);
+  service.read_once = true;
+  uint64_t total = service.gone_ns;
+  for (const auto& [pid, m] : service.members) total += m.last > m.baseline ? m.last - m.baseline : 0;
+  return total;
+}
+
 void ProcessCpuReader::AddTo(AgentSnapshot& snapshot) {
   for (TargetSnapshot& t : snapshot.targets) {
     if (!t.up) continue;
+    if (t.service) {
+      t.kernel_cpu_ns = std::max<uint64_t>(ServiceCpuNs(services_[t.pid], t.service->members), 1);
+      t.service->cpus = ServiceCpus(t.service->kind == "cgroup" ? t.service->name : "", t.service->members, proc_root_);
+      continue;
+    }
     // A process that has not run yet reads 0: keep 1 ns so "read" and "not
     // read" stay apart.
     if (auto ns = Read(t.pid)) t.kernel_cpu_ns = std::max<uint64_t>(*ns, 1);

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "snapshot.h"
 
@@ -29,16 +30,31 @@ class ProcessCpuReader {
 
   std::optional<uint64_t> Read(int pid);
 
-  // Fills kernel_cpu_ns of every running target of `snapshot`.
+  // Fills kernel_cpu_ns of every running target of `snapshot`. For a
+  // service: the sum over its members of what each ran since the first read
+  // (a member that joined later, forked during the window, counts from its
+  // start; one that exited keeps its last reading), and service->cpus.
   void AddTo(AgentSnapshot& snapshot);
 
  private:
+  struct Member {
+    uint64_t baseline = 0;  // its CPU when the service was first read (0: it started later)
+    uint64_t last = 0;
+  };
+  struct Service {
+    bool read_once = false;
+    std::map<int, Member> members;
+    uint64_t gone_ns = 0;  // what members that left ran while traced
+  };
+  uint64_t ServiceCpuNs(Service& service, const std::vector<int>& members);
+
   struct Process {
     std::map<int, uint64_t> threads;  // tid -> last schedstat reading
     uint64_t exited_ns = 0;           // last readings of threads gone since
   };
   std::string proc_root_;
   std::map<int, Process> processes_;
+  std::map<int, Service> services_;  // by the service's stand-in pid
 };
 
 // How many CPUs the process may run on (its affinity mask); 0 when the

@@ -63,6 +63,7 @@ void SampleScaler::AddWindow(const AgentSnapshot& observed, double factor) {
     est.threads_created = t.stats.threads_created;
     est.threads_exited = t.stats.threads_exited;
     est.children_followed = t.stats.children_followed;
+    est.processes_exited = t.stats.processes_exited;
     stats_[i] = est;
     pmu_[i] = Scale(t.pmu, tot.last_pmu, factor, tot.pmu);
     tot.last_stats = t.stats;

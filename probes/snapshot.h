@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,7 +80,8 @@ struct TargetStats {
   uint64_t wakeups = 0;
   uint64_t threads_created = 0;
   uint64_t threads_exited = 0;
-  uint64_t children_followed = 0;
+  uint64_t children_followed = 0;  // processes forked by a member that joined the slot
+  uint64_t processes_exited = 0;   // processes of the slot that exited (their last thread)
   std::array<ClassStats, kNumClasses> classes{};
   std::array<uint64_t, kMaxSyscallNr> syscalls{};  // entries per syscall number
 };
@@ -137,6 +139,19 @@ struct PmuStatus {
   PmuCounterTotals cycles_counter;
 };
 
+// A service: one slot that many processes count into (every process of a
+// comm, of a cgroup, or several PIDs traced as one), with the members forked
+// by members following them in the kernel. Its TargetSnapshot's pid is a
+// stand-in (kServicePidBase + slot), never a process.
+struct ServiceFacts {
+  std::string kind;              // "comm", "cgroup" or "pids"
+  std::string name;              // the comm, the cgroup path, or the PID list
+  std::vector<int> members;      // processes counting into the slot now (tgids)
+  uint64_t processes_added = 0;  // members user space added since the start, first scan included
+  int cpus = 0;                  // CPUs the service may use (union of members' or the cgroup's); 0 = unknown
+};
+inline constexpr int kServicePidBase = 1 << 30;  // above any PID (pid_max <= 2^22)
+
 struct TargetSnapshot {
   int pid = 0;
   std::string comm;
@@ -151,6 +166,8 @@ struct TargetSnapshot {
   // (/proc/PID/stat), read next to the maps by daemon/ when it needs it (the
   // verdict's denominator); 0 = not read.
   uint64_t kernel_cpu_ns = 0;
+  // Set for a service's slot (pid is then kServicePidBase + slot); comm is its name.
+  std::optional<ServiceFacts> service;
 };
 
 struct ProbeStatus {

@@ -59,7 +59,8 @@ absl::StatusOr<std::vector<ProcessIdentity>> IdentifyPids(const std::vector<int>
   }
   if (processes.size() > static_cast<size_t>(max_processes)) {
     return absl::InvalidArgumentError(absl::StrCat(processes.size(), " processes given with --pid, but at most ",
-                                                   max_processes, " can be traced at once: pass fewer"));
+                                                   max_processes, " can be traced as separate targets: use --comm NAME or --cgroup PATH to trace them as one service "
+                                                   "(no limit on its processes), or pass fewer"));
   }
   return out;
 }

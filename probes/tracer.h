@@ -14,9 +14,13 @@
 
 namespace iotax {
 
-// Processes a tracer can trace since it started (slots are never reused, so
-// an exited target's series stay readable); IOTAX_MAX_TARGETS in bpf/iotax.h.
+// Separate targets a tracer can trace since it started (slots are never
+// reused, so an exited target's series stay readable); IOTAX_MAX_TARGETS in
+// bpf/iotax.h. A service takes one slot however many processes it has.
 inline constexpr int kMaxTargets = 64;
+// Processes counting into all slots at once (members of services and
+// followed children included); IOTAX_MAX_PROCESSES in bpf/iotax.h.
+inline constexpr int kMaxTracedProcesses = 8192;
 
 struct TracerOptions {
   bool follow_children = false;  // processes forked by a target join its slot
@@ -50,6 +54,26 @@ class Tracer {
   // when all slots are used). The tracer keeps the identity: from then on it
   // alone says whether the target runs, exited or had its PID reused.
   virtual absl::Status AddProcess(const ProcessIdentity& process) = 0;
+
+  // Starts a service: one slot that any number of processes count into
+  // (AddMember), and that processes forked by its members join in the
+  // kernel, so short-lived children are counted too. `kind` and `name` say
+  // what it is ("comm" and "apache2", "cgroup" and a path). Returns the
+  // slot's stand-in pid (kServicePidBase + slot, see snapshot.h); the slot
+  // stays up for good. ResourceExhausted when all slots are used.
+  virtual absl::StatusOr<int> AddService(const std::string& kind, const std::string& name) {
+    (void)kind, (void)name;
+    return absl::UnimplementedError("this tracer cannot trace services");
+  }
+
+  // Adds a process to the service `service_pid` (from AddService).
+  // AlreadyExists when it already counts into a slot (a child the kernel
+  // followed, or a separate target); NotFound when it has exited meanwhile;
+  // ResourceExhausted when kMaxTracedProcesses are traced.
+  virtual absl::Status AddMember(int service_pid, const ProcessIdentity& process) {
+    (void)service_pid, (void)process;
+    return absl::UnimplementedError("this tracer cannot trace services");
+  }
 
   // IdentifyProcess(pid), then AddProcess.
   absl::Status AddTarget(int pid) {

@@ -48,8 +48,55 @@ absl::Status TargetManager::Start(const std::vector<ProcessIdentity>& processes)
     if (!seen.insert(process.pid).second) continue;
     if (absl::Status s = Attach(process, -1); !s.ok()) return s;
   }
+  if (options_.service) {
+    absl::StatusOr<int> service = tracer_->AddService(options_.service->KindName(), options_.service->DisplayName());
+    if (!service.ok()) return service.status();
+    service_pid_ = *service;
+    DiscoverService(/*first_pass=*/true);
+  }
   DiscoverComm(/*first_pass=*/true);
   return absl::OkStatus();
+}
+
+int TargetManager::ServicePid() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return service_pid_;
+}
+
+void TargetManager::DiscoverService(bool first_pass) {
+  const ServiceSelector& selector = *options_.service;
+  int added = 0;
+  int present = 0;
+  for (int pid : FindServiceMembers(selector, options_.proc_root)) {
+    if (pid == getpid()) continue;  // never ourselves (iotax runs in the cgroup it traces)
+    absl::StatusOr<ProcessIdentity> process = IdentifyProcess(pid, options_.proc_root);
+    if (!process.ok()) continue;  // it exited meanwhile
+    // Already counted (a child the kernel followed, or added by an earlier
+    // poll): the tracer says so cheaply.
+    const absl::Status s = tracer_->AddMember(service_pid_, *process);
+    if (s.ok() || absl::IsAlreadyExists(s)) {
+      ++present;
+      added += s.ok() ? 1 : 0;
+      continue;
+    }
+    if (absl::IsNotFound(s)) continue;
+    ++attach_failures_;
+    if (!service_full_announced_) {
+      service_full_announced_ = true;
+      log_(absl::StrCat(s.message(), " (counted in iotax_target_attach_failures_total; said once)"));
+    }
+  }
+  if (first_pass) {
+    log_(absl::StrCat("tracing ", selector.KindName(), " ", selector.DisplayName(), " as one service: ", added,
+                      added == 1 ? " process" : " processes", "; new ones join as they appear"));
+  }
+  if (present == 0 && !service_waiting_announced_) {
+    service_waiting_announced_ = true;
+    log_(absl::StrCat("no process of ", selector.KindName(), " ", selector.DisplayName(), " runs now; checking ",
+                      selector.kind == ServiceSelector::Kind::kCgroup ? selector.name : options_.proc_root, " every ",
+                      absl::FormatDuration(options_.poll_interval)));
+  }
+  if (present > 0) service_waiting_announced_ = false;
 }
 
 absl::Status TargetManager::Attach(const ProcessIdentity& process, int watch) {
@@ -67,6 +114,7 @@ absl::Status TargetManager::Attach(const ProcessIdentity& process, int watch) {
 void TargetManager::Poll() {
   std::lock_guard<std::mutex> lock(mu_);
   FollowTargets(tracer_->Targets());
+  if (options_.service) DiscoverService(/*first_pass=*/false);
   DiscoverComm(/*first_pass=*/false);
 }
 

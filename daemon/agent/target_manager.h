@@ -4,13 +4,17 @@
 // tracer owns each target's identity and liveness (target_identity.h); this
 // only logs what it reports: once when a target is gone (a PID reused by a
 // new process counts as gone), and a note when a target execs another
-// program. It owns the lock that serialises its tracer calls.
+// program. It owns the lock that serialises its tracer calls. With a
+// service (--comm/--cgroup in iotax report, --cgroup in iotaxd) every member
+// counts into one slot: each poll adds the members that appeared, and the
+// kernel adds what they fork; members that exit are counted, never an error.
 #pragma once
 
 #include <array>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +23,7 @@
 #include "absl/time/time.h"
 #include "daemon_view.h"
 #include "log_sink.h"
+#include "service_members.h"
 #include "target_identity.h"
 #include "tracer.h"
 
@@ -30,6 +35,7 @@ struct TargetManagerOptions {
   bool follow_children = false;       // the tracer follows forks into the parent's slot
   absl::Duration poll_interval = absl::Seconds(1);  // only for messages
   std::string proc_root = "/proc";
+  std::optional<ServiceSelector> service;  // trace these processes as one service (one slot)
 };
 
 class TargetManager {
@@ -65,6 +71,9 @@ class TargetManager {
   // PIDs currently attached and not known to have exited.
   std::vector<int> LiveTargets() const;
 
+  // The service's stand-in pid (snapshot.h), or 0 without a service.
+  int ServicePid() const;
+
  private:
   struct Target {
     ProcessIdentity process;  // as attached; the tracer's slot has the same pid and start time
@@ -77,6 +86,8 @@ class TargetManager {
   // Logs what the tracer reports about the targets: exits (once) and execs.
   void FollowTargets(const std::vector<TargetSnapshot>& traced);
   void DiscoverComm(bool first_pass);
+  // Adds the service's members that are not counted into its slot yet.
+  void DiscoverService(bool first_pass);
   bool DescendsFromLiveTarget(int pid) const;
   int LiveCount(int watch) const;
   void ReportLosses(const AgentSnapshot& snapshot);
@@ -92,6 +103,9 @@ class TargetManager {
   uint64_t attach_failures_ = 0;
   std::map<int, uint64_t> refused_;  // --comm matches that could not be traced: PID -> start time
   bool all_exited_announced_ = false;
+  int service_pid_ = 0;
+  bool service_full_announced_ = false;
+  bool service_waiting_announced_ = false;
   // Lost events already logged, per drop reason, and when (at most one line
   // a minute per reason; the metric has every one).
   std::array<uint64_t, kNumDropReasons> losses_logged_{};

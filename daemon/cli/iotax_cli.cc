@@ -13,7 +13,16 @@
 // name as a prefix (report_duration is `iotax report --duration`); the shared
 // layer reads only the running subcommand's own.
 ABSL_FLAG(std::vector<std::string>, report_pid, {},
-          "Process to measure, with all its threads. Repeat or comma-separate for several.");
+          "Process to measure, with all its threads. Repeat or comma-separate for several: each gets its own "
+          "verdict, at most 64 (kMaxTargets) at once; with --service they are one service.");
+ABSL_FLAG(std::string, report_comm, "",
+          "Measure every process with this name (as in /proc/PID/comm) as one service: one verdict for all of "
+          "them, processes that start or exit during the window included, no limit on their number.");
+ABSL_FLAG(std::string, report_cgroup, "",
+          "Measure every process of this cgroup v2 directory and the cgroups below it as one service, e.g. "
+          "/sys/fs/cgroup/system.slice/nginx.service (the unit of a systemd service or a container).");
+ABSL_FLAG(bool, report_service, false,
+          "Trace the --pid processes as one service (one verdict; processes they fork join it).");
 ABSL_FLAG(absl::Duration, report_duration, absl::Seconds(10), "How long to measure (1s to 1h), e.g. 10s, 1m.");
 ABSL_FLAG(absl::Duration, report_subwindow, absl::Seconds(1),
           "Length of the sub-windows whose spread gives the confidence interval; shortened so that there are at "
@@ -61,9 +70,15 @@ struct Subcommands {
       .usage =
           "iotax report: attach to a process, measure it for --duration, print where its CPU and its threads'\n"
           "time went, the top costs and the verdict (is an async design worth it?), then detach and exit.\n\n"
-          "Usage:\n  iotax report --pid PID [--duration 10s] [--json] [--calibration PATH|none]\n\n"
-          "Example:\n  iotax report --pid $(pidof nginx) --duration 30s\n",
-      .flags = {{"pid", "PID"}, {"duration"}, {"subwindow"}, {"json"}, {"calibration", "PATH|none"},
+          "Usage:\n  iotax report --pid PID[,PID...] [--service] [--duration 10s] [--json] [--calibration PATH|none]\n"
+          "  iotax report --comm NAME | --cgroup /sys/fs/cgroup/PATH [--duration 10s] ...\n\n"
+          "A service (--comm, --cgroup, --pid with --service) is measured as one: its processes' counts\n"
+          "together, its CPU over the CPUs it may use, the latency side over all its threads. Processes that\n"
+          "start (or are forked by members) and exit during the window are counted, never an error; there is\n"
+          "no limit on their number. Separate --pid targets are limited to 64 at once.\n\n"
+          "Examples:\n  iotax report --pid $(pidof nginx) --duration 30s\n"
+          "  iotax report --comm apache2 --duration 10s\n",
+      .flags = {{"pid", "PID"}, {"comm", "NAME"}, {"cgroup", "PATH"}, {"service"}, {"duration"}, {"subwindow"}, {"json"}, {"calibration", "PATH|none"},
                 {"pmu_events", "INSTRUCTIONS,CYCLES"}, {"follow_children"}},
       .prefix = "report_",
   };
@@ -132,8 +147,30 @@ absl::Status ValidateReport(const flags::Outcome& parsed, ReportOptions* o) {
   absl::StatusOr<std::vector<int>> pids = flags::ParsePids(absl::GetFlag(FLAGS_report_pid));
   if (!pids.ok()) return pids.status();
   o->pids = *std::move(pids);
-  if (o->pids.empty()) {
-    return absl::InvalidArgumentError("which process? pass --pid=PID (find it with `pidof NAME` or `ps -C NAME`)");
+  const std::string comm = absl::GetFlag(FLAGS_report_comm);
+  const std::string cgroup = absl::GetFlag(FLAGS_report_cgroup);
+  const int given = (o->pids.empty() ? 0 : 1) + (comm.empty() ? 0 : 1) + (cgroup.empty() ? 0 : 1);
+  if (given == 0) {
+    return absl::InvalidArgumentError(
+        "which process? pass --pid=PID (find it with `pidof NAME` or `ps -C NAME`), or --comm=NAME or "
+        "--cgroup=PATH for a whole service");
+  }
+  if (given > 1) return absl::InvalidArgumentError("pass one of --pid, --comm and --cgroup");
+  if (!comm.empty()) {
+    if (comm.size() > 15) {
+      return absl::InvalidArgumentError(absl::StrCat("--comm=", comm, " is longer than a comm (15 characters); pass "
+                                                     "the name as /proc/PID/comm shows it: ", comm.substr(0, 15)));
+    }
+    o->service = ServiceSelector{ServiceSelector::Kind::kComm, comm, {}};
+  }
+  if (!cgroup.empty()) {
+    if (absl::Status s = CheckCgroupPath(cgroup); !s.ok()) return s;
+    o->service = ServiceSelector{ServiceSelector::Kind::kCgroup, cgroup, {}};
+  }
+  if (absl::GetFlag(FLAGS_report_service)) {
+    if (o->pids.empty()) return absl::InvalidArgumentError("--service makes the --pid list one service: pass --pid too");
+    o->service = ServiceSelector{ServiceSelector::Kind::kPids, "", o->pids};
+    o->pids.clear();
   }
   o->duration = absl::GetFlag(FLAGS_report_duration);
   if (absl::Status s = flags::CheckDuration("duration", o->duration, absl::Seconds(1), absl::Hours(1), "10s"); !s.ok()) {

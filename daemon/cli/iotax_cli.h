@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "service_members.h"
 
 namespace iotax::cli {
 
@@ -22,6 +23,9 @@ struct ReportOptions {
   bool no_calibration = false;   // --calibration=none
   std::string pmu_events = "instructions,cycles";
   bool follow_children = false;
+  // A service: every process of a comm or a cgroup, or the --pid list with
+  // --service, traced as one (one slot, any number of processes).
+  std::optional<ServiceSelector> service;
 };
 
 struct DoctorOptions {

@@ -93,15 +93,19 @@ int RunReport(const cli::ReportOptions& options) {
   TargetManagerOptions target_options;
   target_options.pids = options.pids;
   target_options.follow_children = options.follow_children;
+  target_options.service = options.service;
   // The manager's routine lines (tracing PID ...) would clutter a report.
   TargetManager targets(tracer->get(), target_options, [](absl::string_view line) {
-    if (line.find("exited") != absl::string_view::npos) Say(line);
+    if (line.find("exited") != absl::string_view::npos || line.find("service") != absl::string_view::npos) Say(line);
   });
   if (absl::Status s = targets.Start(*processes); !s.ok()) return Fail("report", s.message());
 
   std::vector<std::string> names;
   for (int pid : targets.LiveTargets()) names.push_back(absl::StrCat(pid));
-  Say(absl::StrCat("measuring PID ", absl::StrJoin(names, ", "), " for ", absl::FormatDuration(options.duration),
+  const std::string what =
+      options.service ? absl::StrCat("the service ", options.service->KindName(), " ", options.service->DisplayName())
+                      : absl::StrCat("PID ", absl::StrJoin(names, ", "));
+  Say(absl::StrCat("measuring ", what, " for ", absl::FormatDuration(options.duration),
                    " (Ctrl-C reports what was measured so far)"));
   ProcessCpuReader cpu_reader;
   SamplingResult sampled = SampleWindows(

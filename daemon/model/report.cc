@@ -35,6 +35,23 @@ std::vector<TopCost> TopCosts(const BlockingBreakdown& b, size_t limit) {
   return costs;
 }
 
+ServiceReport ServiceOver(const TargetSnapshot& first, const TargetSnapshot& last) {
+  ServiceReport r;
+  const ServiceFacts empty;
+  const ServiceFacts& a = first.service ? *first.service : empty;
+  const ServiceFacts& b = last.service ? *last.service : empty;
+  r.kind = b.kind;
+  r.name = b.name;
+  const auto delta = [](uint64_t end, uint64_t start) { return end > start ? end - start : 0; };
+  r.processes_joined = delta(b.processes_added, a.processes_added) +
+                       delta(last.stats.children_followed, first.stats.children_followed);
+  r.processes_seen = a.members.size() + r.processes_joined;
+  r.processes_exited = delta(last.stats.processes_exited, first.stats.processes_exited);
+  r.processes_running = b.members.size();
+  r.cpus = b.cpus;
+  return r;
+}
+
 Report BuildReport(const std::vector<const AgentSnapshot*>& snapshots, const ReportContext& context) {
   Report report;
   report.generated_at = context.generated_at.empty() ? NowRfc3339() : context.generated_at;
@@ -62,6 +79,16 @@ Report BuildReport(const std::vector<const AgentSnapshot*>& snapshots, const Rep
     in.pmu = last.pmu;
     in.calibration = context.calibration;
     in.cpus = (context.cpus_of && it->up) ? context.cpus_of(it->pid) : 0;
+    if (it->service) {
+      // Its CPUs are the union of its members' (or its cgroup's), not a process's.
+      const TargetSnapshot* first = nullptr;
+      for (const AgentSnapshot* s : snapshots) {
+        if ((first = FindTarget(*s, it->pid)) != nullptr) break;
+      }
+      t.service = ServiceOver(*first, *it);
+      in.cpus = t.service->cpus;
+      in.service = true;
+    }
     in.thresholds = context.thresholds;
     t.verdict = ComputeVerdict(in);
     t.top_costs = TopCosts(t.verdict.breakdown);

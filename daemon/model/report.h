@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,10 +22,25 @@ struct TopCost {
   double share = 0;     // of the process's CPU in the window
 };
 
+// A service's processes over the window (iotax report --comm/--cgroup).
+struct ServiceReport {
+  std::string kind;  // "comm", "cgroup" or "pids"
+  std::string name;
+  uint64_t processes_seen = 0;    // counted into it during the window: running at its start, plus joined
+  uint64_t processes_joined = 0;  // started (forked by a member, or found by a scan) during the window
+  uint64_t processes_exited = 0;  // exited during the window
+  uint64_t processes_running = 0; // at the end
+  int cpus = 0;                   // CPUs it may use (0: unknown)
+};
+
+// The service's processes between two snapshots of its slot (first, last).
+ServiceReport ServiceOver(const TargetSnapshot& first, const TargetSnapshot& last);
+
 struct TargetReport {
-  int pid = 0;
+  int pid = 0;  // a stand-in for a service (kServicePidBase + slot)
   std::string comm;
   bool up = false;
+  std::optional<ServiceReport> service;
   Verdict verdict;               // includes the whole-window breakdown
   std::vector<TopCost> top_costs;  // largest first
 };

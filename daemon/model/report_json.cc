@@ -55,10 +55,22 @@ json TargetJson(const TargetReport& t) {
   }
   const LatencyFigures& l = b.latency;
   const IndirectCost& ind = b.indirect;
+  json service = nullptr;
+  if (t.service) {
+    const ServiceReport& s = *t.service;
+    service = json{{"kind", s.kind},
+                   {"name", s.name},
+                   {"processes_seen", s.processes_seen},
+                   {"processes_joined", s.processes_joined},
+                   {"processes_exited", s.processes_exited},
+                   {"processes_running", s.processes_running},
+                   {"cpus", s.cpus > 0 ? json(s.cpus) : json(nullptr)}};
+  }
   return json{
-      {"pid", t.pid},
+      {"pid", t.service ? json(nullptr) : json(t.pid)},
       {"comm", t.comm},
       {"up", t.up},
+      {"service", service},
       {"window_seconds", Number(v.window_seconds)},
       {"cpu_seconds", Number(v.cpu_seconds)},
       {"requests_hint", nullptr},

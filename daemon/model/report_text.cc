@@ -64,15 +64,41 @@ std::string Right(const std::string& s, size_t width) {
   return std::string(width > Columns(s) ? width - Columns(s) : 0, ' ') + s;
 }
 
+std::string Count(uint64_t n, const char* one, const char* many) { return absl::StrCat(n, " ", n == 1 ? one : many); }
+
+}  // namespace
+
+std::string ServiceHeader(const ServiceReport& s, int threads) {
+  const std::string what = s.kind == "cgroup" ? absl::StrCat("cgroup ", s.name)
+                           : s.kind == "comm" ? absl::StrCat("every process named ", s.name)
+                                              : s.name;
+  return absl::StrCat("Service (", what, "), one verdict for all its processes: ",
+                      Count(s.processes_seen, "process", "processes"), " seen, ", s.processes_joined, " joined, ",
+                      s.processes_exited, " exited, ", s.processes_running, " running at the end with ",
+                      Count(static_cast<uint64_t>(std::max(threads, 0)), "thread", "threads"),
+                      s.cpus > 0 ? absl::StrCat(" on ", Count(static_cast<uint64_t>(s.cpus), "CPU", "CPUs")) : "");
+}
+
+namespace {
+
 void AppendTarget(std::string& out, const TargetReport& t) {
   const Verdict& v = t.verdict;
   const BlockingBreakdown& b = v.breakdown;
-  absl::StrAppend(&out, absl::StrFormat("PID %d (%s)%s: %s window, %d sub-windows\n\n", t.pid, t.comm,
-                                        t.up ? "" : ", exited", Seconds(v.window_seconds), v.subwindows));
+  if (t.service) {
+    absl::StrAppend(&out, ServiceHeader(*t.service, b.latency.threads), ": ", Seconds(v.window_seconds), " window, ",
+                    v.subwindows, " sub-windows\n\n");
+  } else {
+    absl::StrAppend(&out, absl::StrFormat("PID %d (%s)%s: %s window, %d sub-windows\n\n", t.pid, t.comm,
+                                          t.up ? "" : ", exited", Seconds(v.window_seconds), v.subwindows));
+  }
   std::string level = absl::AsciiStrToUpper(VerdictLevelWords(v.level));
   absl::StrAppend(&out, "Verdict: ", level, " (confidence ", ConfidenceName(v.confidence), ")\n");
   absl::StrAppend(&out, Wrap(v.summary, "  ", "  "));
-  if (v.overhead_share_ci && v.estimated_saving_share_ci) {
+  // Intervals of figures that round to zero say nothing ("0.0% [0.0%, 0.0%]"): the summary has the words.
+  const bool nothing_measured = v.overhead_share_ci && RoundsToZeroPercent(v.overhead_share_ci->hi) &&
+                                v.estimated_saving_share_ci && RoundsToZeroPercent(v.estimated_saving_share_ci->lo) &&
+                                RoundsToZeroPercent(v.estimated_saving_share_ci->hi);
+  if (v.overhead_share_ci && v.estimated_saving_share_ci && !nothing_measured) {
     absl::StrAppend(&out, absl::StrFormat("  blocking overhead %s [%s, %s]   async saving %s [%s, %s]   (95%% intervals)\n",
                                           FormatPercent(*v.overhead_share), FormatPercent(v.overhead_share_ci->lo),
                                           FormatPercent(v.overhead_share_ci->hi), FormatPercent(*v.estimated_saving_share),

@@ -11,4 +11,8 @@ namespace iotax {
 
 std::string FormatReportText(const Report& report);
 
+// The first line of a service's report: what it is and how many processes
+// were seen, joined and exited in the window, its threads and CPUs.
+std::string ServiceHeader(const ServiceReport& service, int threads);
+
 }  // namespace iotax

@@ -60,6 +60,7 @@ TargetStats Combine2(const TargetStats& a, const TargetStats& b, Op op, ClassOp 
   s.threads_created = op(a.threads_created, b.threads_created);
   s.threads_exited = op(a.threads_exited, b.threads_exited);
   s.children_followed = op(a.children_followed, b.children_followed);
+  s.processes_exited = op(a.processes_exited, b.processes_exited);
   for (int c = 0; c < kNumClasses; ++c) s.classes[c] = class_op(a.classes[c], b.classes[c]);
   for (int n = 0; n < kMaxSyscallNr; ++n) s.syscalls[n] = op(a.syscalls[n], b.syscalls[n]);
   return s;

@@ -80,7 +80,9 @@ std::string CostExpression(const BlockingBreakdown& b) {
   const bool mostly = b.classes[static_cast<int>(dominant)].blocked_calls * 10 >= b.blocked_io_calls * 9;
   const std::string what = mostly ? absl::StrCat("blocking ", ClassNoun(dominant), "/s")
                                   : absl::StrCat("blocking IO calls/s, mostly ", ClassNoun(dominant), ",");
-  return absl::StrCat(FormatCount(rate), " ", what, " × ", FormatDuration(b.DirectPerBlockedCall()));
+  const double per_call = b.DirectPerBlockedCall();
+  return absl::StrCat(FormatCount(rate), " ", what,
+                      per_call >= 0.05e-6 ? absl::StrCat(" × ", FormatDuration(per_call)) : " at no measurable cost each");
 }
 
 }  // namespace
@@ -119,6 +121,8 @@ std::string FormatPercent(double share) {
   if (std::abs(pct) < 9.95 && pct != 0) return absl::StrFormat("%.1f%%", pct);
   return absl::StrFormat("%.0f%%", pct);
 }
+
+bool RoundsToZeroPercent(double share) { return !(std::abs(share * 100) >= 0.05); }
 
 std::string FormatCount(double n) {
   if (n >= 9.95e5) return absl::StrFormat("%.1fM", n / 1e6);
@@ -165,9 +169,14 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
     insufficient = absl::StrFormat("the window is %s long; at least %s is needed", FormatDuration(total.seconds),
                                    FormatDuration(th.min_window_seconds));
   } else if (b.cpu_seconds < th.min_cpu_seconds) {
-    insufficient = absl::StrFormat(
-        "the process used only %s of CPU in %s, too little to judge; measure while it serves its usual load",
-        FormatDuration(b.cpu_seconds), FormatDuration(total.seconds));
+    // Under a microsecond reads "0 µs": say there was none to speak of.
+    const std::string used = b.cpu_seconds < 0.5e-6
+                                 ? absl::StrCat("used no measurable CPU in ", FormatDuration(total.seconds))
+                                 : absl::StrCat("used only ", FormatDuration(b.cpu_seconds), " of CPU in ",
+                                                FormatDuration(total.seconds));
+    insufficient = absl::StrCat(in.service ? "the service's processes " : "the process ", used,
+                                ": too little CPU to judge; measure while ", in.service ? "they serve their" : "it serves its",
+                                " usual load");
   } else if (b.uncalibrated_blocked_io_calls > 0 &&
              b.uncalibrated_blocked_io_calls * 2 > b.blocked_io_calls) {
     insufficient = absl::StrFormat(
@@ -236,22 +245,33 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
 
   // 5. Words.
   const std::string level_words = VerdictLevelWords(v.level);
-  const std::string pm = n >= 2 ? absl::StrCat(" ± ", FormatPercent((oci.hi - oci.lo) / 2)) : "";
+  const std::string whose = in.service ? "the service's" : "this process's";
+  // A figure that rounds to zero is said in words, never "0.0% ± 0.0%".
+  const double half_overhead = (oci.hi - oci.lo) / 2;
+  const std::string pm =
+      n >= 2 && !RoundsToZeroPercent(half_overhead) ? absl::StrCat(" ± ", FormatPercent(half_overhead)) : "";
   if (b.blocked_io_calls == 0) {
-    v.summary = absl::StrCat("No thread blocked in a read, write, accept or connect, so blocking IO costs nothing "
-                             "and an async design has nothing to save: ",
+    v.summary = absl::StrCat("No blocking measured: no thread blocked in a read, write, accept or connect, so "
+                             "an async design has nothing to save: ",
                              level_words, ".");
+  } else if (RoundsToZeroPercent(e.shares.overhead) && RoundsToZeroPercent(e.shares.saving)) {
+    v.summary = absl::StrCat("No blocking cost measured: ", FormatCount(v.blocked_io_calls_per_second),
+                             " IO calls per second blocked, but they cost under 0.05% of ", whose,
+                             " CPU, so an async design has nothing measurable to save: ", level_words, ".");
   } else {
     std::string saving_words =
-        e.shares.saving >= 0
+        RoundsToZeroPercent(e.shares.saving)
+            ? std::string("an async design would save about as much as it costs")
+        : e.shares.saving >= 0
             ? absl::StrCat("an async design would save about ", FormatPercent(e.shares.saving))
             : absl::StrCat("an async design would cost about ", FormatPercent(-e.shares.saving), " more than it saves");
     if (latency_lift) {
       absl::StrAppend(&saving_words, ", but run-queue waits reach ", FormatDuration(*lat.runqueue_wait_p99_seconds),
                       " p99");
     }
-    v.summary = absl::StrCat("Blocking IO costs ", FormatPercent(e.shares.overhead), pm,
-                             " of this process's CPU (", CostExpression(b), ")",
+    const std::string overhead_words =
+        RoundsToZeroPercent(e.shares.overhead) ? std::string("under 0.05%") : FormatPercent(e.shares.overhead);
+    v.summary = absl::StrCat("Blocking IO costs ", overhead_words, pm, " of ", whose, " CPU (", CostExpression(b), ")",
                              b.indirect.available ? "" : " without the indirect part", "; ", saving_words, ": ",
                              level_words, ".");
   }
@@ -260,20 +280,23 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
   if (b.blocked_io_calls > 0) {
     const SyscallClass d = b.DominantIoClass();
     const ClassCost& dc = b.classes[static_cast<int>(d)];
+    const double per_block = b.DirectPerBlockedCall();
     std::string why = absl::StrFormat(
-        "%s blocking IO calls per second (%s of them %s). A blocked call spent %s more on the CPU than a call of the same "
+        "%s blocking IO calls per second (%s of them %s). A blocked call spent %s on the CPU than a call of the same "
         "kind that did not block",
         FormatCount(v.blocked_io_calls_per_second),
         FormatPercent(static_cast<double>(dc.blocked_calls) / static_cast<double>(b.blocked_io_calls)), ClassNoun(d),
-        FormatDuration(b.DirectPerBlockedCall()));
+        per_block >= 0.05e-6 ? absl::StrCat(FormatDuration(per_block), " more") : std::string("no measurable time more"));
     if (dc.tier2.status == Tier2Status::kCalibrated) {
       absl::StrAppend(&why, absl::StrFormat(" (%s vs %s for %s; %s non-blocked %s)", FormatDuration(dc.tier2.mean_blocked_oncpu_seconds),
                                             FormatDuration(dc.tier2.mean_nonblocked_oncpu_seconds), ClassNoun(d),
                                             FormatCount(static_cast<double>(dc.tier2.nonblocked_calls)), ClassNoun(d)));
     }
+    const double direct_share = b.cpu_seconds > 0 ? b.direct_cpu_seconds / b.cpu_seconds : 0;
     absl::StrAppend(&why, ": the sleep, the context switches and the wakeup. That direct cost is ",
-                    FormatPercent(b.cpu_seconds > 0 ? b.direct_cpu_seconds / b.cpu_seconds : 0), " of the ",
-                    FormatDuration(b.cpu_seconds), " of CPU the process used in ", FormatDuration(total.seconds),
+                    RoundsToZeroPercent(direct_share) ? std::string("under 0.05%") : FormatPercent(direct_share),
+                    " of the ", FormatDuration(b.cpu_seconds), " of CPU ",
+                    in.service ? "the service's processes" : "the process", " used in ", FormatDuration(total.seconds),
                     ".");
     v.reasons.push_back(why);
   } else {
@@ -301,11 +324,18 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
         "them."));
   }
   if (b.blocked_io_calls > 0) {
+    const auto cpu_words = [](double seconds) {
+      return std::abs(seconds) >= 0.05e-6 ? absl::StrCat(FormatDuration(seconds), " of CPU") : std::string("no measurable CPU");
+    };
     v.reasons.push_back(absl::StrCat(
         "What an async design pays instead: ", e.async.detail, ". For the ",
-        FormatCount(static_cast<double>(e.replaced_calls)), " blocking calls of the window that is ", FormatDuration(e.async_seconds),
-        " of CPU, leaving a saving of ", FormatDuration(v.estimated_saving_cpu_seconds), " (",
-        FormatPercent(e.shares.saving), ")."));
+        FormatCount(static_cast<double>(e.replaced_calls)), " blocking calls of the window that is ",
+        cpu_words(e.async_seconds), ", leaving ",
+        RoundsToZeroPercent(e.shares.saving)
+            ? std::string("no measurable saving")
+            : absl::StrCat("a saving of ", FormatDuration(v.estimated_saving_cpu_seconds), " (",
+                           FormatPercent(e.shares.saving), ")"),
+        "."));
     if (e.async.source == AsyncCostSource::kCalibration && e.async.raw_per_op_seconds < 0) {
       v.reasons.push_back(absl::StrFormat(
           "The calibration measured the io_uring server %s per call cheaper still than the blocking server "

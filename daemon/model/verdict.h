@@ -44,6 +44,7 @@ struct VerdictInputs {
   const Calibration* calibration = nullptr;  // nullptr: fall back to the target's own calls
   int cpus = 0;                           // CPUs the process may use (0: unknown)
   VerdictThresholds thresholds;
+  bool service = false;                   // a whole service (many processes): the words say so
 };
 
 struct Verdict {
@@ -78,5 +79,7 @@ std::string FormatPercent(double share);        // "23%", "4.5%", "0.3%"
 std::string FormatRate(double per_second);      // "41k/s", "950/s"
 std::string FormatCount(double n);              // "41k", "1.8k", "950", "2.3M"
 std::string FormatDuration(double seconds);     // "5.1 µs", "0.8 ms", "1.2 s"
+// True when FormatPercent would print 0% or 0.0%: too small to state as a figure.
+bool RoundsToZeroPercent(double share);
 
 }  // namespace iotax

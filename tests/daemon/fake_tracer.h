@@ -5,6 +5,7 @@
 // PID was reused goes down for good; a running one carries its current comm.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <string>
@@ -33,6 +34,34 @@ class FakeTracer : public Tracer {
     return absl::OkStatus();
   }
 
+  // A service: one target with a stand-in pid; members are a set (a second
+  // add is AlreadyExists, as for a child the kernel followed).
+  absl::StatusOr<int> AddService(const std::string& kind, const std::string& name) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    TargetSnapshot t;
+    t.pid = kServicePidBase + static_cast<int>(snapshot.targets.size());
+    t.comm = name;
+    t.up = true;
+    t.service = ServiceFacts{kind, name, {}, 0, 0};
+    snapshot.targets.push_back(t);
+    return t.pid;
+  }
+
+  absl::Status AddMember(int service_pid, const ProcessIdentity& process) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    member_calls.push_back(process.pid);
+    if (auto it = add_errors.find(process.pid); it != add_errors.end() && !it->second.ok()) return it->second;
+    for (TargetSnapshot& t : snapshot.targets) {
+      if (t.pid != service_pid || !t.service) continue;
+      std::vector<int>& m = t.service->members;
+      if (std::find(m.begin(), m.end(), process.pid) != m.end()) return absl::AlreadyExistsError("already traced");
+      m.push_back(process.pid);
+      ++t.service->processes_added;
+      return absl::OkStatus();
+    }
+    return absl::InvalidArgumentError("no such service");
+  }
+
   AgentSnapshot Read() override {
     std::lock_guard<std::mutex> lock(mu_);
     ++reads;
@@ -55,6 +84,7 @@ class FakeTracer : public Tracer {
   AgentSnapshot snapshot;
   std::map<int, absl::Status> add_errors;  // the reason; AddProcess says "cannot trace PID N (comm): " first
   std::vector<int> add_calls;
+  std::vector<int> member_calls;  // every AddMember, AlreadyExists included
   int reads = 0;
   std::string proc_root;  // "" = the targets stay as set
 
@@ -62,6 +92,13 @@ class FakeTracer : public Tracer {
   void RefreshLocked() {
     if (proc_root.empty()) return;
     for (TargetSnapshot& t : snapshot.targets) {
+      if (t.service) {
+        // Members leave when their process is gone, as the kernel's exit event does.
+        std::vector<int>& m = t.service->members;
+        m.erase(std::remove_if(m.begin(), m.end(), [this](int pid) { return !proc::ProcessAlive(pid, proc_root); }),
+                m.end());
+        continue;
+      }
       if (!t.up) continue;
       const ProcessState state = CheckProcess({t.pid, t.pid, t.start_time, t.comm}, proc_root);
       if (state != ProcessState::kRunning) {

@@ -196,5 +196,79 @@ TEST_F(TargetManagerTest, ViewReadsTheTracerEveryTime) {
   EXPECT_EQ(tracer_.reads, 2);
 }
 
+// ---- A service: every process of a comm in one slot ----
+
+class ServiceManagerTest : public TargetManagerTest {
+ protected:
+  std::unique_ptr<TargetManager> MakeService(ServiceSelector selector) {
+    TargetManagerOptions o;
+    o.service = std::move(selector);
+    o.proc_root = proc_.root();
+    tracer_.proc_root = proc_.root();
+    return std::make_unique<TargetManager>(&tracer_, o, [this](absl::string_view l) { log_.emplace_back(l); });
+  }
+  const ServiceFacts& Service() {
+    for (const TargetSnapshot& t : tracer_.snapshot.targets) {
+      if (t.service) return *t.service;
+    }
+    static const ServiceFacts none;
+    ADD_FAILURE() << "no service target";
+    return none;
+  }
+};
+
+TEST_F(ServiceManagerTest, EveryProcessOfTheNameJoinsOneSlotAndNewOnesJoinAtThePoll) {
+  proc_.AddProcess(10, "web");
+  proc_.AddProcess(11, "web", 10);
+  proc_.AddProcess(12, "other");
+  auto m = MakeService({ServiceSelector::Kind::kComm, "web", {}});
+  ASSERT_TRUE(m->Start().ok());
+  EXPECT_TRUE(tracer_.add_calls.empty()) << "no per-process slot for a service";
+  ASSERT_EQ(tracer_.snapshot.targets.size(), 1u);
+  EXPECT_EQ(m->ServicePid(), tracer_.snapshot.targets[0].pid);
+  EXPECT_EQ(Service().members, (std::vector<int>{10, 11}));
+  EXPECT_EQ(LogLinesContaining("tracing comm web as one service: 2 processes"), 1);
+
+  proc_.AddProcess(13, "web", 10);  // forked, or started
+  proc_.Remove(11);                 // exited: not an error
+  m->Poll();
+  EXPECT_EQ(Service().members, (std::vector<int>{10, 13}));
+  EXPECT_EQ(Service().processes_added, 3u);
+  m->Poll();  // nothing new: nothing added twice
+  EXPECT_EQ(Service().processes_added, 3u);
+}
+
+TEST_F(ServiceManagerTest, ZombiesAndKernelThreadsAreNotMembersAndNothingIsFatal) {
+  proc_.AddProcess(20, "web");
+  proc_.AddProcess(21, "web", 20, 1, 'Z');
+  auto m = MakeService({ServiceSelector::Kind::kPids, "", {20, 21, 999}});
+  ASSERT_TRUE(m->Start().ok()) << "a stale PID list is normal for a prefork server";
+  EXPECT_EQ(Service().members, (std::vector<int>{20}));
+}
+
+TEST_F(ServiceManagerTest, AFullTargetsMapIsSaidOnceAndCountedNotFatal) {
+  proc_.AddProcess(30, "web");
+  proc_.AddProcess(31, "web");
+  proc_.AddProcess(32, "web");
+  tracer_.add_errors[31] = absl::ResourceExhaustedError("cannot trace PID 31 (web): the kernel's targets map is full");
+  tracer_.add_errors[32] = tracer_.add_errors[31];
+  auto m = MakeService({ServiceSelector::Kind::kComm, "web", {}});
+  ASSERT_TRUE(m->Start().ok());
+  m->Poll();
+  EXPECT_EQ(LogLinesContaining("targets map is full"), 1);
+  EXPECT_EQ(m->View().attach_failures, 4u);  // two refusals per pass, both passes
+  EXPECT_EQ(Service().members, (std::vector<int>{30}));
+}
+
+TEST_F(ServiceManagerTest, AServiceWithNoProcessYetWaitsAndSaysSoOnce) {
+  auto m = MakeService({ServiceSelector::Kind::kComm, "later", {}});
+  ASSERT_TRUE(m->Start().ok());
+  m->Poll();
+  EXPECT_EQ(LogLinesContaining("no process of comm later runs now"), 1);
+  proc_.AddProcess(40, "later");
+  m->Poll();
+  EXPECT_EQ(Service().members, (std::vector<int>{40}));
+}
+
 }  // namespace
 }  // namespace iotax

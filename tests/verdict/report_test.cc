@@ -85,6 +85,33 @@ Report SyntheticReport(const Workload& w, int steps, const Calibration* cal) {
   return BuildReport(Pointers(keep), ctx);
 }
 
+// The synthetic workload as a service of three processes: one joins by a
+// scan and two are forked (the kernel follows them) during the window, two
+// exit; its CPUs are the union of its members'.
+std::vector<AgentSnapshot> ServiceSnapshots(const Workload& w, int steps) {
+  std::vector<AgentSnapshot> s = MakeSnapshots(w, steps);
+  for (size_t i = 0; i < s.size(); ++i) {
+    TargetSnapshot& t = s[i].targets[0];
+    t.pid = kServicePidBase;
+    t.comm = "web";
+    const bool end = i + 1 == s.size();
+    t.service = ServiceFacts{"comm", "web", end ? std::vector<int>{1, 2, 5} : std::vector<int>{1, 2, 3}, end ? 4u : 3u,
+                             4};
+    t.stats.children_followed = end ? 2 : 0;
+    t.stats.processes_exited = end ? 2 : 0;
+  }
+  return s;
+}
+
+Report SyntheticServiceReport(const Workload& w, int steps) {
+  static std::vector<AgentSnapshot> keep;
+  keep = ServiceSnapshots(w, steps);
+  ReportContext ctx;
+  ctx.cpus_of = [](int) { return 1; };  // a process's: not the service's
+  ctx.generated_at = "2025-01-01T00:00:00Z";
+  return BuildReport(Pointers(keep), ctx);
+}
+
 Calibration TestCalibration() {
   Calibration c;
   c.machine_key = "k";
@@ -104,12 +131,15 @@ TEST(ReportJson, EveryDocumentedFieldIsPresentAndEveryFieldIsDocumented) {
   w.runqueue_wait_ns = 100'000;
   const Calibration cal = TestCalibration();
   const json j = ReportToJson(SyntheticReport(w, 5, &cal));
+  const json service = ReportToJson(SyntheticServiceReport(w, 5));
   for (const auto& [path, type] : doc) {
-    const json* v = Find(j, path);
+    // A process's report has "service": null; a service's has its fields.
+    const json* v = Find(absl::StartsWith(path, "targets[].service.") ? service : j, path);
     ASSERT_NE(v, nullptr) << path << " is documented but not in the report";
   }
   std::set<std::string> emitted;
   Walk(j, "", doc, emitted);
+  Walk(service, "", doc, emitted);
   for (const std::string& path : emitted) EXPECT_TRUE(doc.count(path)) << path << " is emitted but not documented";
 }
 
@@ -221,6 +251,43 @@ TEST(ReportText, ShowsTheVerdictItsReasonsAndWhereTheTimeWent) {
     for (unsigned char c : line) columns += (c & 0xC0) != 0x80 ? 1 : 0;
     EXPECT_LE(columns, 100u) << line;
   }
+}
+
+TEST(ServiceReport, CountsTheProcessesThatWereThereJoinedAndExited) {
+  Workload w;
+  const Report r = SyntheticServiceReport(w, 5);
+  ASSERT_EQ(r.targets.size(), 1u);
+  ASSERT_TRUE(r.targets[0].service);
+  const ServiceReport& s = *r.targets[0].service;
+  EXPECT_EQ(s.processes_joined, 3u);  // one found by a scan, two forked
+  EXPECT_EQ(s.processes_seen, 6u);    // three at the start, three joined
+  EXPECT_EQ(s.processes_exited, 2u);
+  EXPECT_EQ(s.processes_running, 3u);
+  // The latency side over the service's CPUs, not one process's.
+  EXPECT_EQ(r.targets[0].verdict.breakdown.latency.cpus, 4);
+  EXPECT_EQ(r.targets[0].verdict.breakdown.latency.threads, w.threads);
+
+  const std::string text = FormatReportText(r);
+  EXPECT_TRUE(absl::StrContains(text, "Service (every process named web), one verdict for all its processes: 6 "
+                                      "processes seen, 3 joined, 2 exited, 3 running at the end with 101 threads on "
+                                      "4 CPUs"))
+      << text;
+  EXPECT_FALSE(absl::StrContains(text, "PID ")) << text;
+  EXPECT_TRUE(absl::StrContains(text, "of the service's CPU")) << text;
+  const json j = ReportToJson(r)["targets"][0];
+  EXPECT_TRUE(j["pid"].is_null());
+  EXPECT_EQ(j["service"]["processes_seen"], 6);
+  EXPECT_EQ(j["service"]["cpus"], 4);
+}
+
+TEST(ServiceReport, ACgroupIsNamedAsOne) {
+  ServiceReport s;
+  s.kind = "cgroup";
+  s.name = "/sys/fs/cgroup/system.slice/db.service";
+  s.processes_seen = 1;
+  EXPECT_EQ(ServiceHeader(s, 1),
+            "Service (cgroup /sys/fs/cgroup/system.slice/db.service), one verdict for all its processes: 1 process "
+            "seen, 0 joined, 0 exited, 0 running at the end with 1 thread");
 }
 
 TEST(ReportText, AnEmptyReportSaysSo) {

@@ -277,5 +277,69 @@ TEST(Format, WordsAndNumbers) {
   EXPECT_EQ(std::string(ConfidenceName(Confidence::kMedium)), "medium");
 }
 
+// ---- Words a person reads: no figure that rounds to zero ----
+
+// No "0.0%", "0 µs", "± 0" anywhere in what the verdict says.
+void ExpectNoZeroFigures(const Verdict& v) {
+  std::vector<std::string> all = v.reasons;
+  all.push_back(v.summary);
+  for (const std::string& s : all) {
+    for (const char* zero : {"0.0% ± 0.0%", " 0.0%", " 0% ", "(0%)", "0 µs", "± 0%"}) {
+      EXPECT_FALSE(absl::StrContains(s, zero)) << zero << " in: " << s;
+    }
+  }
+}
+
+TEST(VerdictWords, AProcessThatUsedNoCpuIsTooLittleToJudgeNotZeroMicroseconds) {
+  Workload w;
+  w.requests_per_second = 0;
+  const Verdict v = ComputeVerdict(InputsFor(w, 5));
+  EXPECT_EQ(v.level, VerdictLevel::kInsufficientData);
+  EXPECT_TRUE(absl::StrContains(v.summary, "too little CPU to judge")) << v.summary;
+  EXPECT_TRUE(absl::StrContains(v.summary, "no measurable CPU")) << v.summary;
+  ExpectNoZeroFigures(v);
+}
+
+TEST(VerdictWords, AServiceIsCalledOne) {
+  Workload w;
+  w.requests_per_second = 1;  // 10 µs of CPU per second
+  VerdictInputs in = InputsFor(w, 5);
+  in.service = true;
+  const Verdict v = ComputeVerdict(in);
+  EXPECT_TRUE(absl::StrContains(v.summary, "the service's processes used only")) << v.summary;
+  EXPECT_TRUE(absl::StrContains(v.summary, "too little CPU to judge")) << v.summary;
+}
+
+TEST(VerdictWords, NoBlockedCallIsNoBlockingMeasured) {
+  Workload w;
+  w.blocked_fraction = 0;
+  const Verdict v = ComputeVerdict(InputsFor(w, 6));
+  EXPECT_EQ(v.level, VerdictLevel::kNotWorthIt);
+  EXPECT_TRUE(absl::StartsWith(v.summary, "No blocking measured")) << v.summary;
+  ExpectNoZeroFigures(v);
+}
+
+TEST(VerdictWords, BlockingThatCostsNothingMeasurableIsSaidInWords) {
+  Workload w;
+  w.read_blocked_extra = 0;  // a blocked read costs what a read that found data does
+  const Calibration cal = FlatCalibration(0);
+  const Verdict v = ComputeVerdict(InputsFor(w, 6, &cal));
+  ASSERT_TRUE(v.overhead_share);
+  EXPECT_TRUE(RoundsToZeroPercent(*v.overhead_share)) << *v.overhead_share;
+  EXPECT_EQ(v.level, VerdictLevel::kNotWorthIt);
+  EXPECT_TRUE(absl::StartsWith(v.summary, "No blocking cost measured")) << v.summary;
+  EXPECT_FALSE(absl::StrContains(v.summary, "more than it saves")) << v.summary;
+  ExpectNoZeroFigures(v);
+}
+
+TEST(VerdictWords, RoundsToZeroMatchesWhatFormatPercentPrints) {
+  EXPECT_TRUE(RoundsToZeroPercent(0));
+  EXPECT_TRUE(RoundsToZeroPercent(0.0004));
+  EXPECT_TRUE(RoundsToZeroPercent(-0.0004));
+  EXPECT_FALSE(RoundsToZeroPercent(0.0005));
+  EXPECT_EQ(FormatPercent(0.0005), "0.1%");
+  EXPECT_EQ(FormatPercent(0.0004), "0.0%");
+}
+
 }  // namespace
 }  // namespace iotax
