@@ -90,7 +90,7 @@ TEST(Verdict, TheIntervalCoversTheTruthAboutNinetyFivePercentOfTheTime) {
   Workload w;
   w.blocked_extra_jitter = 0.2;
   w.noise = 0.05;
-  const Calibration cal = FlatCalibration(0);
+  const Calibration cal = FlatCalibration(0);  // and an async design pays nothing either
   const double truth = testing::TruthOverheadShare(w);
   int covered = 0;
   const int replications = 300;
@@ -159,7 +159,7 @@ TEST(Verdict, EventLoopServerHasNothingToSave) {
   EXPECT_EQ(*v.overhead_share, 0);
   EXPECT_EQ(*v.estimated_saving_share, 0);
   EXPECT_EQ(v.level, VerdictLevel::kNotWorthIt);
-  EXPECT_TRUE(absl::StrContains(v.summary, "No thread blocked")) << v.summary;
+  EXPECT_TRUE(absl::StartsWith(v.summary, "No blocking measured: no thread blocked")) << v.summary;
   EXPECT_TRUE(AnyReasonContains(v, "already waits for IO in poll, epoll or io_uring"));
 }
 
@@ -284,6 +284,8 @@ void ExpectNoZeroFigures(const Verdict& v) {
   std::vector<std::string> all = v.reasons;
   all.push_back(v.summary);
   for (const std::string& s : all) {
+    // The calibration's own per-call figure is quoted as it was measured.
+    if (absl::StartsWith(s, "What an async design pays instead")) continue;
     for (const char* zero : {"0.0% ± 0.0%", " 0.0%", " 0% ", "(0%)", "0 µs", "± 0%"}) {
       EXPECT_FALSE(absl::StrContains(s, zero)) << zero << " in: " << s;
     }
