@@ -139,6 +139,9 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   target_options.pids = options.pids;
   target_options.comms = options.comms;
   target_options.follow_children = options.follow_children;
+  if (!options.cgroup.empty()) {
+    target_options.service = iotax::ServiceSelector{iotax::ServiceSelector::Kind::kCgroup, options.cgroup, {}};
+  }
   target_options.poll_interval = options.interval;
   auto targets = std::make_unique<iotax::TargetManager>(tracer->get(), target_options, Log);
   if (absl::Status s = targets->Start(*processes); !s.ok()) return Fail(s.message());

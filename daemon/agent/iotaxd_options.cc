@@ -10,12 +10,17 @@
 #include "absl/strings/strip.h"
 #include "flags.h"
 #include "pmu_events.h"
+#include "service_members.h"
 
 // Read by the shared command-line layer (flags.h); --pid, --comm, --sample and
 // --pmu-events are strings that ValidateDaemonFlags checks.
 ABSL_FLAG(std::vector<std::string>, pid, {},
           "Process ID to trace, with all its threads. Repeat (--pid 1 --pid 2) or comma-separate "
           "(--pid 1,2) for several. A thread ID traces its whole process.");
+ABSL_FLAG(std::string, cgroup, "",
+          "Trace every process of this cgroup v2 directory (and the cgroups below it) as one service, e.g. "
+          "/sys/fs/cgroup/system.slice/nginx.service: one set of series and one verdict for all of them, "
+          "processes that start and exit included, no limit on their number (pid=\"\", comm=the path).");
 ABSL_FLAG(std::vector<std::string>, comm, {},
           "Trace every process with this name (as in /proc/PID/comm, at most 15 characters). "
           "iotaxd waits for the first one to appear and picks up each new one, including the "
@@ -90,10 +95,14 @@ const char kUsage[] =
       "capability (docs/security.md). Runs until SIGINT or SIGTERM, then detaches every probe.\n\n"
       "Usage:\n"
       "  iotaxd --pid PID [--pid PID...] [--comm NAME...] [--follow-children] [--listen HOST:PORT]\n"
+      "  iotaxd --cgroup /sys/fs/cgroup/PATH [--listen HOST:PORT]\n"
       "  iotaxd --check\n\n"
       "Examples:\n"
       "  iotaxd --pid 1234\n"
       "  iotaxd --comm nginx --follow-children --listen 127.0.0.1:9464\n"
+      "  iotaxd --cgroup /sys/fs/cgroup/system.slice/apache2.service\n\n"
+      "--pid and --comm give each process its own slot, at most 64 at once; --cgroup traces a whole\n"
+      "service in one slot, however many processes it has.\n"
       "  iotaxd --pid 1234 --user nobody --listen 0.0.0.0:9464 --auth-file /etc/iotax/users \\\n"
       "         --tls-cert /etc/iotax/cert.pem --tls-key /etc/iotax/key.pem\n";
 
@@ -102,7 +111,7 @@ const flags::Program& Daemon() {
   static const flags::Program program = {
       .name = "iotaxd",
       .usage = kUsage,
-      .flags = {{"pid", "PID"}, {"comm", "NAME"}, {"follow_children"}, {"listen", "HOST:PORT"}, {"check"},
+      .flags = {{"pid", "PID"}, {"comm", "NAME"}, {"cgroup", "PATH"}, {"follow_children"}, {"listen", "HOST:PORT"}, {"check"},
                 {"strict"}, {"bpf_stats"}, {"interval"}, {"pmu_events", "INSTRUCTIONS,CYCLES"}, {"window"},
                 {"verdict_window"}, {"history"}, {"sample", "PERCENT"}, {"sample_period"},
                 {"calibration", "PATH|none"}, {"auth_file", "PATH"}, {"tls_cert", "PATH"}, {"tls_key", "PATH"},
@@ -167,13 +176,18 @@ absl::StatusOr<DaemonOptions> ValidateDaemonFlags(const RawDaemonFlags& raw) {
     }
     if (std::find(o.comms.begin(), o.comms.end(), c) == o.comms.end()) o.comms.push_back(c);
   }
+  if (!raw.cgroup.empty()) {
+    if (absl::Status s = CheckCgroupPath(raw.cgroup); !s.ok()) return s;
+    o.cgroup = raw.cgroup;
+  }
   o.check = raw.check;
   o.strict = raw.strict;
   o.bpf_stats = raw.bpf_stats;
   o.follow_children = raw.follow_children;
-  if (!o.check && o.pids.empty() && o.comms.empty()) {
+  if (!o.check && o.pids.empty() && o.comms.empty() && o.cgroup.empty()) {
     return absl::InvalidArgumentError(
-        "nothing to trace: pass --pid=PID or --comm=NAME (or --check to test the probes); see iotaxd --help");
+        "nothing to trace: pass --pid=PID, --comm=NAME or --cgroup=PATH (or --check to test the probes); see "
+        "iotaxd --help");
   }
   absl::StatusOr<std::pair<std::string, int>> listen = ParseListenAddress(raw.listen);
   if (!listen.ok()) return listen.status();
@@ -256,6 +270,7 @@ ParseOutcome ParseDaemonCommandLine(int argc, char** argv, RawDaemonFlags* raw) 
   }
   raw->pid = absl::GetFlag(FLAGS_pid);
   raw->comm = absl::GetFlag(FLAGS_comm);
+  raw->cgroup = absl::GetFlag(FLAGS_cgroup);
   raw->follow_children = absl::GetFlag(FLAGS_follow_children);
   raw->listen = absl::GetFlag(FLAGS_listen);
   raw->check = absl::GetFlag(FLAGS_check);

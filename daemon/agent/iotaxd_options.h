@@ -17,6 +17,7 @@ namespace iotax {
 struct RawDaemonFlags {
   std::vector<std::string> pid;
   std::vector<std::string> comm;
+  std::string cgroup;
   bool follow_children = false;
   std::string listen = "127.0.0.1:9464";
   bool check = false;
@@ -40,6 +41,7 @@ struct RawDaemonFlags {
 struct DaemonOptions {
   std::vector<int> pids;
   std::vector<std::string> comms;
+  std::string cgroup;  // trace this cgroup's processes as one service ("" = none)
   bool follow_children = false;
   std::string listen_host = "127.0.0.1";
   int listen_port = 9464;

@@ -23,8 +23,9 @@ constexpr double kNsPerSecond = 1e9;
 
 double Seconds(uint64_t ns) { return static_cast<double>(ns) / kNsPerSecond; }
 
+// A service has no one PID: its pid label is empty, its comm its name.
 Labels TargetLabels(const TargetSnapshot& t) {
-  return {{"pid", std::to_string(t.pid)}, {"comm", t.comm}};
+  return {{"pid", t.service ? "" : std::to_string(t.pid)}, {"comm", t.comm}};
 }
 
 void AppendTargetFamilies(const std::vector<TargetSnapshot>& targets, std::vector<MetricFamily>& out) {

@@ -40,7 +40,7 @@ std::vector<MetricFamily> BuildVerdictMetricFamilies(const Report& report) {
   std::set<int> seen;
   for (const TargetReport& t : report.targets) {
     if (!seen.insert(t.pid).second) continue;
-    const Labels base = {{"pid", absl::StrCat(t.pid)}, {"comm", t.comm}};
+    const Labels base = {{"pid", t.service ? "" : absl::StrCat(t.pid)}, {"comm", t.comm}};  // as TargetLabels
     const Verdict& v = t.verdict;
     AddValue(level, base, static_cast<int>(v.level));
     AddValue(window, base, v.window_seconds);

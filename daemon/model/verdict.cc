@@ -300,9 +300,11 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
                     ".");
     v.reasons.push_back(why);
   } else {
-    v.reasons.push_back(absl::StrFormat(
-        "No read, write, accept or connect blocked in %s (%s IO calls completed without sleeping).",
-        FormatDuration(total.seconds), FormatCount(static_cast<double>(b.nonblocked_io_calls))));
+    v.reasons.push_back(
+        b.nonblocked_io_calls > 0
+            ? absl::StrFormat("No read, write, accept or connect blocked in %s (%s IO calls completed without sleeping).",
+                              FormatDuration(total.seconds), FormatCount(static_cast<double>(b.nonblocked_io_calls)))
+            : absl::StrFormat("No read, write, accept or connect was made in %s.", FormatDuration(total.seconds)));
   }
   if (b.uncalibrated_blocked_io_calls > 0) {
     v.reasons.push_back(absl::StrFormat(

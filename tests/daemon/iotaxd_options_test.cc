@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "absl/strings/match.h"
 
 namespace iotax {
@@ -31,10 +34,23 @@ TEST(DaemonOptions, Defaults) {
 }
 
 TEST(DaemonOptions, NeedsSomethingToTraceUnlessCheck) {
-  EXPECT_TRUE(absl::StrContains(ErrorOf(RawDaemonFlags{}), "pass --pid=PID or --comm=NAME"));
+  EXPECT_TRUE(absl::StrContains(ErrorOf(RawDaemonFlags{}), "pass --pid=PID, --comm=NAME or --cgroup=PATH"));
   RawDaemonFlags check;
   check.check = true;
   EXPECT_TRUE(ValidateDaemonFlags(check).ok());
+}
+
+TEST(DaemonOptions, ACgroupIsEnoughAndMustBeACgroupDirectory) {
+  char tmpl[] = "/tmp/iotax_cgroup_opt_XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  RawDaemonFlags raw;
+  raw.cgroup = dir;
+  EXPECT_TRUE(absl::StrContains(ErrorOf(raw), "not a cgroup v2 directory")) << ErrorOf(raw);
+  { std::ofstream(dir + "/cgroup.procs") << "1\n"; }
+  auto o = ValidateDaemonFlags(raw);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->cgroup, dir);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(DaemonOptions, BadPids) {

@@ -50,6 +50,7 @@ TEST(ServiceE2E, ReportOnAForkingServiceIsOneVerdictThatCountsProcessesThatCameA
   EXPECT_EQ(verdicts, 1u) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "Service (every process named " + comm + ")")) << r.out;
   EXPECT_FALSE(absl::StrContains(r.out, "0.0% ± 0.0%")) << r.out;
+  EXPECT_FALSE(absl::StrContains(r.out, "(0 IO calls")) << r.out;
   EXPECT_FALSE(absl::StrContains(r.err, "zombie")) << r.err;
 
   const RunResult j = RunProgram({Bin("iotax"), "report", "--comm=" + comm, "--duration=3s", "--calibration=none",
