@@ -69,7 +69,7 @@ absl::Status CheckCgroupPath(const std::string& path) {
   if (!std::filesystem::exists(std::filesystem::path(path) / "cgroup.procs", ec)) {
     return absl::InvalidArgumentError(absl::StrCat("--cgroup=", path,
                                                    ": not a cgroup v2 directory (it has no cgroup.procs); pass one "
-                                                   "under /sys/fs/cgroup"));
+                                                   "under /sys/fs/cgroup (a v1 hierarchy's directory works too)"));
   }
   return absl::OkStatus();
 }
@@ -115,10 +115,13 @@ int ServiceCpus(const std::string& cgroup_dir, const std::vector<int>& members, 
   if (!cgroup_dir.empty()) {
     // Without the cpuset controller the file is absent here: ask the parents.
     for (std::filesystem::path dir = cgroup_dir; !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
-      std::string text;
-      if (!proc::ReadText((dir / "cpuset.cpus.effective").string(), &text)) continue;
-      const std::set<int> cpus = ParseCpuList(text);
-      if (!cpus.empty()) return static_cast<int>(cpus.size());
+      // cgroup v2 names it cpuset.cpus.effective, a v1 cpuset hierarchy cpuset.effective_cpus.
+      for (const char* file : {"cpuset.cpus.effective", "cpuset.effective_cpus"}) {
+        std::string text;
+        if (!proc::ReadText((dir / file).string(), &text)) continue;
+        const std::set<int> cpus = ParseCpuList(text);
+        if (!cpus.empty()) return static_cast<int>(cpus.size());
+      }
     }
   }
   std::set<int> all;

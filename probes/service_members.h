@@ -25,8 +25,9 @@ struct ServiceSelector {
   std::string DisplayName() const;
 };
 
-// Checks a --cgroup path before tracing: a cgroup v2 directory (it has
-// cgroup.procs). The error says what to pass instead.
+// Checks a --cgroup path before tracing: a cgroup directory (it has
+// cgroup.procs: cgroup v2, or any v1 hierarchy). The error says what to pass
+// instead.
 absl::Status CheckCgroupPath(const std::string& path);
 
 // The live processes of the service now, ascending. Kernel threads (a
