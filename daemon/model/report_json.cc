@@ -67,7 +67,7 @@ json TargetJson(const TargetReport& t) {
                    {"cpus", s.cpus > 0 ? json(s.cpus) : json(nullptr)}};
   }
   return json{
-      {"pid", t.service ? json(nullptr) : json(t.pid)},
+      {"pid", t.pid},
       {"comm", t.comm},
       {"up", t.up},
       {"service", service},

@@ -85,8 +85,10 @@ void AppendTarget(std::string& out, const TargetReport& t) {
   const Verdict& v = t.verdict;
   const BlockingBreakdown& b = v.breakdown;
   if (t.service) {
-    absl::StrAppend(&out, ServiceHeader(*t.service, b.latency.threads), ": ", Seconds(v.window_seconds), " window, ",
-                    v.subwindows, " sub-windows\n\n");
+    absl::StrAppend(&out, Wrap(absl::StrCat(ServiceHeader(*t.service, b.latency.threads), "; ",
+                                            Seconds(v.window_seconds), " window, ", v.subwindows, " sub-windows"),
+                               "", "  "),
+                    "\n");
   } else {
     absl::StrAppend(&out, absl::StrFormat("PID %d (%s)%s: %s window, %d sub-windows\n\n", t.pid, t.comm,
                                           t.up ? "" : ", exited", Seconds(v.window_seconds), v.subwindows));

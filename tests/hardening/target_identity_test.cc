@@ -114,6 +114,22 @@ TEST_F(TargetIdentityTest, OneIdentityPerProcessSaysWhetherItStillRuns) {
   EXPECT_TRUE(absl::IsInvalidArgument(IdentifyProcess(0, proc_.root()).status()));
 }
 
+TEST_F(TargetIdentityTest, MorePidsThanSlotsSayHowToTraceThemAsOneService) {
+  std::vector<int> pids;
+  for (int pid = 100; pid < 100 + kMaxTargets + 1; ++pid) {
+    AddProcess(pid, "prefork", 1000);
+    pids.push_back(pid);
+  }
+  const absl::Status s = TargetManager::IdentifyPids(pids, proc_.root()).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(s));
+  EXPECT_TRUE(absl::StrContains(s.message(), absl::StrCat("at most ", kMaxTargets, " can be traced as separate "
+                                                                                    "targets")))
+      << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "use --comm NAME or --cgroup PATH to trace them as one service")) << s;
+  pids.pop_back();
+  EXPECT_TRUE(TargetManager::IdentifyPids(pids, proc_.root()).ok());
+}
+
 TEST_F(TargetIdentityTest, StartTakesTheIdentitiesItIsGiven) {
   AddProcess(10, "app", 1000);
   absl::StatusOr<std::vector<ProcessIdentity>> ids = TargetManager::IdentifyPids({10}, proc_.root());
