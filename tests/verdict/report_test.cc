@@ -272,7 +272,7 @@ TEST(ServiceReport, CountsTheProcessesThatWereThereJoinedAndExited) {
             "exited, 3 running at the end with 101 threads on 4 CPUs");
   const std::string text = FormatReportText(r);
   EXPECT_TRUE(absl::StrContains(text, "Service (every process named web), one verdict")) << text;
-  EXPECT_TRUE(absl::StrContains(text, "5.0 s window, 5 sub-windows")) << text;
+  EXPECT_TRUE(absl::StrContains(text, "; 5.0 s window, 5")) << text;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     size_t columns = 0;  // µ is two bytes, one column
     for (unsigned char c : line) columns += (c & 0xC0) != 0x80 ? 1 : 0;
