@@ -11,7 +11,7 @@
 #endif
 
 #define IOTAX_MAX_TARGETS 64      /* slots: separate targets traced at once (a service is one slot) */
-#define IOTAX_MAX_PROCESSES 8192  /* processes counting into all slots at once (`targets` map) */
+#define IOTAX_MAX_PROCESSES 8192  /* processes counting into all slots at once (`targets` map; loader may change it) */
 #define IOTAX_HIST_BUCKETS 40     /* log2 ns buckets, see below */
 #define IOTAX_MAX_SYSCALL_NR 512  /* syscall numbers counted individually */
 

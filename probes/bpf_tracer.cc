@@ -44,6 +44,7 @@ namespace iotax {
 namespace {
 
 static_assert(kMaxTargets == IOTAX_MAX_TARGETS, "tracer.h and bpf/iotax.h disagree on the number of slots");
+static_assert(kMaxTracedProcesses == IOTAX_MAX_PROCESSES, "tracer.h and bpf/iotax.h disagree on the targets map");
 
 // Same order as enum iotax_probe.
 constexpr const char* kProbeNames[IOTAX_NPROBES] = {
@@ -298,8 +299,8 @@ class BpfTracer final : public Tracer {
       if (err == EEXIST) return absl::AlreadyExistsError(absl::StrCat("process ", process.pid, " is already traced"));
       if (err == E2BIG || err == ENOSPC || err == ENOMEM) {
         return CannotTrace(process, absl::StatusCode::kResourceExhausted,
-                           absl::StrCat("the kernel's targets map is full (", IOTAX_MAX_PROCESSES,
-                                        " processes traced at once)"));
+                           absl::StrCat("the kernel's targets map is full (", max_processes_,
+                                        " processes traced at once; iotaxd --max-processes raises it)"));
       }
       return CannotTrace(process, absl::StatusCode::kInternal,
                          absl::StrCat("adding it to the BPF targets map failed: ", std::strerror(err)));
@@ -629,6 +630,8 @@ class BpfTracer final : public Tracer {
     skel_ = iotax_bpf::open();
     if (skel_ == nullptr) return -errno;
     skel_->rodata->follow_children = options.follow_children;
+    max_processes_ = options.max_processes > 0 ? options.max_processes : kMaxTracedProcesses;
+    if (int err = bpf_map__set_max_entries(skel_->maps.targets, static_cast<__u32>(max_processes_)); err != 0) return err;
     skel_->rodata->pmu_enabled = pmu_.status.up;
     if (!with_task_iter) bpf_program__set_autoload(skel_->progs.iotax_task_iter, false);
     return iotax_bpf::load(skel_);
@@ -735,6 +738,7 @@ class BpfTracer final : public Tracer {
   mutable std::mutex mu_;
   iotax_bpf* skel_ = nullptr;
   int ncpus_ = 0;
+  int max_processes_ = kMaxTracedProcesses;  // entries of the `targets` map
   int stats_fd_ = -1;
   bpf_program* programs_[IOTAX_NPROBES] = {};
   bpf_link* links_[IOTAX_NPROBES] = {};

@@ -24,6 +24,9 @@ inline constexpr int kMaxTracedProcesses = 8192;
 
 struct TracerOptions {
   bool follow_children = false;  // processes forked by a target join its slot
+  // Processes counted at once in all slots (followed children and service
+  // members included): the size of the kernel's `targets` map.
+  int max_processes = kMaxTracedProcesses;
   bool strict = false;           // any probe that fails to attach is an error
   bool enable_bpf_stats = false; // turn on kernel.bpf_stats_enabled while attached
   // Tier 3: the two PMU events read at every kernel boundary, instructions

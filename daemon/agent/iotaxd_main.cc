@@ -126,6 +126,7 @@ int RunDaemon(const iotax::DaemonOptions& options) {
 
   iotax::TracerOptions tracer_options;
   tracer_options.follow_children = options.follow_children;
+  tracer_options.max_processes = options.max_processes;
   tracer_options.strict = options.strict;
   tracer_options.enable_bpf_stats = options.bpf_stats;
   tracer_options.pmu_events = options.pmu_events;

@@ -21,6 +21,10 @@ ABSL_FLAG(std::string, cgroup, "",
           "Trace every process of this cgroup v2 directory (and the cgroups below it) as one service, e.g. "
           "/sys/fs/cgroup/system.slice/nginx.service: one set of series and one verdict for all of them, "
           "processes that start and exit included, no limit on their number (pid=\"\", comm=the path).");
+ABSL_FLAG(int, max_processes, 8192,
+          "Processes counted at once across all targets: followed children and a --cgroup service's members (the "
+          "size of the kernel's targets map, about 100 bytes each). Beyond it new processes are not followed and "
+          "are counted in iotax_bpf_dropped_total{reason=\"targets_full\"}.");
 ABSL_FLAG(std::vector<std::string>, comm, {},
           "Trace every process with this name (as in /proc/PID/comm, at most 15 characters). "
           "iotaxd waits for the first one to appear and picks up each new one, including the "
@@ -111,7 +115,7 @@ const flags::Program& Daemon() {
   static const flags::Program program = {
       .name = "iotaxd",
       .usage = kUsage,
-      .flags = {{"pid", "PID"}, {"comm", "NAME"}, {"cgroup", "PATH"}, {"follow_children"}, {"listen", "HOST:PORT"}, {"check"},
+      .flags = {{"pid", "PID"}, {"comm", "NAME"}, {"cgroup", "PATH"}, {"follow_children"}, {"max_processes", "N"}, {"listen", "HOST:PORT"}, {"check"},
                 {"strict"}, {"bpf_stats"}, {"interval"}, {"pmu_events", "INSTRUCTIONS,CYCLES"}, {"window"},
                 {"verdict_window"}, {"history"}, {"sample", "PERCENT"}, {"sample_period"},
                 {"calibration", "PATH|none"}, {"auth_file", "PATH"}, {"tls_cert", "PATH"}, {"tls_key", "PATH"},
@@ -180,6 +184,8 @@ absl::StatusOr<DaemonOptions> ValidateDaemonFlags(const RawDaemonFlags& raw) {
     if (absl::Status s = CheckCgroupPath(raw.cgroup); !s.ok()) return s;
     o.cgroup = raw.cgroup;
   }
+  if (absl::Status s = flags::CheckInt("max-processes", raw.max_processes, 64, 1 << 20); !s.ok()) return s;
+  o.max_processes = raw.max_processes;
   o.check = raw.check;
   o.strict = raw.strict;
   o.bpf_stats = raw.bpf_stats;
@@ -271,6 +277,7 @@ ParseOutcome ParseDaemonCommandLine(int argc, char** argv, RawDaemonFlags* raw) 
   raw->pid = absl::GetFlag(FLAGS_pid);
   raw->comm = absl::GetFlag(FLAGS_comm);
   raw->cgroup = absl::GetFlag(FLAGS_cgroup);
+  raw->max_processes = absl::GetFlag(FLAGS_max_processes);
   raw->follow_children = absl::GetFlag(FLAGS_follow_children);
   raw->listen = absl::GetFlag(FLAGS_listen);
   raw->check = absl::GetFlag(FLAGS_check);

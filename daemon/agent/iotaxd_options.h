@@ -18,6 +18,7 @@ struct RawDaemonFlags {
   std::vector<std::string> pid;
   std::vector<std::string> comm;
   std::string cgroup;
+  int max_processes = 8192;
   bool follow_children = false;
   std::string listen = "127.0.0.1:9464";
   bool check = false;
@@ -42,6 +43,7 @@ struct DaemonOptions {
   std::vector<int> pids;
   std::vector<std::string> comms;
   std::string cgroup;  // trace this cgroup's processes as one service ("" = none)
+  int max_processes = 8192;  // processes counted at once in all targets (TracerOptions::max_processes)
   bool follow_children = false;
   std::string listen_host = "127.0.0.1";
   int listen_port = 9464;
