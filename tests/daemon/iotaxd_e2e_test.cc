@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -206,6 +207,58 @@ TEST(IotaxdE2E, CommWaitsForAProcessAndPicksUpTheNextOne) {
   const std::string err = daemon.DrainStderr(2s);
   EXPECT_TRUE(absl::StrContains(err, "waiting for a process named " + name)) << err;
   EXPECT_TRUE(absl::StrContains(err, "waiting for the next process named " + name)) << err;
+}
+
+// The cgroup2 mount, where a test may make a cgroup, or "".
+std::string CgroupV2Mount() {
+  std::ifstream mounts("/proc/self/mounts");
+  std::string device, dir, type, rest;
+  while (mounts >> device >> dir >> type && std::getline(mounts, rest)) {
+    if (type == "cgroup2") return dir;
+  }
+  return "";
+}
+
+TEST(IotaxdE2E, ACgroupIsOneServiceWithOneSetOfSeries) {
+  IOTAX_REQUIRE_BPF();
+  const std::string mount = CgroupV2Mount();
+  if (mount.empty()) GTEST_SKIP() << "no cgroup2 file system is mounted here";
+  const std::string cgroup = absl::StrCat(mount, "/iotaxd-service-test-", getpid());
+  if (mkdir(cgroup.c_str(), 0755) != 0) GTEST_SKIP() << "cannot make a cgroup under " << mount;
+  {
+    ChildProcess daemon({kIotaxd, "--cgroup=" + cgroup, "--listen=127.0.0.1:0", "--interval=100ms"});
+    const int port = StartDaemon(daemon);
+    ASSERT_GT(port, 0);
+    // Two workloads join the cgroup after iotaxd started: both count into the one service.
+    ChildProcess a({kWorkload, "--name=svc_a", "--seconds=30"});
+    ChildProcess b({kWorkload, "--name=svc_b", "--seconds=30"});
+    ASSERT_TRUE(a.ReadStdoutLine(10s).has_value());
+    ASSERT_TRUE(b.ReadStdoutLine(10s).has_value());
+    { std::ofstream(cgroup + "/cgroup.procs") << a.pid() << "\n"; }
+    { std::ofstream(cgroup + "/cgroup.procs") << b.pid() << "\n"; }
+    const std::string threads = absl::StrCat("iotax_target_threads{pid=\"\",comm=\"", cgroup, "\"}");
+    // Each pipe_workload runs two threads.
+    std::string body = ScrapeUntil(port, [&](const std::string& m) { return Sample(m, threads) >= 4.0; }, 15s);
+    EXPECT_EQ(Sample(body, threads), 4) << body.substr(0, 2000);
+    const std::string blocked =
+        absl::StrCat("iotax_syscalls_blocked_total{pid=\"\",comm=\"", cgroup, "\",class=\"file_read\"}");
+    body = ScrapeUntil(port, [&](const std::string& m) { return Sample(m, blocked) > 0; }, 15s);
+    EXPECT_GT(Sample(body, blocked), 0) << body.substr(0, 2000);
+    // A member that exits is not the service's end.
+    a.Kill(SIGKILL);
+    ASSERT_TRUE(a.Wait(5s).has_value());
+    body = ScrapeUntil(port, [&](const std::string& m) { return Sample(m, threads) == 2.0; }, 15s);
+    EXPECT_EQ(Sample(body, threads), 2);
+    EXPECT_EQ(Sample(body, absl::StrCat("iotax_target_up{pid=\"\",comm=\"", cgroup, "\"}")), 1);
+    b.Kill(SIGKILL);
+    ASSERT_TRUE(b.Wait(5s).has_value());
+    daemon.Kill(SIGTERM);
+    EXPECT_EQ(daemon.Wait(10s), 0);
+    const std::string err = daemon.DrainStderr(2s);
+    EXPECT_TRUE(absl::StrContains(err, "tracing cgroup " + cgroup + " as one service")) << err;
+  }
+  for (int i = 0; i < 100 && rmdir(cgroup.c_str()) != 0; ++i) usleep(50'000);
+  EXPECT_NE(access(cgroup.c_str(), F_OK), 0) << "could not remove " << cgroup;
 }
 
 TEST(IotaxdE2E, MissingPidIsOneLineAndNonZero) {
