@@ -59,6 +59,10 @@ std::string ServiceSelector::DisplayName() const {
   return absl::StrCat(pids.size() == 1 ? "PID " : "PIDs ", absl::StrJoin(pids, ", "));
 }
 
+std::string ServiceSelector::Describe() const {
+  return kind == Kind::kPids ? DisplayName() : absl::StrCat(KindName(), " ", name);
+}
+
 absl::Status CheckCgroupPath(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::is_directory(path, ec)) {

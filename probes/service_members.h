@@ -23,6 +23,8 @@ struct ServiceSelector {
   const char* KindName() const;
   // What the report calls it: "apache2", "/sys/fs/cgroup/system.slice/x.service", "PIDs 1, 2".
   std::string DisplayName() const;
+  // For log lines: "comm apache2", "cgroup /sys/fs/...", "PIDs 1, 2".
+  std::string Describe() const;
 };
 
 // Checks a --cgroup path before tracing: a cgroup directory (it has

@@ -87,12 +87,12 @@ void TargetManager::DiscoverService(bool first_pass) {
     }
   }
   if (first_pass) {
-    log_(absl::StrCat("tracing ", selector.KindName(), " ", selector.DisplayName(), " as one service: ", added,
+    log_(absl::StrCat("tracing ", selector.Describe(), " as one service: ", added,
                       added == 1 ? " process" : " processes", "; new ones join as they appear"));
   }
   if (present == 0 && !service_waiting_announced_) {
     service_waiting_announced_ = true;
-    log_(absl::StrCat("no process of ", selector.KindName(), " ", selector.DisplayName(), " runs now; checking ",
+    log_(absl::StrCat("no process of ", selector.Describe(), " runs now; checking ",
                       selector.kind == ServiceSelector::Kind::kCgroup ? selector.name : options_.proc_root, " every ",
                       absl::FormatDuration(options_.poll_interval)));
   }

@@ -103,7 +103,7 @@ int RunReport(const cli::ReportOptions& options) {
   std::vector<std::string> names;
   for (int pid : targets.LiveTargets()) names.push_back(absl::StrCat(pid));
   const std::string what =
-      options.service ? absl::StrCat("the service ", options.service->KindName(), " ", options.service->DisplayName())
+      options.service ? absl::StrCat("the service ", options.service->Describe())
                       : absl::StrCat("PID ", absl::StrJoin(names, ", "));
   Say(absl::StrCat("measuring ", what, " for ", absl::FormatDuration(options.duration),
                    " (Ctrl-C reports what was measured so far)"));

@@ -75,6 +75,8 @@ TEST(ServiceMembers, PidListKeepsTheLiveOnes) {
   const ServiceSelector s{ServiceSelector::Kind::kPids, "", {40, 41}};
   EXPECT_EQ(FindServiceMembers(s, proc.root()), (std::vector<int>{40}));
   EXPECT_EQ(s.DisplayName(), "PIDs 40, 41");
+  EXPECT_EQ(s.Describe(), "PIDs 40, 41");
+  EXPECT_EQ((ServiceSelector{ServiceSelector::Kind::kCgroup, "/sys/fs/cgroup/x", {}}).Describe(), "cgroup /sys/fs/cgroup/x");
 }
 
 TEST(ServiceMembers, CpuListsParseAndMalformedOnesAreEmpty) {
