@@ -6,7 +6,6 @@
 #include <dirent.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -21,6 +20,7 @@
 #include "child_process.h"
 #include "http_client.h"
 #include "require.h"
+#include "test_cgroup.h"
 #include "metrics_text.h"
 
 namespace iotax {
@@ -209,22 +209,11 @@ TEST(IotaxdE2E, CommWaitsForAProcessAndPicksUpTheNextOne) {
   EXPECT_TRUE(absl::StrContains(err, "waiting for the next process named " + name)) << err;
 }
 
-// The cgroup2 mount, where a test may make a cgroup, or "".
-std::string CgroupV2Mount() {
-  std::ifstream mounts("/proc/self/mounts");
-  std::string device, dir, type, rest;
-  while (mounts >> device >> dir >> type && std::getline(mounts, rest)) {
-    if (type == "cgroup2") return dir;
-  }
-  return "";
-}
-
 TEST(IotaxdE2E, ACgroupIsOneServiceWithOneSetOfSeries) {
   IOTAX_REQUIRE_BPF();
-  const std::string mount = CgroupV2Mount();
-  if (mount.empty()) GTEST_SKIP() << "no cgroup2 file system is mounted here";
-  const std::string cgroup = absl::StrCat(mount, "/iotaxd-service-test-", getpid());
-  if (mkdir(cgroup.c_str(), 0755) != 0) GTEST_SKIP() << "cannot make a cgroup under " << mount;
+  testing::TestCgroup test_cgroup("iotaxd-service-test");
+  if (test_cgroup.path().empty()) GTEST_SKIP() << test_cgroup.why();
+  const std::string& cgroup = test_cgroup.path();
   {
     ChildProcess daemon({kIotaxd, "--cgroup=" + cgroup, "--listen=127.0.0.1:0", "--interval=100ms"});
     const int port = StartDaemon(daemon);
@@ -234,8 +223,8 @@ TEST(IotaxdE2E, ACgroupIsOneServiceWithOneSetOfSeries) {
     ChildProcess b({kWorkload, "--name=svc_b", "--seconds=30"});
     ASSERT_TRUE(a.ReadStdoutLine(10s).has_value());
     ASSERT_TRUE(b.ReadStdoutLine(10s).has_value());
-    { std::ofstream(cgroup + "/cgroup.procs") << a.pid() << "\n"; }
-    { std::ofstream(cgroup + "/cgroup.procs") << b.pid() << "\n"; }
+    test_cgroup.Add(a.pid());
+    test_cgroup.Add(b.pid());
     const std::string threads = absl::StrCat("iotax_target_threads{pid=\"\",comm=\"", cgroup, "\"}");
     // Each pipe_workload runs two threads.
     std::string body = ScrapeUntil(port, [&](const std::string& m) { return Sample(m, threads) >= 4.0; }, 15s);
@@ -257,8 +246,7 @@ TEST(IotaxdE2E, ACgroupIsOneServiceWithOneSetOfSeries) {
     const std::string err = daemon.DrainStderr(2s);
     EXPECT_TRUE(absl::StrContains(err, "tracing cgroup " + cgroup + " as one service")) << err;
   }
-  for (int i = 0; i < 100 && rmdir(cgroup.c_str()) != 0; ++i) usleep(50'000);
-  EXPECT_NE(access(cgroup.c_str(), F_OK), 0) << "could not remove " << cgroup;
+  EXPECT_TRUE(test_cgroup.Remove()) << "could not remove " << cgroup;
 }
 
 TEST(IotaxdE2E, MissingPidIsOneLineAndNonZero) {

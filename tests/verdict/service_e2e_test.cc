@@ -4,18 +4,14 @@
 // limit could hold. Each workload has a name of its own (its PID in it), so
 // nothing else on the machine joins the service.
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "e2e_support.h"
 #include "nlohmann/json.hpp"
 #include "require.h"
+#include "test_cgroup.h"
 
 namespace iotax::testing {
 namespace {
@@ -97,30 +93,18 @@ TEST(ServiceE2E, MoreThanAThousandProcessesAreTracedAsOneService) {
   EXPECT_GE(report.at("targets")[0].at("latency").at("threads").get<int>(), kChildren + 1) << r.out.substr(0, 2000);
 }
 
-// Where a test may make a cgroup v2 directory: the cgroup2 mount, or "".
-std::string CgroupV2Mount() {
-  std::ifstream mounts("/proc/self/mounts");
-  std::string device, dir, type;
-  std::string rest;
-  while (mounts >> device >> dir >> type && std::getline(mounts, rest)) {
-    if (type == "cgroup2") return dir;
-  }
-  return "";
-}
-
 TEST(ServiceE2E, ACgroupIsOneServiceAndWhatItsProcessesForkJoinsIt) {
   IOTAX_REQUIRE_BPF();
-  const std::string mount = CgroupV2Mount();
-  if (mount.empty()) GTEST_SKIP() << "no cgroup2 file system is mounted here";
-  const std::string cgroup = absl::StrCat(mount, "/iotax-service-test-", getpid());
-  if (mkdir(cgroup.c_str(), 0755) != 0) GTEST_SKIP() << "cannot make a cgroup under " << mount << ": " << strerror(errno);
+  TestCgroup test_cgroup("iotax-service-test");
+  if (test_cgroup.path().empty()) GTEST_SKIP() << test_cgroup.why();
+  const std::string& cgroup = test_cgroup.path();
   TempDir dir;
   {
     // No sleeping children: every process the cgroup has was forked inside it.
     std::unique_ptr<Subprocess> workload = StartForkWorkload(UniqueComm("iotaxcg"), 0, /*churn=*/true,
                                                              dir.File("workload.err"));
     ASSERT_NE(workload, nullptr);
-    { std::ofstream(cgroup + "/cgroup.procs") << workload->pid() << "\n"; }
+    test_cgroup.Add(workload->pid());
     const RunResult r = RunProgram({Bin("iotax"), "report", "--cgroup=" + cgroup, "--duration=2s",
                                     "--calibration=none", "--json"},
                                    dir.File("err"), absl::Seconds(60));
@@ -132,8 +116,7 @@ TEST(ServiceE2E, ACgroupIsOneServiceAndWhatItsProcessesForkJoinsIt) {
     EXPECT_GT(service.at("processes_joined").get<int>(), 10) << service.dump();
   }
   // The workload is gone and its children die with it; the cgroup empties.
-  for (int i = 0; i < 100 && rmdir(cgroup.c_str()) != 0; ++i) usleep(50'000);
-  EXPECT_NE(access(cgroup.c_str(), F_OK), 0) << "could not remove " << cgroup;
+  EXPECT_TRUE(test_cgroup.Remove()) << "could not remove " << cgroup;
 }
 
 TEST(ServiceE2E, HelpSaysWhatLimitRemainsAndHowToTraceAService) {

@@ -303,13 +303,17 @@ TEST(VerdictWords, AProcessThatUsedNoCpuIsTooLittleToJudgeNotZeroMicroseconds) {
 }
 
 TEST(VerdictWords, AServiceIsCalledOne) {
-  Workload w;
-  w.requests_per_second = 1;  // 10 µs of CPU per second
-  VerdictInputs in = InputsFor(w, 5);
-  in.service = true;
-  const Verdict v = ComputeVerdict(in);
-  EXPECT_TRUE(absl::StrContains(v.summary, "the service's processes used only")) << v.summary;
-  EXPECT_TRUE(absl::StrContains(v.summary, "too little CPU to judge")) << v.summary;
+  Workload idle;
+  idle.requests_per_second = 1;  // 10 µs of CPU per second
+  Workload busy;
+  for (const Workload* w : {&idle, &busy}) {
+    VerdictInputs in = InputsFor(*w, 5);
+    in.service = true;
+    const std::string summary = ComputeVerdict(in).summary;
+    EXPECT_TRUE(absl::StrContains(summary, w == &idle ? "the service's processes used only" : "of the service's CPU"))
+        << summary;
+    EXPECT_FALSE(absl::StrContains(summary, "process's")) << summary;
+  }
 }
 
 TEST(VerdictWords, NoBlockedCallIsNoBlockingMeasured) {
