@@ -29,6 +29,12 @@ ABSL_FLAG(std::string, report_pmu_events, iotax::pmu::kDefaultPmuEvents,
           "Tier 3 (IPC): the two PMU events; empty turns it off. Without a hardware PMU the indirect cost is "
           "reported as missing.");
 ABSL_FLAG(bool, report_follow_children, false, "Count processes the target forks after attach with it.");
+ABSL_FLAG(std::string, report_stacks, "",
+          "Also take stacks, into this directory: where threads block (a user stack at each blocked switch-out, "
+          "with the call and the kind of descriptor) and where the CPU goes (stacks sampled at 99 Hz per CPU). "
+          "Writes offcpu.folded and oncpu.folded (flamegraph.pl / speedscope / Grafana format) and their SVG "
+          "flame graphs, and lists the top blocking call sites after the report.");
+ABSL_FLAG(bool, report_kernel_stacks, false, "With --stacks: kernel stacks too (frames marked _[k]).");
 
 ABSL_FLAG(std::string, doctor_calibration, "", "Calibration file to check (default: the per-machine cache).");
 ABSL_FLAG(std::string, doctor_pmu_events, iotax::pmu::kDefaultPmuEvents, "Tier 3 events to try.");
@@ -77,7 +83,7 @@ struct Subcommands {
           "Usage:\n  iotax report --pid PID [--duration 10s] [--json] [--calibration PATH|none]\n\n"
           "Example:\n  iotax report --pid $(pidof nginx) --duration 30s\n",
       .flags = {{"pid", "PID"}, {"duration"}, {"subwindow"}, {"json"}, {"calibration", "PATH|none"},
-                {"pmu_events", "INSTRUCTIONS,CYCLES"}, {"follow_children"}},
+                {"pmu_events", "INSTRUCTIONS,CYCLES"}, {"follow_children"}, {"stacks", "DIR"}, {"kernel_stacks"}},
       .prefix = "report_",
   };
   flags::Program doctor = {
@@ -177,6 +183,14 @@ absl::Status ValidateReport(const flags::Outcome& parsed, ReportOptions* o) {
   if (o->duration / o->subwindow < 5) o->subwindow = o->duration / 5;
   o->json = absl::GetFlag(FLAGS_report_json);
   o->follow_children = absl::GetFlag(FLAGS_report_follow_children);
+  o->stacks_dir = absl::GetFlag(FLAGS_report_stacks);
+  o->kernel_stacks = absl::GetFlag(FLAGS_report_kernel_stacks);
+  if (o->stacks_dir.empty() && parsed.given.count("stacks")) {
+    return absl::InvalidArgumentError("--stacks is empty: pass a directory for the stacks, e.g. --stacks=/tmp/stacks");
+  }
+  if (o->kernel_stacks && o->stacks_dir.empty()) {
+    return absl::InvalidArgumentError("--kernel-stacks needs --stacks=DIR (where the stacks are written)");
+  }
   const std::string calibration = absl::GetFlag(FLAGS_report_calibration);
   if (calibration == "none") {
     o->no_calibration = true;

@@ -23,6 +23,8 @@ struct ReportOptions {
   bool no_calibration = false;   // --calibration=none
   std::string pmu_events = "instructions,cycles";
   bool follow_children = false;
+  std::string stacks_dir;        // "" = no stacks (--stacks=DIR)
+  bool kernel_stacks = false;
 };
 
 struct DoctorOptions {

@@ -14,6 +14,7 @@
 #include "report.h"
 #include "report_json.h"
 #include "report_text.h"
+#include "stacks_output.h"
 #include "system_check.h"
 #include "target_manager.h"
 #include "tracer.h"
@@ -99,14 +100,24 @@ int RunReport(const cli::ReportOptions& options) {
   });
   if (absl::Status s = targets.Start(*processes); !s.ok()) return Fail("report", s.message());
 
+  // Stacks: loaded after the tracer, so a failure here costs no measuring.
+  std::unique_ptr<StacksRecorder> stacks;
+  if (!options.stacks_dir.empty()) {
+    absl::StatusOr<std::unique_ptr<StacksRecorder>> started = StacksRecorder::Start(options.stacks_dir, options.kernel_stacks);
+    if (!started.ok()) return Fail("report", started.status().message());
+    stacks = *std::move(started);
+    stacks->Follow(targets.LiveTargets());
+  }
+
   std::vector<std::string> names;
   for (int pid : targets.LiveTargets()) names.push_back(absl::StrCat(pid));
   Say(absl::StrCat("measuring PID ", absl::StrJoin(names, ", "), " for ", absl::FormatDuration(options.duration),
                    " (Ctrl-C reports what was measured so far)"));
   ProcessCpuReader cpu_reader;
   SamplingResult sampled = SampleWindows(
-      [&targets, &cpu_reader] {
+      [&targets, &cpu_reader, &stacks] {
         targets.Poll();
+        if (stacks) stacks->Follow(targets.LiveTargets());
         AgentSnapshot snapshot = targets.View().snapshot;
         cpu_reader.AddTo(snapshot);
         return snapshot;
@@ -129,6 +140,12 @@ int RunReport(const cli::ReportOptions& options) {
   context.cpus_of = CpusAllowed;
   const Report report = BuildReport(snapshots, context);
   std::cout << (options.json ? ReportJsonText(report) : FormatReportText(report)) << std::flush;
+  if (stacks) {
+    absl::StatusOr<std::string> sites = stacks->Finish();
+    if (!sites.ok()) return Fail("report", sites.status().message());
+    // JSON on stdout stays one document: the call sites go to stderr.
+    (options.json ? std::cerr : std::cout) << *sites << std::flush;
+  }
   return 0;
 }
 

@@ -1,0 +1,69 @@
+// iotax report --stacks on the bundled blocking echo server under load: the
+// off-CPU profile's heaviest stack is the server's read path on a socket,
+// the on-CPU profile has samples of the server, both flame graphs are
+// drawn, and the call-site table names the read path.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "e2e_support.h"
+#include "folded_stacks.h"
+#include "require.h"
+
+namespace iotax::testing {
+namespace {
+
+TEST(ReportStacks, BlockingServerBlocksInItsReadPathOnASocket) {
+  IOTAX_REQUIRE_BPF();
+  TempDir dir;
+  std::optional<Server> server = StartServer("blocking", dir.File("server.err"));
+  ASSERT_TRUE(server) << ReadFile(dir.File("server.err"));
+  std::unique_ptr<Subprocess> client = StartClient(server->port, 10, 5000, "8s", dir.File("client.err"));
+  ASSERT_TRUE(client);
+  const std::string stacks_dir = dir.File("stacks");
+  const RunResult r = RunProgram({Bin("iotax"), "report", absl::StrCat("--pid=", server->process->pid()),
+                                  "--duration=3s", "--stacks=" + stacks_dir},
+                                 dir.File("report.err"), absl::Seconds(60));
+  client->Stop(absl::Seconds(5));
+  server->process->Stop(absl::Seconds(5));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+
+  absl::StatusOr<stacks::FoldedStacks> offcpu = stacks::ParseFolded(ReadFile(stacks_dir + "/offcpu.folded"));
+  ASSERT_TRUE(offcpu.ok()) << offcpu.status();
+  ASSERT_FALSE(offcpu->empty()) << "no off-CPU stack; report said:\n" << r.out << r.err;
+  const auto heaviest = std::max_element(offcpu->begin(), offcpu->end(),
+                                         [](const auto& a, const auto& b) { return a.second < b.second; });
+  EXPECT_TRUE(absl::StrContains(heaviest->first, "ServeConnection")) << heaviest->first;
+  EXPECT_TRUE(absl::StrContains(heaviest->first, "read (socket)")) << heaviest->first;
+  EXPECT_GT(heaviest->second, 0u);
+
+  absl::StatusOr<stacks::FoldedStacks> oncpu = stacks::ParseFolded(ReadFile(stacks_dir + "/oncpu.folded"));
+  ASSERT_TRUE(oncpu.ok()) << oncpu.status();
+  EXPECT_GT(stacks::TotalCount(*oncpu), 0u) << "no on-CPU sample of a server that served load";
+
+  for (const char* svg : {"/offcpu.svg", "/oncpu.svg"}) {
+    const std::string text = ReadFile(stacks_dir + svg);
+    EXPECT_TRUE(absl::StrContains(text, "</svg>")) << svg;
+    EXPECT_TRUE(absl::StrContains(text, "<rect")) << svg;
+  }
+  EXPECT_TRUE(absl::StrContains(r.out, "Where threads blocked")) << r.out;
+  const std::string table = r.out.substr(r.out.find("Where threads blocked"));
+  const std::string first_row = table.substr(table.find('\n', table.find("blocks")) + 1);
+  EXPECT_TRUE(absl::StrContains(first_row.substr(0, first_row.find('\n')), "ServeConnection")) << table;
+  EXPECT_FALSE(absl::StrContains(table, "frame pointers")) << "the bundled server keeps frame pointers:\n" << table;
+}
+
+TEST(ReportStacks, AnUnwritableDirectoryFailsBeforeMeasuring) {
+  IOTAX_REQUIRE_BPF();
+  TempDir dir;
+  const RunResult r = RunProgram({Bin("iotax"), "report", absl::StrCat("--pid=", getpid()), "--duration=1s",
+                                  "--stacks=/proc/iotax-cannot-write-here"},
+                                 dir.File("report.err"), absl::Seconds(30));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "--stacks=/proc/iotax-cannot-write-here: cannot create or write")) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+}  // namespace
+}  // namespace iotax::testing
