@@ -122,6 +122,10 @@ static __always_inline __u32 fd_kind(struct task_struct *task, long fd)
 	fds = BPF_CORE_READ(fdt, fd);
 	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
 		return FD_KIND_NONE;
+	/* eventfd, timerfd, signalfd, epoll and io_uring files live on the
+	 * anonymous-inode filesystem, whatever mode its inodes carry. */
+	if (BPF_CORE_READ(file, f_inode, i_sb, s_magic) == 0x09041934 /* ANON_INODE_FS_MAGIC */)
+		return FD_KIND_ANON;
 	mode = BPF_CORE_READ(file, f_inode, i_mode);
 	switch (mode & 00170000) {
 	case 0140000: return FD_KIND_SOCKET;
@@ -191,7 +195,11 @@ int BPF_PROG(stacks_switch, bool preempt, struct task_struct *prev, struct task_
 			b->key.nr = (__s32)nr;
 			b->key.fd_kind = FD_KIND_NONE;
 #if defined(__TARGET_ARCH_x86)
-			if (regs && fd_first_arg(nr))
+			/* io_uring_enter with IORING_ENTER_REGISTERED_RING (flags,
+			 * the 4th argument, in r10) takes a ring index, not an fd. */
+			if (nr == 426 && regs && (BPF_CORE_READ(regs, r10) & (1U << 4)))
+				b->key.fd_kind = FD_KIND_ANON;
+			else if (regs && fd_first_arg(nr))
 				b->key.fd_kind = fd_kind(prev, (long)(int)BPF_CORE_READ(regs, di));
 			if (regs && b->key.user_stack >= 0)
 				b->key.leaf_caller = leaf_caller(regs);

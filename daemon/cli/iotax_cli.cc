@@ -35,6 +35,7 @@ ABSL_FLAG(std::string, report_stacks, "",
           "Writes offcpu.folded and oncpu.folded (flamegraph.pl / speedscope / Grafana format) and their SVG "
           "flame graphs, and lists the top blocking call sites after the report.");
 ABSL_FLAG(bool, report_kernel_stacks, false, "With --stacks: kernel stacks too (frames marked _[k]).");
+ABSL_FLAG(int, report_stack_hz, 99, "With --stacks: on-CPU samples per second per CPU (1 to 10000).");
 
 ABSL_FLAG(std::string, doctor_calibration, "", "Calibration file to check (default: the per-machine cache).");
 ABSL_FLAG(std::string, doctor_pmu_events, iotax::pmu::kDefaultPmuEvents, "Tier 3 events to try.");
@@ -83,7 +84,7 @@ struct Subcommands {
           "Usage:\n  iotax report --pid PID [--duration 10s] [--json] [--calibration PATH|none]\n\n"
           "Example:\n  iotax report --pid $(pidof nginx) --duration 30s\n",
       .flags = {{"pid", "PID"}, {"duration"}, {"subwindow"}, {"json"}, {"calibration", "PATH|none"},
-                {"pmu_events", "INSTRUCTIONS,CYCLES"}, {"follow_children"}, {"stacks", "DIR"}, {"kernel_stacks"}},
+                {"pmu_events", "INSTRUCTIONS,CYCLES"}, {"follow_children"}, {"stacks", "DIR"}, {"kernel_stacks"}, {"stack_hz", "HZ"}},
       .prefix = "report_",
   };
   flags::Program doctor = {
@@ -188,8 +189,10 @@ absl::Status ValidateReport(const flags::Outcome& parsed, ReportOptions* o) {
   if (o->stacks_dir.empty() && parsed.given.count("stacks")) {
     return absl::InvalidArgumentError("--stacks is empty: pass a directory for the stacks, e.g. --stacks=/tmp/stacks");
   }
-  if (o->kernel_stacks && o->stacks_dir.empty()) {
-    return absl::InvalidArgumentError("--kernel-stacks needs --stacks=DIR (where the stacks are written)");
+  o->stack_hz = absl::GetFlag(FLAGS_report_stack_hz);
+  if (absl::Status s = flags::CheckInt("stack-hz", o->stack_hz, 1, 10000); !s.ok()) return s;
+  if ((o->kernel_stacks || parsed.given.count("stack_hz")) && o->stacks_dir.empty()) {
+    return absl::InvalidArgumentError("--kernel-stacks and --stack-hz need --stacks=DIR (where the stacks are written)");
   }
   const std::string calibration = absl::GetFlag(FLAGS_report_calibration);
   if (calibration == "none") {

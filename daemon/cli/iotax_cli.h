@@ -25,6 +25,7 @@ struct ReportOptions {
   bool follow_children = false;
   std::string stacks_dir;        // "" = no stacks (--stacks=DIR)
   bool kernel_stacks = false;
+  int stack_hz = 99;             // on-CPU samples per second per CPU
 };
 
 struct DoctorOptions {

@@ -103,7 +103,7 @@ int RunReport(const cli::ReportOptions& options) {
   // Stacks: loaded after the tracer, so a failure here costs no measuring.
   std::unique_ptr<StacksRecorder> stacks;
   if (!options.stacks_dir.empty()) {
-    absl::StatusOr<std::unique_ptr<StacksRecorder>> started = StacksRecorder::Start(options.stacks_dir, options.kernel_stacks);
+    absl::StatusOr<std::unique_ptr<StacksRecorder>> started = StacksRecorder::Start(options.stacks_dir, options.kernel_stacks, options.stack_hz);
     if (!started.ok()) return Fail("report", started.status().message());
     stacks = *std::move(started);
     stacks->Follow(targets.LiveTargets());

@@ -44,7 +44,15 @@ std::vector<stacks::NamedStack> Name(const std::vector<RawStack>& raw, Symbolize
     });
     if (own != user.end()) s.site = symbols->User(r.tgid, *own);
     s.root_in_library = !user.empty() && in_library(user.back());
-    for (auto it = r.kernel.rbegin(); it != r.kernel.rend(); ++it) s.kernel.push_back(symbols->Kernel(*it));
+    for (auto it = r.kernel.rbegin(); it != r.kernel.rend(); ++it) {
+      std::string frame = symbols->Kernel(*it);
+      // The tracepoint and iotax's own program: where the stack was taken, not the target's code.
+      if (frame.rfind("bpf_prog_", 0) == 0 || frame.rfind("bpf_trace_run", 0) == 0 ||
+          frame.rfind("__traceiter_", 0) == 0 || frame.rfind("__bpf_trace_", 0) == 0) {
+        continue;
+      }
+      s.kernel.push_back(std::move(frame));
+    }
     s.user_missing = r.user_missing;
     if (offcpu) {
       s.call = r.syscall_nr < 0 ? "" : SyscallName(r.syscall_nr);
@@ -59,7 +67,8 @@ std::vector<stacks::NamedStack> Name(const std::vector<RawStack>& raw, Symbolize
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<StacksRecorder>> StacksRecorder::Start(const std::string& dir, bool kernel_stacks) {
+absl::StatusOr<std::unique_ptr<StacksRecorder>> StacksRecorder::Start(const std::string& dir, bool kernel_stacks,
+                                                                     int hz) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   const std::string probe = absl::StrCat(dir, "/.iotax-write-test");
@@ -69,6 +78,7 @@ absl::StatusOr<std::unique_ptr<StacksRecorder>> StacksRecorder::Start(const std:
   std::filesystem::remove(probe, ec);
   StackTracerOptions options;
   options.kernel_stacks = kernel_stacks;
+  options.oncpu_hz = hz;
   absl::StatusOr<std::unique_ptr<StackTracer>> tracer = StackTracer::Create(options);
   if (!tracer.ok()) return tracer.status();
   auto recorder = std::unique_ptr<StacksRecorder>(new StacksRecorder());
@@ -85,12 +95,13 @@ absl::StatusOr<std::string> StacksRecorder::Finish() {
   const std::vector<stacks::NamedStack> offcpu = Name(profile.offcpu, &symbols, true);
   const std::vector<stacks::NamedStack> oncpu = Name(profile.oncpu, &symbols, false);
   const stacks::FoldedStacks off_folded = stacks::FoldOffCpu(offcpu);
-  const stacks::FoldedStacks on_folded = stacks::FoldOnCpu(oncpu);
+  const stacks::FoldedStacks on_folded = stacks::FoldOnCpu(oncpu, profile.oncpu_hz);
   stacks::FlameGraphOptions off_svg;
   off_svg.title = "Off-CPU time: where threads blocked (microseconds)";
   off_svg.count_name = "us";
   stacks::FlameGraphOptions on_svg;
-  on_svg.title = absl::StrCat("On-CPU: where the CPU went (samples at ", profile.oncpu_hz, " Hz per CPU)");
+  on_svg.title = absl::StrCat("On-CPU: where the CPU went (microseconds, sampled at ", profile.oncpu_hz, " Hz per CPU)");
+  on_svg.count_name = "us";
   for (const auto& [name, text] : {std::pair{"offcpu.folded", stacks::FormatFolded(off_folded)},
                                    {"oncpu.folded", stacks::FormatFolded(on_folded)},
                                    {"offcpu.svg", stacks::FlameGraphSvg(off_folded, off_svg)},

@@ -15,7 +15,7 @@ namespace iotax {
 class StacksRecorder {
  public:
   // Loads the stack programs; an unwritable DIR fails here, before measuring.
-  static absl::StatusOr<std::unique_ptr<StacksRecorder>> Start(const std::string& dir, bool kernel_stacks);
+  static absl::StatusOr<std::unique_ptr<StacksRecorder>> Start(const std::string& dir, bool kernel_stacks, int hz);
   // The processes to take stacks of (call at each poll: new ones join).
   void Follow(const std::vector<int>& pids);
   // Reads, names and writes everything; the text for the report's end.

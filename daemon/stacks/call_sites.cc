@@ -36,9 +36,10 @@ FoldedStacks FoldOffCpu(const std::vector<NamedStack>& stacks) {
   return out;
 }
 
-FoldedStacks FoldOnCpu(const std::vector<NamedStack>& stacks) {
+FoldedStacks FoldOnCpu(const std::vector<NamedStack>& stacks, int hz) {
   FoldedStacks out;
-  for (const NamedStack& s : stacks) out[JoinFrames(Frames(s, false))] += s.count;
+  const uint64_t period_us = hz > 0 ? static_cast<uint64_t>(1'000'000 / hz) : 0;
+  for (const NamedStack& s : stacks) out[JoinFrames(Frames(s, false))] += s.count * period_us;
   return out;
 }
 

@@ -23,11 +23,11 @@ struct NamedStack {
   uint64_t offcpu_ns = 0;
 };
 
-// Folded off-CPU time in microseconds (what flame graphs of off-CPU time
-// weigh by) or on-CPU samples. Kernel frames get the "_[k]" suffix
-// flamegraph.pl colours as kernel code.
+// Both profiles weigh in microseconds, so they read (and diff) alike:
+// off-CPU time, and on-CPU time as samples x the clock's period (1e6 / hz).
+// Kernel frames get the "_[k]" suffix flamegraph.pl colours as kernel code.
 FoldedStacks FoldOffCpu(const std::vector<NamedStack>& stacks);
-FoldedStacks FoldOnCpu(const std::vector<NamedStack>& stacks);
+FoldedStacks FoldOnCpu(const std::vector<NamedStack>& stacks, int hz);
 
 struct CallSite {
   std::string call;    // "read (socket)"

@@ -28,7 +28,10 @@ TEST(CallSites, FoldOffCpuWeighsByMicrosecondsAndMarksKernelFrames) {
   NamedStack missing = s;
   missing.user.clear();
   missing.user_missing = true;
-  EXPECT_TRUE(FoldOnCpu({missing}).count("worker-1;[no user stack];do_syscall_64_[k];schedule_[k]"));
+  const FoldedStacks on = FoldOnCpu({missing}, 100);  // 10 samples at 100 Hz: 100 ms
+  ASSERT_EQ(on.size(), 1u);
+  EXPECT_EQ(on.begin()->first, "worker-1;[no user stack];do_syscall_64_[k];schedule_[k]");
+  EXPECT_EQ(on.begin()->second, 100'000u);
 }
 
 TEST(CallSites, GroupedByCallSiteAndPoolMostOffCpuTimeFirst) {
