@@ -113,13 +113,54 @@ std::string Demangle(const std::string& name) {
 }
 
 Symbolizer::Symbolizer(std::string proc_root) : proc_root_(std::move(proc_root)) {}
-Symbolizer::~Symbolizer() = default;
+Symbolizer::~Symbolizer() {
+  for (const auto& [pid, fd] : kept_) close(fd);
+}
+
+void Symbolizer::Keep(int pid) {
+  if (kept_.count(pid)) return;
+  const int fd = open(absl::StrCat(proc_root_, "/", pid, "/maps").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) kept_[pid] = fd;
+}
+
+void Symbolizer::KeepOnly(const std::vector<int>& pids) {
+  for (auto it = kept_.begin(); it != kept_.end();) {
+    if (std::find(pids.begin(), pids.end(), it->first) == pids.end()) {
+      close(it->second);
+      it = kept_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+namespace {
+
+// The whole text of an open /proc file, from its start.
+std::string ReadAllFrom(int fd) {
+  std::string text;
+  char buf[16384];
+  off_t offset = 0;
+  ssize_t n;
+  while ((n = pread(fd, buf, sizeof(buf), offset)) > 0) {
+    text.append(buf, static_cast<size_t>(n));
+    offset += n;
+  }
+  return text;
+}
+
+}  // namespace
 
 const std::vector<Symbolizer::Mapping>& Symbolizer::MappingsOf(int pid) {
   auto it = mappings_.find(pid);
   if (it != mappings_.end()) return it->second;
   std::vector<Mapping>& out = mappings_[pid];
-  std::ifstream maps(absl::StrCat(proc_root_, "/", pid, "/maps"));
+  std::stringstream maps;
+  if (auto kept = kept_.find(pid); kept != kept_.end()) {
+    maps << ReadAllFrom(kept->second);
+  } else {
+    maps << std::ifstream(absl::StrCat(proc_root_, "/", pid, "/maps")).rdbuf();
+  }
   std::string line;
   while (std::getline(maps, line)) {
     // start-end perms offset dev inode path

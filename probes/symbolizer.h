@@ -27,6 +27,17 @@ class Symbolizer {
   // The base name of the file mapped at a user address ("libc.so.6"), "" if none.
   std::string FileOf(int pid, uint64_t address);
 
+  // Forgets what processes had mapped (read again on next use); the
+  // binaries' symbols stay cached.
+  void ForgetMappings() { mappings_.clear(); }
+
+  // Opens the process's maps now and keeps them open: the kernel checks
+  // access when /proc/PID/maps is opened, so a program that drops its
+  // privileges (iotaxd) keeps reading what it opened before. KeepOnly
+  // closes those of processes no longer in `pids`.
+  void Keep(int pid);
+  void KeepOnly(const std::vector<int>& pids);
+
   // Binaries whose symbols were read (each once).
   int binaries_loaded() const { return static_cast<int>(binaries_.size()); }
 
@@ -43,6 +54,7 @@ class Symbolizer {
 
   std::string proc_root_;
   std::map<int, std::vector<Mapping>> mappings_;         // pid -> executable mappings
+  std::map<int, int> kept_;                              // pid -> open /proc/PID/maps
   std::map<std::string, std::unique_ptr<Binary>> binaries_;  // build ID (or path:inode) -> symbols
   std::map<std::string, Binary*> by_path_;               // path:inode -> binary
   std::vector<std::pair<uint64_t, std::string>> kernel_;  // sorted kallsyms

@@ -7,7 +7,9 @@
 #include <algorithm>
 
 #include "absl/strings/match.h"
+#include "absl/time/clock.h"
 #include "e2e_support.h"
+#include "nlohmann/json.hpp"
 #include "folded_stacks.h"
 #include "require.h"
 
@@ -63,6 +65,43 @@ TEST(ReportStacks, AnUnwritableDirectoryFailsBeforeMeasuring) {
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_TRUE(absl::StrContains(r.err, "--stacks=/proc/iotax-cannot-write-here: cannot create or write")) << r.err;
   EXPECT_EQ(r.out, "");
+}
+
+// iotaxd --stacks: the same stacks on request, after iotaxd has dropped
+// every privilege (the targets' maps were opened before the drop).
+TEST(IotaxdStacks, ServesCallSitesAndFlameGraphsAfterDroppingPrivileges) {
+  IOTAX_REQUIRE_BPF();
+  TempDir dir;
+  std::optional<Server> server = StartServer("blocking", dir.File("server.err"));
+  ASSERT_TRUE(server) << ReadFile(dir.File("server.err"));
+  std::unique_ptr<Subprocess> client = StartClient(server->port, 10, 5000, "8s", dir.File("client.err"));
+  ASSERT_TRUE(client);
+  auto daemon = Subprocess::Start({Bin("iotaxd"), absl::StrCat("--pid=", server->process->pid()),
+                                   "--listen=127.0.0.1:0", "--calibration=none", "--stacks"},
+                                  dir.File("iotaxd.err"));
+  ASSERT_TRUE(daemon.ok());
+  const std::optional<std::string> line = (*daemon)->ReadLine(absl::Seconds(20));
+  ASSERT_TRUE(line) << ReadFile(dir.File("iotaxd.err"));
+  const size_t colon = line->rfind(':');
+  const int port = std::stoi(line->substr(colon + 1, line->find('/', colon) - colon - 1));
+  absl::SleepFor(absl::Seconds(3));
+  const std::string body = HttpGetBody(port, "/api/stacks");
+  const std::string svg = HttpGetBody(port, "/api/stacks/offcpu.svg");
+  (*daemon)->Stop(absl::Seconds(5));
+  client->Stop(absl::Seconds(5));
+  server->process->Stop(absl::Seconds(5));
+  EXPECT_TRUE(absl::StrContains(ReadFile(dir.File("iotaxd.err")), "dropped every capability"));
+
+  const nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << body;
+  ASSERT_FALSE(j["call_sites"].empty()) << body;
+  const nlohmann::json& top = j["call_sites"][0];
+  EXPECT_EQ(top["call"], "read (socket)") << body;
+  EXPECT_TRUE(absl::StrContains(top["site"].get<std::string>(), "ServeConnection")) << body;
+  EXPECT_GT(top["blocks"].get<uint64_t>(), 0u);
+  EXPECT_TRUE(absl::StrContains(j["offcpu_folded"].get<std::string>(), "ServeConnection"));
+  EXPECT_TRUE(absl::StrContains(svg, "</svg>")) << svg.substr(0, 200);
+  EXPECT_TRUE(absl::StrContains(svg, "ServeConnection"));
 }
 
 }  // namespace

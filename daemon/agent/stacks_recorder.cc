@@ -1,14 +1,12 @@
-#include "stacks_output.h"
+#include "stacks_recorder.h"
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "call_sites.h"
 #include "flame_graph_svg.h"
-#include "symbolizer.h"
 #include "syscall_names.h"
 
 namespace iotax {
@@ -20,6 +18,11 @@ absl::Status WriteText(const std::string& path, const std::string& text) {
   out.close();
   if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", path));
   return absl::OkStatus();
+}
+
+bool IsTracingFrame(const std::string& frame) {
+  return frame.rfind("bpf_prog_", 0) == 0 || frame.rfind("bpf_trace_run", 0) == 0 ||
+         frame.rfind("__traceiter_", 0) == 0 || frame.rfind("__bpf_trace_", 0) == 0;
 }
 
 std::vector<stacks::NamedStack> Name(const std::vector<RawStack>& raw, Symbolizer* symbols, bool offcpu) {
@@ -47,11 +50,7 @@ std::vector<stacks::NamedStack> Name(const std::vector<RawStack>& raw, Symbolize
     for (auto it = r.kernel.rbegin(); it != r.kernel.rend(); ++it) {
       std::string frame = symbols->Kernel(*it);
       // The tracepoint and iotax's own program: where the stack was taken, not the target's code.
-      if (frame.rfind("bpf_prog_", 0) == 0 || frame.rfind("bpf_trace_run", 0) == 0 ||
-          frame.rfind("__traceiter_", 0) == 0 || frame.rfind("__bpf_trace_", 0) == 0) {
-        continue;
-      }
-      s.kernel.push_back(std::move(frame));
+      if (!IsTracingFrame(frame)) s.kernel.push_back(std::move(frame));
     }
     s.user_missing = r.user_missing;
     if (offcpu) {
@@ -67,8 +66,47 @@ std::vector<stacks::NamedStack> Name(const std::vector<RawStack>& raw, Symbolize
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<StacksRecorder>> StacksRecorder::Start(const std::string& dir, bool kernel_stacks,
-                                                                     int hz) {
+absl::StatusOr<std::unique_ptr<StacksRecorder>> StacksRecorder::Start(bool kernel_stacks, int hz) {
+  StackTracerOptions options;
+  options.kernel_stacks = kernel_stacks;
+  options.oncpu_hz = hz;
+  absl::StatusOr<std::unique_ptr<StackTracer>> tracer = StackTracer::Create(options);
+  if (!tracer.ok()) return tracer.status();
+  auto recorder = std::unique_ptr<StacksRecorder>(new StacksRecorder());
+  recorder->tracer_ = *std::move(tracer);
+  recorder->symbols_ = std::make_unique<Symbolizer>();
+  return recorder;
+}
+
+void StacksRecorder::Follow(const std::vector<int>& pids) {
+  std::lock_guard<std::mutex> lock(mu_);
+  (void)tracer_->SetTargets(pids);
+  // Opened while privileged (the first call, before iotaxd drops them), the
+  // maps stay readable after.
+  symbols_->KeepOnly(pids);
+  for (int pid : pids) symbols_->Keep(pid);
+}
+
+stacks::StacksView StacksRecorder::View() {
+  std::lock_guard<std::mutex> lock(mu_);
+  const StackProfile profile = tracer_->Read();
+  symbols_->ForgetMappings();  // processes map and unmap code; binaries stay cached
+  const std::vector<stacks::NamedStack> offcpu = Name(profile.offcpu, symbols_.get(), true);
+  const std::vector<stacks::NamedStack> oncpu = Name(profile.oncpu, symbols_.get(), false);
+  stacks::StacksView view;
+  view.offcpu = stacks::FoldOffCpu(offcpu);
+  view.oncpu = stacks::FoldOnCpu(oncpu, profile.oncpu_hz);
+  view.call_sites = stacks::TopCallSites(offcpu, 5);
+  view.oncpu_hz = profile.oncpu_hz;
+  view.lost_offcpu_keys = profile.drops.offcpu_keys;
+  view.lost_oncpu_keys = profile.drops.oncpu_keys;
+  std::vector<stacks::NamedStack> all = offcpu;
+  all.insert(all.end(), oncpu.begin(), oncpu.end());
+  view.truncation = stacks::TruncationAdvice(stacks::CountTruncated(all));
+  return view;
+}
+
+absl::Status CheckStacksDir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   const std::string probe = absl::StrCat(dir, "/.iotax-write-test");
@@ -76,52 +114,23 @@ absl::StatusOr<std::unique_ptr<StacksRecorder>> StacksRecorder::Start(const std:
     return absl::PermissionDeniedError(absl::StrCat("--stacks=", dir, ": cannot create or write that directory"));
   }
   std::filesystem::remove(probe, ec);
-  StackTracerOptions options;
-  options.kernel_stacks = kernel_stacks;
-  options.oncpu_hz = hz;
-  absl::StatusOr<std::unique_ptr<StackTracer>> tracer = StackTracer::Create(options);
-  if (!tracer.ok()) return tracer.status();
-  auto recorder = std::unique_ptr<StacksRecorder>(new StacksRecorder());
-  recorder->dir_ = dir;
-  recorder->tracer_ = *std::move(tracer);
-  return recorder;
+  return absl::OkStatus();
 }
 
-void StacksRecorder::Follow(const std::vector<int>& pids) { (void)tracer_->SetTargets(pids); }
-
-absl::StatusOr<std::string> StacksRecorder::Finish() {
-  const StackProfile profile = tracer_->Read();
-  Symbolizer symbols;
-  const std::vector<stacks::NamedStack> offcpu = Name(profile.offcpu, &symbols, true);
-  const std::vector<stacks::NamedStack> oncpu = Name(profile.oncpu, &symbols, false);
-  const stacks::FoldedStacks off_folded = stacks::FoldOffCpu(offcpu);
-  const stacks::FoldedStacks on_folded = stacks::FoldOnCpu(oncpu, profile.oncpu_hz);
+absl::Status WriteStacksFiles(const stacks::StacksView& view, const std::string& dir) {
   stacks::FlameGraphOptions off_svg;
   off_svg.title = "Off-CPU time: where threads blocked (microseconds)";
   off_svg.count_name = "us";
   stacks::FlameGraphOptions on_svg;
-  on_svg.title = absl::StrCat("On-CPU: where the CPU went (microseconds, sampled at ", profile.oncpu_hz, " Hz per CPU)");
+  on_svg.title = absl::StrCat("On-CPU: where the CPU went (microseconds, sampled at ", view.oncpu_hz, " Hz per CPU)");
   on_svg.count_name = "us";
-  for (const auto& [name, text] : {std::pair{"offcpu.folded", stacks::FormatFolded(off_folded)},
-                                   {"oncpu.folded", stacks::FormatFolded(on_folded)},
-                                   {"offcpu.svg", stacks::FlameGraphSvg(off_folded, off_svg)},
-                                   {"oncpu.svg", stacks::FlameGraphSvg(on_folded, on_svg)}}) {
-    if (absl::Status s = WriteText(absl::StrCat(dir_, "/", name), text); !s.ok()) return s;
+  for (const auto& [name, text] : {std::pair{"offcpu.folded", stacks::FormatFolded(view.offcpu)},
+                                   {"oncpu.folded", stacks::FormatFolded(view.oncpu)},
+                                   {"offcpu.svg", stacks::FlameGraphSvg(view.offcpu, off_svg)},
+                                   {"oncpu.svg", stacks::FlameGraphSvg(view.oncpu, on_svg)}}) {
+    if (absl::Status s = WriteText(absl::StrCat(dir, "/", name), text); !s.ok()) return s;
   }
-  std::string out = absl::StrCat("\nWhere threads blocked (top call sites by off-CPU time; flame graphs in ", dir_,
-                                 "/offcpu.svg and oncpu.svg):\n");
-  absl::StrAppend(&out, stacks::FormatCallSites(stacks::TopCallSites(offcpu, 5)));
-  const StackDrops& d = profile.drops;
-  if (d.offcpu_keys + d.oncpu_keys > 0) {
-    absl::StrAppend(&out, absl::StrFormat("  lost: %d off-CPU and %d on-CPU stack keys (maps full)\n", d.offcpu_keys,
-                                          d.oncpu_keys));
-  }
-  std::vector<stacks::NamedStack> all = offcpu;
-  all.insert(all.end(), oncpu.begin(), oncpu.end());
-  if (std::string advice = stacks::TruncationAdvice(stacks::CountTruncated(all)); !advice.empty()) {
-    absl::StrAppend(&out, "  note: ", advice, "\n");
-  }
-  return out;
+  return absl::OkStatus();
 }
 
 }  // namespace iotax
