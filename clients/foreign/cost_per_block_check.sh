@@ -12,9 +12,10 @@
 #            per connection), else open loop at RATE requests/s (Poisson)
 #   SECONDS  measured window per run (each run lasts SECONDS + 3 s)
 #
-# Servers on CPU 0, the io_uring load client on CPU 1 at real-time priority,
+# Servers on CPU 0, the io_uring load client on CPU 1 (at real-time priority
+# in open loop),
 # 512 B messages over loopback; four runs one after the other (about
-# 4 x (SECONDS + 4) s). Prints one line per run and, last, one line
+# 4 x (SECONDS + 4) + 12 s). Prints one line per run and, last, one line
 #   check CONNS RATE: iotax overhead X% saving Y% level L method M | actual
 #   saving vs epoll E% vs io_uring U%
 # Server CPU from /proc/PID/stat (utime + stime) over the measured window.
@@ -48,7 +49,7 @@ cleanup() {
       kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
     fi
   done
-  rm -rf "$WORK"
+  if [[ -n "${IOTAX_CHECK_KEEP:-}" ]]; then echo "check: kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -57,7 +58,10 @@ taskset -p -c "$CLIENT_CPU" $$ >/dev/null  # this shell and what it starts, off 
 cpu_ticks() { local s; s=$(<"/proc/$1/stat"); s=${s##*) }; awk '{ print $12 + $13 }' <<<"$s"; }
 
 LOAD_ARGS=(--conns="$CONNS" --msg-size=512)
-if [[ "$RATE" != 0 ]]; then LOAD_ARGS+=(--rate="$RATE"); fi
+# Open loop: the client at real-time priority keeps its send schedule (see
+# clients/demo.sh). Closed loop it never sleeps, so there it runs at normal
+# priority, or nothing else would get CPU 1 (iotax report could not attach).
+if [[ "$RATE" != 0 ]]; then LOAD_ARGS+=(--rate="$RATE" --realtime); fi
 
 # run NAME REPORT(0|1) SERVER-COMMAND...: sets CPU_US[NAME] and RPS[NAME].
 declare -A CPU_US RPS
@@ -73,8 +77,10 @@ run() {
     sleep 0.1
   done
   [[ -n "$port" ]] || { echo "check: $name server printed no port" >&2; cat "$WORK/$name.err" >&2; exit 1; }
-  "$CLIENT" --model=uring --port="$port" "${LOAD_ARGS[@]}" --duration="$((SECONDS_ + 3))s" --warmup=1s \
-    --cpus="$CLIENT_CPU" --realtime --json --allow-invalid >"$WORK/$name-client.json" 2>"$WORK/$name-client.err" &
+  # Attaching the report can take seconds on a busy machine: its run's load
+  # lasts 12 s longer, so that the report's window never outlives it.
+  "$CLIENT" --model=uring --port="$port" "${LOAD_ARGS[@]}" --duration="$((SECONDS_ + 3 + 12 * with_report))s" --warmup=1s \
+    --cpus="$CLIENT_CPU" --json --allow-invalid >"$WORK/$name-client.json" 2>"$WORK/$name-client.err" &
   CLIENT_PID=$!
   sleep 1.5
   local before t_before
@@ -90,6 +96,7 @@ run() {
     before=$(cpu_ticks "$SERVER_PID"); t_before=$EPOCHREALTIME
     wait "$REPORT_PID" || { echo "check: iotax report failed" >&2; cat "$WORK/report.err" >&2; exit 1; }
     REPORT_PID=""
+    kill -0 "$CLIENT_PID" 2>/dev/null || { echo "check: the load ended before iotax report's window did" >&2; exit 1; }
   else
     before=$(cpu_ticks "$SERVER_PID"); t_before=$EPOCHREALTIME
     sleep "$SECONDS_"
@@ -115,8 +122,8 @@ run uring 0 "$ECHO" --model=uring --port=0
 
 t='.targets[0]'
 jq -r "$t.verdict | \"iotax: overhead \(.overhead_share * 1000 | round / 10)% saving \(.estimated_saving_share * 1000 | round / 10)% level \(.level) (\(.confidence))\"" "$WORK/report.json"
-jq -r "$t.classes[]? | select(.blocked_calls > 0) | \"  class \(.class): \(.blocked_calls) blocked, method \(.tier2_method // \"-\"), price/block \((.price_per_block_seconds // 0) * 1e9 | round) ns\"" \
-  "$WORK/report.json" 2>/dev/null || true
+jq -r "$t.syscalls[] | select(.blocked_calls > 0) | \"  class \(.class): \(.blocked_calls) blocked, method \(.tier2_method), price/block \((.price_per_block_seconds // 0) * 1e9 | round) ns, sleep path \(.mean_sleep_path_seconds * 1e9 | round) ns, resume path \(.mean_resume_path_seconds * 1e9 | round) ns, own work \((.own_work_seconds // 0) * 1e9 | round) ns, baseline \((.baseline_price_seconds // 0) * 1e9 | round) ns (sound: \(.baseline_sound))\"" \
+  "$WORK/report.json"
 jq -r "$t.verdict.summary" "$WORK/report.json"
 awk -v f="${CPU_US[foreign]}" -v e="${CPU_US[epoll]}" -v u="${CPU_US[uring]}" \
     -v o="$(jq -r "$t.verdict.overhead_share" "$WORK/report.json")" \
