@@ -16,12 +16,13 @@ std::string Rate(double per_second) {
   return absl::StrFormat("%.0f/s", per_second);
 }
 
-// The blocked classes' own non-blocked calls, weighted by how often each
-// class blocked: a call of the same kind that did not sleep stands for the
-// readiness or completion call an async design makes instead.
-struct SameKindBaseline {
+// What one non-blocking call of the blocked kind costs, weighted by how often
+// each class blocked: a call of the same kind that did not sleep stands for
+// the readiness or completion call an async design makes instead.
+struct SameKindCall {
   double mean_seconds = 0;
-  uint64_t calls = 0;
+  uint64_t calls = 0;        // the non-blocked calls it was measured on
+  const char* from = "";     // where it comes from, in words
 };
 
 // Only sound baselines count (tier2_cost.h): at saturation the few calls
@@ -29,8 +30,8 @@ struct SameKindBaseline {
 // ordinary call. `own_work` instead takes the work the switch_paths method
 // took off the resume path (measured on those calls, but never more than the
 // resume path itself).
-SameKindBaseline BaselineOfBlockedClasses(const BlockingBreakdown& w, bool own_work) {
-  SameKindBaseline base;
+SameKindCall MeanOverBlockedClasses(const BlockingBreakdown& w, bool own_work) {
+  SameKindCall call;
   double weighted = 0, weights = 0;
   for (int c = 0; c < kNumClasses; ++c) {
     const Tier2Cost& t = w.classes[c].tier2;
@@ -38,10 +39,24 @@ SameKindBaseline BaselineOfBlockedClasses(const BlockingBreakdown& w, bool own_w
     if (own_work ? !(t.method == Tier2Method::kSwitchPaths && t.own_work_measured) : !t.baseline_sound) continue;
     weighted += (own_work ? t.own_work_seconds : t.mean_nonblocked_oncpu_seconds) * static_cast<double>(t.blocked_calls);
     weights += static_cast<double>(t.blocked_calls);
-    base.calls += t.nonblocked_calls;
+    call.calls += t.nonblocked_calls;
   }
-  if (weights > 0) base.mean_seconds = weighted / weights;
-  return base;
+  if (weights > 0) call.mean_seconds = weighted / weights;
+  return call;
+}
+
+// A sound same-kind baseline if there is one, else the switch paths' own work.
+SameKindCall SameKindCallOf(const BlockingBreakdown& w) {
+  SameKindCall call = MeanOverBlockedClasses(w, false);
+  if (call.calls >= kMinNonblockingCallsForFallback) {
+    call.from = "as measured on the target's own calls of the same kind that did not block";
+    return call;
+  }
+  call = MeanOverBlockedClasses(w, true);
+  call.from =
+      "the work a blocked call of the same kind does after its wakeup (its own work, from the switch paths; the "
+      "calls that did not block are no fair baseline here)";
+  return call;
 }
 
 // The share of time the process had nothing to run on its CPUs: an event
@@ -125,21 +140,12 @@ AsyncCost EstimateAsyncCost(const BlockingBreakdown& w, const Calibration* calib
         "an async design is assumed to pay one event-loop call per replaced blocking call, %s each as measured on "
         "the target's own poll/epoll/select calls that did not block (no batching assumed)",
         Micros(cost.call_seconds));
-  } else if (const SameKindBaseline base = BaselineOfBlockedClasses(w, false);
-             base.calls >= kMinNonblockingCallsForFallback) {
-    cost.call_seconds = base.mean_seconds;
+  } else if (const SameKindCall same = SameKindCallOf(w); same.calls > 0) {
+    cost.call_seconds = same.mean_seconds;
     cost.detail = absl::StrFormat(
         "an async design is assumed to pay one extra non-blocking call (readiness or completion) per replaced "
-        "blocking call, %s each as measured on the target's own calls of the same kind that did not block (no "
-        "batching assumed)",
-        Micros(cost.call_seconds));
-  } else if (const SameKindBaseline own = BaselineOfBlockedClasses(w, true); own.calls > 0) {
-    cost.call_seconds = own.mean_seconds;
-    cost.detail = absl::StrFormat(
-        "an async design is assumed to pay one extra non-blocking call (readiness or completion) per replaced "
-        "blocking call, %s each: the work a blocked call of the same kind does after its wakeup (its own work, "
-        "from the switch paths; the calls that did not block are no fair baseline here) (no batching assumed)",
-        Micros(cost.call_seconds));
+        "blocking call, %s each, %s (no batching assumed)",
+        Micros(cost.call_seconds), same.from);
   } else {
     cost.per_op_seconds = 0;
     cost.known = false;
