@@ -98,6 +98,8 @@ struct thread_state {
 	__u64 sum_exec_ns;   /* task->se.sum_exec_runtime at its last switch in or out */
 	__u64 stretch_ns;    /* measured on-CPU ns of the closed segments since the switch-in */
 	__u64 debt_ns;       /* measured ns the kernel charged to another thread: taken off the next segments */
+	__u64 sleep_path_ns; /* call_oncpu_ns at the current call's first voluntary switch-out */
+	__u64 resume_mark_ns; /* call_oncpu_ns at its last switch-in: the resume path runs from here */
 	__u32 seq;           /* odd while the open segment changes (the task iterator reads it) */
 	__u32 slot;          /* the target slot this thread counts into */
 	__s32 nr;            /* current syscall, or NR_* */
@@ -280,6 +282,13 @@ static __always_inline __u8 offcpu_reason_of(__u8 cls)
 	}
 }
 
+/* Read/write-like classes, whose return value is the bytes moved. */
+static __always_inline bool moves_bytes(__u32 cls)
+{
+	return cls == IOTAX_CLASS_NET_READ || cls == IOTAX_CLASS_NET_WRITE ||
+	       cls == IOTAX_CLASS_FILE_READ || cls == IOTAX_CLASS_FILE_WRITE;
+}
+
 /* True when `fd` of the current task is a socket (fd table walk with CO-RE reads). */
 static __always_inline bool fd_is_socket(struct task_struct *task, __u64 fd)
 {
@@ -460,6 +469,7 @@ static __always_inline void begin_stretch(struct thread_state *t, __u8 was, bool
 	} else if (was != STATE_OFF_PREEMPTED && t->nr >= 0 && t->blocked) {
 		t->extra_to = EXTRA_CALL_OPEN; /* resuming a call that blocked */
 		t->extra_cls = t->cls;
+		t->resume_mark_ns = t->call_oncpu_ns;
 	} else {
 		t->extra_to = EXTRA_SCHED;
 	}
@@ -496,6 +506,7 @@ static __always_inline void reconcile_stretch(struct iotax_target_stats *s, stru
 		if (cls < IOTAX_NCLASS) {
 			s->cls[cls].oncpu_ns += extra;
 			s->cls[cls].blocked_oncpu_ns += extra;
+			s->cls[cls].resume_path_ns += extra; /* the wakeup's switch-in, charged late */
 		}
 		s->syscall_ns += extra;
 		s->resumed_extra_ns += extra;
@@ -638,6 +649,8 @@ static __always_inline void switch_out(struct iotax_target_stats *s, __u32 slot,
 		s->voluntary_switches++;
 		t->state = STATE_OFF_BLOCKED;
 		if (t->nr >= 0) {
+			if (!t->blocked)
+				t->sleep_path_ns = t->call_oncpu_ns; /* enter to first switch-out */
 			t->blocked = 1;
 			t->off_reason = offcpu_reason_of(t->cls);
 		} else {
@@ -726,6 +739,8 @@ int BPF_PROG(iotax_sys_enter, struct pt_regs *regs, long id)
 	t->cls = classify(id, regs);
 	t->enter_ts = now;
 	t->call_oncpu_ns = 0;
+	t->sleep_path_ns = 0;
+	t->resume_mark_ns = 0;
 	t->blocked = 0;
 	t->mode = IOTAX_MODE_SYSCALL;
 	t->ts = now;
@@ -770,6 +785,15 @@ int BPF_PROG(iotax_sys_exit, struct pt_regs *regs, long ret)
 			if (t->blocked) {
 				c->blocked_calls++;
 				c->blocked_oncpu_ns += t->call_oncpu_ns;
+				c->sleep_path_ns += t->sleep_path_ns;
+				if (t->call_oncpu_ns > t->resume_mark_ns)
+					c->resume_path_ns += t->call_oncpu_ns - t->resume_mark_ns;
+			}
+			if (ret > 0 && moves_bytes(cls)) {
+				if (t->blocked)
+					c->blocked_bytes += ret;
+				else
+					c->nonblocked_bytes += ret;
 			}
 			barrier_var(b);
 			if (b < IOTAX_HIST_BUCKETS)

@@ -132,6 +132,18 @@ struct iotax_class_stats {
 	__u64 wall_ns;           /* sum of exit - enter */
 	__u64 oncpu_ns;          /* on-CPU time inside completed calls */
 	__u64 blocked_oncpu_ns;  /* the part of oncpu_ns spent in calls that blocked */
+	/*
+	 * The switch paths of blocked calls (the price of a block, tier 2):
+	 * on-CPU from sys_enter to the first voluntary switch-out, and from the
+	 * last switch-in (plus what the scheduler charged around the wakeup) back
+	 * to sys_exit. One sched_switch timestamp ends prev's sleep path and
+	 * begins next's resume path, so the whole switch is in one or the other.
+	 */
+	__u64 sleep_path_ns;
+	__u64 resume_path_ns;
+	/* Bytes moved (return value > 0) by read/write-class calls that blocked or not. */
+	__u64 blocked_bytes;
+	__u64 nonblocked_bytes;
 	__u64 wall_hist[IOTAX_HIST_BUCKETS];
 };
 

@@ -47,6 +47,10 @@ TargetStats SumTargetStats(const iotax_target_stats* per_cpu, size_t ncpus) {
       to.wall_ns += from.wall_ns;
       to.oncpu_ns += from.oncpu_ns;
       to.blocked_oncpu_ns += from.blocked_oncpu_ns;
+      to.sleep_path_ns += from.sleep_path_ns;
+      to.resume_path_ns += from.resume_path_ns;
+      to.blocked_bytes += from.blocked_bytes;
+      to.nonblocked_bytes += from.nonblocked_bytes;
       AddArray(to.wall_hist, from.wall_hist);
     }
     AddArray(t.syscalls, s.syscalls);

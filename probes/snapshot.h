@@ -49,6 +49,12 @@ struct ClassStats {
   uint64_t wall_ns = 0;
   uint64_t oncpu_ns = 0;
   uint64_t blocked_oncpu_ns = 0;
+  // Switch paths of the blocked calls (bpf/iotax.h): enter to first
+  // switch-out, last switch-in to exit. Tier 2 prices a block from them.
+  uint64_t sleep_path_ns = 0;
+  uint64_t resume_path_ns = 0;
+  uint64_t blocked_bytes = 0;     // read/write-class calls: bytes moved by calls that blocked
+  uint64_t nonblocked_bytes = 0;  // ... and by calls that did not
   Log2Histogram wall_hist{};
 };
 

@@ -28,6 +28,8 @@
 #include "log_sink.h"
 #include "snapshot_pump.h"
 #include "window_sampler.h"
+#include "stacks_recorder.h"
+#include "stacks_routes.h"
 #include "web_routes.h"
 
 namespace {
@@ -147,6 +149,16 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   auto targets = std::make_unique<iotax::TargetManager>(tracer->get(), target_options, Log);
   if (absl::Status s = targets->Start(*processes); !s.ok()) return Fail(s.message());
 
+  // Stacks (--stacks): their programs load now, while the capabilities are held.
+  std::unique_ptr<iotax::StacksRecorder> stacks;
+  if (options.stacks) {
+    absl::StatusOr<std::unique_ptr<iotax::StacksRecorder>> started =
+        iotax::StacksRecorder::Start(options.kernel_stacks, options.stack_hz);
+    if (!started.ok()) return Fail(absl::StrCat("--stacks: ", started.status().message()));
+    stacks = *std::move(started);
+    stacks->Follow(targets->LiveTargets());
+  }
+
   // Everything that needs a capability is done: programs loaded and
   // attached, perf counters open. Drop them all now, while this is the only
   // thread (capabilities are per thread), before any thread or socket starts.
@@ -206,6 +218,10 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   server->AddRoute("/metrics", iotax::MetricsHandler({collector, ipc_collector, verdict_collector, std::make_shared<iotax::SelfMetricsCollector>()}));
   server->AddRoute("/healthz", iotax::HealthHandler());
   iotax::AddVerdictRoutes(*server, verdicts.get());
+  iotax::AddStacksRoutes(*server, [&stacks]() -> std::optional<iotax::stacks::StacksView> {
+    if (!stacks) return std::nullopt;
+    return stacks->View();
+  });
   if (auth) server->RequireBasicAuth(auth);
   if (tls) server->UseTls(tls);
   if (absl::Status s = server->Start(options.listen_host, options.listen_port); !s.ok()) return Fail(s.message());
@@ -219,7 +235,10 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   }
 
   int sig = 0;
-  while ((sig = iotax::WaitForStopSignal(signals, options.interval)) == 0) targets->Poll();
+  while ((sig = iotax::WaitForStopSignal(signals, options.interval)) == 0) {
+    targets->Poll();
+    if (stacks) stacks->Follow(targets->LiveTargets());
+  }
 
   Log(absl::StrCat("stopping on ", sig == SIGINT ? "SIGINT" : "SIGTERM", ": detaching every probe"));
   server->Stop();    // no scrape can reach the tracer after this
@@ -228,6 +247,7 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   verdicts.reset();
   ipc.reset();
   targets.reset();
+  stacks.reset();
   tracer->reset();   // detaches and unloads the BPF programs
   return 0;
 }

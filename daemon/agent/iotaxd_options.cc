@@ -84,6 +84,13 @@ ABSL_FLAG(std::string, tls_cert, "",
           "Serve HTTPS only, with this PEM certificate (then any intermediates); needs --tls-key. "
           "Read once at start, before privileges are dropped.");
 ABSL_FLAG(std::string, tls_key, "", "The unencrypted PEM private key of --tls-cert.");
+ABSL_FLAG(bool, stacks, false,
+          "Also take stacks: where threads block (a user stack at each blocked switch-out, with the call and "
+          "the kind of descriptor) and where the CPU goes (sampled at --stack-hz); served at /api/stacks "
+          "(folded text and top call sites), /api/stacks/offcpu.svg and oncpu.svg, and on the page. Stack "
+          "names need the targets' /proc/PID/maps: with --user, only processes of that user get names.");
+ABSL_FLAG(bool, kernel_stacks, false, "With --stacks: kernel stacks too (frames marked _[k]).");
+ABSL_FLAG(int, stack_hz, 99, "With --stacks: on-CPU samples per second per CPU (1 to 10000).");
 ABSL_FLAG(std::string, user, "",
           "After attaching, switch to this unprivileged user (e.g. nobody), on top of dropping every "
           "capability, which iotaxd always does. Needs root (CAP_SETUID, CAP_SETGID) at start.");
@@ -119,7 +126,7 @@ const flags::Program& Daemon() {
                 {"strict"}, {"bpf_stats"}, {"interval"}, {"pmu_events", "INSTRUCTIONS,CYCLES"}, {"window"},
                 {"verdict_window"}, {"history"}, {"sample", "PERCENT"}, {"sample_period"},
                 {"calibration", "PATH|none"}, {"auth_file", "PATH"}, {"tls_cert", "PATH"}, {"tls_key", "PATH"},
-                {"user", "USER"}},
+                {"user", "USER"}, {"stacks"}, {"kernel_stacks"}, {"stack_hz", "HZ"}},
   };
   return program;
 }
@@ -190,6 +197,13 @@ absl::StatusOr<DaemonOptions> ValidateDaemonFlags(const RawDaemonFlags& raw) {
   o.strict = raw.strict;
   o.bpf_stats = raw.bpf_stats;
   o.follow_children = raw.follow_children;
+  o.stacks = raw.stacks;
+  o.kernel_stacks = raw.kernel_stacks;
+  o.stack_hz = raw.stack_hz;
+  if (absl::Status s = flags::CheckInt("stack-hz", o.stack_hz, 1, 10000); !s.ok()) return s;
+  if ((o.kernel_stacks || o.stack_hz != 99) && !o.stacks) {
+    return absl::InvalidArgumentError("--kernel-stacks and --stack-hz need --stacks (stacks are off without it)");
+  }
   if (!o.check && o.pids.empty() && o.comms.empty() && o.cgroup.empty()) {
     return absl::InvalidArgumentError(
         "nothing to trace: pass --pid=PID, --comm=NAME or --cgroup=PATH (or --check to test the probes); see "
@@ -295,6 +309,9 @@ ParseOutcome ParseDaemonCommandLine(int argc, char** argv, RawDaemonFlags* raw) 
   raw->tls_cert = absl::GetFlag(FLAGS_tls_cert);
   raw->tls_key = absl::GetFlag(FLAGS_tls_key);
   raw->user = absl::GetFlag(FLAGS_user);
+  raw->stacks = absl::GetFlag(FLAGS_stacks);
+  raw->kernel_stacks = absl::GetFlag(FLAGS_kernel_stacks);
+  raw->stack_hz = absl::GetFlag(FLAGS_stack_hz);
   raw->positional = parsed.positional;
   return ParseOutcome::kRun;
 }

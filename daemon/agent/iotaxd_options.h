@@ -36,6 +36,9 @@ struct RawDaemonFlags {
   std::string tls_cert;
   std::string tls_key;
   std::string user;
+  bool stacks = false;
+  bool kernel_stacks = false;
+  int stack_hz = 99;
   std::vector<std::string> positional;  // arguments that are not flags
 };
 
@@ -63,6 +66,9 @@ struct DaemonOptions {
   std::string tls_cert;   // PEM certificate (+ chain); "" = plain HTTP
   std::string tls_key;    // PEM private key of tls_cert
   std::string user;       // switch to this user after attaching; "" = stay
+  bool stacks = false;    // take stacks, served at /api/stacks
+  bool kernel_stacks = false;
+  int stack_hz = 99;      // on-CPU samples per second per CPU
 };
 
 // The kernel keeps 15 characters of a process name (TASK_COMM_LEN - 1).

@@ -38,6 +38,13 @@ ABSL_FLAG(std::string, report_pmu_events, iotax::pmu::kDefaultPmuEvents,
           "Tier 3 (IPC): the two PMU events; empty turns it off. Without a hardware PMU the indirect cost is "
           "reported as missing.");
 ABSL_FLAG(bool, report_follow_children, false, "Count processes the target forks after attach with it.");
+ABSL_FLAG(std::string, report_stacks, "",
+          "Also take stacks, into this directory: where threads block (a user stack at each blocked switch-out, "
+          "with the call and the kind of descriptor) and where the CPU goes (stacks sampled at 99 Hz per CPU). "
+          "Writes offcpu.folded and oncpu.folded (flamegraph.pl / speedscope / Grafana format) and their SVG "
+          "flame graphs, and lists the top blocking call sites after the report.");
+ABSL_FLAG(bool, report_kernel_stacks, false, "With --stacks: kernel stacks too (frames marked _[k]).");
+ABSL_FLAG(int, report_stack_hz, 99, "With --stacks: on-CPU samples per second per CPU (1 to 10000).");
 
 ABSL_FLAG(std::string, doctor_calibration, "", "Calibration file to check (default: the per-machine cache).");
 ABSL_FLAG(std::string, doctor_pmu_events, iotax::pmu::kDefaultPmuEvents, "Tier 3 events to try.");
@@ -59,6 +66,19 @@ ABSL_FLAG(std::string, calibrate_output, "",
           "Calibration file to write (default: the per-machine cache path below).");
 ABSL_FLAG(std::string, calibrate_pmu_events, iotax::pmu::kDefaultPmuEvents, "Tier 3 events (for the indirect part).");
 
+ABSL_FLAG(std::string, diff_normalize, "",
+          "How the two runs are scaled before comparing: none (raw counts), total (each run as shares of its own "
+          "total: runs of different length), requests (per request; needs --requests). Default: requests when "
+          "--requests is given, otherwise none.");
+ABSL_FLAG(std::string, diff_requests, "", "Requests served in each run, BEFORE,AFTER (e.g. 150000,148000).");
+ABSL_FLAG(std::string, diff_svg, "", "Write a differential flame graph (SVG) here: widths from AFTER, red grew, blue shrank.");
+ABSL_FLAG(std::string, diff_folded, "",
+          "Write the comparison in flamegraph.pl's difffolded format (stack BEFORE AFTER) here.");
+ABSL_FLAG(int, diff_top, 20, "How many changed frames the table shows.");
+ABSL_FLAG(bool, diff_merge_pools, false, "Merge thread names per pool first (worker-12 -> worker).");
+ABSL_FLAG(bool, diff_coalesce, false,
+          "Coalesce first: each stack becomes its distinct frames in order of first occurrence (async towers).");
+
 namespace iotax::cli {
 namespace {
 
@@ -79,7 +99,7 @@ struct Subcommands {
           "Examples:\n  iotax report --pid $(pidof nginx) --duration 30s\n"
           "  iotax report --comm apache2 --duration 10s\n",
       .flags = {{"pid", "PID"}, {"comm", "NAME"}, {"cgroup", "PATH"}, {"service"}, {"duration"}, {"subwindow"}, {"json"}, {"calibration", "PATH|none"},
-                {"pmu_events", "INSTRUCTIONS,CYCLES"}, {"follow_children"}},
+                {"pmu_events", "INSTRUCTIONS,CYCLES"}, {"follow_children"}, {"stacks", "DIR"}, {"kernel_stacks"}, {"stack_hz", "HZ"}},
       .prefix = "report_",
   };
   flags::Program doctor = {
@@ -116,11 +136,25 @@ struct Subcommands {
                 {"client_cpu", "CPU"}, {"bin_dir", "DIR"}, {"output", "PATH"}, {"pmu_events", "INSTRUCTIONS,CYCLES"}},
       .prefix = "calibrate_",
   };
+  flags::Program diff = {
+      .name = "iotax diff",
+      .usage =
+          "iotax diff: compare two profiles in folded-stack form (one 'frame;frame;... COUNT' line per stack,\n"
+          "root first: what flamegraph.pl, speedscope and Grafana read), BEFORE and AFTER. Prints the frames\n"
+          "whose weight changed most (inclusive: every stack a frame is on) and, on request, writes a\n"
+          "differential flame graph (SVG) and the difffolded text flamegraph.pl draws.\n\n"
+          "Usage:\n  iotax diff BEFORE.folded AFTER.folded [--requests A,B] [--svg diff.svg]\n\n"
+          "Example:\n  iotax diff blocking.folded uring.folded --requests 150000,151000 --svg diff.svg\n",
+      .flags = {{"normalize", "none|total|requests"}, {"requests", "BEFORE,AFTER"}, {"svg", "PATH"},
+                {"folded", "PATH"}, {"top", "N"}, {"merge_pools"}, {"coalesce"}},
+      .prefix = "diff_",
+  };
 
   Subcommands() {
-    report.siblings = {&doctor, &calibrate};
-    doctor.siblings = {&report, &calibrate};
-    calibrate.siblings = {&report, &doctor};
+    report.siblings = {&doctor, &calibrate, &diff};
+    doctor.siblings = {&report, &calibrate, &diff};
+    calibrate.siblings = {&report, &doctor, &diff};
+    diff.siblings = {&report, &doctor, &calibrate};
   }
   Subcommands(const Subcommands&) = delete;
 
@@ -129,6 +163,7 @@ struct Subcommands {
       case Command::kReport: return report;
       case Command::kDoctor: return doctor;
       case Command::kCalibrate: return calibrate;
+      case Command::kDiff: return diff;
     }
     return doctor;
   }
@@ -139,6 +174,7 @@ const char* CommandName(Command c) {
     case Command::kReport: return "report";
     case Command::kDoctor: return "doctor";
     case Command::kCalibrate: return "calibrate";
+    case Command::kDiff: return "diff";
   }
   return "";
 }
@@ -185,6 +221,16 @@ absl::Status ValidateReport(const flags::Outcome& parsed, ReportOptions* o) {
   if (o->duration / o->subwindow < 5) o->subwindow = o->duration / 5;
   o->json = absl::GetFlag(FLAGS_report_json);
   o->follow_children = absl::GetFlag(FLAGS_report_follow_children);
+  o->stacks_dir = absl::GetFlag(FLAGS_report_stacks);
+  o->kernel_stacks = absl::GetFlag(FLAGS_report_kernel_stacks);
+  if (o->stacks_dir.empty() && parsed.given.count("stacks")) {
+    return absl::InvalidArgumentError("--stacks is empty: pass a directory for the stacks, e.g. --stacks=/tmp/stacks");
+  }
+  o->stack_hz = absl::GetFlag(FLAGS_report_stack_hz);
+  if (absl::Status s = flags::CheckInt("stack-hz", o->stack_hz, 1, 10000); !s.ok()) return s;
+  if ((o->kernel_stacks || parsed.given.count("stack_hz")) && o->stacks_dir.empty()) {
+    return absl::InvalidArgumentError("--kernel-stacks and --stack-hz need --stacks=DIR (where the stacks are written)");
+  }
   const std::string calibration = absl::GetFlag(FLAGS_report_calibration);
   if (calibration == "none") {
     o->no_calibration = true;
@@ -229,6 +275,41 @@ absl::Status ValidateCalibrate(CalibrateOptions* o) {
   return pmu::CheckPmuEventsFlag(o->pmu_events);
 }
 
+absl::Status ValidateDiff(const flags::Outcome& parsed, DiffOptions* o) {
+  if (parsed.positional.size() != 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "expected two folded-stack files, BEFORE and AFTER (got ", parsed.positional.size(),
+        "): iotax diff blocking.folded uring.folded"));
+  }
+  o->before_path = parsed.positional[0];
+  o->after_path = parsed.positional[1];
+  const std::string requests = absl::GetFlag(FLAGS_diff_requests);
+  if (!requests.empty()) {
+    absl::StatusOr<std::vector<int>> counts = flags::ParseIntList("requests", requests, 1, 2'000'000'000, "150000,148000");
+    if (!counts.ok()) return counts.status();
+    if (counts->size() != 2) {
+      return absl::InvalidArgumentError("--requests takes two counts, BEFORE,AFTER (e.g. --requests=150000,148000)");
+    }
+    o->requests_before = static_cast<uint64_t>((*counts)[0]);
+    o->requests_after = static_cast<uint64_t>((*counts)[1]);
+  }
+  o->normalize = absl::GetFlag(FLAGS_diff_normalize);
+  if (o->normalize.empty()) o->normalize = requests.empty() ? "none" : "requests";
+  if (o->normalize != "none" && o->normalize != "total" && o->normalize != "requests") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--normalize=", o->normalize, " is not known: use none, total or requests"));
+  }
+  if (o->normalize == "requests" && requests.empty()) {
+    return absl::InvalidArgumentError("--normalize=requests needs --requests=BEFORE,AFTER (requests served in each run)");
+  }
+  o->svg_path = absl::GetFlag(FLAGS_diff_svg);
+  o->folded_path = absl::GetFlag(FLAGS_diff_folded);
+  o->top = absl::GetFlag(FLAGS_diff_top);
+  o->merge_pools = absl::GetFlag(FLAGS_diff_merge_pools);
+  o->coalesce = absl::GetFlag(FLAGS_diff_coalesce);
+  return flags::CheckInt("top", o->top, 1, 100000);
+}
+
 ParseResult FromOutcome(const flags::Outcome& o) {
   ParseResult r;
   r.print = o.text;
@@ -246,7 +327,8 @@ std::string MainUsage() {
       "Usage:\n"
       "  iotax report --pid PID [--duration 10s] [--json]   measure a process and print the verdict\n"
       "  iotax doctor                                     check this machine (BPF, BTF, privileges, PMU)\n"
-      "  iotax calibrate                                  measure what an async design costs here\n\n"
+      "  iotax calibrate                                  measure what an async design costs here\n"
+      "  iotax diff BEFORE.folded AFTER.folded            compare two profiles (folded stacks)\n\n"
       "  iotax COMMAND --help shows the flags of a command. iotaxd serves the same verdict continuously\n"
       "  (metrics, /api/report and a web page).\n\n"
       "Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF for report and calibrate.\n"
@@ -259,7 +341,7 @@ std::string CommandUsage(Command c) { return flags::HelpText(Subcommands().Of(c)
 ParseResult Parse(const std::vector<std::string>& args) {
   if (args.size() < 2 || args[1] == "--help" || args[1] == "-h" || args[1] == "help") {
     if (args.size() >= 3 && args[1] == "help") {
-      for (Command c : {Command::kReport, Command::kDoctor, Command::kCalibrate}) {
+      for (Command c : {Command::kReport, Command::kDoctor, Command::kCalibrate, Command::kDiff}) {
         if (args[2] == CommandName(c)) return FromOutcome({.text = CommandUsage(c)});
       }
     }
@@ -278,16 +360,19 @@ ParseResult Parse(const std::vector<std::string>& args) {
     command = Command::kDoctor;
   } else if (args[1] == "calibrate") {
     command = Command::kCalibrate;
+  } else if (args[1] == "diff") {
+    command = Command::kDiff;
   } else {
     return FromOutcome(flags::Error(
-        "iotax", absl::StrCat("unknown command '", args[1], "': use report, doctor or calibrate (iotax --help lists them)")));
+        "iotax",
+        absl::StrCat("unknown command '", args[1], "': use report, doctor, calibrate or diff (iotax --help lists them)")));
   }
 
   const Subcommands subcommands;
   const flags::Program& program = subcommands.Of(command);
   const flags::Outcome parsed = flags::Parse(program, std::vector<std::string>(args.begin() + 1, args.end()));
   if (!parsed.run) return FromOutcome(parsed);
-  if (!parsed.positional.empty()) {
+  if (!parsed.positional.empty() && command != Command::kDiff) {
     const char* numeric_flag = command == Command::kReport ? "pid" : "";
     return FromOutcome(
         flags::Error(program.name, flags::UnexpectedArgument(program.name, parsed.positional.front(), numeric_flag, "")));
@@ -299,6 +384,7 @@ ParseResult Parse(const std::vector<std::string>& args) {
     case Command::kReport: status = ValidateReport(parsed, &inv.report); break;
     case Command::kDoctor: status = ValidateDoctor(&inv.doctor); break;
     case Command::kCalibrate: status = ValidateCalibrate(&inv.calibrate); break;
+    case Command::kDiff: status = ValidateDiff(parsed, &inv.diff); break;
   }
   if (!status.ok()) return FromOutcome(flags::Error(program.name, status.message()));
   ParseResult result;

@@ -4,6 +4,7 @@
 // what to pass instead.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ struct ReportOptions {
   // A service: every process of a comm or a cgroup, or the --pid list with
   // --service, traced as one (one slot, any number of processes).
   std::optional<ServiceSelector> service;
+  std::string stacks_dir;        // "" = no stacks (--stacks=DIR)
+  bool kernel_stacks = false;
+  int stack_hz = 99;             // on-CPU samples per second per CPU
 };
 
 struct DoctorOptions {
@@ -46,13 +50,28 @@ struct CalibrateOptions {
   std::string pmu_events = "instructions,cycles";
 };
 
-enum class Command { kReport, kDoctor, kCalibrate };
+// iotax diff BEFORE AFTER: two folded-stack files compared.
+struct DiffOptions {
+  std::string before_path;
+  std::string after_path;
+  std::string normalize = "none";  // none | total | requests
+  uint64_t requests_before = 0;    // --requests=A,B
+  uint64_t requests_after = 0;
+  std::string svg_path;            // "" = no differential flame graph
+  std::string folded_path;         // "" = no difffolded output
+  int top = 20;
+  bool merge_pools = false;
+  bool coalesce = false;
+};
+
+enum class Command { kReport, kDoctor, kCalibrate, kDiff };
 
 struct Invocation {
   Command command = Command::kDoctor;
   ReportOptions report;
   DoctorOptions doctor;
   CalibrateOptions calibrate;
+  DiffOptions diff;
 };
 
 // What to do after parsing: run, or print text and exit with a code

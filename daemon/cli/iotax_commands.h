@@ -1,4 +1,4 @@
-// The three `iotax` subcommands. Each returns the process exit code and
+// The four `iotax` subcommands. Each returns the process exit code and
 // prints errors as one line that says what to do.
 #pragma once
 
@@ -12,6 +12,7 @@ namespace iotax {
 int RunReport(const cli::ReportOptions& options);
 int RunDoctor(const cli::DoctorOptions& options);
 int RunCalibrate(const cli::CalibrateOptions& options);
+int RunDiff(const cli::DiffOptions& options);
 
 // The first missing prerequisite (privileges, BTF) in iotax's words, as a
 // one-line error with the fix; "" when everything required is there.

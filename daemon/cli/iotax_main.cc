@@ -1,4 +1,4 @@
-// iotax: report, doctor and calibrate (see iotax --help).
+// iotax: report, doctor, calibrate and diff (see iotax --help).
 #include <iostream>
 #include <string>
 #include <vector>
@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
     case iotax::cli::Command::kReport: return iotax::RunReport(inv.report);
     case iotax::cli::Command::kDoctor: return iotax::RunDoctor(inv.doctor);
     case iotax::cli::Command::kCalibrate: return iotax::RunCalibrate(inv.calibrate);
+    case iotax::cli::Command::kDiff: return iotax::RunDiff(inv.diff);
   }
   return 2;
 }

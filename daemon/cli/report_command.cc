@@ -14,6 +14,7 @@
 #include "report.h"
 #include "report_json.h"
 #include "report_text.h"
+#include "stacks_recorder.h"
 #include "system_check.h"
 #include "target_manager.h"
 #include "tracer.h"
@@ -100,6 +101,16 @@ int RunReport(const cli::ReportOptions& options) {
   });
   if (absl::Status s = targets.Start(*processes); !s.ok()) return Fail("report", s.message());
 
+  // Stacks: loaded after the tracer, so a failure here costs no measuring.
+  std::unique_ptr<StacksRecorder> recorder;
+  if (!options.stacks_dir.empty()) {
+    if (absl::Status s = CheckStacksDir(options.stacks_dir); !s.ok()) return Fail("report", s.message());
+    absl::StatusOr<std::unique_ptr<StacksRecorder>> started = StacksRecorder::Start(options.kernel_stacks, options.stack_hz);
+    if (!started.ok()) return Fail("report", started.status().message());
+    recorder = *std::move(started);
+    recorder->Follow(targets.LiveTargets());
+  }
+
   std::vector<std::string> names;
   for (int pid : targets.LiveTargets()) names.push_back(absl::StrCat(pid));
   const std::string what =
@@ -109,8 +120,9 @@ int RunReport(const cli::ReportOptions& options) {
                    " (Ctrl-C reports what was measured so far)"));
   ProcessCpuReader cpu_reader;
   SamplingResult sampled = SampleWindows(
-      [&targets, &cpu_reader] {
+      [&targets, &cpu_reader, &recorder] {
         targets.Poll();
+        if (recorder) recorder->Follow(targets.LiveTargets());
         AgentSnapshot snapshot = targets.View().snapshot;
         cpu_reader.AddTo(snapshot);
         return snapshot;
@@ -133,6 +145,14 @@ int RunReport(const cli::ReportOptions& options) {
   context.cpus_of = CpusAllowed;
   const Report report = BuildReport(snapshots, context);
   std::cout << (options.json ? ReportJsonText(report) : FormatReportText(report)) << std::flush;
+  if (recorder) {
+    const stacks::StacksView view = recorder->View();
+    if (absl::Status s = WriteStacksFiles(view, options.stacks_dir); !s.ok()) return Fail("report", s.message());
+    // JSON on stdout stays one document: the call sites go to stderr.
+    (options.json ? std::cerr : std::cout)
+        << stacks::FormatStacksSummary(view, absl::StrCat("in ", options.stacks_dir, "/offcpu.svg and oncpu.svg"))
+        << std::flush;
+  }
   return 0;
 }
 

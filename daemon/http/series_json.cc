@@ -51,17 +51,17 @@ json BuildSeriesJson(const std::vector<HistoryEntry>& history) {
   for (auto it = last.targets.rbegin(); it != last.targets.rend(); ++it) {
     if (!done.insert(it->pid).second) continue;
     const std::vector<Step> steps = StepsOf(history, it->pid);
-    // One baseline (mean on-CPU of non-blocked calls) per class over the
-    // whole span: a one-second step may hold too few non-blocked calls.
+    // One price per block per class over the whole span (tier 2, whichever
+    // method it chose): a one-second step may hold too few calls to price.
     std::vector<TargetWindow> all;
     for (const Step& s : steps) all.push_back(s.window);
     const TargetWindow pooled = Combine(all);
-    std::array<double, kNumClasses> baseline{};
-    std::array<bool, kNumClasses> has_baseline{};
+    std::array<double, kNumClasses> price{};
+    std::array<bool, kNumClasses> priced{};
     for (int c = 0; c < kNumClasses; ++c) {
       const Tier2Cost cost = ComputeTier2Cost(pooled.stats.classes[c]);
-      has_baseline[c] = cost.nonblocked_calls > 0;
-      baseline[c] = cost.mean_nonblocked_oncpu_seconds;
+      priced[c] = cost.status == Tier2Status::kCalibrated;
+      price[c] = cost.price_per_block_seconds;
     }
     std::set<int> active_classes;
     for (int c = 0; c < kNumClasses; ++c) {
@@ -84,10 +84,8 @@ json BuildSeriesJson(const std::vector<HistoryEntry>& history) {
       double direct = 0;
       for (int c = 0; c < kNumClasses; ++c) {
         const ClassStats& cs = w.stats.classes[c];
-        if (!IsIoClass(static_cast<SyscallClass>(c)) || !has_baseline[c] || cs.blocked_calls == 0) continue;
-        const double blocked = static_cast<double>(std::min(cs.blocked_calls, cs.calls));
-        const double mean_blocked = static_cast<double>(std::min(cs.blocked_oncpu_ns, cs.oncpu_ns)) / 1e9 / blocked;
-        direct += std::max(0.0, mean_blocked - baseline[c]) * blocked;
+        if (!IsIoClass(static_cast<SyscallClass>(c)) || !priced[c]) continue;
+        direct += price[c] * static_cast<double>(std::min(cs.blocked_calls, cs.calls));
       }
       const double user_s = static_cast<double>(w.stats.user_ns) / 1e9;
       const double sys_s = static_cast<double>(w.stats.syscall_ns) / 1e9;

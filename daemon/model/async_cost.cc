@@ -16,35 +16,60 @@ std::string Rate(double per_second) {
   return absl::StrFormat("%.0f/s", per_second);
 }
 
-// The blocked classes' own non-blocked calls, weighted by how often each
-// class blocked: a call of the same kind that did not sleep stands for the
-// readiness or completion call an async design makes instead.
-struct SameKindBaseline {
+// What one non-blocking call of the blocked kind costs, weighted by how often
+// each class blocked: a call of the same kind that did not sleep stands for
+// the readiness or completion call an async design makes instead.
+struct SameKindCall {
   double mean_seconds = 0;
-  uint64_t calls = 0;
+  uint64_t calls = 0;        // the non-blocked calls it was measured on
+  const char* from = "";     // where it comes from, in words
 };
 
-SameKindBaseline BaselineOfBlockedClasses(const BlockingBreakdown& w) {
-  SameKindBaseline base;
+// Only sound baselines count (tier2_cost.h): at saturation the few calls
+// that did not block are the odd ones, and their mean says nothing about an
+// ordinary call. `own_work` instead takes the work the switch_paths method
+// took off the resume path (measured on those calls, but never more than the
+// resume path itself).
+SameKindCall MeanOverBlockedClasses(const BlockingBreakdown& w, bool own_work) {
+  SameKindCall call;
   double weighted = 0, weights = 0;
   for (int c = 0; c < kNumClasses; ++c) {
-    const ClassCost& cc = w.classes[c];
-    if (!IsIoClass(static_cast<SyscallClass>(c)) || cc.tier2.status != Tier2Status::kCalibrated) continue;
-    weighted += cc.tier2.mean_nonblocked_oncpu_seconds * static_cast<double>(cc.blocked_calls);
-    weights += static_cast<double>(cc.blocked_calls);
-    base.calls += cc.tier2.nonblocked_calls;
+    const Tier2Cost& t = w.classes[c].tier2;
+    if (!IsIoClass(static_cast<SyscallClass>(c)) || t.blocked_calls == 0) continue;
+    if (own_work ? !(t.method == Tier2Method::kSwitchPaths && t.own_work_measured) : !t.baseline_sound) continue;
+    weighted += (own_work ? t.own_work_seconds : t.mean_nonblocked_oncpu_seconds) * static_cast<double>(t.blocked_calls);
+    weights += static_cast<double>(t.blocked_calls);
+    call.calls += t.nonblocked_calls;
   }
-  if (weights > 0) base.mean_seconds = weighted / weights;
-  return base;
+  if (weights > 0) call.mean_seconds = weighted / weights;
+  return call;
 }
 
-// The share of time the process's CPUs sat idle: an event loop doing the
-// same work would find nothing to do, and sleep, about this often when a
-// request arrives. The blocking process's own CPU includes what blocking
-// costs, so an async design idles more: this errs low.
+// A sound same-kind baseline if there is one, else the switch paths' own work.
+SameKindCall SameKindCallOf(const BlockingBreakdown& w) {
+  SameKindCall call = MeanOverBlockedClasses(w, false);
+  if (call.calls >= kMinNonblockingCallsForFallback) {
+    call.from = "as measured on the target's own calls of the same kind that did not block";
+    return call;
+  }
+  call = MeanOverBlockedClasses(w, true);
+  call.from =
+      "the work a blocked call of the same kind does after its wakeup (its own work, from the switch paths; the "
+      "calls that did not block are no fair baseline here)";
+  return call;
+}
+
+// The share of time the process had nothing to run on its CPUs: an event
+// loop doing the same work would find nothing to do, and sleep, about this
+// often when a request arrives. Time its threads spent runnable, waiting for
+// a CPU (taken by other threads or other programs), is not idle: a loop
+// would have had work queued then. Waits of several threads at once are
+// summed, so on a crowded CPU this errs low; and the blocking process's own
+// CPU includes what blocking costs, so an async design idles more: low too.
 double IdleShare(const BlockingBreakdown& w) {
   if (w.seconds <= 0 || w.latency.cpus <= 0) return 0;
-  return std::clamp(1.0 - w.cpu_seconds / (w.seconds * w.latency.cpus), 0.0, 1.0);
+  const double busy = w.cpu_seconds + w.latency.runqueue_wait_seconds;
+  return std::clamp(1.0 - busy / (w.seconds * w.latency.cpus), 0.0, 1.0);
 }
 
 }  // namespace
@@ -115,14 +140,12 @@ AsyncCost EstimateAsyncCost(const BlockingBreakdown& w, const Calibration* calib
         "an async design is assumed to pay one event-loop call per replaced blocking call, %s each as measured on "
         "the target's own poll/epoll/select calls that did not block (no batching assumed)",
         Micros(cost.call_seconds));
-  } else if (const SameKindBaseline base = BaselineOfBlockedClasses(w);
-             base.calls >= kMinNonblockingCallsForFallback) {
-    cost.call_seconds = base.mean_seconds;
+  } else if (const SameKindCall same = SameKindCallOf(w); same.calls > 0) {
+    cost.call_seconds = same.mean_seconds;
     cost.detail = absl::StrFormat(
         "an async design is assumed to pay one extra non-blocking call (readiness or completion) per replaced "
-        "blocking call, %s each as measured on the target's own calls of the same kind that did not block (no "
-        "batching assumed)",
-        Micros(cost.call_seconds));
+        "blocking call, %s each, %s (no batching assumed)",
+        Micros(cost.call_seconds), same.from);
   } else {
     cost.per_op_seconds = 0;
     cost.known = false;
@@ -138,8 +161,8 @@ AsyncCost EstimateAsyncCost(const BlockingBreakdown& w, const Calibration* calib
   cost.raw_per_op_seconds = cost.per_op_seconds;
   cost.detail += w.latency.cpus > 0
                      ? absl::StrFormat(
-                           ", plus its own sleeps when it runs out of work: the process's CPUs were idle %.0f%% of "
-                           "the window, so about that share of requests finds the loop asleep and pays a sleep and "
+                           ", plus its own sleeps when it runs out of work: the process had nothing to run (no "
+                           "thread on or waiting for a CPU) %.0f%% of the window, so about that share of requests finds the loop asleep and pays a sleep and "
                            "wakeup (%s, the direct cost of a blocked call here), %s per call in all (`iotax "
                            "calibrate` measures it instead)",
                            100 * cost.idle_share, Micros(cost.wake_seconds), Micros(cost.per_op_seconds))

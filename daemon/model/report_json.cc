@@ -39,6 +39,17 @@ json SyscallsJson(const BlockingBreakdown& b) {
         {"mean_blocked_oncpu_seconds", t.blocked_calls > 0 ? Number(t.mean_blocked_oncpu_seconds) : json(nullptr)},
         {"mean_nonblocked_oncpu_seconds", t.nonblocked_calls > 0 ? Number(t.mean_nonblocked_oncpu_seconds) : json(nullptr)},
         {"direct_cpu_seconds", t.HasCost() ? Number(t.direct_cost_seconds) : json(nullptr)},
+        {"tier2_method", Tier2MethodName(t.method)},
+        {"price_per_block_seconds", t.status == Tier2Status::kCalibrated ? Number(t.price_per_block_seconds) : json(nullptr)},
+        {"mean_sleep_path_seconds", t.blocked_calls > 0 ? Number(t.mean_sleep_path_seconds) : json(nullptr)},
+        {"mean_resume_path_seconds", t.blocked_calls > 0 ? Number(t.mean_resume_path_seconds) : json(nullptr)},
+        {"own_work_seconds", t.method == Tier2Method::kSwitchPaths ? Number(t.own_work_seconds) : json(nullptr)},
+        {"own_work_measured", t.own_work_measured},
+        {"mean_blocked_bytes", t.blocked_calls > 0 ? Number(t.mean_blocked_bytes) : json(nullptr)},
+        {"mean_nonblocked_bytes", t.nonblocked_calls > 0 ? Number(t.mean_nonblocked_bytes) : json(nullptr)},
+        {"baseline_sound", t.baseline_sound},
+        {"baseline_unsound_reason", t.baseline_sound ? json(nullptr) : json(t.baseline_unsound_reason)},
+        {"baseline_price_seconds", t.blocked_calls > 0 && t.nonblocked_calls > 0 ? Number(t.baseline_price_seconds) : json(nullptr)},
     });
   }
   return out;

@@ -131,24 +131,28 @@ void AppendTarget(std::string& out, const TargetReport& t) {
   }
 
   absl::StrAppend(&out, "\nSyscalls by class:\n");
-  absl::StrAppend(&out, "  ", Left("class", 15), " ", Right("calls/s", 10), " ", Right("blocked", 9), " ",
-                  Right("on-CPU blocked", 14), " ", Right("non-blocked", 14), " ", Right("direct cost", 12), "\n");
+  absl::StrAppend(&out, "  ", Left("class", 14), " ", Right("calls/s", 10), " ", Right("blocked", 8), " ",
+                  Right("CPU blocked", 11), " ", Right("not blocked", 11), " ", Right("price/block", 11), " ",
+                  Right("direct cost", 11), "  method\n");
   for (int c = 0; c < kNumClasses; ++c) {
     const ClassCost& cc = b.classes[c];
     if (cc.calls == 0) continue;
     const Tier2Cost& t2 = cc.tier2;
     absl::StrAppend(
-        &out, "  ", Left(std::string(kClassNames[c]), 15), " ",
+        &out, "  ", Left(std::string(kClassNames[c]), 14), " ",
         Right(FormatRate(v.window_seconds > 0 ? static_cast<double>(cc.calls) / v.window_seconds : 0), 10), " ",
-        Right(absl::StrFormat("%.0f%%", 100.0 * static_cast<double>(cc.blocked_calls) / static_cast<double>(cc.calls)), 9),
-        " ", Right(t2.blocked_calls > 0 ? Seconds(t2.mean_blocked_oncpu_seconds) : "-", 14), " ",
-        Right(t2.nonblocked_calls > 0 ? Seconds(t2.mean_nonblocked_oncpu_seconds) : "-", 14), " ",
+        Right(absl::StrFormat("%.0f%%", 100.0 * static_cast<double>(cc.blocked_calls) / static_cast<double>(cc.calls)), 8),
+        " ", Right(t2.blocked_calls > 0 ? Seconds(t2.mean_blocked_oncpu_seconds) : "-", 11), " ",
+        Right(t2.nonblocked_calls > 0 ? Seconds(t2.mean_nonblocked_oncpu_seconds) : "-", 11), " ",
+        Right(t2.status == Tier2Status::kCalibrated ? Seconds(t2.price_per_block_seconds) : "-", 11), " ",
         Right(t2.HasCost() ? Seconds(t2.direct_cost_seconds)
-                           : (t2.status == Tier2Status::kNotCalibrated ? "no baseline" : "-"),
-              12),
-        "\n");
+                           : (t2.status == Tier2Status::kNotCalibrated ? "unpriced" : "-"),
+              11),
+        "  ", t2.method == Tier2Method::kNone ? "-" : Tier2MethodName(t2.method), "\n");
   }
-  absl::StrAppend(&out, "  (on-CPU columns: mean per call; direct cost = (blocked - non-blocked) x blocked calls)\n");
+  absl::StrAppend(&out,
+                  "  (CPU columns: mean on-CPU per call; direct cost = price per block x blocked calls;\n"
+                  "   switch_paths: sleep path + resume path - the call's own work; baseline: blocked - not blocked)\n");
   out += "\n";
 }
 

@@ -24,6 +24,10 @@ ClassStats MinusClass(const ClassStats& a, const ClassStats& b) {
   c.wall_ns = Minus(a.wall_ns, b.wall_ns);
   c.oncpu_ns = Minus(a.oncpu_ns, b.oncpu_ns);
   c.blocked_oncpu_ns = Minus(a.blocked_oncpu_ns, b.blocked_oncpu_ns);
+  c.sleep_path_ns = Minus(a.sleep_path_ns, b.sleep_path_ns);
+  c.resume_path_ns = Minus(a.resume_path_ns, b.resume_path_ns);
+  c.blocked_bytes = Minus(a.blocked_bytes, b.blocked_bytes);
+  c.nonblocked_bytes = Minus(a.nonblocked_bytes, b.nonblocked_bytes);
   MinusArray(c.wall_hist, a.wall_hist, b.wall_hist);
   return c;
 }
@@ -35,6 +39,10 @@ ClassStats PlusClass(const ClassStats& a, const ClassStats& b) {
   c.wall_ns = a.wall_ns + b.wall_ns;
   c.oncpu_ns = a.oncpu_ns + b.oncpu_ns;
   c.blocked_oncpu_ns = a.blocked_oncpu_ns + b.blocked_oncpu_ns;
+  c.sleep_path_ns = a.sleep_path_ns + b.sleep_path_ns;
+  c.resume_path_ns = a.resume_path_ns + b.resume_path_ns;
+  c.blocked_bytes = a.blocked_bytes + b.blocked_bytes;
+  c.nonblocked_bytes = a.nonblocked_bytes + b.nonblocked_bytes;
   PlusArray(c.wall_hist, a.wall_hist, b.wall_hist);
   return c;
 }

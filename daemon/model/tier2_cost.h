@@ -1,8 +1,19 @@
-// Tier 2 of the cost model: the direct CPU cost of blocking, calibrated on the
-// target itself. Within one syscall class, some calls are satisfied without
-// sleeping and some block; the extra on-CPU time of a blocked call over a
-// non-blocked one is what blocking costs (sleep path, wakeup, switch out and
-// in). Pure functions over ClassStats.
+// Tier 2 of the cost model: the direct CPU cost of blocking, measured on the
+// target itself. Two methods, and which one priced a class is part of the
+// result:
+//   switch_paths  the block's own price from its events: the on-CPU time of
+//                 a blocked call from sys_enter to its first switch-out (the
+//                 sleep path) and from its last switch-in back to sys_exit
+//                 (the resume path, with what the scheduler charged around
+//                 the wakeup), less the work the call does anyway (the data
+//                 copy and the exit: a same-kind non-blocked call's on-CPU
+//                 time, scaled to the bytes a blocked call moved, taken off
+//                 the resume path only, where that work happens);
+//   baseline      mean on-CPU of blocked calls minus that of non-blocked
+//                 ones, only when the non-blocked calls are a fair sample
+//                 (enough of them, sizes alike): at saturation they are the
+//                 odd ones and the difference can even be negative.
+// Pure functions over ClassStats; docs/methodology.md justifies both.
 #pragma once
 
 #include <array>
@@ -15,22 +26,56 @@ namespace iotax {
 enum class Tier2Status {
   kNoCalls,        // the class saw no completed call: nothing to say
   kNoBlocking,     // calls, none blocked: the cost is exactly 0
-  kCalibrated,     // both blocked and non-blocked calls: cost estimated
-  kNotCalibrated,  // every call blocked: no baseline, cost unknown (not 0)
+  kCalibrated,     // blocked calls priced by one of the methods
+  kNotCalibrated,  // blocked calls, but neither method could price them: unknown (not 0)
 };
+
+enum class Tier2Method {
+  kNone,         // nothing priced (see status)
+  kSwitchPaths,  // from the blocked calls' own sleep and resume paths
+  kBaseline,     // blocked minus non-blocked means (a sound baseline, no switch paths)
+};
+
+// When a class's non-blocked calls are a fair baseline for its blocked ones.
+inline constexpr uint64_t kMinBaselineCalls = 100;       // non-blocked calls at least
+inline constexpr double kMinBaselineShare = 0.05;        // ... and this share of the blocked ones
+inline constexpr double kMaxBaselineBytesRatio = 2.0;    // mean bytes per call within this factor
+// Non-blocked calls needed before their on-CPU time stands for a blocked
+// call's own work (the switch_paths method's deduction).
+inline constexpr uint64_t kMinOwnWorkCalls = 20;
 
 struct Tier2Cost {
   Tier2Status status = Tier2Status::kNoCalls;
+  Tier2Method method = Tier2Method::kNone;
   uint64_t blocked_calls = 0;
   uint64_t nonblocked_calls = 0;
   double mean_blocked_oncpu_seconds = 0;     // valid when blocked_calls > 0
   double mean_nonblocked_oncpu_seconds = 0;  // valid when nonblocked_calls > 0
-  // (mean_blocked - mean_nonblocked) * blocked_calls, clamped at 0; only
-  // meaningful when HasCost() is true.
+  // Switch paths per blocked call (0 when the tracer did not record them).
+  double mean_sleep_path_seconds = 0;
+  double mean_resume_path_seconds = 0;
+  // Bytes per call, read/write classes only (0 otherwise).
+  double mean_blocked_bytes = 0;
+  double mean_nonblocked_bytes = 0;
+  // The blocked call's own work taken off its resume path (switch_paths).
+  double own_work_seconds = 0;
+  // True when own_work_seconds was measured on same-kind non-blocked calls;
+  // false: too few of them, so the whole resume path was taken off and the
+  // price is the sleep path alone (a lower bound).
+  bool own_work_measured = false;
+  // The baseline's verdict on itself, whichever method priced the class.
+  bool baseline_sound = false;
+  const char* baseline_unsound_reason = "";  // "" when sound
+  // mean_blocked - mean_nonblocked, signed (NaN-free: 0 without both kinds):
+  // the cross-check against the switch-path price.
+  double baseline_price_seconds = 0;
+  // The price of one block by the method used, >= 0.
+  double price_per_block_seconds = 0;
+  // price_per_block_seconds * blocked_calls; only meaningful when HasCost().
   double direct_cost_seconds = 0;
-  bool clamped = false;  // blocked calls were cheaper than non-blocked ones
+  bool clamped = false;  // the method's raw figure was negative and was taken as 0
 
-  // True when direct_cost_seconds is a real value (calibrated, or exactly 0
+  // True when direct_cost_seconds is a real value (priced, or exactly 0
   // because nothing blocked).
   bool HasCost() const {
     return status == Tier2Status::kCalibrated || status == Tier2Status::kNoBlocking;
@@ -44,5 +89,6 @@ Tier2Cost ComputeTier2Cost(const ClassStats& stats);
 std::array<Tier2Cost, kNumClasses> ComputeTier2Costs(const TargetStats& stats);
 
 const char* Tier2StatusName(Tier2Status status);
+const char* Tier2MethodName(Tier2Method method);
 
 }  // namespace iotax

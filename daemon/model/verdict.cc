@@ -180,9 +180,9 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
   } else if (b.uncalibrated_blocked_io_calls > 0 &&
              b.uncalibrated_blocked_io_calls * 2 > b.blocked_io_calls) {
     insufficient = absl::StrFormat(
-        "%s of %s blocking IO calls were in classes where every call blocked, so there is no non-blocked call to "
-        "compare them with (tier 2 has no baseline); measure longer or under a heavier load, when some calls "
-        "find data waiting",
+        "%s of %s blocking IO calls could not be priced: the tracer recorded no switch paths for them and their "
+        "non-blocked calls are too few for a sound baseline (tier 2 has no baseline); measure longer or under a "
+        "heavier load, when some calls find data waiting",
         absl::StrCat(b.uncalibrated_blocked_io_calls), absl::StrCat(b.blocked_io_calls));
   }
   if (!insufficient.empty()) {
@@ -280,17 +280,35 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
   if (b.blocked_io_calls > 0) {
     const SyscallClass d = b.DominantIoClass();
     const ClassCost& dc = b.classes[static_cast<int>(d)];
+    const Tier2Cost& t2 = dc.tier2;
     const double per_block = b.DirectPerBlockedCall();
     std::string why = absl::StrFormat(
-        "%s blocking IO calls per second (%s of them %s). A blocked call spent %s on the CPU than a call of the same "
-        "kind that did not block",
-        FormatCount(v.blocked_io_calls_per_second),
+        "%s blocking IO calls per second (%s of them %s). A block cost %s", FormatCount(v.blocked_io_calls_per_second),
         FormatPercent(static_cast<double>(dc.blocked_calls) / static_cast<double>(b.blocked_io_calls)), ClassNoun(d),
-        per_block >= 0.05e-6 ? absl::StrCat(FormatDuration(per_block), " more") : std::string("no measurable time more"));
-    if (dc.tier2.status == Tier2Status::kCalibrated) {
-      absl::StrAppend(&why, absl::StrFormat(" (%s vs %s for %s; %s non-blocked %s)", FormatDuration(dc.tier2.mean_blocked_oncpu_seconds),
-                                            FormatDuration(dc.tier2.mean_nonblocked_oncpu_seconds), ClassNoun(d),
-                                            FormatCount(static_cast<double>(dc.tier2.nonblocked_calls)), ClassNoun(d)));
+        per_block >= 0.05e-6 ? absl::StrCat(FormatDuration(per_block), " of CPU") : std::string("no measurable CPU"));
+    if (t2.method == Tier2Method::kSwitchPaths) {
+      absl::StrAppend(
+          &why,
+          absl::StrFormat(" (method switch_paths, %s: %s from entering the call to switching out, %s from switching "
+                          "back in to returning, less %s of work the call does anyway, %s)",
+                          ClassNoun(d), FormatDuration(t2.mean_sleep_path_seconds),
+                          FormatDuration(t2.mean_resume_path_seconds), FormatDuration(t2.own_work_seconds),
+                          t2.own_work_measured
+                              ? absl::StrFormat("as measured on %s non-blocked %s sized to the bytes moved",
+                                                FormatCount(static_cast<double>(t2.nonblocked_calls)), ClassNoun(d))
+                              : std::string("the whole resume path, as too few calls of the kind did not block: a "
+                                            "lower bound")));
+      if (t2.nonblocked_calls > 0) {
+        absl::StrAppend(&why, absl::StrFormat("; the baseline (blocked %s vs non-blocked %s) %s", FormatDuration(t2.mean_blocked_oncpu_seconds),
+                                              FormatDuration(t2.mean_nonblocked_oncpu_seconds),
+                                              t2.baseline_sound ? "is the cross-check"
+                                                                : absl::StrCat("was not used: ", t2.baseline_unsound_reason)));
+      }
+    } else if (t2.method == Tier2Method::kBaseline) {
+      absl::StrAppend(&why, absl::StrFormat(" (method baseline: %s vs %s for %s that did not block, %s of them)",
+                                            FormatDuration(t2.mean_blocked_oncpu_seconds),
+                                            FormatDuration(t2.mean_nonblocked_oncpu_seconds), ClassNoun(d),
+                                            FormatCount(static_cast<double>(t2.nonblocked_calls))));
     }
     const double direct_share = b.cpu_seconds > 0 ? b.direct_cpu_seconds / b.cpu_seconds : 0;
     absl::StrAppend(&why, ": the sleep, the context switches and the wakeup. That direct cost is ",
@@ -308,7 +326,8 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
   }
   if (b.uncalibrated_blocked_io_calls > 0) {
     v.reasons.push_back(absl::StrFormat(
-        "%s blocked IO calls are not counted: every call of their kind blocked, so there is no baseline to "
+        "%s blocked IO calls are not counted: no switch paths were recorded for them and too few calls of their "
+        "kind did not block, so there is no baseline to "
         "measure their cost against; the overhead is a lower bound.",
         absl::StrCat(b.uncalibrated_blocked_io_calls)));
   }

@@ -59,6 +59,26 @@ TEST(DaemonOptions, BadPids) {
   EXPECT_TRUE(absl::StrContains(ErrorOf(WithPid("-5")), "--pid=-5"));
 }
 
+TEST(DaemonOptions, StacksFlags) {
+  RawDaemonFlags raw = WithPid("1");
+  auto o = ValidateDaemonFlags(raw);
+  ASSERT_TRUE(o.ok());
+  EXPECT_FALSE(o->stacks);
+  raw.stacks = true;
+  raw.kernel_stacks = true;
+  raw.stack_hz = 499;
+  o = ValidateDaemonFlags(raw);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_TRUE(o->stacks);
+  EXPECT_TRUE(o->kernel_stacks);
+  EXPECT_EQ(o->stack_hz, 499);
+  raw.stack_hz = 0;
+  EXPECT_TRUE(absl::StrContains(ErrorOf(raw), "--stack-hz=0"));
+  raw = WithPid("1");
+  raw.kernel_stacks = true;
+  EXPECT_EQ(ErrorOf(raw), "--kernel-stacks and --stack-hz need --stacks (stacks are off without it)");
+}
+
 TEST(DaemonOptions, SeveralPidsAreDeduplicated) {
   RawDaemonFlags raw;
   raw.pid = {"1", "2", "1"};

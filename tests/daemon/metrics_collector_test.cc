@@ -141,20 +141,20 @@ TEST_F(CollectorTest, RunqueueHistogramsUseTheRunqueueOffCpuTimeAsSum) {
 }
 
 TEST_F(CollectorTest, TierTwoFollowsTheCalibrationRule) {
-  // Calibrated: (17.5 us - 5 us) x 4 blocked calls.
+  // Priced by its switch paths: 12.5 us sleep path x 4 blocked calls.
   EXPECT_NEAR(*V("iotax_blocking_direct_cpu_seconds", Web({{"class", "net_read"}})), 50e-6, 1e-12);
   EXPECT_EQ(V("iotax_blocking_calibrated", Web({{"class", "net_read"}})), 1);
   // Nothing blocked: cost is exactly 0 and calibrated.
   EXPECT_EQ(V("iotax_blocking_direct_cpu_seconds", Web({{"class", "file_read"}})), 0);
   EXPECT_EQ(V("iotax_blocking_calibrated", Web({{"class", "file_read"}})), 1);
-  // Every call blocked: no cost series, calibrated 0 says why.
+  // Every call blocked and no switch paths: no cost series, calibrated 0 says why.
   EXPECT_FALSE(V("iotax_blocking_direct_cpu_seconds", Web({{"class", "sleep"}})).has_value());
   EXPECT_EQ(V("iotax_blocking_calibrated", Web({{"class", "sleep"}})), 0);
   // A class without calls has neither series.
   EXPECT_FALSE(V("iotax_blocking_direct_cpu_seconds", Web({{"class", "poll"}})).has_value());
   EXPECT_FALSE(V("iotax_blocking_calibrated", Web({{"class", "poll"}})).has_value());
-  // The exited target keeps its tier-2 estimate: futex 2 blocked (4 us each) vs 6 (1.333 us).
-  EXPECT_NEAR(*V("iotax_blocking_direct_cpu_seconds", Gone({{"class", "futex"}})), (4e-6 - 8e-6 / 6) * 2, 1e-12);
+  // The exited target keeps its tier-2 estimate: futex 2 blocked, 3 us sleep path each.
+  EXPECT_NEAR(*V("iotax_blocking_direct_cpu_seconds", Gone({{"class", "futex"}})), 3e-6 * 2, 1e-12);
 }
 
 TEST_F(CollectorTest, ExitedTargetIsDownButKeepsItsValues) {

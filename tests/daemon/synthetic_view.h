@@ -45,6 +45,11 @@ inline DaemonView MakeFullView() {
   s.children_followed = 2;
   // net_read: 10 calls, 4 blocked; blocked mean 17.5 us, non-blocked 5 us.
   SetClass(s, SyscallClass::kNetRead, 10, 4, 1'000'000, 100'000, 70'000);
+  // Switch paths of its 4 blocked reads: 50 us before the switch-outs, 20 us
+  // after; 6 non-blocked calls are too few to measure a read's own work, so
+  // tier 2 prices a block at its sleep path, 12.5 us.
+  s.classes[static_cast<int>(SyscallClass::kNetRead)].sleep_path_ns = 50'000;
+  s.classes[static_cast<int>(SyscallClass::kNetRead)].resume_path_ns = 20'000;
   s.classes[static_cast<int>(SyscallClass::kNetRead)].wall_hist[12] = 6;
   s.classes[static_cast<int>(SyscallClass::kNetRead)].wall_hist[16] = 4;
   // sleep: every call blocked -> not calibrated.
@@ -63,6 +68,7 @@ inline DaemonView MakeFullView() {
   gone.stats.user_ns = 42'000'000;
   gone.stats.voluntary_switches = 9;
   SetClass(gone.stats, SyscallClass::kFutex, 8, 2, 80'000, 16'000, 8'000);
+  gone.stats.classes[static_cast<int>(SyscallClass::kFutex)].sleep_path_ns = 6'000;  // 3 us a block
   gone.stats.classes[static_cast<int>(SyscallClass::kFutex)].wall_hist[13] = 8;
   snap.targets.push_back(gone);
 

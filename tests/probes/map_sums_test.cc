@@ -75,6 +75,10 @@ TEST(MapSums, TargetStatsAreSummedAcrossCpus) {
     s.cls[IOTAX_CLASS_FILE_READ].wall_ns = 7 * k;
     s.cls[IOTAX_CLASS_FILE_READ].oncpu_ns = 4 * k;
     s.cls[IOTAX_CLASS_FILE_READ].blocked_oncpu_ns = 2 * k;
+    s.cls[IOTAX_CLASS_NET_READ].sleep_path_ns = 11 * k;
+    s.cls[IOTAX_CLASS_NET_READ].resume_path_ns = 13 * k;
+    s.cls[IOTAX_CLASS_NET_READ].blocked_bytes = 512 * k;
+    s.cls[IOTAX_CLASS_NET_READ].nonblocked_bytes = 64 * k;
     s.cls[IOTAX_CLASS_OTHER].wall_hist[0] = k;
     s.syscalls[0] = k;
     s.syscalls[IOTAX_MAX_SYSCALL_NR - 1] = 9 * k;
@@ -105,7 +109,14 @@ TEST(MapSums, TargetStatsAreSummedAcrossCpus) {
   EXPECT_EQ(fr.oncpu_ns, 24u);
   EXPECT_EQ(fr.blocked_oncpu_ns, 12u);
   EXPECT_EQ(t.classes[static_cast<int>(SyscallClass::kOther)].wall_hist[0], 6u);
-  EXPECT_EQ(t.classes[static_cast<int>(SyscallClass::kNetRead)].calls, 0u);
+  const ClassStats& nr = t.classes[static_cast<int>(SyscallClass::kNetRead)];
+  EXPECT_EQ(nr.calls, 0u);
+  EXPECT_EQ(nr.sleep_path_ns, 66u);
+  EXPECT_EQ(nr.resume_path_ns, 78u);
+  EXPECT_EQ(nr.blocked_bytes, 3072u);
+  EXPECT_EQ(nr.nonblocked_bytes, 384u);
+  EXPECT_EQ(fr.sleep_path_ns, 0u);
+  EXPECT_EQ(fr.blocked_bytes, 0u);
   EXPECT_EQ(t.syscalls[0], 6u);
   EXPECT_EQ(t.syscalls[kMaxSyscallNr - 1], 54u);
 }

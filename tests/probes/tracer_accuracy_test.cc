@@ -138,6 +138,18 @@ TEST(TracerAccuracy, ClassCallsAndBlockedSplitAreExact) {
   EXPECT_GT(fr.blocked_oncpu_ns, 0u);
   EXPECT_LE(fr.blocked_oncpu_ns, fr.oncpu_ns);
   EXPECT_LE(fr.oncpu_ns, fr.wall_ns);
+  // The switch paths of the blocked reads are parts of their on-CPU time
+  // (the sleep path ends where the resume path's switch begins), and every
+  // read moved its one byte.
+  EXPECT_GT(fr.sleep_path_ns, 0u);
+  EXPECT_GT(fr.resume_path_ns, 0u);
+  EXPECT_LE(fr.sleep_path_ns + fr.resume_path_ns, fr.blocked_oncpu_ns);
+  EXPECT_EQ(fr.blocked_bytes, n);
+  EXPECT_EQ(fr.nonblocked_bytes, n + 2);
+  EXPECT_EQ(fw.blocked_bytes, 0u);
+  EXPECT_GE(fw.nonblocked_bytes, n + 2 + 6) << "feeder, spinners and the ready line, at least";
+  EXPECT_GT(sl.sleep_path_ns, 0u) << "sleeps block too";
+  EXPECT_EQ(sl.blocked_bytes + sl.nonblocked_bytes, 0u) << "a sleep moves no bytes";
 }
 
 TEST(TracerAccuracy, OffCpuIoTimeMatchesBlockingReads) {

@@ -83,6 +83,62 @@ TEST(EstimateAsyncCost, AnIdleEventLoopSleepsAsOftenAsTheCpusSitIdle) {
   EXPECT_TRUE(absl::StrContains(c.detail, "runs out of work")) << c.detail;
 }
 
+TEST(EstimateAsyncCost, RunQueueWaitsAreNotIdle) {
+  // Each request's thread waits 10 us for the CPU (taken by others): 0.2 s
+  // of waiting per second at 20k req/s, during which a loop would have work.
+  Workload w;
+  w.runqueue_wait_ns = 10'000;
+  const BlockingBreakdown b = Analyze(w);
+  const double busy = b.cpu_seconds / b.seconds;
+  const double waiting = b.latency.runqueue_wait_seconds / b.seconds;
+  ASSERT_NEAR(waiting, 0.2, 0.01);
+  const AsyncCost c = EstimateAsyncCost(b, nullptr);
+  EXPECT_NEAR(c.idle_share, 1 - busy - waiting, 1e-9);
+}
+
+// A breakdown whose only IO class is socket reads with this tier-2 result.
+BlockingBreakdown ReadsPricedAs(const Tier2Cost& t) {
+  BlockingBreakdown b;
+  b.seconds = 1;
+  b.cpu_seconds = 1;  // saturated: the call alone
+  b.latency.cpus = 1;
+  ClassCost& cc = b.classes[static_cast<int>(SyscallClass::kNetRead)];
+  cc.tier2 = t;
+  cc.calls = t.blocked_calls + t.nonblocked_calls;
+  cc.blocked_calls = t.blocked_calls;
+  b.blocked_io_calls = t.blocked_calls;
+  return b;
+}
+
+TEST(EstimateAsyncCost, TheSameKindCallComesOnlyFromASoundBaseline) {
+  Tier2Cost t;
+  t.status = Tier2Status::kCalibrated;
+  t.method = Tier2Method::kSwitchPaths;
+  t.blocked_calls = 10'000;
+  t.nonblocked_calls = 40;  // under 5% of the blocked ones: the odd ones
+  t.mean_nonblocked_oncpu_seconds = 6e-6;
+  t.own_work_seconds = 1.5e-6;  // capped at the resume path
+  t.own_work_measured = true;
+  t.baseline_sound = false;
+  AsyncCost c = EstimateAsyncCost(ReadsPricedAs(t), nullptr);
+  EXPECT_TRUE(c.known);
+  EXPECT_NEAR(c.call_seconds, 1.5e-6, 1e-12);
+  EXPECT_TRUE(absl::StrContains(c.detail, "own work")) << c.detail;
+  // A sound baseline is the target's own same-kind call.
+  t.nonblocked_calls = 2'000;
+  t.mean_nonblocked_oncpu_seconds = 1.2e-6;
+  t.baseline_sound = true;
+  c = EstimateAsyncCost(ReadsPricedAs(t), nullptr);
+  EXPECT_NEAR(c.call_seconds, 1.2e-6, 1e-12);
+  EXPECT_TRUE(absl::StrContains(c.detail, "as measured on the target's own calls of the same kind")) << c.detail;
+  // Neither: unknown, counted as 0.
+  t.baseline_sound = false;
+  t.own_work_measured = false;
+  c = EstimateAsyncCost(ReadsPricedAs(t), nullptr);
+  EXPECT_FALSE(c.known);
+  EXPECT_EQ(c.per_op_seconds, 0);
+}
+
 TEST(EstimateAsyncCost, ASaturatedProcessPaysOnlyTheCall) {
   Workload w;
   w.read_nonblocked_cpu = 1.2e-6;

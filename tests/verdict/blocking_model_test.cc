@@ -73,15 +73,32 @@ TEST(BlockingModel, DirectCostIsTheExtraOnCpuTimeOfBlockedCalls) {
   EXPECT_EQ(b.latency.cpus, 1);
 }
 
-TEST(BlockingModel, EveryCallBlockedMeansNoBaselineNotZeroCost) {
+TEST(BlockingModel, EveryCallBlockedWithoutSwitchPathsMeansUnpricedNotZeroCost) {
   Workload w;
   w.blocked_fraction = 1.0;
+  w.switch_paths = false;
   const auto snaps = MakeSnapshots(w, 3);
   const BlockingBreakdown b = AnalyzeWindow(WholeWindow(snaps, w.pid), snaps.back().pmu, 1);
   EXPECT_EQ(b.uncalibrated_blocked_io_calls, b.blocked_io_calls);
   EXPECT_GT(b.blocked_io_calls, 0u);
   EXPECT_EQ(b.direct_cpu_seconds, 0);
   EXPECT_EQ(b.classes[static_cast<int>(SyscallClass::kNetRead)].tier2.status, Tier2Status::kNotCalibrated);
+}
+
+TEST(BlockingModel, EveryCallBlockedIsPricedByItsSleepPathAlone) {
+  // No call of the kind found data, so nothing measures the read's own work:
+  // the whole resume path is taken off and the price is the sleep path, a
+  // lower bound (half the extra here).
+  Workload w;
+  w.blocked_fraction = 1.0;
+  const auto snaps = MakeSnapshots(w, 3);
+  const BlockingBreakdown b = AnalyzeWindow(WholeWindow(snaps, w.pid), snaps.back().pmu, 1);
+  const Tier2Cost& t = b.classes[static_cast<int>(SyscallClass::kNetRead)].tier2;
+  EXPECT_EQ(t.status, Tier2Status::kCalibrated);
+  EXPECT_EQ(t.method, Tier2Method::kSwitchPaths);
+  EXPECT_FALSE(t.own_work_measured);
+  EXPECT_EQ(b.uncalibrated_blocked_io_calls, 0u);
+  EXPECT_NEAR(b.DirectPerBlockedCall(), w.read_blocked_extra / 2, 1e-9);
 }
 
 TEST(BlockingModel, EventLoopWaitsAreNotThreadBlockingIo) {

@@ -22,6 +22,11 @@ struct Workload {
   double read_nonblocked_cpu = 1.5e-6;  // a read that found data
   double read_blocked_extra = 3.0e-6;   // what blocking adds to a read (the truth of tier 2)
   double blocked_fraction = 0.95;       // of reads
+  // The tracer's switch paths of blocked reads: half of the extra before
+  // the switch-out, the other half and the read's own work after the
+  // switch-in; every read moves 512 bytes. false: no paths recorded (tier 2
+  // has only the baseline).
+  bool switch_paths = true;
   double write_cpu = 5.0e-6;
   // Event loop instead of blocking reads: io_uring_enter calls per request,
   // a share of which sleep (cost per call, seconds).
@@ -128,6 +133,12 @@ inline std::vector<AgentSnapshot> MakeSnapshots(const Workload& w, int steps, do
       const double read_cpu = reads * w.read_nonblocked_cpu + blocked * extra;
       r.oncpu_ns += ns(read_cpu);
       r.blocked_oncpu_ns += ns(blocked * (w.read_nonblocked_cpu + extra));
+      if (w.switch_paths) {
+        r.sleep_path_ns += ns(blocked * extra / 2);
+        r.resume_path_ns += ns(blocked * (w.read_nonblocked_cpu + extra / 2));
+      }
+      r.blocked_bytes += 512 * blocked;
+      r.nonblocked_bytes += 512 * (reads - blocked);
       ClassStats& wr = s.classes[static_cast<int>(SyscallClass::kNetWrite)];
       wr.calls += reads;
       wr.oncpu_ns += ns(reads * w.write_cpu);

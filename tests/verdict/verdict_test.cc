@@ -198,9 +198,10 @@ TEST(Verdict, AnIdleProcessIsInsufficientData) {
   EXPECT_TRUE(absl::StrContains(v.summary, "usual load")) << v.summary;
 }
 
-TEST(Verdict, EveryReadBlockingIsInsufficientData) {
+TEST(Verdict, EveryReadBlockingWithoutSwitchPathsIsInsufficientData) {
   Workload w;
   w.blocked_fraction = 1.0;
+  w.switch_paths = false;
   const Verdict v = ComputeVerdict(InputsFor(w, 5));
   EXPECT_EQ(v.level, VerdictLevel::kInsufficientData);
   EXPECT_TRUE(absl::StrContains(v.summary, "no baseline")) << v.summary;
