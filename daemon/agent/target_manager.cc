@@ -67,6 +67,7 @@ void TargetManager::DiscoverService(bool first_pass) {
   const ServiceSelector& selector = *options_.service;
   int added = 0;
   int present = 0;
+  service_members_.clear();
   for (int pid : FindServiceMembers(selector, options_.proc_root)) {
     if (pid == getpid()) continue;  // never ourselves (iotax runs in the cgroup it traces)
     absl::StatusOr<ProcessIdentity> process = IdentifyProcess(pid, options_.proc_root);
@@ -76,6 +77,7 @@ void TargetManager::DiscoverService(bool first_pass) {
     const absl::Status s = tracer_->AddMember(service_pid_, *process);
     if (s.ok() || absl::IsAlreadyExists(s)) {
       ++present;
+      service_members_.push_back(pid);
       added += s.ok() ? 1 : 0;
       continue;
     }
@@ -260,6 +262,7 @@ std::vector<int> TargetManager::LiveTargets() const {
   for (const auto& [pid, t] : targets_) {
     if (!t.exited) pids.push_back(pid);
   }
+  pids.insert(pids.end(), service_members_.begin(), service_members_.end());
   return pids;
 }
 

@@ -68,7 +68,8 @@ class TargetManager {
   // logs lost events. Thread-safe; iotaxd's snapshot pump calls it.
   DaemonView View();
 
-  // PIDs currently attached and not known to have exited.
+  // PIDs currently attached and not known to have exited, and the
+  // service's members as of the last scan.
   std::vector<int> LiveTargets() const;
 
   // The service's stand-in pid (snapshot.h), or 0 without a service.
@@ -104,6 +105,7 @@ class TargetManager {
   std::map<int, uint64_t> refused_;  // --comm matches that could not be traced: PID -> start time
   bool all_exited_announced_ = false;
   int service_pid_ = 0;
+  std::vector<int> service_members_;  // found by the last scan and counting into the service
   bool service_full_announced_ = false;
   bool service_waiting_announced_ = false;
   // Lost events already logged, per drop reason, and when (at most one line

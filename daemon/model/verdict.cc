@@ -287,12 +287,16 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
         FormatPercent(static_cast<double>(dc.blocked_calls) / static_cast<double>(b.blocked_io_calls)), ClassNoun(d),
         per_block >= 0.05e-6 ? absl::StrCat(FormatDuration(per_block), " of CPU") : std::string("no measurable CPU"));
     if (t2.method == Tier2Method::kSwitchPaths) {
+      // A path that rounds to "0 µs" is said in words.
+      const auto took = [](double seconds) {
+        return seconds >= 0.05e-6 ? FormatDuration(seconds) : std::string("no measurable time");
+      };
       absl::StrAppend(
           &why,
           absl::StrFormat(" (method switch_paths, %s: %s from entering the call to switching out, %s from switching "
                           "back in to returning, less %s of work the call does anyway, %s)",
-                          ClassNoun(d), FormatDuration(t2.mean_sleep_path_seconds),
-                          FormatDuration(t2.mean_resume_path_seconds), FormatDuration(t2.own_work_seconds),
+                          ClassNoun(d), took(t2.mean_sleep_path_seconds), took(t2.mean_resume_path_seconds),
+                          took(t2.own_work_seconds),
                           t2.own_work_measured
                               ? absl::StrFormat("as measured on %s non-blocked %s sized to the bytes moved",
                                                 FormatCount(static_cast<double>(t2.nonblocked_calls)), ClassNoun(d))

@@ -234,6 +234,7 @@ TEST_F(ServiceManagerTest, EveryProcessOfTheNameJoinsOneSlotAndNewOnesJoinAtTheP
   m->Poll();
   EXPECT_EQ(Service().members, (std::vector<int>{10, 13}));
   EXPECT_EQ(Service().processes_added, 3u);
+  EXPECT_EQ(m->LiveTargets(), (std::vector<int>{10, 13}));  // what --stacks follows
   m->Poll();  // nothing new: nothing added twice
   EXPECT_EQ(Service().processes_added, 3u);
 }
