@@ -76,18 +76,13 @@ TEST(IotaxdStacks, ServesCallSitesAndFlameGraphsAfterDroppingPrivileges) {
   ASSERT_TRUE(server) << ReadFile(dir.File("server.err"));
   std::unique_ptr<Subprocess> client = StartClient(server->port, 10, 5000, "8s", dir.File("client.err"));
   ASSERT_TRUE(client);
-  auto daemon = Subprocess::Start({Bin("iotaxd"), absl::StrCat("--pid=", server->process->pid()),
-                                   "--listen=127.0.0.1:0", "--calibration=none", "--stacks"},
-                                  dir.File("iotaxd.err"));
-  ASSERT_TRUE(daemon.ok());
-  const std::optional<std::string> line = (*daemon)->ReadLine(absl::Seconds(20));
-  ASSERT_TRUE(line) << ReadFile(dir.File("iotaxd.err"));
-  const size_t colon = line->rfind(':');
-  const int port = std::stoi(line->substr(colon + 1, line->find('/', colon) - colon - 1));
+  std::optional<Daemon> daemon = StartIotaxd(
+      {absl::StrCat("--pid=", server->process->pid()), "--calibration=none", "--stacks"}, dir.File("iotaxd.err"));
+  ASSERT_TRUE(daemon) << ReadFile(dir.File("iotaxd.err"));
   absl::SleepFor(absl::Seconds(3));
-  const std::string body = HttpGetBody(port, "/api/stacks");
-  const std::string svg = HttpGetBody(port, "/api/stacks/offcpu.svg");
-  (*daemon)->Stop(absl::Seconds(5));
+  const std::string body = HttpGetBody(daemon->port, "/api/stacks");
+  const std::string svg = HttpGetBody(daemon->port, "/api/stacks/offcpu.svg");
+  daemon->process->Stop(absl::Seconds(5));
   client->Stop(absl::Seconds(5));
   server->process->Stop(absl::Seconds(5));
   EXPECT_TRUE(absl::StrContains(ReadFile(dir.File("iotaxd.err")), "dropped every capability"));

@@ -66,6 +66,28 @@ inline std::optional<Server> StartServer(const std::string& model, const std::st
   return s;
 }
 
+struct Daemon {
+  std::unique_ptr<Subprocess> process;
+  int port = 0;
+};
+
+// iotaxd --listen=127.0.0.1:0 with `flags`; the port from its first line
+// ("iotaxd listening on http://127.0.0.1:PORT/metrics").
+inline std::optional<Daemon> StartIotaxd(std::vector<std::string> flags, const std::string& err_path) {
+  flags.insert(flags.begin(), {Bin("iotaxd"), "--listen=127.0.0.1:0"});
+  auto p = Subprocess::Start(flags, err_path);
+  if (!p.ok()) return std::nullopt;
+  Daemon d;
+  d.process = std::move(*p);
+  const std::optional<std::string> line = d.process->ReadLine(absl::Seconds(20));
+  if (!line) return std::nullopt;
+  const size_t colon = line->rfind(':');
+  if (colon == std::string::npos || !absl::SimpleAtoi(line->substr(colon + 1, line->find('/', colon) - colon - 1), &d.port)) {
+    return std::nullopt;
+  }
+  return d;
+}
+
 // Open-loop load from the io_uring client on CPU 1 (CPU 0 with one CPU).
 inline std::unique_ptr<Subprocess> StartClient(int port, int conns, int rate, const std::string& duration,
                                                const std::string& err_path) {

@@ -112,14 +112,11 @@ TEST(IotaxE2E, IotaxdServesTheVerdictAsJsonSeriesAndMetrics) {
   ASSERT_TRUE(server);
   auto client = StartClient(server->port, 50, 10000, "8s", dir.File("client.err"));
   ASSERT_TRUE(client);
-  auto daemon = Subprocess::Start({Bin("iotaxd"), absl::StrCat("--pid=", server->process->pid()),
-                                   "--listen=127.0.0.1:0", "--verdict-window=3s", "--calibration=none"},
-                                  dir.File("iotaxd.err"));
-  ASSERT_TRUE(daemon.ok());
-  const std::optional<std::string> line = (*daemon)->ReadLine(absl::Seconds(20));
-  ASSERT_TRUE(line) << ReadFile(dir.File("iotaxd.err"));
-  const size_t colon = line->rfind(':');
-  const int port = std::stoi(line->substr(colon + 1, line->find('/', colon) - colon - 1));
+  std::optional<Daemon> daemon = StartIotaxd(
+      {absl::StrCat("--pid=", server->process->pid()), "--verdict-window=3s", "--calibration=none"},
+      dir.File("iotaxd.err"));
+  ASSERT_TRUE(daemon) << ReadFile(dir.File("iotaxd.err"));
+  const int port = daemon->port;
   absl::SleepFor(absl::Milliseconds(4500));
 
   const std::string pid = absl::StrCat(server->process->pid());
@@ -145,8 +142,8 @@ TEST(IotaxE2E, IotaxdServesTheVerdictAsJsonSeriesAndMetrics) {
   EXPECT_GE(s["targets"][0]["t"].size(), 3u);
   EXPECT_GT(s["targets"][0]["syscalls"]["net_read"][1].get<double>(), 1000);
 
-  kill((*daemon)->pid(), SIGINT);
-  EXPECT_EQ((*daemon)->Wait(absl::Seconds(15)), 0) << ReadFile(dir.File("iotaxd.err"));
+  kill(daemon->process->pid(), SIGINT);
+  EXPECT_EQ(daemon->process->Wait(absl::Seconds(15)), 0) << ReadFile(dir.File("iotaxd.err"));
   client->ReadAll(absl::Seconds(20));
   server->process->Stop();
 }

@@ -51,15 +51,11 @@ TEST(WebPage, ShowsTheVerdictAndLiveChartsInChromium) {
   ASSERT_TRUE(server);
   auto client = StartClient(server->port, 20, 5000, "12s", dir.File("client.err"));
   ASSERT_TRUE(client);
-  auto daemon = Subprocess::Start({Bin("iotaxd"), absl::StrCat("--pid=", server->process->pid()),
-                                   "--listen=127.0.0.1:0", "--verdict-window=4s", "--calibration=none"},
-                                  dir.File("iotaxd.err"));
-  ASSERT_TRUE(daemon.ok());
-  const std::optional<std::string> line = (*daemon)->ReadLine(absl::Seconds(20));
-  ASSERT_TRUE(line) << ReadFile(dir.File("iotaxd.err"));
-  const size_t colon = line->rfind(':');
-  const std::string url =
-      absl::StrCat("http://127.0.0.1:", line->substr(colon + 1, line->find('/', colon) - colon - 1), "/");
+  std::optional<Daemon> daemon = StartIotaxd(
+      {absl::StrCat("--pid=", server->process->pid()), "--verdict-window=4s", "--calibration=none"},
+      dir.File("iotaxd.err"));
+  ASSERT_TRUE(daemon) << ReadFile(dir.File("iotaxd.err"));
+  const std::string url = absl::StrCat("http://127.0.0.1:", daemon->port, "/");
   absl::SleepFor(absl::Seconds(5));  // a few seconds of history for the charts
 
   // The DOM after the script ran.
@@ -107,8 +103,8 @@ TEST(WebPage, ShowsTheVerdictAndLiveChartsInChromium) {
   EXPECT_GT(std::filesystem::file_size(png), 20000u);
   std::printf("screenshot: %s\n", png.c_str());
 
-  kill((*daemon)->pid(), SIGINT);
-  EXPECT_EQ((*daemon)->Wait(absl::Seconds(15)), 0);
+  kill(daemon->process->pid(), SIGINT);
+  EXPECT_EQ(daemon->process->Wait(absl::Seconds(15)), 0);
   client->ReadAll(absl::Seconds(20));
   server->process->Stop();
 }
