@@ -59,6 +59,8 @@ volatile __u32 window_epoch = 0;
  * until all four are attached and the new epoch is set.
  */
 volatile bool window_closed = false;
+/* bpf_ktime_get_ns() when the current sampling window opened (0: not sampling). */
+volatile __u64 window_start_ns = 0;
 
 #define PF_EXITING 0x00000004 /* include/linux/sched.h */
 #define PF_IO_WORKER 0x00000010
@@ -121,6 +123,18 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } targets SEC(".maps");
+
+/*
+ * tgid -> bpf_ktime_get_ns() when user space began tracing it (written
+ * before its `targets` entry). A thread on a CPU since before then counts
+ * only what it ran after (see fresh_floor); followed children have none.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IOTAX_MAX_PROCESSES);
+	__type(key, __u32);
+	__type(value, __u64);
+} traced_since SEC(".maps");
 
 /* slot -> 1 when processes forked by its members join it (a service), whatever follow_children says. */
 struct {
@@ -373,10 +387,10 @@ static __always_inline __u8 classify(long id, struct pt_regs *regs)
  *
  * A thread on a CPU when tracing began has no measured start: its stretch so
  * far is taken from the kernel (sum_exec_runtime - prev_sum_exec_runtime,
- * set at its switch-in) and counted as user time, as is a thread that was
- * runnable then, until its first syscall boundary or switch (user space reads
- * the part before attach with the iterator and leaves it out). A thread that
- * was blocked counts as in the kernel until its first sys_exit.
+ * set at its switch-in), bounded by the time since tracing began
+ * (fresh_floor), and counted as user time until its first syscall boundary
+ * or switch. A thread that was runnable then counts from its switch-in, one
+ * that was blocked as in the kernel until its first sys_exit.
  *
  * The segment still open when user space reads is reported by the task
  * iterator (iotax_task_iter); thread_state.seq lets it skip a thread whose
@@ -446,15 +460,47 @@ static __always_inline void close_segment(struct iotax_target_stats *s, struct t
 }
 
 /*
- * A thread on CPU since before we saw it: its stretch so far as the kernel
- * counts it (stale by up to a tick between switches) is user time (or
- * io_worker). Returns the ns counted.
+ * When tracing of `task` began: its process's attach or the sampling
+ * window's start, whichever is later (0 if neither is known).
  */
-static __always_inline __u64 count_fresh_stretch(struct iotax_target_stats *s, struct task_struct *task,
-						 bool io_worker, __u64 sum_now)
+static __always_inline __u64 fresh_floor(struct task_struct *task)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u64 *since = bpf_map_lookup_elem(&traced_since, &tgid);
+	__u64 floor = window_start_ns;
+
+	if (since && *since > floor)
+		floor = *since;
+	return floor;
+}
+
+/*
+ * What a thread on CPU since before we saw it has run since tracing began:
+ * its stretch so far as the kernel counts it, and no more than the time
+ * since the floor (it ran without a break since its switch-in). The bound
+ * keeps out what ran before attach or between sampling windows, whenever
+ * the thread's first event comes.
+ */
+static __always_inline __u64 fresh_stretch_ns(struct task_struct *task, __u64 sum_now, __u64 now)
 {
 	__u64 start = BPF_CORE_READ(task, se.prev_sum_exec_runtime);
 	__u64 ns = sum_now > start ? sum_now - start : 0;
+	__u64 floor = fresh_floor(task);
+
+	if (floor != 0) {
+		__u64 since = now > floor ? now - floor : 0;
+
+		if (ns > since)
+			ns = since;
+	}
+	return ns;
+}
+
+/* Counts that stretch (stale by up to a tick between switches) as user time (or io_worker); returns it. */
+static __always_inline __u64 count_fresh_stretch(struct iotax_target_stats *s, struct task_struct *task,
+						 bool io_worker, __u64 sum_now, __u64 now)
+{
+	__u64 ns = fresh_stretch_ns(task, sum_now, now);
 
 	add_mode(s, io_worker ? IOTAX_MODE_IO_WORKER : IOTAX_MODE_USER, ns);
 	return ns;
@@ -575,7 +621,7 @@ static __always_inline void resync_running(struct iotax_target_stats *s, struct 
 
 	if (t->state == STATE_FRESH) {
 		sum_now = BPF_CORE_READ(task, se.sum_exec_runtime);
-		ran = count_fresh_stretch(s, task, io_worker, sum_now);
+		ran = count_fresh_stretch(s, task, io_worker, sum_now, now);
 		t->nr = NR_KERNEL; /* sys_enter overrides it; a sys_exit then pairs with nothing */
 		begin_stretch(t, STATE_FRESH, io_worker, now, sum_now > ran ? sum_now - ran : 0);
 		t->stretch_ns = ran;
@@ -621,7 +667,7 @@ static __always_inline void switch_out(struct iotax_target_stats *s, __u32 slot,
 	ran = ran_since_last_switch(prev, t, &sum_now);
 	seq_begin(t);
 	if (t->state == STATE_FRESH) {
-		count_fresh_stretch(s, prev, io_worker, sum_now);
+		count_fresh_stretch(s, prev, io_worker, sum_now, now);
 		/* Preempted on the way back to user mode (not inside the kernel:
 		 * that is `preempt`), or blocked, hence in the kernel. */
 		t->nr = involuntary && !preempt ? NR_USER : NR_KERNEL;
@@ -955,6 +1001,7 @@ int BPF_PROG(iotax_process_exit, struct task_struct *p)
 	if (BPF_CORE_READ(p, signal, live.counter) == 0) {
 		s->processes_exited++;
 		bpf_map_delete_elem(&targets, &tgid);
+		bpf_map_delete_elem(&traced_since, &tgid);
 	}
 	return 0;
 }
@@ -1014,10 +1061,8 @@ int iotax_task_iter(struct bpf_iter__task *ctx)
 	if (state == STATE_FRESH) {
 		/* On CPU since before we saw it: the kernel's figure, counted as
 		 * its first event will count it (count_fresh_stretch). */
-		__u64 sum = task->se.sum_exec_runtime, start = task->se.prev_sum_exec_runtime;
-
 		rec.mode = (task->flags & PF_IO_WORKER) ? IOTAX_MODE_IO_WORKER : IOTAX_MODE_USER;
-		rec.ns = sum > start ? sum - start : 0;
+		rec.ns = fresh_stretch_ns(task, task->se.sum_exec_runtime, bpf_ktime_get_ns());
 	} else if (state == STATE_ON_CPU) {
 		__u64 now = bpf_ktime_get_ns();
 

@@ -241,6 +241,7 @@ class BpfTracer final : public Tracer {
 
     const __u32 key = slot.pid;
     const __u32 value = slot.index;
+    MarkTracedSince(key);
     if (bpf_map__update_elem(skel_->maps.targets, &key, sizeof(key), &value, sizeof(value), BPF_ANY) != 0) {
       return CannotTrace(process, absl::StatusCode::kInternal,
                          absl::StrCat("adding it to the BPF targets map failed: ", std::strerror(errno)));
@@ -250,14 +251,10 @@ class BpfTracer final : public Tracer {
     // in between is caught by the start time at the next read.)
     if (!proc::ProcessAlive(slot.pid)) {
       bpf_map__delete_elem(skel_->maps.targets, &key, sizeof(key), 0);
+      bpf_map__delete_elem(skel_->maps.traced_since, &key, sizeof(key), 0);
       return NoSuchProcess(process.requested_pid);
     }
     slot.attached_at_ns = MonotonicNs();
-    // A thread on a CPU now is counted from the start of its time slice (the
-    // kernel's figure, see iotax.bpf.c): keep what ran before this moment out.
-    // Between sampling windows the next window's start does that.
-    if (task_iter_error_.empty() && hot_attached_)
-      (void)AddOpenSegments(static_cast<uint32_t>(slot.pid), slot.before_attach);
     slots_.push_back(std::move(slot));
     return absl::OkStatus();
   }
@@ -294,6 +291,7 @@ class BpfTracer final : public Tracer {
     if (slot == nullptr) return absl::InvalidArgumentError(absl::StrCat("no service with id ", service_pid));
     const __u32 key = static_cast<__u32>(process.pid);
     const __u32 value = slot->index;
+    MarkTracedSince(key);
     if (bpf_map__update_elem(skel_->maps.targets, &key, sizeof(key), &value, sizeof(value), BPF_NOEXIST) != 0) {
       const int err = errno;
       if (err == EEXIST) return absl::AlreadyExistsError(absl::StrCat("process ", process.pid, " is already traced"));
@@ -308,9 +306,9 @@ class BpfTracer final : public Tracer {
     // As in AddProcess: gone before it was in the map means no exit event removes it.
     if (!proc::ProcessAlive(process.pid)) {
       bpf_map__delete_elem(skel_->maps.targets, &key, sizeof(key), 0);
+      bpf_map__delete_elem(skel_->maps.traced_since, &key, sizeof(key), 0);
       return NoSuchProcess(process.requested_pid);
     }
-    if (task_iter_error_.empty() && hot_attached_) (void)AddOpenSegments(key, slot->before_attach);
     ++slot->service->processes_added;
     return absl::OkStatus();
   }
@@ -409,7 +407,7 @@ class BpfTracer final : public Tracer {
 
   // A window starts like an attach: every thread's state is forgotten (new
   // epoch), and what running threads ran of their time slice so far is kept
-  // out (as AddTarget does).
+  // out (the window's start bounds it, as a process's attach time does).
   void StartWindowLocked() {
     // Closed while the set is only partly attached (see window_closed).
     skel_->bss->window_closed = true;
@@ -424,18 +422,13 @@ class BpfTracer final : public Tracer {
         std::fprintf(stderr, "iotax: probe %s is down: %s\n", probes_[i].name.c_str(), probes_[i].error.c_str());
       }
     }
+    // What running threads ran before this moment stays out (fresh_floor in iotax.bpf.c).
+    window_start_ns_ = MonotonicNs();
+    skel_->bss->window_start_ns = window_start_ns_;
     skel_->bss->window_epoch = ++epoch_;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);  // the epoch before the opening
     skel_->bss->window_closed = false;
     hot_attached_ = true;
-    window_start_ns_ = MonotonicNs();
-    if (!task_iter_error_.empty()) return;
-    const std::map<uint32_t, std::vector<uint32_t>> tgids = TracedTgidsBySlot();
-    for (Slot& slot : slots_) {
-      const auto it = tgids.find(slot.index);
-      if (!slot.up || it == tgids.end()) continue;
-      (void)AddOpenSegmentsOf(slot.index, it->second, slot.before_attach);
-    }
   }
 
   // Reads everything (open segments included), then detaches; what was open
@@ -490,9 +483,6 @@ class BpfTracer final : public Tracer {
     // reports less (a segment that closes while a read is under way can be
     // missing from it, and must not make the next read look smaller).
     std::array<uint64_t, IOTAX_NMODES> reported_cpu{};
-    // What threads running at attach (or at a sampling window's start) had
-    // run of their time slice before it.
-    std::array<uint64_t, IOTAX_NMODES> before_attach{};
     // Sampling: the open segments of the last read (last_open), and those
     // read at the end of past windows (carried_open), which no event closes.
     std::array<uint64_t, IOTAX_NMODES> last_open{};
@@ -541,8 +531,7 @@ class BpfTracer final : public Tracer {
   }
 
   // Adds the running threads' open segments to the CPU figures of `stats`,
-  // less what ran before attach, keeping every figure at least what the
-  // previous read reported.
+  // keeping every figure at least what the previous read reported.
   void AddRunningThreads(Slot& slot, const std::vector<uint32_t>& tgids, TargetStats& stats) {
     std::array<uint64_t, IOTAX_NMODES> open{};
     if (task_iter_error_.empty() && hot_attached_) (void)AddOpenSegmentsOf(slot.index, tgids, open);
@@ -550,8 +539,7 @@ class BpfTracer final : public Tracer {
     slot.last_open = open;
     for (int m = 0; m < IOTAX_NMODES; ++m) {
       const uint64_t seen = *figures[m] + open[m] + slot.carried_open[m];
-      const uint64_t since_attach = seen > slot.before_attach[m] ? seen - slot.before_attach[m] : 0;
-      *figures[m] = std::max(since_attach, slot.reported_cpu[m]);
+      *figures[m] = std::max(seen, slot.reported_cpu[m]);
       slot.reported_cpu[m] = *figures[m];
     }
   }
@@ -632,6 +620,8 @@ class BpfTracer final : public Tracer {
     skel_->rodata->follow_children = options.follow_children;
     max_processes_ = options.max_processes > 0 ? options.max_processes : kMaxTracedProcesses;
     if (int err = bpf_map__set_max_entries(skel_->maps.targets, static_cast<__u32>(max_processes_)); err != 0) return err;
+    if (int err = bpf_map__set_max_entries(skel_->maps.traced_since, static_cast<__u32>(max_processes_)); err != 0)
+      return err;
     skel_->rodata->pmu_enabled = pmu_.status.up;
     if (!with_task_iter) bpf_program__set_autoload(skel_->progs.iotax_task_iter, false);
     return iotax_bpf::load(skel_);
@@ -705,8 +695,19 @@ class BpfTracer final : public Tracer {
     const __u32 key = slot.pid;
     __u32 value = 0;
     if (bpf_map__lookup_elem(skel_->maps.targets, &key, sizeof(key), &value, sizeof(value), 0) == 0 &&
-        value == slot.index)
+        value == slot.index) {
       bpf_map__delete_elem(skel_->maps.targets, &key, sizeof(key), 0);
+      bpf_map__delete_elem(skel_->maps.traced_since, &key, sizeof(key), 0);
+    }
+  }
+
+  // Threads of `tgid` on a CPU since before now count only what they run
+  // from now on (fresh_floor in iotax.bpf.c). Written before the process is
+  // in `targets`, so no event of it sees it missing. A full map only loses
+  // that bound (the thread's whole time slice counts), never the process.
+  void MarkTracedSince(__u32 tgid) {
+    const __u64 now = MonotonicNs();
+    (void)bpf_map__update_elem(skel_->maps.traced_since, &tgid, sizeof(tgid), &now, sizeof(now), BPF_ANY);
   }
 
   SelfCounters ReadSelf() const {

@@ -148,10 +148,14 @@ TEST(TracerSampling, SpinnerThatNeverLeavesTheCpuIsCountedInEveryWindow) {
   std::printf("sampled spinner over %.2f s: CPUs estimated %.3f, kernel %.3f (%+.1f%%), user share %.3f\n", r->wall_s,
               cpu_est / 1e9, cpu_kernel / 1e9, 100 * (cpu_est / cpu_kernel - 1),
               static_cast<double>(b.user_ns - a.user_ns) / (Cpu(b) - Cpu(a)));
-  ASSERT_GT(cpu_kernel, 0.2e9) << "the spinner hardly ran (machine overloaded?)";
+  ASSERT_GT(cpu_kernel, 0.1e9) << "the spinner hardly ran (machine overloaded?)";
   // Its time slice spans windows: what ran between them must be neither
   // lost (open at a window's end) nor counted (before the next one began).
-  EXPECT_NEAR(cpu_est, cpu_kernel, 0.10 * cpu_kernel);
+  // A spinner that shares its CPU (a loaded machine) runs more in some
+  // windows than in others: eight windows then sample its share, not only
+  // the tracer's edges, so the bound is wider.
+  const bool had_a_cpu = cpu_kernel > 0.8e9;
+  EXPECT_NEAR(cpu_est, cpu_kernel, (had_a_cpu ? 0.10 : 0.25) * cpu_kernel);
   EXPECT_GT(b.user_ns - a.user_ns, 0.95 * (Cpu(b) - Cpu(a)));
 }
 
