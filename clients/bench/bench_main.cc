@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -41,6 +43,14 @@ ABSL_FLAG(bool, force, false,
 ABSL_FLAG(std::string, bin_dir, "",
           "where iotax-echo-server, iotaxd and iotax are (default: the directory of this program)");
 ABSL_FLAG(bool, dry_run, false, "print the runs the matrix expands to and the time they should take, then exit");
+ABSL_FLAG(bool, real_servers, false,
+          "instead of the echo matrix, run the real-server study: Apache httpd prefork and event MPM and nginx from "
+          "Debian (installed with apt-get when missing) serving a 4 KiB file to wrk, CPU per request of all their "
+          "processes, and iotax's service verdict on each (docs/experiments/real-servers.md); with --out, "
+          "--real-seconds, --real-conns, --real-repeats");
+ABSL_FLAG(int, real_seconds, 10, "--real-servers: seconds per measured run (at least 5)");
+ABSL_FLAG(int, real_conns, 64, "--real-servers: wrk connections");
+ABSL_FLAG(int, real_repeats, 3, "--real-servers: repeats (the designs rotate within each)");
 ABSL_FLAG(bool, report_only, false,
           "rewrite the CSV, plots and report.md of --resume DIR from its results, run nothing");
 
@@ -55,6 +65,7 @@ constexpr char kUsage[] =
     "  iotax-bench [--config FILE | --quick] [--out DIR]      start a run\n"
     "  iotax-bench --resume DIR                                continue an interrupted run\n"
     "  iotax-bench --dry-run [--config FILE | --quick]         list the runs and the time they take\n"
+    "  iotax-bench --real-servers [--out DIR]                  Apache prefork / event and nginx under wrk\n"
     "\n"
     "Writes DIR/results.json (after every run), results.csv, runs.csv, proof.csv, plots/*.svg (gnuplot)\n"
     "and report.md. Ctrl-C stops after the current run (twice: at once); --resume DIR continues.\n"
@@ -104,6 +115,38 @@ std::string Absolute(const std::string& path) {
   return absl::StrCat(cwd, "/", path);
 }
 
+// The real-server study is a script (it drives Debian's servers, wrk and
+// cgroups; clients/realservers/real_servers.sh), installed next to this program.
+int RunRealServers(std::string out) {
+  const int seconds = absl::GetFlag(FLAGS_real_seconds), conns = absl::GetFlag(FLAGS_real_conns),
+            repeats = absl::GetFlag(FLAGS_real_repeats);
+  if (seconds < 5 || conns < 1 || repeats < 1) {
+    std::cerr << "iotax-bench: --real-seconds must be at least 5, --real-conns and --real-repeats at least 1\n";
+    return 2;
+  }
+  if (geteuid() != 0) {
+    std::cerr << "iotax-bench: --real-servers needs root (apt-get, cgroups, iotax report): run it with sudo\n";
+    return 1;
+  }
+  const std::string bin_dir = absl::GetFlag(FLAGS_bin_dir).empty() ? SelfDir() : absl::GetFlag(FLAGS_bin_dir);
+  const std::string script = absl::StrCat(bin_dir, "/real_servers.sh");
+  if (access(script.c_str(), X_OK) != 0) {
+    std::cerr << "iotax-bench: " << script << " is missing: rebuild (make build) so it is installed there\n";
+    return 1;
+  }
+  if (out.empty()) {
+    out = absl::StrCat("bench-results/real-", absl::FormatTime("%Y%m%d-%H%M%S", absl::Now(), absl::UTCTimeZone()));
+  }
+  const std::string s = std::to_string(seconds), c = std::to_string(conns), r = std::to_string(repeats);
+  sigset_t none;  // main() blocked SIGINT/SIGTERM; the script handles them itself
+  sigemptyset(&none);
+  pthread_sigmask(SIG_SETMASK, &none, nullptr);
+  execl(script.c_str(), script.c_str(), bin_dir.c_str(), out.c_str(), s.c_str(), c.c_str(), r.c_str(),
+        static_cast<char*>(nullptr));
+  std::cerr << "iotax-bench: running " << script << " failed: " << std::strerror(errno) << "\n";
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -118,13 +161,15 @@ int main(int argc, char** argv) {
       .name = "iotax-bench",
       .usage = absl::StrCat(kUsage, iotax::bench::kBenchConfigHelp),
       .flags = {{"config", "FILE"}, {"quick"}, {"out", "DIR"}, {"resume", "DIR"}, {"force"}, {"bin_dir", "DIR"},
-                {"dry_run"}, {"report_only"}},
+                {"dry_run"}, {"report_only"}, {"real_servers"}, {"real_seconds", "N"}, {"real_conns", "N"},
+                {"real_repeats", "N"}},
   };
   iotax::flags::ParseOrExit(program, argc, argv);
   const std::string config_path = absl::GetFlag(FLAGS_config);
   const bool quick = absl::GetFlag(FLAGS_quick);
   const std::string resume = absl::GetFlag(FLAGS_resume);
   std::string out = absl::GetFlag(FLAGS_out);
+  if (absl::GetFlag(FLAGS_real_servers)) return RunRealServers(absl::GetFlag(FLAGS_out));
   if (!config_path.empty() && quick) {
     std::cerr << "iotax-bench: --config and --quick both choose the matrix: give one\n";
     return 2;

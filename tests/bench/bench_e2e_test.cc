@@ -24,6 +24,19 @@ TEST(BenchE2e, BadConfigIsExitTwoWithTheLine) {
   EXPECT_EQ(RunBench({"stray"}, dir.path() + "/err", absl::Seconds(20)).code, 2);
 }
 
+TEST(BenchE2e, RealServersChecksItsFlagsAndItsScriptIsInstalledBesideIt) {
+  TempDir dir;
+  const Outcome o = RunBench({"--real-servers", "--real-seconds", "2"}, dir.path() + "/err", absl::Seconds(20));
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("--real-seconds must be at least 5"), std::string::npos) << o.err;
+  const std::string script = std::string(IOTAX_BIN_DIR) + "/real_servers.sh";
+  EXPECT_EQ(access(script.c_str(), X_OK), 0) << script << " is what --real-servers runs";
+  // The script itself refuses a wrong call with its usage, before it installs anything.
+  const int rc = std::system(absl::StrCat(script, " only-one-arg > ", dir.path(), "/usage 2>&1").c_str());
+  EXPECT_EQ(WEXITSTATUS(rc), 2);
+  EXPECT_NE(ReadFile(dir.path() + "/usage").find("usage:"), std::string::npos);
+}
+
 constexpr char kNoAgentConfig[] =
     "servers = epoll, uring\nconns = 4\nloads = closed, 0.5\nplacements = separate\nproof_load = none\n"
     "agent = off\nrepeats = 1\nwarmup = 100ms\nduration = 300ms\nunloaded_duration = 200ms\n";
