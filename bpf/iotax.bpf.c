@@ -112,6 +112,7 @@ struct thread_state {
 	__u8 mode;           /* enum iotax_cpu_mode of the open on-CPU segment */
 	__u8 extra_to;       /* enum extra_target of the current stretch */
 	__u8 extra_cls;      /* class of the resumed call (EXTRA_CALL_*) */
+	__u8 futex_cmd;      /* the current futex call's command (op & 127), for IOTAX_CLASS_FUTEX */
 	__u32 epoch;         /* window_epoch when this state was begun */
 	struct pmu_thread pmu; /* tier 3: the user segment running now, if any */
 };
@@ -783,6 +784,8 @@ int BPF_PROG(iotax_sys_enter, struct pt_regs *regs, long id)
 		t->extra_to = EXTRA_SYSCALL; /* the resumed call's exit was never seen */
 	t->nr = (__s32)id;
 	t->cls = classify(id, regs);
+	if (t->cls == IOTAX_CLASS_FUTEX)
+		t->futex_cmd = (__u8)(PT_REGS_PARM2_CORE_SYSCALL(regs) & 127);
 	t->enter_ts = now;
 	t->call_oncpu_ns = 0;
 	t->sleep_path_ns = 0;
@@ -792,6 +795,40 @@ int BPF_PROG(iotax_sys_enter, struct pt_regs *regs, long id)
 	t->ts = now;
 	seq_end(t);
 	return 0;
+}
+
+/* include/uapi/linux/futex.h */
+#define FUTEX_WAKE 1
+#define FUTEX_REQUEUE 3
+#define FUTEX_CMP_REQUEUE 4
+#define FUTEX_WAKE_OP 5
+#define FUTEX_WAIT_BITSET 9
+#define FUTEX_WAKE_BITSET 10
+#define FUTEX_WAIT_REQUEUE_PI 11
+
+/* A futex call ends: a queue wait that blocked, or a wake that woke someone (its return value). */
+static __always_inline void count_futex(struct iotax_futex_stats *f, const struct thread_state *t, long ret)
+{
+	switch (t->futex_cmd) {
+	case FUTEX_WAIT_BITSET:
+	case FUTEX_WAIT_REQUEUE_PI:
+		if (t->blocked) {
+			f->queue_blocked++;
+			f->queue_blocked_oncpu_ns += t->call_oncpu_ns;
+		}
+		break;
+	case FUTEX_WAKE:
+	case FUTEX_REQUEUE:
+	case FUTEX_CMP_REQUEUE:
+	case FUTEX_WAKE_OP:
+	case FUTEX_WAKE_BITSET:
+		if (ret > 0) {
+			f->woken += ret;
+			f->wake_calls++;
+			f->wake_oncpu_ns += t->call_oncpu_ns;
+		}
+		break;
+	}
 }
 
 SEC("tp_btf/sys_exit")
@@ -844,6 +881,8 @@ int BPF_PROG(iotax_sys_exit, struct pt_regs *regs, long ret)
 			barrier_var(b);
 			if (b < IOTAX_HIST_BUCKETS)
 				c->wall_hist[b]++;
+			if (cls == IOTAX_CLASS_FUTEX)
+				count_futex(&s->futex, t, ret);
 		}
 	} /* else NR_FORK_RETURN: a new thread leaving clone, not a call of its own */
 	if (t->extra_to == EXTRA_CALL_OPEN)

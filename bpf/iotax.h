@@ -148,6 +148,19 @@ struct iotax_class_stats {
 };
 
 /* Per target process (slot), one copy per CPU (PERCPU_ARRAY); user space sums. */
+/*
+ * Futex waits by what they wait for. glibc's mutexes wait with FUTEX_WAIT
+ * (a contended lock); its condition variables and semaphores with
+ * FUTEX_WAIT_BITSET: a thread waiting for work another thread hands it.
+ */
+struct iotax_futex_stats {
+	__u64 queue_blocked;          /* FUTEX_WAIT_BITSET / WAIT_REQUEUE_PI calls that blocked */
+	__u64 queue_blocked_oncpu_ns; /* their on-CPU time (entry, sleep path, resume path) */
+	__u64 woken;                  /* waiters woken by the target's own FUTEX_WAKE* / *REQUEUE calls */
+	__u64 wake_calls;             /* those wake calls (that woke someone) */
+	__u64 wake_oncpu_ns;          /* their on-CPU time */
+};
+
 struct iotax_target_stats {
 	__u64 user_ns;        /* on CPU outside syscalls */
 	__u64 syscall_ns;     /* on CPU inside syscalls (also calls still running) */
@@ -165,6 +178,7 @@ struct iotax_target_stats {
 	__u64 children_followed;
 	__u64 processes_exited; /* processes of the slot whose last thread exited */
 	struct iotax_class_stats cls[IOTAX_NCLASS];
+	struct iotax_futex_stats futex;
 	__u64 syscalls[IOTAX_MAX_SYSCALL_NR]; /* entries per syscall number */
 };
 

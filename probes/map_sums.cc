@@ -53,6 +53,11 @@ TargetStats SumTargetStats(const iotax_target_stats* per_cpu, size_t ncpus) {
       to.nonblocked_bytes += from.nonblocked_bytes;
       AddArray(to.wall_hist, from.wall_hist);
     }
+    t.futex.queue_blocked += s.futex.queue_blocked;
+    t.futex.queue_blocked_oncpu_ns += s.futex.queue_blocked_oncpu_ns;
+    t.futex.woken += s.futex.woken;
+    t.futex.wake_calls += s.futex.wake_calls;
+    t.futex.wake_oncpu_ns += s.futex.wake_oncpu_ns;
     AddArray(t.syscalls, s.syscalls);
   }
   return t;

@@ -63,6 +63,17 @@ inline constexpr int kNumCpuModes = 4;
 inline constexpr std::array<std::string_view, kNumCpuModes> kCpuModeNames = {"user", "syscall", "io_worker",
                                                                              "sched"};
 
+// Futex waits by what they wait for (struct iotax_futex_stats): a queue
+// wait (FUTEX_WAIT_BITSET: glibc condition variables, semaphores) is a
+// thread waiting for work another hands it; a plain FUTEX_WAIT is a lock.
+struct FutexStats {
+  uint64_t queue_blocked = 0;
+  uint64_t queue_blocked_oncpu_ns = 0;
+  uint64_t woken = 0;  // waiters woken by the target's own wake calls
+  uint64_t wake_calls = 0;
+  uint64_t wake_oncpu_ns = 0;
+};
+
 // Cumulative counters for one target process since it was attached.
 struct TargetStats {
   uint64_t user_ns = 0;
@@ -89,6 +100,7 @@ struct TargetStats {
   uint64_t children_followed = 0;  // processes forked by a member that joined the slot
   uint64_t processes_exited = 0;   // processes of the slot that exited (their last thread)
   std::array<ClassStats, kNumClasses> classes{};
+  FutexStats futex;
   std::array<uint64_t, kMaxSyscallNr> syscalls{};  // entries per syscall number
 };
 

@@ -42,6 +42,9 @@ void AppendTargetFamilies(const std::vector<TargetSnapshot>& targets, std::vecto
   auto blocked = Family("iotax_syscalls_blocked_total", "Completed syscalls by class in which the thread blocked (switched out voluntarily)", MetricType::Counter);
   auto call_cpu = Family("iotax_syscall_cpu_seconds_total", "On-CPU time inside completed syscalls by class", MetricType::Counter);
   auto blocked_cpu = Family("iotax_syscall_blocked_cpu_seconds_total", "On-CPU time inside completed syscalls that blocked, by class", MetricType::Counter);
+  auto futex_waits = Family("iotax_futex_queue_waits_blocked_total", "Futex queue waits (FUTEX_WAIT_BITSET: condition variables, semaphores) that blocked: a thread waiting for work another hands it", MetricType::Counter);
+  auto futex_wait_cpu = Family("iotax_futex_queue_wait_cpu_seconds_total", "On-CPU time inside futex queue waits that blocked (entry, sleep and wakeup paths)", MetricType::Counter);
+  auto futex_woken = Family("iotax_futex_woken_total", "Waiters woken by the target's own futex wake calls (their return values)", MetricType::Counter);
   auto duration = Family("iotax_syscall_duration_seconds", "Wall time of completed syscalls by class", MetricType::Histogram);
   auto runq = Family("iotax_runqueue_wait_seconds", "Time runnable threads waited for a CPU: after preemption or after a wakeup", MetricType::Histogram);
   auto direct = Family("iotax_blocking_direct_cpu_seconds", "Tier 2: estimated CPU spent because calls blocked, since attach: (mean on-CPU of blocked calls - mean of non-blocked calls) x blocked calls, clamped at 0; absent while not calibrated", MetricType::Gauge);
@@ -74,6 +77,9 @@ void AppendTargetFamilies(const std::vector<TargetSnapshot>& targets, std::vecto
     AddValue(switches, With(base, "kind", "voluntary"), static_cast<double>(s.voluntary_switches));
     AddValue(switches, With(base, "kind", "involuntary"), static_cast<double>(s.involuntary_switches));
     AddValue(wakeups, base, static_cast<double>(s.wakeups));
+    AddValue(futex_waits, base, static_cast<double>(s.futex.queue_blocked));
+    AddValue(futex_wait_cpu, base, Seconds(s.futex.queue_blocked_oncpu_ns));
+    AddValue(futex_woken, base, static_cast<double>(s.futex.woken));
 
     const auto costs = ComputeTier2Costs(s);
     for (int c = 0; c < kNumClasses; ++c) {
@@ -97,7 +103,8 @@ void AppendTargetFamilies(const std::vector<TargetSnapshot>& targets, std::vecto
                                      s.offcpu_ns[static_cast<int>(OffCpuReason::kRunqueueWakeup)]));
   }
   for (auto* f : {&up, &threads, &created, &exited, &children, &cpu, &offcpu, &switches, &wakeups,
-                  &calls, &blocked, &call_cpu, &blocked_cpu, &duration, &runq, &direct, &calibrated}) {
+                  &calls, &blocked, &call_cpu, &blocked_cpu, &futex_waits, &futex_wait_cpu, &futex_woken, &duration,
+                  &runq, &direct, &calibrated}) {
     out.push_back(std::move(*f));
   }
 }

@@ -183,6 +183,15 @@ BlockingBreakdown AnalyzeWindow(const TargetWindow& w, const PmuStatus& pmu, int
     }
   }
 
+  const FutexStats& f = s.futex;
+  b.handoffs = std::min(f.queue_blocked, f.woken);
+  if (b.handoffs > 0) {
+    const double wait = Seconds(f.queue_blocked_oncpu_ns) / static_cast<double>(f.queue_blocked);
+    const double wake = Seconds(f.wake_oncpu_ns) / static_cast<double>(f.woken);
+    b.handoff_cpu_seconds = static_cast<double>(b.handoffs) * (wait + wake);
+  }
+  b.lock_waits_blocked = b.futex_blocked_calls > f.queue_blocked ? b.futex_blocked_calls - f.queue_blocked : 0;
+
   b.indirect = EstimateIndirect(w, pmu, b.blocked_io_calls, blocked_all, b.user_seconds);
 
   LatencyFigures& l = b.latency;

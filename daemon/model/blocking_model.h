@@ -88,6 +88,16 @@ struct BlockingBreakdown {
   uint64_t event_wait_blocked_calls = 0;
   double event_wait_nonblocked_cpu_seconds = 0;
   uint64_t futex_blocked_calls = 0;
+  // Thread pools: a hand-off is a queue wait (a futex condition variable or
+  // semaphore) that blocked and that one of the target's own threads woke.
+  // Each pays a wake call, a sleep and a wakeup that a design serving a
+  // request in one thread does not: the waiter's on-CPU time in its blocked
+  // wait plus the waker's wake call, per hand-off (handoff_cpu_seconds is
+  // part of the overhead). Blocked futex waits that are not queue waits are
+  // contended locks: reported, not counted.
+  uint64_t handoffs = 0;
+  double handoff_cpu_seconds = 0;
+  uint64_t lock_waits_blocked = 0;
 
   IndirectCost indirect;
   LatencyFigures latency;

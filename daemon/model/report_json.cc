@@ -137,6 +137,12 @@ json VerdictToJson(const Verdict& v) {
        v.estimated_saving_share ? Number(v.estimated_saving_cpu_seconds) : json(nullptr)},
       {"runqueue_wait_p99_seconds", Optional(v.runqueue_wait_p99_seconds)},
       {"blocked_io_calls", v.blocked_io_calls},
+      {"handoffs_per_second", Number(v.window_seconds > 0 ? static_cast<double>(v.breakdown.handoffs) / v.window_seconds : 0)},
+      {"handoff_cost_seconds",
+       v.breakdown.handoffs > 0 ? Number(v.breakdown.handoff_cpu_seconds / static_cast<double>(v.breakdown.handoffs))
+                                : json(nullptr)},
+      {"lock_waits_blocked_per_second",
+       Number(v.window_seconds > 0 ? static_cast<double>(v.breakdown.lock_waits_blocked) / v.window_seconds : 0)},
       {"blocked_io_calls_per_second", Number(v.blocked_io_calls_per_second)},
       {"direct_cost_per_blocked_call_seconds",
        v.blocked_io_calls > 0 ? Number(v.direct_per_blocked_call_seconds) : json(nullptr)},

@@ -70,6 +70,9 @@ TargetStats Combine2(const TargetStats& a, const TargetStats& b, Op op, ClassOp 
   s.children_followed = op(a.children_followed, b.children_followed);
   s.processes_exited = op(a.processes_exited, b.processes_exited);
   for (int c = 0; c < kNumClasses; ++c) s.classes[c] = class_op(a.classes[c], b.classes[c]);
+  s.futex = {op(a.futex.queue_blocked, b.futex.queue_blocked),
+             op(a.futex.queue_blocked_oncpu_ns, b.futex.queue_blocked_oncpu_ns), op(a.futex.woken, b.futex.woken),
+             op(a.futex.wake_calls, b.futex.wake_calls), op(a.futex.wake_oncpu_ns, b.futex.wake_oncpu_ns)};
   for (int n = 0; n < kMaxSyscallNr; ++n) s.syscalls[n] = op(a.syscalls[n], b.syscalls[n]);
   return s;
 }

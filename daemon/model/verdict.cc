@@ -31,7 +31,8 @@ Estimate EstimateWindow(const TargetWindow& w, const VerdictInputs& in) {
   const BlockingBreakdown& b = e.breakdown;
   e.async = EstimateAsyncCost(b, in.calibration);
   e.replaced_calls = b.blocked_io_calls - b.uncalibrated_blocked_io_calls;
-  e.overhead_seconds = b.direct_cpu_seconds + (b.indirect.available ? b.indirect.cpu_seconds : 0.0);
+  e.overhead_seconds =
+      b.direct_cpu_seconds + b.handoff_cpu_seconds + (b.indirect.available ? b.indirect.cpu_seconds : 0.0);
   e.async_seconds = e.async.per_op_seconds * static_cast<double>(e.replaced_calls);
   if (b.cpu_seconds > 0) {
     e.shares.overhead = e.overhead_seconds / b.cpu_seconds;
@@ -71,6 +72,13 @@ Spread Jackknife(const TargetWindow& total, const std::vector<TargetWindow>& par
 }
 
 std::string Plural(double n, const char* one, const char* many) { return n == 1 ? one : many; }
+
+// "12k thread hand-offs/s × 9.1 µs"
+std::string HandoffExpression(const BlockingBreakdown& b) {
+  const double rate = b.seconds > 0 ? static_cast<double>(b.handoffs) / b.seconds : 0;
+  return absl::StrCat(FormatCount(rate), " thread hand-offs/s × ",
+                      FormatDuration(b.handoff_cpu_seconds / static_cast<double>(b.handoffs)));
+}
 
 // "(41k blocking socket reads/s × 5.1 µs)"
 std::string CostExpression(const BlockingBreakdown& b) {
@@ -250,7 +258,12 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
   const double half_overhead = (oci.hi - oci.lo) / 2;
   const std::string pm =
       n >= 2 && !RoundsToZeroPercent(half_overhead) ? absl::StrCat(" ± ", FormatPercent(half_overhead)) : "";
-  if (b.blocked_io_calls == 0) {
+  if (b.blocked_io_calls == 0 && b.handoffs > 0 && !RoundsToZeroPercent(e.shares.overhead)) {
+    v.summary = absl::StrCat("No IO blocked, but handing work between threads costs ", FormatPercent(e.shares.overhead),
+                             pm, " of ", whose, " CPU (", HandoffExpression(b),
+                             "); a design that serves a request in one thread would save about ",
+                             FormatPercent(e.shares.saving), ": ", level_words, ".");
+  } else if (b.blocked_io_calls == 0) {
     v.summary = absl::StrCat("No blocking measured: no thread blocked in a read, write, accept or connect, so "
                              "an async design has nothing to save: ",
                              level_words, ".");
@@ -271,7 +284,8 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
     }
     const std::string overhead_words =
         RoundsToZeroPercent(e.shares.overhead) ? std::string("under 0.05%") : FormatPercent(e.shares.overhead);
-    v.summary = absl::StrCat("Blocking IO costs ", overhead_words, pm, " of ", whose, " CPU (", CostExpression(b), ")",
+    v.summary = absl::StrCat("Blocking IO costs ", overhead_words, pm, " of ", whose, " CPU (", CostExpression(b),
+                             b.handoffs > 0 ? absl::StrCat(" + ", HandoffExpression(b)) : std::string(), ")",
                              b.indirect.available ? "" : " without the indirect part", "; ", saving_words, ": ",
                              level_words, ".");
   }
@@ -393,10 +407,21 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
                             : ".");
     v.reasons.push_back(l);
   }
-  if (b.futex_blocked_calls > 0 && b.futex_blocked_calls * 10 >= b.blocked_io_calls) {
+  if (b.handoffs > 0) {
     v.reasons.push_back(absl::StrFormat(
-        "Threads also blocked in futex %s times per second (locks, condition variables): synchronisation, not IO, so not counted.",
-        FormatCount(static_cast<double>(b.futex_blocked_calls) / total.seconds)));
+        "Thread hand-offs: %s times per second a thread waited for work in a queue (a futex condition variable or "
+        "semaphore) and another of its threads woke it. Each cost %s of CPU (the waiter's sleep and wakeup, the "
+        "waker's wake call), %s of the CPU in all; a design that serves a request in one thread (an event loop) "
+        "does not pay it, so it is counted in the overhead.",
+        FormatCount(static_cast<double>(b.handoffs) / total.seconds),
+        FormatDuration(b.handoff_cpu_seconds / static_cast<double>(b.handoffs)),
+        FormatPercent(b.cpu_seconds > 0 ? b.handoff_cpu_seconds / b.cpu_seconds : 0)));
+  }
+  if (b.lock_waits_blocked > 0 && (b.lock_waits_blocked * 10 >= b.blocked_io_calls || b.handoffs > 0)) {
+    v.reasons.push_back(absl::StrFormat(
+        "Lock contention: threads blocked on a lock (futex wait) %s times per second. That is contention, not IO: "
+        "not counted, and an async design does not remove it.",
+        FormatCount(static_cast<double>(b.lock_waits_blocked) / total.seconds)));
   }
   v.reasons.push_back(
       n >= 2 ? absl::StrFormat("Confidence %s: the interval is the spread of %d sub-windows of %s (jackknife, 95%%)%s.",

@@ -13,6 +13,13 @@
 //   blockread US  a reader blocks in read() on a socketpair that a writer
 //                 thread (not pinned) fills with 64 bytes every US microseconds
 //   threads N     N threads: one spins, the rest block in pause()
+//   handoff US    a thread pool of one: the main thread hands a job to a
+//                 worker through a condition-variable queue and waits (on
+//                 another) for it to hand the result back, then sleeps US
+//                 microseconds: two blocked queue waits (FUTEX_WAIT_BITSET),
+//                 each woken by the other thread, per round
+//   contend N     N threads take one mutex for 50 µs of spinning, then spin
+//                 10 µs outside it: contended-lock waits (FUTEX_WAIT)
 //
 // Prints "ready\n" once every thread runs, then works until killed.
 #include <pthread.h>
@@ -22,6 +29,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -92,6 +101,41 @@ void* Sleeper(void*) {
   for (;;) pause();
 }
 
+// One slot each way, guarded by one mutex: jobs to the worker, results back.
+std::mutex g_mu;
+std::condition_variable g_to_worker, g_to_main;
+bool g_job = false, g_result = false;
+
+void* HandoffWorker(void*) {
+  g_started++;
+  for (;;) {
+    std::unique_lock<std::mutex> lock(g_mu);
+    g_to_worker.wait(lock, [] { return g_job; });
+    g_job = false;
+    g_result = true;
+    g_to_main.notify_one();
+  }
+}
+
+void SpinUs(int us) {
+  timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  do {
+    clock_gettime(CLOCK_MONOTONIC, &now);
+  } while ((now.tv_sec - start.tv_sec) * 1000000L + (now.tv_nsec - start.tv_nsec) / 1000 < us);
+}
+
+void* Contender(void*) {
+  g_started++;
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(g_mu);
+      SpinUs(50);
+    }
+    SpinUs(10);
+  }
+}
+
 void* Spinner(void*) {
   g_started++;
   Spin();
@@ -111,7 +155,8 @@ void Ready(int threads) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s spin | pingpong US | blockread US | threads N\n", argv[0]);
+    std::fprintf(stderr, "usage: %s spin | pingpong US | blockread US | threads N | handoff US | contend N\n",
+                 argv[0]);
     return 2;
   }
   const char* mode = argv[1];
@@ -144,6 +189,24 @@ int main(int argc, char** argv) {
     if (arg < 1 || arg > 10000) Die("threads: N must be 1..10000");
     StartThread(Spinner);
     for (int i = 1; i < arg; ++i) StartThread(Sleeper);
+    Ready(arg);
+    for (;;) pause();
+  } else if (std::strcmp(mode, "handoff") == 0) {
+    StartThread(HandoffWorker);
+    Ready(1);
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(g_mu);
+        g_job = true;
+        g_to_worker.notify_one();
+        g_to_main.wait(lock, [] { return g_result; });
+        g_result = false;
+      }
+      if (arg > 0) SleepUs(arg);
+    }
+  } else if (std::strcmp(mode, "contend") == 0) {
+    if (arg < 2 || arg > 64) Die("contend: N must be 2..64");
+    for (int i = 0; i < arg; ++i) StartThread(Contender);
     Ready(arg);
     for (;;) pause();
   }

@@ -34,8 +34,11 @@ struct Workload {
   double event_calls_per_request = 0.8;
   double event_blocked_fraction = 0.3;
   double event_call_cpu = 8.0e-6;
-  // Futex waits per request (not IO).
+  // Blocked futex waits per request, 2 µs of CPU each; the share of them
+  // that are queue waits (condition variables) woken by the process's own
+  // wake calls (1 µs each): thread hand-offs. The rest are contended locks.
   double futex_blocked_per_request = 0;
+  double futex_queue_share = 0;
   int threads = 101;
   int cpus = 1;
   // Run-queue waits: one per request of this many nanoseconds (0: none).
@@ -161,6 +164,15 @@ inline std::vector<AgentSnapshot> MakeSnapshots(const Workload& w, int steps, do
       fx.oncpu_ns += ns(f * 2e-6);
       fx.blocked_oncpu_ns += ns(f * 2e-6);
       s.syscall_ns += ns(f * 2e-6);
+      const uint64_t q = static_cast<uint64_t>(std::llround(static_cast<double>(f) * w.futex_queue_share));
+      s.futex.queue_blocked += q;
+      s.futex.queue_blocked_oncpu_ns += ns(q * 2e-6);
+      s.futex.woken += q;  // one wake call per waiter
+      s.futex.wake_calls += q;
+      s.futex.wake_oncpu_ns += ns(q * 1e-6);
+      fx.calls += q;
+      fx.oncpu_ns += ns(q * 1e-6);
+      s.syscall_ns += ns(q * 1e-6);
     }
     if (w.runqueue_wait_ns > 0) {
       const uint64_t waits = static_cast<uint64_t>(requests);

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "synthetic_workload.h"
 
 namespace iotax {
@@ -253,14 +254,44 @@ TEST(Verdict, TheCalibrationsOwnUncertaintyWidensTheSavingInterval) {
   EXPECT_DOUBLE_EQ(*a.overhead_share, *b.overhead_share);
 }
 
-TEST(Verdict, FutexBlockingIsMentionedButNotCounted) {
+TEST(Verdict, ContendedLocksAreMentionedButNotCounted) {
   Workload w;
-  w.futex_blocked_per_request = 1.0;
+  w.futex_blocked_per_request = 1.0;  // every one a lock wait
   const Verdict v = ComputeVerdict(InputsFor(w, 4));
   EXPECT_NEAR(*v.overhead_share, testing::TruthOverheadShare(w) * testing::TruthCpuPerRequest(w) * 4 *
                                      w.requests_per_second / v.cpu_seconds,
               1e-6);
-  EXPECT_TRUE(AnyReasonContains(v, "futex"));
+  EXPECT_EQ(v.breakdown.handoffs, 0u);
+  EXPECT_TRUE(AnyReasonContains(v, "Lock contention: threads blocked on a lock (futex wait) 20k times per second"));
+}
+
+TEST(Verdict, ThreadHandOffsAreCountedInTheOverhead) {
+  // A thread pool: two hand-offs per request (the request to a worker, the
+  // reply back), each a blocked queue wait (2 µs) and a wake call (1 µs).
+  Workload w;
+  w.futex_blocked_per_request = 2.0;
+  w.futex_queue_share = 1.0;
+  const Verdict v = ComputeVerdict(InputsFor(w, 4));
+  const double seconds = 4, requests = w.requests_per_second * seconds;
+  EXPECT_EQ(v.breakdown.handoffs, static_cast<uint64_t>(2 * requests));
+  EXPECT_NEAR(v.breakdown.handoff_cpu_seconds, 2 * requests * 3e-6, 1e-6);
+  const double direct = w.blocked_fraction * w.read_blocked_extra * requests;
+  EXPECT_NEAR(*v.overhead_share, (direct + 2 * requests * 3e-6) / v.cpu_seconds, 1e-6);
+  EXPECT_EQ(v.breakdown.lock_waits_blocked, 0u);
+  EXPECT_TRUE(absl::StrContains(v.summary, "+ 40k thread hand-offs/s × 3.0 µs")) << v.summary;
+  EXPECT_TRUE(AnyReasonContains(v, "Thread hand-offs: 40k times per second"));
+  EXPECT_FALSE(AnyReasonContains(v, "Lock contention"));
+}
+
+TEST(Verdict, HandOffsAloneAreWhatAnAsyncDesignWouldSave) {
+  Workload w;
+  w.blocked_fraction = 0;  // no read blocks: the pool's hand-offs are the whole cost
+  w.futex_blocked_per_request = 2.0;
+  w.futex_queue_share = 1.0;
+  const Verdict v = ComputeVerdict(InputsFor(w, 4));
+  ASSERT_TRUE(v.estimated_saving_share);
+  EXPECT_GT(*v.estimated_saving_share, 0.1);
+  EXPECT_TRUE(absl::StartsWith(v.summary, "No IO blocked, but handing work between threads costs")) << v.summary;
 }
 
 TEST(Format, WordsAndNumbers) {
