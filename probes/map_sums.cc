@@ -53,6 +53,10 @@ TargetStats SumTargetStats(const iotax_target_stats* per_cpu, size_t ncpus) {
       to.nonblocked_bytes += from.nonblocked_bytes;
       AddArray(to.wall_hist, from.wall_hist);
     }
+    t.waits.blocked_waits += s.waits.blocked_waits;
+    t.waits.ready += s.waits.ready;
+    t.waits.watched_waits += s.waits.watched_waits;
+    t.waits.watched += s.waits.watched;
     AddArray(t.syscalls, s.syscalls);
   }
   return t;

@@ -70,6 +70,10 @@ TargetStats Combine2(const TargetStats& a, const TargetStats& b, Op op, ClassOp 
   s.children_followed = op(a.children_followed, b.children_followed);
   s.processes_exited = op(a.processes_exited, b.processes_exited);
   for (int c = 0; c < kNumClasses; ++c) s.classes[c] = class_op(a.classes[c], b.classes[c]);
+  s.waits.blocked_waits = op(a.waits.blocked_waits, b.waits.blocked_waits);
+  s.waits.ready = op(a.waits.ready, b.waits.ready);
+  s.waits.watched_waits = op(a.waits.watched_waits, b.waits.watched_waits);
+  s.waits.watched = op(a.waits.watched, b.waits.watched);
   for (int n = 0; n < kMaxSyscallNr; ++n) s.syscalls[n] = op(a.syscalls[n], b.syscalls[n]);
   return s;
 }
@@ -114,6 +118,7 @@ TargetWindow MakeWindow(const TargetSnapshot& start, uint64_t start_ns, const Ta
   w.comm = end.comm;
   w.up = end.up;
   w.threads_alive = end.threads_alive;
+  w.sockets_open = end.sockets_open;
   w.seconds = end_ns > start_ns ? static_cast<double>(end_ns - start_ns) / 1e9 : 0.0;
   w.stats = SubtractStats(end.stats, start.stats);
   w.pmu = SubtractPmu(end.pmu, start.pmu);
@@ -132,6 +137,7 @@ TargetWindow Combine(const std::vector<TargetWindow>& windows) {
     total.comm = w.comm;
     total.up = w.up;
     total.threads_alive = w.threads_alive;
+    total.sockets_open = w.sockets_open;
     total.seconds += w.seconds;
     total.stats = AddStats(total.stats, w.stats);
     total.pmu = AddPmu(total.pmu, w.pmu);

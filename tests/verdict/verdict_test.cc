@@ -263,6 +263,68 @@ TEST(Verdict, FutexBlockingIsMentionedButNotCounted) {
   EXPECT_TRUE(AnyReasonContains(v, "futex"));
 }
 
+// One window of `requests` blocked calls of class `cls` (switch paths 2 + 3
+// µs, half the calls found data), as a poll-per-connection server, a
+// file reader or a pipe consumer would show.
+VerdictInputs OneClassInputs(SyscallClass cls, const WaitStats& waits = {}) {
+  static std::vector<TargetWindow> keep;
+  keep.clear();
+  for (int i = 0; i < 4; ++i) {
+    TargetWindow w;
+    w.pid = 9;
+    w.up = true;
+    w.seconds = 1;
+    w.threads_alive = 2;
+    w.sockets_open = 2;
+    const uint64_t n = 10000 + 100 * i;
+    ClassStats& c = w.stats.classes[static_cast<int>(cls)];
+    c.calls = 2 * n;
+    c.blocked_calls = n;
+    c.sleep_path_ns = n * 2000;
+    c.resume_path_ns = n * 3000;
+    c.blocked_oncpu_ns = n * 5000;
+    c.oncpu_ns = c.blocked_oncpu_ns + n * 1000;
+    w.stats.waits = waits;
+    w.stats.syscall_ns = c.oncpu_ns;
+    w.stats.user_ns = n * 20000;
+    keep.push_back(w);
+  }
+  VerdictInputs in;
+  in.windows = keep;
+  in.cpus = 2;
+  return in;
+}
+
+TEST(Verdict, APollPerConnectionServerIsCostedAndSaysWhy) {
+  WaitStats waits;
+  waits.blocked_waits = waits.ready = waits.watched_waits = waits.watched = 10000;
+  const Verdict v = ComputeVerdict(OneClassInputs(SyscallClass::kPoll, waits));
+  ASSERT_TRUE(v.overhead_share);
+  EXPECT_GT(*v.overhead_share, 0);
+  EXPECT_GT(v.blocked_io_calls, 0u);
+  EXPECT_TRUE(AnyReasonContains(v, "a blocking design, costed like a blocked read")) << v.summary;
+  EXPECT_FALSE(AnyReasonContains(v, "already waits for IO in poll"));
+  // The same waits returning many ready descriptors: an event loop, nothing to save.
+  waits.ready = 80000;
+  const Verdict loop = ComputeVerdict(OneClassInputs(SyscallClass::kPoll, waits));
+  EXPECT_EQ(loop.blocked_io_calls, 0u);
+  EXPECT_TRUE(AnyReasonContains(loop, "already waits for IO in poll, epoll or io_uring"));
+  EXPECT_TRUE(AnyReasonContains(loop, "event loop"));
+}
+
+TEST(Verdict, BlockedFileIoSaysIoUringWorkersBlockAnyway) {
+  const Verdict v = ComputeVerdict(OneClassInputs(SyscallClass::kFileRead));
+  EXPECT_GT(v.blocked_io_calls, 0u);
+  EXPECT_TRUE(AnyReasonContains(v, "hands a read that misses the page cache to a kernel worker thread"));
+}
+
+TEST(Verdict, PipeAndEventfdBlockingIsSynchronisationNotIo) {
+  const Verdict v = ComputeVerdict(OneClassInputs(SyscallClass::kSync));
+  EXPECT_EQ(v.blocked_io_calls, 0u);
+  EXPECT_TRUE(AnyReasonContains(v, "synchronisation between threads or processes, not IO"));
+  EXPECT_FALSE(AnyReasonContains(v, "worker thread"));
+}
+
 TEST(Format, WordsAndNumbers) {
   EXPECT_EQ(FormatPercent(0.234), "23%");
   EXPECT_EQ(FormatPercent(0.045), "4.5%");
