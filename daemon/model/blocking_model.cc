@@ -177,9 +177,19 @@ SyscallClass BlockingBreakdown::DominantIoClass() const {
   return best;
 }
 
-bool BlockingBreakdown::CountsAsIo(SyscallClass c) const {
+WaitJudgement JudgeWindowWaits(const TargetWindow& w) {
+  std::optional<double> sockets_per_thread;
+  if (w.sockets_open >= 0 && w.threads_alive > 0) {
+    sockets_per_thread = static_cast<double>(w.sockets_open) / static_cast<double>(w.threads_alive);
+  }
+  return JudgeWaits(w.stats.waits, sockets_per_thread);
+}
+
+bool CountsAsIo(SyscallClass c, const WaitJudgement& waits) {
   return IsIoClass(c) || (c == SyscallClass::kPoll && waits.blocking_design);
 }
+
+bool BlockingBreakdown::CountsAsIo(SyscallClass c) const { return iotax::CountsAsIo(c, waits); }
 
 BlockingBreakdown AnalyzeWindow(const TargetWindow& w, const PmuStatus& pmu, int cpus) {
   BlockingBreakdown b;
@@ -199,11 +209,7 @@ BlockingBreakdown AnalyzeWindow(const TargetWindow& w, const PmuStatus& pmu, int
   b.voluntary_switches = s.voluntary_switches;
   b.involuntary_switches = s.involuntary_switches;
 
-  std::optional<double> sockets_per_thread;
-  if (w.sockets_open >= 0 && w.threads_alive > 0) {
-    sockets_per_thread = static_cast<double>(w.sockets_open) / static_cast<double>(w.threads_alive);
-  }
-  b.waits = JudgeWaits(s.waits, sockets_per_thread);
+  b.waits = JudgeWindowWaits(w);
 
   uint64_t blocked_all = 0;
   for (int c = 0; c < kNumClasses; ++c) {

@@ -43,6 +43,10 @@ struct WaitJudgement {
 
 // `sockets_per_thread` decides when the watched count is unknown (epoll, select).
 WaitJudgement JudgeWaits(const WaitStats& waits, std::optional<double> sockets_per_thread);
+// JudgeWaits over a window, with its open sockets over its threads when both were read.
+WaitJudgement JudgeWindowWaits(const TargetWindow& window);
+// An IO class, or the poll class when its waits are a blocking design.
+bool CountsAsIo(SyscallClass c, const WaitJudgement& waits);
 
 // What a blocked call of a class is in words, e.g. "socket reads".
 const char* ClassNoun(SyscallClass c);

@@ -116,30 +116,24 @@ TEST(BlockingModel, EventLoopWaitsAreNotThreadBlockingIo) {
   EXPECT_TRUE(IsIoClass(SyscallClass::kAcceptConnect));
 }
 
-WaitStats Waits(uint64_t blocked, uint64_t ready, uint64_t watched_waits, uint64_t watched) {
-  WaitStats w;
-  w.blocked_waits = blocked;
-  w.ready = ready;
-  w.watched_waits = watched_waits;
-  w.watched = watched;
-  return w;
-}
+// blocked waits, ready descriptors, waits with a watched count, descriptors watched.
+using Waits = WaitStats;
 
 TEST(JudgeWaits, PollOnOneSocketWakingForOneIsABlockingDesign) {
-  const WaitJudgement j = JudgeWaits(Waits(1000, 1000, 1000, 1000), std::nullopt);
+  const WaitJudgement j = JudgeWaits{Waits(1000, 1000, 1000, 1000}, std::nullopt);
   EXPECT_TRUE(j.blocking_design);
   EXPECT_DOUBLE_EQ(*j.ready_per_blocked_wait, 1.0);
   EXPECT_DOUBLE_EQ(*j.watched_per_wait, 1.0);
   EXPECT_TRUE(absl::StrContains(j.why, "a blocking design, costed like a blocked read")) << j.why;
   // Up to the bounds: 1.5 ready per block, 4 watched per wait.
-  EXPECT_TRUE(JudgeWaits(Waits(100, 150, 100, 400), std::nullopt).blocking_design);
+  EXPECT_TRUE(JudgeWaits{Waits(100, 150, 100, 400}, std::nullopt).blocking_design);
 }
 
 TEST(JudgeWaits, ManyReadyPerWakeOrManyWatchedIsAnEventLoop) {
-  const WaitJudgement busy = JudgeWaits(Waits(100, 151, 100, 100), 1.0);
+  const WaitJudgement busy = JudgeWaits{Waits(100, 151, 100, 100}, 1.0);
   EXPECT_FALSE(busy.blocking_design);
   EXPECT_TRUE(absl::StrContains(busy.why, "event loop")) << busy.why;
-  const WaitJudgement wide = JudgeWaits(Waits(100, 100, 100, 401), 1.0);
+  const WaitJudgement wide = JudgeWaits{Waits(100, 100, 100, 401}, 1.0);
   EXPECT_FALSE(wide.blocking_design);
   EXPECT_TRUE(absl::StrContains(wide.why, "watch 4 descriptors") || absl::StrContains(wide.why, "event loop"))
       << wide.why;
@@ -147,42 +141,29 @@ TEST(JudgeWaits, ManyReadyPerWakeOrManyWatchedIsAnEventLoop) {
 
 TEST(JudgeWaits, EpollIsJudgedByTheSocketsAThreadServes) {
   // epoll_wait: no watched count. One socket per thread is one connection each.
-  const WaitJudgement one = JudgeWaits(Waits(500, 500, 0, 0), 1.0);
+  const WaitJudgement one = JudgeWaits{Waits(500, 500, 0, 0}, 1.0);
   EXPECT_FALSE(one.watched_per_wait.has_value());
   EXPECT_TRUE(one.blocking_design) << one.why;
-  EXPECT_FALSE(JudgeWaits(Waits(500, 500, 0, 0), 17.0).blocking_design);
+  EXPECT_FALSE(JudgeWaits{Waits(500, 500, 0, 0}, 17.0).blocking_design);
   // Unknown: taken as an event loop, and said so.
-  const WaitJudgement unknown = JudgeWaits(Waits(500, 500, 0, 0), std::nullopt);
+  const WaitJudgement unknown = JudgeWaits{Waits(500, 500, 0, 0}, std::nullopt);
   EXPECT_FALSE(unknown.blocking_design);
   EXPECT_TRUE(absl::StrContains(unknown.why, "unknown")) << unknown.why;
   // A few poll waits among many epoll ones do not speak for all of them.
-  EXPECT_FALSE(JudgeWaits(Waits(500, 500, 10, 10), 17.0).blocking_design);
-  EXPECT_FALSE(JudgeWaits(Waits(0, 0, 0, 0), 1.0).blocking_design);
+  EXPECT_FALSE(JudgeWaits{Waits(500, 500, 10, 10}, 17.0).blocking_design);
+  EXPECT_FALSE(JudgeWaits{Waits(0, 0, 0, 0}, 1.0).blocking_design);
 }
 
-// A poll-per-connection server: every request one poll that blocks (on one
-// fd, one ready) and a read and a write that do not.
+// A poll-per-connection server: every request one poll that blocks and a
+// read that does not; each poll watched and returned the given counts.
 TargetWindow PollPerConnectionWindow(uint64_t watched_per_wait, uint64_t ready_per_wait) {
-  TargetWindow w;
-  w.pid = 7;
-  w.up = true;
-  w.seconds = 4;
-  w.threads_alive = 17;
-  w.sockets_open = 17;
   const uint64_t requests = 40000;
-  TargetStats& s = w.stats;
-  ClassStats& poll = s.classes[static_cast<int>(SyscallClass::kPoll)];
-  poll.calls = requests;
-  poll.blocked_calls = requests;
-  poll.sleep_path_ns = requests * 2000;   // 2 µs to switch out
-  poll.resume_path_ns = requests * 3000;  // 3 µs back
-  poll.oncpu_ns = poll.blocked_oncpu_ns = requests * 5000;
-  ClassStats& read = s.classes[static_cast<int>(SyscallClass::kNetRead)];
+  TargetWindow w = testing::OneClassWindow(SyscallClass::kPoll, requests, 0, 4, 17);
+  ClassStats& read = w.stats.classes[static_cast<int>(SyscallClass::kNetRead)];
   read.calls = requests;
   read.oncpu_ns = requests * 1500;
-  s.waits = Waits(requests, requests * ready_per_wait, requests, requests * watched_per_wait);
-  s.syscall_ns = poll.oncpu_ns + read.oncpu_ns;
-  s.user_ns = requests * 2000;
+  w.stats.syscall_ns += read.oncpu_ns;
+  w.stats.waits = Waits{requests, requests * ready_per_wait, requests, requests * watched_per_wait};
   return w;
 }
 

@@ -263,31 +263,15 @@ TEST(Verdict, FutexBlockingIsMentionedButNotCounted) {
   EXPECT_TRUE(AnyReasonContains(v, "futex"));
 }
 
-// One window of `requests` blocked calls of class `cls` (switch paths 2 + 3
-// µs, half the calls found data), as a poll-per-connection server, a
-// file reader or a pipe consumer would show.
+// Four windows in which half the calls of class `cls` blocked, as a
+// poll-per-connection server, a file reader or a pipe consumer would show.
 VerdictInputs OneClassInputs(SyscallClass cls, const WaitStats& waits = {}) {
   static std::vector<TargetWindow> keep;
   keep.clear();
   for (int i = 0; i < 4; ++i) {
-    TargetWindow w;
-    w.pid = 9;
-    w.up = true;
-    w.seconds = 1;
-    w.threads_alive = 2;
-    w.sockets_open = 2;
     const uint64_t n = 10000 + 100 * i;
-    ClassStats& c = w.stats.classes[static_cast<int>(cls)];
-    c.calls = 2 * n;
-    c.blocked_calls = n;
-    c.sleep_path_ns = n * 2000;
-    c.resume_path_ns = n * 3000;
-    c.blocked_oncpu_ns = n * 5000;
-    c.oncpu_ns = c.blocked_oncpu_ns + n * 1000;
-    w.stats.waits = waits;
-    w.stats.syscall_ns = c.oncpu_ns;
-    w.stats.user_ns = n * 20000;
-    keep.push_back(w);
+    keep.push_back(testing::OneClassWindow(cls, n, n, 1, 2));
+    keep.back().stats.waits = waits;
   }
   VerdictInputs in;
   in.windows = keep;
