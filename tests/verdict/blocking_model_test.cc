@@ -120,20 +120,20 @@ TEST(BlockingModel, EventLoopWaitsAreNotThreadBlockingIo) {
 using Waits = WaitStats;
 
 TEST(JudgeWaits, PollOnOneSocketWakingForOneIsABlockingDesign) {
-  const WaitJudgement j = JudgeWaits{Waits(1000, 1000, 1000, 1000}, std::nullopt);
+  const WaitJudgement j = JudgeWaits(Waits{1000, 1000, 1000, 1000}, std::nullopt);
   EXPECT_TRUE(j.blocking_design);
   EXPECT_DOUBLE_EQ(*j.ready_per_blocked_wait, 1.0);
   EXPECT_DOUBLE_EQ(*j.watched_per_wait, 1.0);
   EXPECT_TRUE(absl::StrContains(j.why, "a blocking design, costed like a blocked read")) << j.why;
   // Up to the bounds: 1.5 ready per block, 4 watched per wait.
-  EXPECT_TRUE(JudgeWaits{Waits(100, 150, 100, 400}, std::nullopt).blocking_design);
+  EXPECT_TRUE(JudgeWaits(Waits{100, 150, 100, 400}, std::nullopt).blocking_design);
 }
 
 TEST(JudgeWaits, ManyReadyPerWakeOrManyWatchedIsAnEventLoop) {
-  const WaitJudgement busy = JudgeWaits{Waits(100, 151, 100, 100}, 1.0);
+  const WaitJudgement busy = JudgeWaits(Waits{100, 151, 100, 100}, 1.0);
   EXPECT_FALSE(busy.blocking_design);
   EXPECT_TRUE(absl::StrContains(busy.why, "event loop")) << busy.why;
-  const WaitJudgement wide = JudgeWaits{Waits(100, 100, 100, 401}, 1.0);
+  const WaitJudgement wide = JudgeWaits(Waits{100, 100, 100, 401}, 1.0);
   EXPECT_FALSE(wide.blocking_design);
   EXPECT_TRUE(absl::StrContains(wide.why, "watch 4 descriptors") || absl::StrContains(wide.why, "event loop"))
       << wide.why;
@@ -141,17 +141,17 @@ TEST(JudgeWaits, ManyReadyPerWakeOrManyWatchedIsAnEventLoop) {
 
 TEST(JudgeWaits, EpollIsJudgedByTheSocketsAThreadServes) {
   // epoll_wait: no watched count. One socket per thread is one connection each.
-  const WaitJudgement one = JudgeWaits{Waits(500, 500, 0, 0}, 1.0);
+  const WaitJudgement one = JudgeWaits(Waits{500, 500, 0, 0}, 1.0);
   EXPECT_FALSE(one.watched_per_wait.has_value());
   EXPECT_TRUE(one.blocking_design) << one.why;
-  EXPECT_FALSE(JudgeWaits{Waits(500, 500, 0, 0}, 17.0).blocking_design);
+  EXPECT_FALSE(JudgeWaits(Waits{500, 500, 0, 0}, 17.0).blocking_design);
   // Unknown: taken as an event loop, and said so.
-  const WaitJudgement unknown = JudgeWaits{Waits(500, 500, 0, 0}, std::nullopt);
+  const WaitJudgement unknown = JudgeWaits(Waits{500, 500, 0, 0}, std::nullopt);
   EXPECT_FALSE(unknown.blocking_design);
   EXPECT_TRUE(absl::StrContains(unknown.why, "unknown")) << unknown.why;
   // A few poll waits among many epoll ones do not speak for all of them.
-  EXPECT_FALSE(JudgeWaits{Waits(500, 500, 10, 10}, 17.0).blocking_design);
-  EXPECT_FALSE(JudgeWaits{Waits(0, 0, 0, 0}, 1.0).blocking_design);
+  EXPECT_FALSE(JudgeWaits(Waits{500, 500, 10, 10}, 17.0).blocking_design);
+  EXPECT_FALSE(JudgeWaits(Waits{0, 0, 0, 0}, 1.0).blocking_design);
 }
 
 // A poll-per-connection server: every request one poll that blocks and a
