@@ -54,23 +54,32 @@ static inline __u32 iotax_log2_bucket(__u64 v)
 enum iotax_class {
 	IOTAX_CLASS_NET_READ = 0,
 	IOTAX_CLASS_NET_WRITE,
-	IOTAX_CLASS_FILE_READ,  /* any non-socket fd: files, pipes, FIFOs, ttys */
-	IOTAX_CLASS_FILE_WRITE,
+	IOTAX_CLASS_FILE_READ,  /* regular files and block devices; openat, io_submit/io_getevents */
+	IOTAX_CLASS_FILE_WRITE, /* ... and fsync, fdatasync, sync_file_range */
 	IOTAX_CLASS_ACCEPT_CONNECT,
 	IOTAX_CLASS_POLL,       /* poll, select, epoll_wait and friends */
 	IOTAX_CLASS_IO_URING,   /* io_uring_enter */
 	IOTAX_CLASS_FUTEX,
 	IOTAX_CLASS_SLEEP,      /* nanosleep, clock_nanosleep, pause */
-	IOTAX_CLASS_OTHER,
+	IOTAX_CLASS_OTHER,      /* also reads/writes on character devices (ttys, /dev/null) */
+	IOTAX_CLASS_SYNC,       /* reads/writes on pipes, FIFOs, eventfd, timerfd, signalfd: synchronisation */
 	IOTAX_NCLASS,
 };
 
 /*
  * Values of the syscall_class map that are resolved in the kernel by the
- * type of the fd in the first argument: socket -> NET_*, else FILE_*.
+ * kind of the fd in the first argument: socket -> NET_*, regular file or
+ * block device -> FILE_*, pipe or anonymous inode -> SYNC, else OTHER.
  */
 #define IOTAX_CLASS_FD_READ 0x40
 #define IOTAX_CLASS_FD_WRITE 0x41
+/*
+ * IOTAX_CLASS_POLL whose second argument is the number of descriptors
+ * watched (poll, ppoll). select's nfds is the highest descriptor + 1, not a
+ * count, and epoll_wait's maxevents is a buffer size: for those the watched
+ * count stays unknown.
+ */
+#define IOTAX_CLASS_POLL_NFDS 0x42
 
 /* Why a thread was off CPU. */
 enum iotax_offcpu_reason {
@@ -81,6 +90,7 @@ enum iotax_offcpu_reason {
 	IOTAX_OFF_OTHER,           /* other syscalls, or blocked outside a syscall (page fault) */
 	IOTAX_OFF_RUNQ_PREEMPTED,  /* runnable after preemption, waiting for a CPU */
 	IOTAX_OFF_RUNQ_WAKEUP,     /* woken (or new), waiting for a CPU */
+	IOTAX_OFF_SYNC,            /* blocked reading or writing a pipe, eventfd, timerfd or signalfd */
 	IOTAX_NOFF,
 };
 
@@ -147,6 +157,19 @@ struct iotax_class_stats {
 	__u64 wall_hist[IOTAX_HIST_BUCKETS];
 };
 
+/*
+ * What blocked waits (IOTAX_CLASS_POLL calls that switched out and returned
+ * >= 0) waited for, counted at their exit: a wait that watches one socket and
+ * wakes for one ready descriptor is a blocking design; an event loop gets
+ * many per wake or watches many.
+ */
+struct iotax_wait_stats {
+	__u64 blocked_waits;
+	__u64 ready;          /* sum of their return values: descriptors ready */
+	__u64 watched_waits;  /* of them, waits whose watched count is known (poll, ppoll) */
+	__u64 watched;        /* descriptors those watched */
+};
+
 /* Per target process (slot), one copy per CPU (PERCPU_ARRAY); user space sums. */
 /*
  * Futex waits by what they wait for. glibc's mutexes wait with FUTEX_WAIT
@@ -179,6 +202,7 @@ struct iotax_target_stats {
 	__u64 processes_exited; /* processes of the slot whose last thread exited */
 	struct iotax_class_stats cls[IOTAX_NCLASS];
 	struct iotax_futex_stats futex;
+	struct iotax_wait_stats waits;
 	__u64 syscalls[IOTAX_MAX_SYSCALL_NR]; /* entries per syscall number */
 };
 

@@ -502,6 +502,7 @@ class BpfTracer final : public Tracer {
     if (slot.up) {
       if (auto comm = proc::ReadComm(slot.pid); comm.ok()) slot.comm = *comm;
       t.threads_alive = proc::CountThreads(slot.pid);
+      t.sockets_open = proc::CountSockets(slot.pid);
     }
     t.pid = slot.pid;
     t.start_time = slot.start_time;
@@ -522,9 +523,11 @@ class BpfTracer final : public Tracer {
     t.attached_at_ns = slot.attached_at_ns;
     t.service = slot.service;
     if (const auto it = tgids.find(slot.index); it != tgids.end()) {
+      t.sockets_open = 0;
       for (uint32_t tgid : it->second) {
         t.service->members.push_back(static_cast<int>(tgid));
         t.threads_alive += proc::CountThreads(static_cast<int>(tgid));
+        t.sockets_open += std::max(0, proc::CountSockets(static_cast<int>(tgid)));  // a member just gone has none
       }
     }
     return t;

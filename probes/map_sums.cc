@@ -58,6 +58,10 @@ TargetStats SumTargetStats(const iotax_target_stats* per_cpu, size_t ncpus) {
     t.futex.woken += s.futex.woken;
     t.futex.wake_calls += s.futex.wake_calls;
     t.futex.wake_oncpu_ns += s.futex.wake_oncpu_ns;
+    t.waits.blocked_waits += s.waits.blocked_waits;
+    t.waits.ready += s.waits.ready;
+    t.waits.watched_waits += s.waits.watched_waits;
+    t.waits.watched += s.waits.watched;
     AddArray(t.syscalls, s.syscalls);
   }
   return t;

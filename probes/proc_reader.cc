@@ -1,6 +1,8 @@
 #include "proc_reader.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -8,6 +10,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
@@ -132,6 +135,21 @@ int CountThreads(int pid, const std::string& proc_root) {
   while (dirent* e = readdir(dir)) {
     int tid = 0;
     if (absl::SimpleAtoi(e->d_name, &tid)) ++n;
+  }
+  closedir(dir);
+  return n;
+}
+
+int CountSockets(int pid, const std::string& proc_root) {
+  const std::string fd_dir = PidDir(pid, proc_root) + "/fd";
+  DIR* dir = opendir(fd_dir.c_str());
+  if (dir == nullptr) return -1;
+  int n = 0;
+  char target[64];
+  while (dirent* e = readdir(dir)) {
+    if (e->d_name[0] == '.') continue;
+    const ssize_t len = readlinkat(dirfd(dir), e->d_name, target, sizeof(target) - 1);
+    if (len > 0 && absl::StartsWith(absl::string_view(target, static_cast<size_t>(len)), "socket:")) ++n;
   }
   closedir(dir);
   return n;

@@ -79,6 +79,11 @@ std::vector<int> FindPidsByComm(absl::string_view comm, const std::string& proc_
 // Number of entries in /proc/<pid>/task; 0 when the process is gone.
 int CountThreads(int pid, const std::string& proc_root = kDefaultProcRoot);
 
+// Socket descriptors open in process `pid` (links "socket:[inode]" in
+// /proc/<pid>/fd): with the thread count, how many connections a thread
+// serves. -1 when the directory cannot be read (gone, or not permitted).
+int CountSockets(int pid, const std::string& proc_root = kDefaultProcRoot);
+
 // The thread-group id of `pid` (Tgid: in /proc/<pid>/status): lets a user
 // pass a thread id and still trace the whole process.
 absl::StatusOr<int> ReadTgid(int pid, const std::string& proc_root = kDefaultProcRoot);

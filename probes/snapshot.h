@@ -16,20 +16,20 @@ namespace iotax {
 // Same order as enum iotax_class in bpf/iotax.h.
 enum class SyscallClass : int {
   kNetRead, kNetWrite, kFileRead, kFileWrite, kAcceptConnect,
-  kPoll, kIoUring, kFutex, kSleep, kOther,
+  kPoll, kIoUring, kFutex, kSleep, kOther, kSync,
 };
-inline constexpr int kNumClasses = 10;
+inline constexpr int kNumClasses = 11;
 inline constexpr std::array<std::string_view, kNumClasses> kClassNames = {
     "net_read", "net_write", "file_read", "file_write", "accept_connect",
-    "poll", "io_uring", "futex", "sleep", "other"};
+    "poll", "io_uring", "futex", "sleep", "other", "sync"};
 
 // Same order as enum iotax_offcpu_reason in bpf/iotax.h.
 enum class OffCpuReason : int {
-  kIo, kEventWait, kFutex, kSleep, kOther, kRunqueuePreempted, kRunqueueWakeup,
+  kIo, kEventWait, kFutex, kSleep, kOther, kRunqueuePreempted, kRunqueueWakeup, kSync,
 };
-inline constexpr int kNumOffCpuReasons = 7;
+inline constexpr int kNumOffCpuReasons = 8;
 inline constexpr std::array<std::string_view, kNumOffCpuReasons> kOffCpuReasonNames = {
-    "io", "event_wait", "futex", "sleep", "other", "runqueue_preempted", "runqueue_wakeup"};
+    "io", "event_wait", "futex", "sleep", "other", "runqueue_preempted", "runqueue_wakeup", "sync"};
 
 // Same order as enum iotax_drop_reason in bpf/iotax.h.
 inline constexpr int kNumDropReasons = 5;
@@ -56,6 +56,16 @@ struct ClassStats {
   uint64_t blocked_bytes = 0;     // read/write-class calls: bytes moved by calls that blocked
   uint64_t nonblocked_bytes = 0;  // ... and by calls that did not
   Log2Histogram wall_hist{};
+};
+
+// What the blocked waits of the poll class (poll, select, epoll_wait) waited
+// for (bpf/iotax.h struct iotax_wait_stats): the ready descriptors they
+// returned, and for poll/ppoll the descriptors they watched.
+struct WaitStats {
+  uint64_t blocked_waits = 0;
+  uint64_t ready = 0;
+  uint64_t watched_waits = 0;  // blocked waits whose watched count is known
+  uint64_t watched = 0;
 };
 
 // Same order as enum iotax_cpu_mode in bpf/iotax.h: the `mode` of the CPU metrics.
@@ -101,6 +111,7 @@ struct TargetStats {
   uint64_t processes_exited = 0;   // processes of the slot that exited (their last thread)
   std::array<ClassStats, kNumClasses> classes{};
   FutexStats futex;
+  WaitStats waits;
   std::array<uint64_t, kMaxSyscallNr> syscalls{};  // entries per syscall number
 };
 
@@ -177,6 +188,7 @@ struct TargetSnapshot {
   bool up = false;          // false once the process has exited
   bool pid_reused = false;  // when it went down, its PID already named another process
   int threads_alive = 0;    // from /proc/<pid>/task; 0 when gone
+  int sockets_open = -1;    // socket descriptors open (/proc/<pid>/fd), all members of a service; -1 = not read
   uint64_t attached_at_ns = 0;  // CLOCK_MONOTONIC when tracing began
   TargetStats stats;
   PmuTargetStats pmu;

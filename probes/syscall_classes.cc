@@ -76,10 +76,10 @@ constexpr Rule kRules[] = {
     {SYS_connect, IOTAX_CLASS_ACCEPT_CONNECT},
 #endif
 #ifdef SYS_poll
-    {SYS_poll, IOTAX_CLASS_POLL},
+    {SYS_poll, IOTAX_CLASS_POLL_NFDS},
 #endif
 #ifdef SYS_ppoll
-    {SYS_ppoll, IOTAX_CLASS_POLL},
+    {SYS_ppoll, IOTAX_CLASS_POLL_NFDS},
 #endif
 #ifdef SYS_select
     {SYS_select, IOTAX_CLASS_POLL},
@@ -95,6 +95,34 @@ constexpr Rule kRules[] = {
 #endif
 #ifdef SYS_epoll_pwait2
     {SYS_epoll_pwait2, IOTAX_CLASS_POLL},
+#endif
+    // File IO that names no fd of its own, or syncs one already written.
+#ifdef SYS_fsync
+    {SYS_fsync, IOTAX_CLASS_FILE_WRITE},
+#endif
+#ifdef SYS_fdatasync
+    {SYS_fdatasync, IOTAX_CLASS_FILE_WRITE},
+#endif
+#ifdef SYS_sync_file_range
+    {SYS_sync_file_range, IOTAX_CLASS_FILE_WRITE},
+#endif
+#ifdef SYS_open
+    {SYS_open, IOTAX_CLASS_FILE_READ},
+#endif
+#ifdef SYS_openat
+    {SYS_openat, IOTAX_CLASS_FILE_READ},
+#endif
+#ifdef SYS_openat2
+    {SYS_openat2, IOTAX_CLASS_FILE_READ},
+#endif
+#ifdef SYS_io_submit
+    {SYS_io_submit, IOTAX_CLASS_FILE_READ},
+#endif
+#ifdef SYS_io_getevents
+    {SYS_io_getevents, IOTAX_CLASS_FILE_READ},
+#endif
+#ifdef SYS_io_pgetevents
+    {SYS_io_pgetevents, IOTAX_CLASS_FILE_READ},
 #endif
 #ifdef SYS_io_uring_enter
     {SYS_io_uring_enter, IOTAX_CLASS_IO_URING},

@@ -48,6 +48,11 @@ void AppendTargetFamilies(const std::vector<TargetSnapshot>& targets, std::vecto
   auto duration = Family("iotax_syscall_duration_seconds", "Wall time of completed syscalls by class", MetricType::Histogram);
   auto runq = Family("iotax_runqueue_wait_seconds", "Time runnable threads waited for a CPU: after preemption or after a wakeup", MetricType::Histogram);
   auto direct = Family("iotax_blocking_direct_cpu_seconds", "Tier 2: estimated CPU spent because calls blocked, since attach: (mean on-CPU of blocked calls - mean of non-blocked calls) x blocked calls, clamped at 0; absent while not calibrated", MetricType::Gauge);
+  auto waits_blocked = Family("iotax_waits_blocked_total", "poll/select/epoll_wait calls that blocked and returned (not interrupted): the waits whose ready and watched descriptors are counted", MetricType::Counter);
+  auto waits_ready = Family("iotax_wait_ready_descriptors_total", "Descriptors returned ready by the blocked waits (their return values); over iotax_waits_blocked_total: ready per blocked wait", MetricType::Counter);
+  auto waits_known = Family("iotax_waits_watched_known_total", "Blocked waits whose watched count is known (poll, ppoll; select's nfds and epoll's maxevents are no count)", MetricType::Counter);
+  auto waits_watched = Family("iotax_wait_watched_descriptors_total", "Descriptors watched by the blocked waits with a known count; over iotax_waits_watched_known_total: watched per wait", MetricType::Counter);
+  auto sockets = Family("iotax_target_sockets", "Socket descriptors the target holds open now (/proc/PID/fd, all members of a service); with iotax_target_threads, connections per thread", MetricType::Gauge);
   auto calibrated = Family("iotax_blocking_calibrated", "Tier 2: 1 when the class has a non-blocked baseline (or nothing blocked), 0 when every call blocked so the cost is unknown", MetricType::Gauge);
 
   // A PID reused by a process with the same name gets a new tracer slot but
@@ -80,6 +85,11 @@ void AppendTargetFamilies(const std::vector<TargetSnapshot>& targets, std::vecto
     AddValue(futex_waits, base, static_cast<double>(s.futex.queue_blocked));
     AddValue(futex_wait_cpu, base, Seconds(s.futex.queue_blocked_oncpu_ns));
     AddValue(futex_woken, base, static_cast<double>(s.futex.woken));
+    AddValue(waits_blocked, base, static_cast<double>(s.waits.blocked_waits));
+    AddValue(waits_ready, base, static_cast<double>(s.waits.ready));
+    AddValue(waits_known, base, static_cast<double>(s.waits.watched_waits));
+    AddValue(waits_watched, base, static_cast<double>(s.waits.watched));
+    if (t.sockets_open >= 0) AddValue(sockets, base, t.sockets_open);
 
     const auto costs = ComputeTier2Costs(s);
     for (int c = 0; c < kNumClasses; ++c) {
@@ -103,8 +113,9 @@ void AppendTargetFamilies(const std::vector<TargetSnapshot>& targets, std::vecto
                                      s.offcpu_ns[static_cast<int>(OffCpuReason::kRunqueueWakeup)]));
   }
   for (auto* f : {&up, &threads, &created, &exited, &children, &cpu, &offcpu, &switches, &wakeups,
-                  &calls, &blocked, &call_cpu, &blocked_cpu, &futex_waits, &futex_wait_cpu, &futex_woken, &duration,
-                  &runq, &direct, &calibrated}) {
+                  &futex_waits, &futex_wait_cpu, &futex_woken, &waits_blocked, &waits_ready, &waits_known,
+                  &waits_watched, &sockets, &calls, &blocked, &call_cpu, &blocked_cpu, &duration, &runq, &direct,
+                  &calibrated}) {
     out.push_back(std::move(*f));
   }
 }

@@ -63,6 +63,8 @@ json BuildSeriesJson(const std::vector<HistoryEntry>& history) {
       priced[c] = cost.status == Tier2Status::kCalibrated;
       price[c] = cost.price_per_block_seconds;
     }
+    // A poll-per-connection wait is priced as IO, as in the verdict.
+    const WaitJudgement waits = JudgeWindowWaits(pooled);
     std::set<int> active_classes;
     for (int c = 0; c < kNumClasses; ++c) {
       if (pooled.stats.classes[c].calls > 0) active_classes.insert(c);
@@ -84,7 +86,7 @@ json BuildSeriesJson(const std::vector<HistoryEntry>& history) {
       double direct = 0;
       for (int c = 0; c < kNumClasses; ++c) {
         const ClassStats& cs = w.stats.classes[c];
-        if (!IsIoClass(static_cast<SyscallClass>(c)) || !priced[c]) continue;
+        if (!CountsAsIo(static_cast<SyscallClass>(c), waits) || !priced[c]) continue;
         direct += price[c] * static_cast<double>(std::min(cs.blocked_calls, cs.calls));
       }
       const double user_s = static_cast<double>(w.stats.user_ns) / 1e9;

@@ -35,7 +35,7 @@ SameKindCall MeanOverBlockedClasses(const BlockingBreakdown& w, bool own_work) {
   double weighted = 0, weights = 0;
   for (int c = 0; c < kNumClasses; ++c) {
     const Tier2Cost& t = w.classes[c].tier2;
-    if (!IsIoClass(static_cast<SyscallClass>(c)) || t.blocked_calls == 0) continue;
+    if (!w.CountsAsIo(static_cast<SyscallClass>(c)) || t.blocked_calls == 0) continue;
     if (own_work ? !(t.method == Tier2Method::kSwitchPaths && t.own_work_measured) : !t.baseline_sound) continue;
     weighted += (own_work ? t.own_work_seconds : t.mean_nonblocked_oncpu_seconds) * static_cast<double>(t.blocked_calls);
     weights += static_cast<double>(t.blocked_calls);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "ipc_analyzer.h"
 #include "recovery_curve.h"
 
@@ -83,18 +84,58 @@ bool IsIoClass(SyscallClass c) {
 
 bool IsEventWaitClass(SyscallClass c) { return c == SyscallClass::kPoll || c == SyscallClass::kIoUring; }
 
+bool IsFileClass(SyscallClass c) { return c == SyscallClass::kFileRead || c == SyscallClass::kFileWrite; }
+
+WaitJudgement JudgeWaits(const WaitStats& w, std::optional<double> sockets_per_thread) {
+  WaitJudgement j;
+  j.blocked_waits = w.blocked_waits;
+  j.sockets_per_thread = sockets_per_thread;
+  if (w.blocked_waits == 0) return j;
+  const double ready = static_cast<double>(w.ready) / static_cast<double>(w.blocked_waits);
+  j.ready_per_blocked_wait = ready;
+  // The watched count speaks for the waits when most blocked ones were poll/ppoll.
+  if (w.watched_waits > 0 && w.watched_waits * 2 >= w.blocked_waits) {
+    j.watched_per_wait = static_cast<double>(w.watched) / static_cast<double>(w.watched_waits);
+  }
+  if (ready > kMaxReadyPerBlockingWait) {
+    j.why = absl::StrFormat("its waits wake for %.1f ready descriptors per block: an event loop", ready);
+  } else if (j.watched_per_wait) {
+    j.blocking_design = *j.watched_per_wait <= kMaxWatchedPerBlockingWait;
+    j.why = j.blocking_design
+                ? absl::StrFormat("poll() on %.1f descriptors per wait, %.2f ready per block (one socket per thread or "
+                                  "process): a blocking design, costed like a blocked read",
+                                  *j.watched_per_wait, ready)
+                : absl::StrFormat("its polls watch %.0f descriptors per wait: an event loop", *j.watched_per_wait);
+  } else if (sockets_per_thread) {
+    j.blocking_design = *sockets_per_thread <= kMaxSocketsPerBlockingThread;
+    j.why = j.blocking_design
+                ? absl::StrFormat("epoll or select with %.2f ready per block and %.1f open sockets per thread (one "
+                                  "connection per thread or process): a blocking design, costed like a blocked read",
+                                  ready, *sockets_per_thread)
+                : absl::StrFormat("its epoll or select waits serve %.0f open sockets per thread: an event loop",
+                                  *sockets_per_thread);
+  } else {
+    j.why = absl::StrFormat(
+        "its epoll or select waits return %.2f ready per block, but how many connections a thread serves is unknown: "
+        "taken as an event loop",
+        ready);
+  }
+  return j;
+}
+
 const char* ClassNoun(SyscallClass c) {
   switch (c) {
     case SyscallClass::kNetRead: return "socket reads";
     case SyscallClass::kNetWrite: return "socket writes";
-    case SyscallClass::kFileRead: return "file or pipe reads";
-    case SyscallClass::kFileWrite: return "file or pipe writes";
+    case SyscallClass::kFileRead: return "file reads (and opens)";
+    case SyscallClass::kFileWrite: return "file writes (and syncs)";
     case SyscallClass::kAcceptConnect: return "accepts and connects";
     case SyscallClass::kPoll: return "poll/epoll/select waits";
     case SyscallClass::kIoUring: return "io_uring_enter waits";
     case SyscallClass::kFutex: return "futex waits";
     case SyscallClass::kSleep: return "sleeps";
     case SyscallClass::kOther: return "other calls";
+    case SyscallClass::kSync: return "pipe, eventfd, timerfd or signalfd reads and writes";
   }
   return "calls";
 }
@@ -128,13 +169,27 @@ SyscallClass BlockingBreakdown::DominantIoClass() const {
   SyscallClass best = SyscallClass::kNetRead;
   uint64_t most = 0;
   for (int c = 0; c < kNumClasses; ++c) {
-    if (IsIoClass(static_cast<SyscallClass>(c)) && classes[c].blocked_calls > most) {
+    if (CountsAsIo(static_cast<SyscallClass>(c)) && classes[c].blocked_calls > most) {
       most = classes[c].blocked_calls;
       best = static_cast<SyscallClass>(c);
     }
   }
   return best;
 }
+
+WaitJudgement JudgeWindowWaits(const TargetWindow& w) {
+  std::optional<double> sockets_per_thread;
+  if (w.sockets_open >= 0 && w.threads_alive > 0) {
+    sockets_per_thread = static_cast<double>(w.sockets_open) / static_cast<double>(w.threads_alive);
+  }
+  return JudgeWaits(w.stats.waits, sockets_per_thread);
+}
+
+bool CountsAsIo(SyscallClass c, const WaitJudgement& waits) {
+  return IsIoClass(c) || (c == SyscallClass::kPoll && waits.blocking_design);
+}
+
+bool BlockingBreakdown::CountsAsIo(SyscallClass c) const { return iotax::CountsAsIo(c, waits); }
 
 BlockingBreakdown AnalyzeWindow(const TargetWindow& w, const PmuStatus& pmu, int cpus) {
   BlockingBreakdown b;
@@ -154,6 +209,8 @@ BlockingBreakdown AnalyzeWindow(const TargetWindow& w, const PmuStatus& pmu, int
   b.voluntary_switches = s.voluntary_switches;
   b.involuntary_switches = s.involuntary_switches;
 
+  b.waits = JudgeWindowWaits(w);
+
   uint64_t blocked_all = 0;
   for (int c = 0; c < kNumClasses; ++c) {
     const SyscallClass cls = static_cast<SyscallClass>(c);
@@ -165,7 +222,7 @@ BlockingBreakdown AnalyzeWindow(const TargetWindow& w, const PmuStatus& pmu, int
     cc.blocked_cpu_seconds = Seconds(std::min(cs.blocked_oncpu_ns, cs.oncpu_ns));
     cc.tier2 = ComputeTier2Cost(cs);
     blocked_all += cc.blocked_calls;
-    if (IsIoClass(cls)) {
+    if (b.CountsAsIo(cls)) {
       b.blocked_io_calls += cc.blocked_calls;
       b.nonblocked_io_calls += cc.calls - cc.blocked_calls;
       b.nonblocked_io_cpu_seconds += cc.cpu_seconds - cc.blocked_cpu_seconds;

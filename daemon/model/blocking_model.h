@@ -18,9 +18,35 @@ namespace iotax {
 
 // Thread-blocking IO: the classes whose blocking an async design removes
 // (a read, write, accept or connect that sleeps). Blocking in poll, epoll,
-// select or io_uring_enter is how an event loop waits: already async.
+// select or io_uring_enter is how an event loop waits: already async, unless
+// the wait itself is a blocking design (JudgeWaits).
 bool IsIoClass(SyscallClass c);
 bool IsEventWaitClass(SyscallClass c);
+// File IO (regular files): its async alternative differs (see async_cost.h).
+bool IsFileClass(SyscallClass c);
+
+// A wait is judged by what it waits for: a poll-class wait that wakes for
+// about one ready descriptor per block and watches a few, in a thread that
+// serves one connection, blocks just as a read on that socket would.
+inline constexpr double kMaxReadyPerBlockingWait = 1.5;
+inline constexpr double kMaxWatchedPerBlockingWait = 4;
+inline constexpr double kMaxSocketsPerBlockingThread = 2;  // its connection, perhaps a listener
+
+struct WaitJudgement {
+  uint64_t blocked_waits = 0;
+  std::optional<double> ready_per_blocked_wait;
+  std::optional<double> watched_per_wait;      // poll/ppoll waits only (most of the blocked ones)
+  std::optional<double> sockets_per_thread;    // open sockets over threads, when read from /proc
+  bool blocking_design = false;
+  std::string why;  // in words, e.g. "poll() on one socket per thread: a blocking design, costed like a blocked read"
+};
+
+// `sockets_per_thread` decides when the watched count is unknown (epoll, select).
+WaitJudgement JudgeWaits(const WaitStats& waits, std::optional<double> sockets_per_thread);
+// JudgeWaits over a window, with its open sockets over its threads when both were read.
+WaitJudgement JudgeWindowWaits(const TargetWindow& window);
+// An IO class, or the poll class when its waits are a blocking design.
+bool CountsAsIo(SyscallClass c, const WaitJudgement& waits);
 
 // What a blocked call of a class is in words, e.g. "socket reads".
 const char* ClassNoun(SyscallClass c);
@@ -76,6 +102,7 @@ struct BlockingBreakdown {
   uint64_t voluntary_switches = 0;
   uint64_t involuntary_switches = 0;
   std::array<ClassCost, kNumClasses> classes{};
+  WaitJudgement waits;  // the poll class: event loop, or blocking design (then counted as IO)
 
   // Tier 2 over the IO classes.
   double direct_cpu_seconds = 0;             // classes with a baseline
@@ -106,6 +133,8 @@ struct BlockingBreakdown {
   double DirectPerBlockedCall() const;
   // The IO class with the most blocked calls (kNetRead if none blocked).
   SyscallClass DominantIoClass() const;
+  // An IO class, or the poll class when its waits are a blocking design.
+  bool CountsAsIo(SyscallClass c) const;
 };
 
 // `cpus` is how many CPUs the process may use (0 when unknown).

@@ -22,7 +22,7 @@ std::vector<TopCost> TopCosts(const BlockingBreakdown& b, size_t limit) {
   for (int c = 0; c < kNumClasses; ++c) {
     const SyscallClass cls = static_cast<SyscallClass>(c);
     const ClassCost& cc = b.classes[c];
-    const bool counted = IsIoClass(cls) && cc.tier2.HasCost();
+    const bool counted = b.CountsAsIo(cls) && cc.tier2.HasCost();
     const double blocking = counted ? cc.tier2.direct_cost_seconds : 0.0;
     add(absl::StrCat("kernel work in ", ClassNoun(cls)), cc.cpu_seconds - blocking);
     if (blocking > 0) add(absl::StrCat("blocking ", ClassNoun(cls), " (sleep, switches, wakeup)"), blocking);

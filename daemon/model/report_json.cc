@@ -27,7 +27,7 @@ json SyscallsJson(const BlockingBreakdown& b) {
     const Tier2Cost& t = cc.tier2;
     out.push_back(json{
         {"class", std::string(kClassNames[c])},
-        {"kind", IsIoClass(static_cast<SyscallClass>(c))          ? "io"
+        {"kind", b.CountsAsIo(static_cast<SyscallClass>(c))       ? "io"
                  : IsEventWaitClass(static_cast<SyscallClass>(c)) ? "event_wait"
                                                                   : "other"},
         {"calls", cc.calls},
@@ -95,6 +95,12 @@ json TargetJson(const TargetReport& t) {
       {"thread_seconds", json{{"on_cpu", Number(b.cpu_seconds)}, {"off_cpu", offcpu}}},
       {"context_switches", json{{"voluntary", b.voluntary_switches}, {"involuntary", b.involuntary_switches}}},
       {"syscalls", SyscallsJson(b)},
+      {"waits", json{{"blocked_waits", b.waits.blocked_waits},
+                     {"ready_per_blocked_wait", Optional(b.waits.ready_per_blocked_wait)},
+                     {"watched_per_wait", Optional(b.waits.watched_per_wait)},
+                     {"sockets_per_thread", Optional(b.waits.sockets_per_thread)},
+                     {"blocking_design", b.waits.blocking_design},
+                     {"why", b.waits.why}}},
       {"latency", json{{"threads", l.threads},
                        {"cpus", l.cpus > 0 ? json(l.cpus) : json(nullptr)},
                        {"runqueue_wait_seconds", Number(l.runqueue_wait_seconds)},

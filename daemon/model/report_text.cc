@@ -124,7 +124,7 @@ void AppendTarget(std::string& out, const TargetReport& t) {
   static constexpr const char* kReasonWords[kNumOffCpuReasons] = {
       "blocked in IO (read, write, accept, connect)", "waiting in poll/epoll/io_uring", "blocked on a futex",
       "sleeping", "blocked elsewhere (other syscalls, page faults)", "runnable, waiting for a CPU after preemption",
-      "woken, waiting for a CPU"};
+      "woken, waiting for a CPU", "blocked on a pipe, eventfd, timerfd or signalfd"};
   for (int r = 0; r < kNumOffCpuReasons; ++r) {
     if (b.offcpu_seconds[r] <= 0) continue;
     absl::StrAppend(&out, "  ", Left(kReasonWords[r], 48), " ", Right(Seconds(b.offcpu_seconds[r]), 10), "\n");
@@ -153,6 +153,16 @@ void AppendTarget(std::string& out, const TargetReport& t) {
   absl::StrAppend(&out,
                   "  (CPU columns: mean on-CPU per call; direct cost = price per block x blocked calls;\n"
                   "   switch_paths: sleep path + resume path - the call's own work; baseline: blocked - not blocked)\n");
+  if (const WaitJudgement& w = b.waits; w.blocked_waits > 0) {
+    const auto figure = [](const std::optional<double>& x, const char* fmt) {
+      return x ? absl::StrFormat(fmt, *x) : std::string("unknown");
+    };
+    absl::StrAppend(&out, "\nWhat the poll/epoll/select waits waited for:\n  ",
+                    FormatCount(static_cast<double>(w.blocked_waits)), " blocked waits; ready per blocked wait ",
+                    figure(w.ready_per_blocked_wait, "%.2f"), "; watched per wait ", figure(w.watched_per_wait, "%.1f"),
+                    "; open sockets per thread ", figure(w.sockets_per_thread, "%.1f"), "\n  ",
+                    w.blocking_design ? "blocking design: " : "event-driven: ", w.why, "\n");
+  }
   out += "\n";
 }
 

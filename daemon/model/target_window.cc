@@ -73,6 +73,10 @@ TargetStats Combine2(const TargetStats& a, const TargetStats& b, Op op, ClassOp 
   s.futex = {op(a.futex.queue_blocked, b.futex.queue_blocked),
              op(a.futex.queue_blocked_oncpu_ns, b.futex.queue_blocked_oncpu_ns), op(a.futex.woken, b.futex.woken),
              op(a.futex.wake_calls, b.futex.wake_calls), op(a.futex.wake_oncpu_ns, b.futex.wake_oncpu_ns)};
+  s.waits.blocked_waits = op(a.waits.blocked_waits, b.waits.blocked_waits);
+  s.waits.ready = op(a.waits.ready, b.waits.ready);
+  s.waits.watched_waits = op(a.waits.watched_waits, b.waits.watched_waits);
+  s.waits.watched = op(a.waits.watched, b.waits.watched);
   for (int n = 0; n < kMaxSyscallNr; ++n) s.syscalls[n] = op(a.syscalls[n], b.syscalls[n]);
   return s;
 }
@@ -117,6 +121,7 @@ TargetWindow MakeWindow(const TargetSnapshot& start, uint64_t start_ns, const Ta
   w.comm = end.comm;
   w.up = end.up;
   w.threads_alive = end.threads_alive;
+  w.sockets_open = end.sockets_open;
   w.seconds = end_ns > start_ns ? static_cast<double>(end_ns - start_ns) / 1e9 : 0.0;
   w.stats = SubtractStats(end.stats, start.stats);
   w.pmu = SubtractPmu(end.pmu, start.pmu);
@@ -135,6 +140,7 @@ TargetWindow Combine(const std::vector<TargetWindow>& windows) {
     total.comm = w.comm;
     total.up = w.up;
     total.threads_alive = w.threads_alive;
+    total.sockets_open = w.sockets_open;
     total.seconds += w.seconds;
     total.stats = AddStats(total.stats, w.stats);
     total.pmu = AddPmu(total.pmu, w.pmu);

@@ -18,6 +18,7 @@ struct TargetWindow {
   std::string comm;
   bool up = false;          // still running at the end of the window
   int threads_alive = 0;    // at the end of the window
+  int sockets_open = -1;    // open socket descriptors at the end of the window; -1 = not read
   double seconds = 0;       // wall time between the two reads
   TargetStats stats;        // counters over the window
   PmuTargetStats pmu;       // tier-3 counts over the window (zero without a PMU)

@@ -383,11 +383,32 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
           FormatDuration(-e.async.raw_per_op_seconds)));
     }
   }
+  if (b.waits.blocking_design) {
+    v.reasons.push_back(absl::StrCat("A wait is judged by what it waits for: ", b.waits.why, "."));
+  }
   if (b.event_wait_calls > 0 && b.event_wait_blocked_calls > 0) {
     v.reasons.push_back(absl::StrFormat(
-        "It already waits for IO in poll, epoll or io_uring (%s waits per second that slept): that part is event-driven and "
-        "is not counted as blocking.",
-        FormatCount(static_cast<double>(b.event_wait_blocked_calls) / total.seconds)));
+        "It already waits for IO in %s (%s waits per second that slept): that part is event-driven and "
+        "is not counted as blocking%s.",
+        b.waits.blocking_design ? "io_uring" : "poll, epoll or io_uring",
+        FormatCount(static_cast<double>(b.event_wait_blocked_calls) / total.seconds),
+        b.waits.blocking_design || b.waits.why.empty() ? "" : absl::StrCat(" (", b.waits.why, ")")));
+  }
+  const uint64_t file_blocked = b.classes[static_cast<int>(SyscallClass::kFileRead)].blocked_calls +
+                                b.classes[static_cast<int>(SyscallClass::kFileWrite)].blocked_calls;
+  if (file_blocked > 0) {
+    v.reasons.push_back(absl::StrFormat(
+        "File IO blocked %s times per second (page-cache misses, syncs). For buffered files io_uring is no cure: it "
+        "hands a read that misses the page cache to a kernel worker thread (io-wq) that blocks just the same, so the "
+        "sleep and the switches move to that thread rather than go away; only O_DIRECT file IO is truly asynchronous.",
+        FormatCount(static_cast<double>(file_blocked) / total.seconds)));
+  }
+  const uint64_t sync_blocked = b.classes[static_cast<int>(SyscallClass::kSync)].blocked_calls;
+  if (sync_blocked > 0 && sync_blocked * 10 >= b.blocked_io_calls) {
+    v.reasons.push_back(absl::StrFormat(
+        "Threads blocked %s times per second reading or writing pipes, eventfds, timerfds or signalfds: "
+        "synchronisation between threads or processes, not IO, so not counted.",
+        FormatCount(static_cast<double>(sync_blocked) / total.seconds)));
   }
   {
     std::string l = absl::StrFormat("Latency: %s threads", absl::StrCat(lat.threads));

@@ -128,8 +128,8 @@ TEST(IotaxdE2E, TracesAWorkloadKeepsMetricsAfterExitAndDetachesOnSigterm) {
   ASSERT_GT(port, 0);
 
   // Syscalls and switches of the workload show up.
-  const std::string reads = Target("iotax_syscalls_total", wl, "iotax_e2e_wl", ",class=\"file_read\"");
-  const std::string blocked = Target("iotax_syscalls_blocked_total", wl, "iotax_e2e_wl", ",class=\"file_read\"");
+  const std::string reads = Target("iotax_syscalls_total", wl, "iotax_e2e_wl", ",class=\"sync\"");
+  const std::string blocked = Target("iotax_syscalls_blocked_total", wl, "iotax_e2e_wl", ",class=\"sync\"");
   const std::string vol = Target("iotax_context_switches_total", wl, "iotax_e2e_wl", ",kind=\"voluntary\"");
   std::string body = ScrapeUntil(
       port, [&](const std::string& b) { return Sample(b, reads).value_or(0) >= 50 && Sample(b, blocked).value_or(0) > 0; },
@@ -230,7 +230,7 @@ TEST(IotaxdE2E, ACgroupIsOneServiceWithOneSetOfSeries) {
     std::string body = ScrapeUntil(port, [&](const std::string& m) { return Sample(m, threads) >= 4.0; }, 15s);
     EXPECT_EQ(Sample(body, threads), 4) << body.substr(0, 2000);
     const std::string blocked =
-        absl::StrCat("iotax_syscalls_blocked_total{pid=\"\",comm=\"", cgroup, "\",class=\"file_read\"}");
+        absl::StrCat("iotax_syscalls_blocked_total{pid=\"\",comm=\"", cgroup, "\",class=\"sync\"}");
     body = ScrapeUntil(port, [&](const std::string& m) { return Sample(m, blocked) > 0; }, 15s);
     EXPECT_GT(Sample(body, blocked), 0) << body.substr(0, 2000);
     // A member that exits is not the service's end.

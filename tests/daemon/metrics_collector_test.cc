@@ -50,6 +50,11 @@ TEST_F(CollectorTest, FamiliesHaveTheDocumentedTypes) {
       {"iotax_futex_queue_waits_blocked_total", MetricType::Counter},
       {"iotax_futex_queue_wait_cpu_seconds_total", MetricType::Counter},
       {"iotax_futex_woken_total", MetricType::Counter},
+      {"iotax_target_sockets", MetricType::Gauge},
+      {"iotax_waits_blocked_total", MetricType::Counter},
+      {"iotax_wait_ready_descriptors_total", MetricType::Counter},
+      {"iotax_waits_watched_known_total", MetricType::Counter},
+      {"iotax_wait_watched_descriptors_total", MetricType::Counter},
       {"iotax_syscalls_total", MetricType::Counter},
       {"iotax_syscalls_blocked_total", MetricType::Counter},
       {"iotax_syscall_cpu_seconds_total", MetricType::Counter},
@@ -89,6 +94,11 @@ TEST_F(CollectorTest, FamiliesHaveTheDocumentedTypes) {
 TEST_F(CollectorTest, TargetGaugesAndCounters) {
   EXPECT_EQ(V("iotax_target_up", Web()), 1);
   EXPECT_EQ(V("iotax_target_threads", Web()), 4);
+  EXPECT_EQ(V("iotax_target_sockets", Web()), 5);
+  EXPECT_EQ(V("iotax_waits_blocked_total", Web()), 8);
+  EXPECT_EQ(V("iotax_wait_ready_descriptors_total", Web()), 9);
+  EXPECT_EQ(V("iotax_waits_watched_known_total", Web()), 6);
+  EXPECT_EQ(V("iotax_wait_watched_descriptors_total", Web()), 6);
   EXPECT_EQ(V("iotax_threads_created_total", Web()), 3);
   EXPECT_EQ(V("iotax_threads_exited_total", Web()), 1);
   EXPECT_EQ(V("iotax_children_followed_total", Web()), 2);

@@ -1,7 +1,7 @@
 // A small traced program for iotaxd's end-to-end tests: a writer thread
 // sleeps 2 ms and writes two 64-byte messages into a pipe; the main thread
-// reads 64 bytes at a time, so about half its reads block (file_read, blocked)
-// and half find data waiting (file_read, not blocked). Exits by itself after
+// reads 64 bytes at a time, so about half its reads block (sync: a pipe, blocked)
+// and half find data waiting (sync, not blocked). Exits by itself after
 // --seconds, so a test that dies never leaves it running for long.
 //   pipe_workload [--name=COMM] [--seconds=N]
 #include <sys/prctl.h>

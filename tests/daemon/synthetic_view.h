@@ -28,7 +28,9 @@ inline DaemonView MakeFullView() {
   web.comm = "web";
   web.up = true;
   web.threads_alive = 4;
+  web.sockets_open = 5;
   TargetStats& s = web.stats;
+  s.waits = {.blocked_waits = 8, .ready = 9, .watched_waits = 6, .watched = 6};
   s.user_ns = 1'500'000'000;
   s.syscall_ns = 250'000'000;
   s.io_worker_ns = 5'000'000;

@@ -172,10 +172,10 @@ TEST(DeployedPrivileges, TheUnitsCapabilitiesAreEnoughAndEachIsNeeded) {
     do {
       std::this_thread::sleep_for(300ms);
       body = LoopbackGet(port, "/metrics").body;
-    } while (Sample(body, "iotax_syscalls_total" + labels + ",class=\"file_read\"}").value_or(0) < 20 &&
+    } while (Sample(body, "iotax_syscalls_total" + labels + ",class=\"sync\"}").value_or(0) < 20 &&
              std::chrono::steady_clock::now() < deadline);
-    EXPECT_GE(Sample(body, "iotax_syscalls_total" + labels + ",class=\"file_read\"}").value_or(0), 20) << body.substr(0, 2000);
-    EXPECT_GT(Sample(body, "iotax_syscalls_blocked_total" + labels + ",class=\"file_read\"}").value_or(0), 0);
+    EXPECT_GE(Sample(body, "iotax_syscalls_total" + labels + ",class=\"sync\"}").value_or(0), 20) << body.substr(0, 2000);
+    EXPECT_GT(Sample(body, "iotax_syscalls_blocked_total" + labels + ",class=\"sync\"}").value_or(0), 0);
     EXPECT_EQ(Sample(body, "iotax_target_up" + labels + "}"), 1);
     EXPECT_EQ(Sample(body, "iotax_target_threads" + labels + "}"), 2) << "/proc/PID/task of another user's process";
     for (const char* probe : {"sys_enter", "sys_exit", "sched_switch", "sched_wakeup", "sched_wakeup_new",

@@ -104,7 +104,7 @@ void NoLeakCheckAfterUserSwitch() { testing::NoLeakCheckInTracedChildren(); }
 using testing::Sample;
 
 std::string Syscalls(int pid, const std::string& comm) {
-  return absl::StrCat("iotax_syscalls_total{pid=\"", pid, "\",comm=\"", comm, "\",class=\"file_read\"}");
+  return absl::StrCat("iotax_syscalls_total{pid=\"", pid, "\",comm=\"", comm, "\",class=\"sync\"}");
 }
 
 // The port from iotaxd's first stdout line "iotaxd listening on SCHEME://127.0.0.1:PORT/metrics".

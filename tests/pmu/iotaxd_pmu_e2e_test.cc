@@ -104,7 +104,7 @@ TEST(IotaxdPmuE2E, WithoutAPmuExportsUpZeroTheReasonAndNoIpcSeries) {
   ASSERT_GT(port, 0);
 
   const std::string reads =
-      absl::StrCat("iotax_syscalls_total{pid=\"", workload.pid(), "\",comm=\"iotax_pmu_wl\",class=\"file_read\"}");
+      absl::StrCat("iotax_syscalls_total{pid=\"", workload.pid(), "\",comm=\"iotax_pmu_wl\",class=\"sync\"}");
   // Long enough for a good number of 100 ms windows, had there been a sampler.
   std::this_thread::sleep_for(1500ms);
   const std::string body =

@@ -23,11 +23,12 @@ TEST(SyscallClasses, SocketCallsPollFutexSleep) {
     EXPECT_EQ(SyscallClassValue(nr), IOTAX_CLASS_NET_WRITE);
   for (int nr : {SYS_accept, SYS_accept4, SYS_connect}) EXPECT_EQ(SyscallClassValue(nr), IOTAX_CLASS_ACCEPT_CONNECT);
 #ifdef SYS_poll
-  EXPECT_EQ(SyscallClassValue(SYS_poll), IOTAX_CLASS_POLL);
+  EXPECT_EQ(SyscallClassValue(SYS_poll), IOTAX_CLASS_POLL_NFDS);  // its nfds counts the fds watched
   EXPECT_EQ(SyscallClassValue(SYS_select), IOTAX_CLASS_POLL);
   EXPECT_EQ(SyscallClassValue(SYS_epoll_wait), IOTAX_CLASS_POLL);
 #endif
-  for (int nr : {SYS_ppoll, SYS_pselect6, SYS_epoll_pwait, SYS_epoll_pwait2})
+  EXPECT_EQ(SyscallClassValue(SYS_ppoll), IOTAX_CLASS_POLL_NFDS);
+  for (int nr : {SYS_pselect6, SYS_epoll_pwait, SYS_epoll_pwait2})
     EXPECT_EQ(SyscallClassValue(nr), IOTAX_CLASS_POLL);
   EXPECT_EQ(SyscallClassValue(SYS_io_uring_enter), IOTAX_CLASS_IO_URING);
   EXPECT_EQ(SyscallClassValue(SYS_futex), IOTAX_CLASS_FUTEX);
@@ -38,8 +39,15 @@ TEST(SyscallClasses, SocketCallsPollFutexSleep) {
 #endif
 }
 
+TEST(SyscallClasses, FileCallsWithoutAnFdToResolve) {
+  for (int nr : {SYS_fsync, SYS_fdatasync, SYS_sync_file_range})
+    EXPECT_EQ(SyscallClassValue(nr), IOTAX_CLASS_FILE_WRITE) << SyscallName(nr);
+  for (int nr : {SYS_openat, SYS_io_submit, SYS_io_getevents})
+    EXPECT_EQ(SyscallClassValue(nr), IOTAX_CLASS_FILE_READ) << SyscallName(nr);
+}
+
 TEST(SyscallClasses, EverythingElseIsOther) {
-  for (int nr : {SYS_openat, SYS_close, SYS_mmap, SYS_getppid, SYS_clone3, SYS_exit_group})
+  for (int nr : {SYS_close, SYS_mmap, SYS_getppid, SYS_clone3, SYS_exit_group})
     EXPECT_EQ(SyscallClassValue(nr), IOTAX_CLASS_OTHER) << SyscallName(nr);
   EXPECT_EQ(SyscallClassValue(-1), IOTAX_CLASS_OTHER);
   EXPECT_EQ(SyscallClassValue(100000), IOTAX_CLASS_OTHER);
@@ -51,7 +59,8 @@ TEST(SyscallClasses, TableCoversEveryNumberTheKernelSideCounts) {
   int fd_classes = 0;
   for (int nr = 0; nr < IOTAX_MAX_SYSCALL_NR; ++nr) {
     EXPECT_EQ(table[nr], SyscallClassValue(nr));
-    const bool valid = table[nr] < IOTAX_NCLASS || table[nr] == IOTAX_CLASS_FD_READ || table[nr] == IOTAX_CLASS_FD_WRITE;
+    const bool valid = table[nr] < IOTAX_NCLASS || table[nr] == IOTAX_CLASS_FD_READ ||
+                       table[nr] == IOTAX_CLASS_FD_WRITE || table[nr] == IOTAX_CLASS_POLL_NFDS;
     EXPECT_TRUE(valid) << nr;
     fd_classes += table[nr] == IOTAX_CLASS_FD_READ || table[nr] == IOTAX_CLASS_FD_WRITE;
   }

@@ -115,17 +115,21 @@ TEST(TracerAccuracy, SyscallCountsAreExact) {
 TEST(TracerAccuracy, ClassCallsAndBlockedSplitAreExact) {
   IOTAX_TRACED_RUN();
   const uint64_t n = kParams.n;
-  const ClassStats& fr = Class(st, SyscallClass::kFileRead);  // pipes are "file" (not sockets)
-  EXPECT_EQ(fr.calls, 2 * n + 2);
-  EXPECT_EQ(fr.blocked_calls, n) << "exactly the phase-1 reads block";
-  EXPECT_EQ(fr.calls - fr.blocked_calls, n + 2) << "phase-2 and done reads never block";
-  const ClassStats& fw = Class(st, SyscallClass::kFileWrite);
-  EXPECT_EQ(fw.calls, n + 3);
-  EXPECT_EQ(fw.blocked_calls, 0u);
+  // Every read and write is on a pipe: synchronisation, not file IO.
+  const ClassStats& sy = Class(st, SyscallClass::kSync);
+  EXPECT_EQ(sy.calls, (2 * n + 2) + (n + 3)) << "reads, then writes";
+  EXPECT_EQ(sy.blocked_calls, n) << "exactly the phase-1 reads block; no write does";
+  EXPECT_EQ(Class(st, SyscallClass::kFileRead).calls, 0u);
+  EXPECT_EQ(Class(st, SyscallClass::kFileWrite).calls, 0u);
   const ClassStats& sl = Class(st, SyscallClass::kSleep);
   EXPECT_EQ(sl.calls, n);
   EXPECT_EQ(sl.blocked_calls, n);
   EXPECT_EQ(Class(st, SyscallClass::kPoll).calls, 2u);
+  // The polls that blocked each watched one pipe and woke with it ready.
+  EXPECT_EQ(st.waits.blocked_waits, Class(st, SyscallClass::kPoll).blocked_calls);
+  EXPECT_EQ(st.waits.watched_waits, st.waits.blocked_waits);
+  EXPECT_EQ(st.waits.watched, st.waits.blocked_waits);
+  EXPECT_EQ(st.waits.ready, st.waits.blocked_waits);
   EXPECT_EQ(Class(st, SyscallClass::kNetRead).calls, 0u);
   EXPECT_EQ(Class(st, SyscallClass::kNetWrite).calls, 0u);
   // Histograms hold every completed call.
@@ -135,35 +139,34 @@ TEST(TracerAccuracy, ClassCallsAndBlockedSplitAreExact) {
     EXPECT_EQ(in_hist, c.calls);
   }
   // Tier 2's inputs: blocked calls cost CPU of their own, within their wall time.
-  EXPECT_GT(fr.blocked_oncpu_ns, 0u);
-  EXPECT_LE(fr.blocked_oncpu_ns, fr.oncpu_ns);
-  EXPECT_LE(fr.oncpu_ns, fr.wall_ns);
+  EXPECT_GT(sy.blocked_oncpu_ns, 0u);
+  EXPECT_LE(sy.blocked_oncpu_ns, sy.oncpu_ns);
+  EXPECT_LE(sy.oncpu_ns, sy.wall_ns);
   // The switch paths of the blocked reads are parts of their on-CPU time
   // (the sleep path ends where the resume path's switch begins), and every
   // read moved its one byte.
-  EXPECT_GT(fr.sleep_path_ns, 0u);
-  EXPECT_GT(fr.resume_path_ns, 0u);
-  EXPECT_LE(fr.sleep_path_ns + fr.resume_path_ns, fr.blocked_oncpu_ns);
-  EXPECT_EQ(fr.blocked_bytes, n);
-  EXPECT_EQ(fr.nonblocked_bytes, n + 2);
-  EXPECT_EQ(fw.blocked_bytes, 0u);
-  EXPECT_GE(fw.nonblocked_bytes, n + 2 + 6) << "feeder, spinners and the ready line, at least";
+  EXPECT_GT(sy.sleep_path_ns, 0u);
+  EXPECT_GT(sy.resume_path_ns, 0u);
+  EXPECT_LE(sy.sleep_path_ns + sy.resume_path_ns, sy.blocked_oncpu_ns);
+  EXPECT_EQ(sy.blocked_bytes, n) << "one byte per blocked read";
+  EXPECT_GE(sy.nonblocked_bytes, (n + 2) + (n + 2 + 6)) << "non-blocked reads; feeder, spinners, results line";
   EXPECT_GT(sl.sleep_path_ns, 0u) << "sleeps block too";
   EXPECT_EQ(sl.blocked_bytes + sl.nonblocked_bytes, 0u) << "a sleep moves no bytes";
 }
 
-TEST(TracerAccuracy, OffCpuIoTimeMatchesBlockingReads) {
+TEST(TracerAccuracy, OffCpuSyncTimeMatchesBlockingPipeReads) {
   IOTAX_TRACED_RUN();
   const double measured = run.report.at("blocking_read_wall_ns");  // the workload's own clock
   const double nominal = 1e6 * kParams.n * kParams.sleep_ms;
   ASSERT_GE(measured, nominal) << "each blocking read waits at least one feeder sleep";
-  ExpectWithin10Percent(OffCpu(st, OffCpuReason::kIo), measured, "off-CPU io vs measured blocking");
+  ExpectWithin10Percent(OffCpu(st, OffCpuReason::kSync), measured, "off-CPU sync vs measured blocking");
   // The nominal N x sleep is a floor, not the truth: on a loaded machine the
   // feeder wakes late and the reads block longer, which `measured` includes.
-  EXPECT_GE(OffCpu(st, OffCpuReason::kIo), nominal * 0.9) << "off-CPU io below N x sleep";
+  EXPECT_GE(OffCpu(st, OffCpuReason::kSync), nominal * 0.9) << "off-CPU sync below N x sleep";
+  EXPECT_EQ(OffCpu(st, OffCpuReason::kIo), 0u) << "a pipe is not IO";
   ExpectWithin10Percent(OffCpu(st, OffCpuReason::kSleep), nominal, "off-CPU sleep vs N x sleep");
   // The read class's wall time covers the blocking reads' wall time.
-  EXPECT_GE(Class(st, SyscallClass::kFileRead).wall_ns, measured * 0.99);
+  EXPECT_GE(Class(st, SyscallClass::kSync).wall_ns, measured * 0.99);
 }
 
 TEST(TracerAccuracy, RunQueueTimeMatchesSpinnerWaits) {

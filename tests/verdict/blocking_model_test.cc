@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/match.h"
 #include "process_facts.h"
 #include "synthetic_workload.h"
 #include "target_window.h"
@@ -113,6 +114,82 @@ TEST(BlockingModel, EventLoopWaitsAreNotThreadBlockingIo) {
   EXPECT_TRUE(IsEventWaitClass(SyscallClass::kPoll));
   EXPECT_FALSE(IsIoClass(SyscallClass::kFutex));
   EXPECT_TRUE(IsIoClass(SyscallClass::kAcceptConnect));
+}
+
+// blocked waits, ready descriptors, waits with a watched count, descriptors watched.
+using Waits = WaitStats;
+
+TEST(JudgeWaits, PollOnOneSocketWakingForOneIsABlockingDesign) {
+  const WaitJudgement j = JudgeWaits(Waits{1000, 1000, 1000, 1000}, std::nullopt);
+  EXPECT_TRUE(j.blocking_design);
+  EXPECT_DOUBLE_EQ(*j.ready_per_blocked_wait, 1.0);
+  EXPECT_DOUBLE_EQ(*j.watched_per_wait, 1.0);
+  EXPECT_TRUE(absl::StrContains(j.why, "a blocking design, costed like a blocked read")) << j.why;
+  // Up to the bounds: 1.5 ready per block, 4 watched per wait.
+  EXPECT_TRUE(JudgeWaits(Waits{100, 150, 100, 400}, std::nullopt).blocking_design);
+}
+
+TEST(JudgeWaits, ManyReadyPerWakeOrManyWatchedIsAnEventLoop) {
+  const WaitJudgement busy = JudgeWaits(Waits{100, 151, 100, 100}, 1.0);
+  EXPECT_FALSE(busy.blocking_design);
+  EXPECT_TRUE(absl::StrContains(busy.why, "event loop")) << busy.why;
+  const WaitJudgement wide = JudgeWaits(Waits{100, 100, 100, 401}, 1.0);
+  EXPECT_FALSE(wide.blocking_design);
+  EXPECT_TRUE(absl::StrContains(wide.why, "watch 4 descriptors") || absl::StrContains(wide.why, "event loop"))
+      << wide.why;
+}
+
+TEST(JudgeWaits, EpollIsJudgedByTheSocketsAThreadServes) {
+  // epoll_wait: no watched count. One socket per thread is one connection each.
+  const WaitJudgement one = JudgeWaits(Waits{500, 500, 0, 0}, 1.0);
+  EXPECT_FALSE(one.watched_per_wait.has_value());
+  EXPECT_TRUE(one.blocking_design) << one.why;
+  EXPECT_FALSE(JudgeWaits(Waits{500, 500, 0, 0}, 17.0).blocking_design);
+  // Unknown: taken as an event loop, and said so.
+  const WaitJudgement unknown = JudgeWaits(Waits{500, 500, 0, 0}, std::nullopt);
+  EXPECT_FALSE(unknown.blocking_design);
+  EXPECT_TRUE(absl::StrContains(unknown.why, "unknown")) << unknown.why;
+  // A few poll waits among many epoll ones do not speak for all of them.
+  EXPECT_FALSE(JudgeWaits(Waits{500, 500, 10, 10}, 17.0).blocking_design);
+  EXPECT_FALSE(JudgeWaits(Waits{0, 0, 0, 0}, 1.0).blocking_design);
+}
+
+// A poll-per-connection server: every request one poll that blocks and a
+// read that does not; each poll watched and returned the given counts.
+TargetWindow PollPerConnectionWindow(uint64_t watched_per_wait, uint64_t ready_per_wait) {
+  const uint64_t requests = 40000;
+  TargetWindow w = testing::OneClassWindow(SyscallClass::kPoll, requests, 0, 4, 17);
+  ClassStats& read = w.stats.classes[static_cast<int>(SyscallClass::kNetRead)];
+  read.calls = requests;
+  read.oncpu_ns = requests * 1500;
+  w.stats.syscall_ns += read.oncpu_ns;
+  w.stats.waits = Waits{requests, requests * ready_per_wait, requests, requests * watched_per_wait};
+  return w;
+}
+
+TEST(BlockingModel, APollPerConnectionWaitIsCostedLikeABlockedRead) {
+  const BlockingBreakdown b = AnalyzeWindow(PollPerConnectionWindow(1, 1), PmuStatus{}, 1);
+  EXPECT_TRUE(b.waits.blocking_design) << b.waits.why;
+  EXPECT_DOUBLE_EQ(*b.waits.sockets_per_thread, 1.0);
+  EXPECT_TRUE(b.CountsAsIo(SyscallClass::kPoll));
+  EXPECT_EQ(b.blocked_io_calls, 40000u);
+  EXPECT_EQ(b.DominantIoClass(), SyscallClass::kPoll);
+  // Priced by its switch paths as a read is: nothing measures its own work,
+  // so the whole resume path comes off (a lower bound): the sleep path.
+  EXPECT_NEAR(b.DirectPerBlockedCall(), 2e-6, 1e-12);
+  EXPECT_NEAR(b.direct_cpu_seconds, 40000 * 2e-6, 1e-9);
+  EXPECT_EQ(b.event_wait_blocked_calls, 0u);
+}
+
+TEST(BlockingModel, AnEventLoopWaitStaysEventDriven) {
+  for (const auto& [watched, ready] : {std::pair<uint64_t, uint64_t>{64, 1}, {1, 3}}) {
+    const BlockingBreakdown b = AnalyzeWindow(PollPerConnectionWindow(watched, ready), PmuStatus{}, 1);
+    EXPECT_FALSE(b.waits.blocking_design) << b.waits.why;
+    EXPECT_FALSE(b.CountsAsIo(SyscallClass::kPoll));
+    EXPECT_EQ(b.blocked_io_calls, 0u);
+    EXPECT_EQ(b.direct_cpu_seconds, 0);
+    EXPECT_EQ(b.event_wait_blocked_calls, 40000u);
+  }
 }
 
 TEST(BlockingModel, NoPmuSaysWhyTheIndirectPartIsMissing) {

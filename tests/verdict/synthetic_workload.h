@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "snapshot.h"
+#include "target_window.h"
 
 namespace iotax::testing {
 
@@ -208,6 +209,30 @@ inline std::vector<const AgentSnapshot*> Pointers(const std::vector<AgentSnapsho
   std::vector<const AgentSnapshot*> out;
   for (const AgentSnapshot& s : snapshots) out.push_back(&s);
   return out;
+}
+
+// One window of `seconds` in which class `cls` had `blocked` calls that
+// blocked (switch paths: 2 µs to switch out, 3 µs back, nothing else) and
+// `nonblocked` calls of 1 µs, with 20 µs of user work per blocked call;
+// `threads` threads holding as many sockets (one connection each).
+inline TargetWindow OneClassWindow(SyscallClass cls, uint64_t blocked, uint64_t nonblocked, double seconds,
+                                   int threads) {
+  TargetWindow w;
+  w.pid = 9;
+  w.up = true;
+  w.seconds = seconds;
+  w.threads_alive = threads;
+  w.sockets_open = threads;
+  ClassStats& c = w.stats.classes[static_cast<int>(cls)];
+  c.calls = blocked + nonblocked;
+  c.blocked_calls = blocked;
+  c.sleep_path_ns = blocked * 2000;
+  c.resume_path_ns = blocked * 3000;
+  c.blocked_oncpu_ns = blocked * 5000;
+  c.oncpu_ns = c.blocked_oncpu_ns + nonblocked * 1000;
+  w.stats.syscall_ns = c.oncpu_ns;
+  w.stats.user_ns = blocked * 20000;
+  return w;
 }
 
 }  // namespace iotax::testing

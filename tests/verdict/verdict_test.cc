@@ -294,6 +294,52 @@ TEST(Verdict, HandOffsAloneAreWhatAnAsyncDesignWouldSave) {
   EXPECT_TRUE(absl::StartsWith(v.summary, "No IO blocked, but handing work between threads costs")) << v.summary;
 }
 
+// Four windows in which half the calls of class `cls` blocked, as a
+// poll-per-connection server, a file reader or a pipe consumer would show.
+VerdictInputs OneClassInputs(SyscallClass cls, const WaitStats& waits = {}) {
+  static std::vector<TargetWindow> keep;
+  keep.clear();
+  for (int i = 0; i < 4; ++i) {
+    const uint64_t n = 10000 + 100 * i;
+    keep.push_back(testing::OneClassWindow(cls, n, n, 1, 2));
+    keep.back().stats.waits = waits;
+  }
+  VerdictInputs in;
+  in.windows = keep;
+  in.cpus = 2;
+  return in;
+}
+
+TEST(Verdict, APollPerConnectionServerIsCostedAndSaysWhy) {
+  WaitStats waits;
+  waits.blocked_waits = waits.ready = waits.watched_waits = waits.watched = 10000;
+  const Verdict v = ComputeVerdict(OneClassInputs(SyscallClass::kPoll, waits));
+  ASSERT_TRUE(v.overhead_share);
+  EXPECT_GT(*v.overhead_share, 0);
+  EXPECT_GT(v.blocked_io_calls, 0u);
+  EXPECT_TRUE(AnyReasonContains(v, "a blocking design, costed like a blocked read")) << v.summary;
+  EXPECT_FALSE(AnyReasonContains(v, "already waits for IO in poll"));
+  // The same waits returning many ready descriptors: an event loop, nothing to save.
+  waits.ready = 80000;
+  const Verdict loop = ComputeVerdict(OneClassInputs(SyscallClass::kPoll, waits));
+  EXPECT_EQ(loop.blocked_io_calls, 0u);
+  EXPECT_TRUE(AnyReasonContains(loop, "already waits for IO in poll, epoll or io_uring"));
+  EXPECT_TRUE(AnyReasonContains(loop, "event loop"));
+}
+
+TEST(Verdict, BlockedFileIoSaysIoUringWorkersBlockAnyway) {
+  const Verdict v = ComputeVerdict(OneClassInputs(SyscallClass::kFileRead));
+  EXPECT_GT(v.blocked_io_calls, 0u);
+  EXPECT_TRUE(AnyReasonContains(v, "hands a read that misses the page cache to a kernel worker thread"));
+}
+
+TEST(Verdict, PipeAndEventfdBlockingIsSynchronisationNotIo) {
+  const Verdict v = ComputeVerdict(OneClassInputs(SyscallClass::kSync));
+  EXPECT_EQ(v.blocked_io_calls, 0u);
+  EXPECT_TRUE(AnyReasonContains(v, "synchronisation between threads or processes, not IO"));
+  EXPECT_FALSE(AnyReasonContains(v, "worker thread"));
+}
+
 TEST(Format, WordsAndNumbers) {
   EXPECT_EQ(FormatPercent(0.234), "23%");
   EXPECT_EQ(FormatPercent(0.045), "4.5%");
