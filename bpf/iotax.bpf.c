@@ -111,6 +111,10 @@ struct thread_state {
 	__u8 extra_to;       /* enum extra_target of the current stretch */
 	__u8 extra_cls;      /* class of the resumed call (EXTRA_CALL_*) */
 	__u32 epoch;         /* window_epoch when this state was begun */
+	__u64 useg_ts;       /* sys_exit that opened the user segment running now (see count_user_path) */
+	__u16 call_switch_ins; /* times the current call resumed after sleeping (begin_stretch) */
+	__u8 useg_from;      /* 1 + 2 * class + blocked of the call before that segment; 0: none, or it was switched out */
+	__u8 call_left_cpu;  /* the current call was switched out (blocked or preempted) */
 	struct pmu_thread pmu; /* tier 3: the user segment running now, if any */
 };
 
@@ -469,6 +473,7 @@ static __always_inline void begin_stretch(struct thread_state *t, __u8 was, bool
 	} else if (was != STATE_OFF_PREEMPTED && t->nr >= 0 && t->blocked) {
 		t->extra_to = EXTRA_CALL_OPEN; /* resuming a call that blocked */
 		t->extra_cls = t->cls;
+		t->call_switch_ins++; /* the switch-in's sched_switch run is charged to the call (the extra) */
 		t->resume_mark_ns = t->call_oncpu_ns;
 	} else {
 		t->extra_to = EXTRA_SCHED;
@@ -617,6 +622,8 @@ static __always_inline void switch_out(struct iotax_target_stats *s, __u32 slot,
 		if (involuntary && t->state != STATE_FRESH && t->nr >= 0)
 			t->pmu.preempted_in_call = 1;
 	}
+	t->useg_from = 0; /* a switch-out cuts the user segment: it no longer measures user code alone */
+	t->call_left_cpu = 1;
 	/* Updated by the scheduler just before this tracepoint: exact for `prev`. */
 	ran = ran_since_last_switch(prev, t, &sum_now);
 	seq_begin(t);
@@ -700,6 +707,39 @@ static __always_inline void switch_in(struct iotax_target_stats *s, __u32 slot,
 	seq_end(t);
 }
 
+/*
+ * The indirect part without a PMU: a user segment that ran from a sys_exit to
+ * this sys_enter without leaving the CPU counts into its path (class of the
+ * call before, class of this one, whether the one before blocked). Segments
+ * cut by a switch (preemption, a page fault that slept) were marked at
+ * switch-out and are left out: their time is not the user code's alone.
+ */
+static __always_inline void count_user_path(struct iotax_target_stats *s, struct thread_state *t, __u32 next_cls,
+					    __u64 now)
+{
+	__u32 from = t->useg_from, prev, blocked;
+	__u64 ns, q;
+	struct iotax_path_seg *p;
+
+	t->useg_from = 0;
+	if (!from || next_cls >= IOTAX_PATH_CLASSES)
+		return;
+	from -= 1;
+	prev = from >> 1;
+	blocked = from & 1;
+	barrier_var(prev);
+	if (prev >= IOTAX_PATH_CLASSES)
+		return;
+	ns = now > t->useg_ts ? now - t->useg_ts : 0;
+	q = ns >> 4;
+	if (q > (1ULL << 26))
+		q = 1ULL << 26; /* keeps the sum of squares from wrapping; segments over ~1 s are not refills */
+	p = &s->path_seg[prev][next_cls][blocked];
+	p->segments++;
+	p->ns += ns;
+	p->sq_16ns += q * q;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(iotax_sys_enter, struct pt_regs *regs, long id)
 {
@@ -737,8 +777,11 @@ int BPF_PROG(iotax_sys_enter, struct pt_regs *regs, long id)
 		t->extra_to = EXTRA_SYSCALL; /* the resumed call's exit was never seen */
 	t->nr = (__s32)id;
 	t->cls = classify(id, regs);
+	count_user_path(s, t, t->cls, now);
 	t->enter_ts = now;
 	t->call_oncpu_ns = 0;
+	t->call_switch_ins = 0;
+	t->call_left_cpu = 0;
 	t->sleep_path_ns = 0;
 	t->resume_mark_ns = 0;
 	t->blocked = 0;
@@ -786,6 +829,7 @@ int BPF_PROG(iotax_sys_exit, struct pt_regs *regs, long ret)
 				c->blocked_calls++;
 				c->blocked_oncpu_ns += t->call_oncpu_ns;
 				c->sleep_path_ns += t->sleep_path_ns;
+				c->blocked_switch_ins += t->call_switch_ins;
 				if (t->call_oncpu_ns > t->resume_mark_ns)
 					c->resume_path_ns += t->call_oncpu_ns - t->resume_mark_ns;
 			}
@@ -800,6 +844,12 @@ int BPF_PROG(iotax_sys_exit, struct pt_regs *regs, long ret)
 				c->wall_hist[b]++;
 		}
 	} /* else NR_FORK_RETURN: a new thread leaving clone, not a call of its own */
+	/* The user segment that opens now is on a path when the call was one of
+	 * the path classes and either blocked or never left the CPU. */
+	t->useg_from = 0;
+	if (t->nr >= 0 && t->cls < IOTAX_PATH_CLASSES && (t->blocked || !t->call_left_cpu))
+		t->useg_from = 1 + 2 * t->cls + (t->blocked ? 1 : 0);
+	t->useg_ts = now;
 	if (t->extra_to == EXTRA_CALL_OPEN)
 		t->extra_to = EXTRA_CALL_DONE; /* the rest of the stretch's extra goes to its class */
 	if (pmu_enabled) {
