@@ -129,6 +129,8 @@ TEST(ReportJson, EveryDocumentedFieldIsPresentAndEveryFieldIsDocumented) {
   ASSERT_GT(doc.size(), 30u);
   Workload w;
   w.runqueue_wait_ns = 100'000;
+  w.switch_run_ns = 300;  // bpf_stats on: the tracer's correction has its figures
+  w.user_paths = true;    // the indirect part from user time, with its path
   const Calibration cal = TestCalibration();
   const json j = ReportToJson(SyntheticReport(w, 5, &cal));
   const json service = ReportToJson(SyntheticServiceReport(w, 5));
