@@ -717,24 +717,25 @@ static __always_inline void switch_in(struct iotax_target_stats *s, __u32 slot,
 static __always_inline void count_user_path(struct iotax_target_stats *s, struct thread_state *t, __u32 next_cls,
 					    __u64 now)
 {
-	__u32 from = t->useg_from, prev, blocked;
+	__u32 from = t->useg_from;
+	__u64 idx; /* 64-bit: a 32-bit index is zero-extended after its bounds check, which the verifier then forgets */
 	__u64 ns, q;
 	struct iotax_path_seg *p;
 
 	t->useg_from = 0;
 	if (!from || next_cls >= IOTAX_PATH_CLASSES)
 		return;
-	from -= 1;
-	prev = from >> 1;
-	blocked = from & 1;
-	barrier_var(prev);
-	if (prev >= IOTAX_PATH_CLASSES)
+	from -= 1; /* 2 * class before + blocked */
+	/* One flat index, bounded once where the verifier can see it. */
+	idx = ((__u64)(from >> 1) * IOTAX_PATH_CLASSES + next_cls) * 2 + (from & 1);
+	barrier_var(idx);
+	if (idx >= IOTAX_PATH_CLASSES * IOTAX_PATH_CLASSES * 2)
 		return;
 	ns = now > t->useg_ts ? now - t->useg_ts : 0;
 	q = ns >> 4;
 	if (q > (1ULL << 26))
 		q = 1ULL << 26; /* keeps the sum of squares from wrapping; segments over ~1 s are not refills */
-	p = &s->path_seg[prev][next_cls][blocked];
+	p = &s->path_seg[0][0][0] + idx;
 	p->segments++;
 	p->ns += ns;
 	p->sq_16ns += q * q;
