@@ -31,6 +31,11 @@
  * Tier 3 (iotax_pmu.bpf.h), when its counters are open, adds ~315 ns per
  * sys_enter/sys_exit of a traced thread with the software stand-ins (two
  * counter reads; tests/pmu/pmu_overhead_test.cc), and nothing when off.
+ * The user-segment paths and the switch-ins of blocked calls (issue 14) add
+ * no map lookup, only stores into the thread's and the target's entries
+ * already at hand: bpf_stats medians of 3 against main, at load average
+ * 11-13, sys_enter 225 -> 237 ns, sys_exit 84 -> 82 ns, sched_switch
+ * (ping-pong) 174 -> 198 ns, sched_wakeup 140 -> 146 ns.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
