@@ -124,8 +124,8 @@ json TargetJson(const TargetReport& t) {
                                             {"mean_after_nonblocked_seconds", ind.path.available ? Number(ind.path.mean_after_nonblocked_seconds) : json(nullptr)},
                                             {"difference_seconds", ind.path.available ? Number(ind.path.per_block_seconds) : json(nullptr)}}
                                      : json(nullptr)},
-                        {"extra_cycles_per_blocked_return", ind.available ? Number(ind.extra_cycles_per_blocked_return) : json(nullptr)},
-                        {"cycles_per_second", ind.available ? Number(ind.cycles_per_second) : json(nullptr)},
+                        {"extra_cycles_per_blocked_return", ind.available && ind.method == IndirectMethod::kPmu ? Number(ind.extra_cycles_per_blocked_return) : json(nullptr)},
+                        {"cycles_per_second", ind.available && ind.method == IndirectMethod::kPmu ? Number(ind.cycles_per_second) : json(nullptr)},
                         {"software_standins", ind.software_standins}}},
       {"top_costs", top},
       {"verdict", VerdictToJson(v)},
