@@ -154,6 +154,13 @@ struct iotax_class_stats {
 	/* Bytes moved (return value > 0) by read/write-class calls that blocked or not. */
 	__u64 blocked_bytes;
 	__u64 nonblocked_bytes;
+	/*
+	 * Times a blocked call was switched back in (once per block, more when
+	 * it slept again or was preempted): each switch-in runs the tracer's
+	 * sched_switch program on the call's CPU time, so the model can take the
+	 * tracer's own time off the price of a block (bpf_stats ns per run x this).
+	 */
+	__u64 blocked_switch_ins;
 	__u64 wall_hist[IOTAX_HIST_BUCKETS];
 };
 
@@ -170,7 +177,23 @@ struct iotax_wait_stats {
 	__u64 watched;        /* descriptors those watched */
 };
 
-/* Per target process (slot), one copy per CPU (PERCPU_ARRAY); user space sums. */
+/*
+ * The indirect part without a PMU: user segments (sys_exit to the next
+ * sys_enter of the thread, not switched out in between) on one code path,
+ * keyed by the class of the call before and the class of the call after,
+ * and by whether the call before blocked. A segment after a blocked return
+ * that runs longer than one after a non-blocked return on the same path
+ * paid for refilling caches and TLB. Only these classes are paths; others
+ * are not counted.
+ */
+#define IOTAX_PATH_CLASSES (IOTAX_CLASS_POLL + 1) /* net/file read/write, accept/connect, poll */
+
+struct iotax_path_seg {
+	__u64 segments;
+	__u64 ns;       /* sum of segment durations */
+	__u64 sq_16ns;  /* sum of squares of (ns / 16), capped: the spread of the mean */
+};
+
 /*
  * Futex waits by what they wait for. glibc's mutexes wait with FUTEX_WAIT
  * (a contended lock); its condition variables and semaphores with
@@ -184,6 +207,7 @@ struct iotax_futex_stats {
 	__u64 wake_oncpu_ns;          /* their on-CPU time */
 };
 
+/* Per target process (slot), one copy per CPU (PERCPU_ARRAY); user space sums. */
 struct iotax_target_stats {
 	__u64 user_ns;        /* on CPU outside syscalls */
 	__u64 syscall_ns;     /* on CPU inside syscalls (also calls still running) */
@@ -203,6 +227,8 @@ struct iotax_target_stats {
 	struct iotax_class_stats cls[IOTAX_NCLASS];
 	struct iotax_futex_stats futex;
 	struct iotax_wait_stats waits;
+	/* [class before][class after][0 not blocked, 1 blocked] */
+	struct iotax_path_seg path_seg[IOTAX_PATH_CLASSES][IOTAX_PATH_CLASSES][2];
 	__u64 syscalls[IOTAX_MAX_SYSCALL_NR]; /* entries per syscall number */
 };
 

@@ -9,6 +9,7 @@ static_assert(kNumDropReasons == IOTAX_NDROP);
 static_assert(kHistBuckets == IOTAX_HIST_BUCKETS);
 static_assert(kMaxSyscallNr == IOTAX_MAX_SYSCALL_NR);
 static_assert(kNumCpuModes == IOTAX_NMODES);
+static_assert(kNumPathClasses == IOTAX_PATH_CLASSES);
 
 namespace {
 
@@ -51,6 +52,7 @@ TargetStats SumTargetStats(const iotax_target_stats* per_cpu, size_t ncpus) {
       to.resume_path_ns += from.resume_path_ns;
       to.blocked_bytes += from.blocked_bytes;
       to.nonblocked_bytes += from.nonblocked_bytes;
+      to.blocked_switch_ins += from.blocked_switch_ins;
       AddArray(to.wall_hist, from.wall_hist);
     }
     t.futex.queue_blocked += s.futex.queue_blocked;
@@ -62,6 +64,17 @@ TargetStats SumTargetStats(const iotax_target_stats* per_cpu, size_t ncpus) {
     t.waits.ready += s.waits.ready;
     t.waits.watched_waits += s.waits.watched_waits;
     t.waits.watched += s.waits.watched;
+    for (int a = 0; a < kNumPathClasses; ++a) {
+      for (int b = 0; b < kNumPathClasses; ++b) {
+        for (int k = 0; k < 2; ++k) {
+          PathSegments& to = t.path_segments[a][b][k];
+          const iotax_path_seg& from = s.path_seg[a][b][k];
+          to.segments += from.segments;
+          to.ns += from.ns;
+          to.sq_16ns += from.sq_16ns;
+        }
+      }
+    }
     AddArray(t.syscalls, s.syscalls);
   }
   return t;

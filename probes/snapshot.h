@@ -55,6 +55,9 @@ struct ClassStats {
   uint64_t resume_path_ns = 0;
   uint64_t blocked_bytes = 0;     // read/write-class calls: bytes moved by calls that blocked
   uint64_t nonblocked_bytes = 0;  // ... and by calls that did not
+  // Switch-ins of blocked calls: each ran the tracer's sched_switch program on
+  // the call's CPU time (the tracer's own share of a block, tier 2).
+  uint64_t blocked_switch_ins = 0;
   Log2Histogram wall_hist{};
 };
 
@@ -67,6 +70,18 @@ struct WaitStats {
   uint64_t watched_waits = 0;  // blocked waits whose watched count is known
   uint64_t watched = 0;
 };
+
+// The indirect part without a PMU (bpf/iotax.h, struct iotax_path_seg): user
+// segments between a call's return and the thread's next call, on one path
+// (class before, class after), after a blocked or a non-blocked return.
+inline constexpr int kNumPathClasses = 6;  // net/file read/write, accept/connect, poll
+struct PathSegments {
+  uint64_t segments = 0;
+  uint64_t ns = 0;       // sum of durations
+  uint64_t sq_16ns = 0;  // sum of (ns / 16)^2, for the spread of the mean
+};
+// [class before][class after][0 not blocked, 1 blocked]
+using PathSegmentTable = std::array<std::array<std::array<PathSegments, 2>, kNumPathClasses>, kNumPathClasses>;
 
 // Same order as enum iotax_cpu_mode in bpf/iotax.h: the `mode` of the CPU metrics.
 inline constexpr int kNumCpuModes = 4;
@@ -112,6 +127,7 @@ struct TargetStats {
   std::array<ClassStats, kNumClasses> classes{};
   FutexStats futex;
   WaitStats waits;
+  PathSegmentTable path_segments{};
   std::array<uint64_t, kMaxSyscallNr> syscalls{};  // entries per syscall number
 };
 

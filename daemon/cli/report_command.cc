@@ -88,6 +88,9 @@ int RunReport(const cli::ReportOptions& options) {
   TracerOptions tracer_options;
   tracer_options.follow_children = options.follow_children;
   tracer_options.pmu_events = options.pmu_events;
+  // The tracer's own time per program run (bpf_stats) is taken off the price
+  // of a block; without it the report says the correction is unavailable.
+  tracer_options.enable_bpf_stats = true;
   absl::StatusOr<std::unique_ptr<Tracer>> tracer = Tracer::Create(tracer_options);
   if (!tracer.ok()) return Fail("report", tracer.status().message());
 

@@ -34,6 +34,10 @@ std::vector<MetricFamily> BuildVerdictMetricFamilies(const Report& report) {
   auto window = Gauge("iotax_verdict_window_seconds", "Length of the window the verdict was computed over");
   auto rq = Gauge("iotax_verdict_runqueue_wait_p99_seconds",
                   "99th percentile of run-queue waits (preempted or woken threads waiting for a CPU) over the verdict window");
+  auto tracer = Gauge("iotax_tracer_time_removed_per_block_seconds",
+                      "The tracer's own CPU time (its sched_switch program, measured by bpf_stats) taken off the direct cost of each blocked IO call; absent when bpf_stats were off or nothing blocked");
+  auto indirect = Gauge("iotax_blocking_indirect_per_block_seconds",
+                        "The indirect cost charged to each blocked IO call (cache and TLB refills): from user time on one code path without a PMU (method user_time), from cycles with one (method pmu); absent when unavailable");
   auto info = Gauge("iotax_verdict_info",
                     "Always 1; labels name the verdict level, the confidence and where the async cost came from (calibration or target_nonblocking_calls)");
 
@@ -50,6 +54,13 @@ std::vector<MetricFamily> BuildVerdictMetricFamilies(const Report& report) {
     info_labels.push_back({"async_cost_source", AsyncCostSourceName(v.async_cost.source)});
     AddValue(info, info_labels, 1);
     if (v.runqueue_wait_p99_seconds) AddValue(rq, base, *v.runqueue_wait_p99_seconds);
+    const BlockingBreakdown& b = v.breakdown;
+    if (b.tracer_switch.known && b.blocked_io_calls > 0) AddValue(tracer, base, b.TracerRemovedPerBlockedCall());
+    if (b.indirect.available && b.blocked_io_calls > 0) {
+      Labels l = base;
+      l.push_back({"method", IndirectMethodName(b.indirect.method)});
+      AddValue(indirect, l, b.indirect.cpu_seconds / static_cast<double>(b.blocked_io_calls));
+    }
     if (v.level == VerdictLevel::kInsufficientData) continue;
     AddValue(confidence, base, static_cast<int>(v.confidence));
     if (v.overhead_share) AddValue(overhead, base, *v.overhead_share);
@@ -65,7 +76,7 @@ std::vector<MetricFamily> BuildVerdictMetricFamilies(const Report& report) {
   }
   std::vector<MetricFamily> out;
   for (auto* f : {&overhead, &overhead_lo, &overhead_hi, &saving, &saving_lo, &saving_hi, &level, &confidence,
-                  &window, &rq, &info}) {
+                  &window, &rq, &tracer, &indirect, &info}) {
     if (!f->metric.empty()) out.push_back(std::move(*f));
   }
   return out;

@@ -26,14 +26,34 @@ std::optional<double> RealizedLoss(const SegmentHistogram& h, double steady_ipc)
   return (cycles - instructions / steady_ipc) / segments;
 }
 
-IndirectCost EstimateIndirect(const TargetWindow& w, const PmuStatus& pmu, uint64_t blocked_io_calls,
-                              uint64_t blocked_calls_all, double user_seconds) {
+// Without a PMU: the user-time difference on one path, per blocked IO call.
+IndirectCost IndirectFromTime(const TargetWindow& w, const PmuStatus& pmu, uint64_t blocked_io_calls) {
   IndirectCost cost;
-  cost.software_standins = pmu.software_standins;
-  if (!pmu.up) {
-    cost.missing_reason = pmu.reason.empty() ? "the PMU is not available" : absl::StrCat("no PMU counters (", pmu.reason, ")");
+  cost.method = IndirectMethod::kUserTime;
+  cost.path = EstimateIndirectFromTime(w.stats.path_segments);
+  if (!cost.path.available) {
+    if (blocked_io_calls == 0) {
+      cost.available = true;  // nothing blocked: nothing to charge
+      return cost;
+    }
+    cost.missing_reason = absl::StrCat(cost.path.missing_reason, "; no PMU counters to measure it either (",
+                                       pmu.reason.empty() ? "not available" : pmu.reason, ")");
     return cost;
   }
+  cost.available = true;
+  cost.blocked_returns = blocked_io_calls;
+  cost.per_block_seconds = std::max(0.0, cost.path.per_block_seconds);
+  cost.per_block_se_seconds = cost.path.per_block_se_seconds;
+  cost.cpu_seconds = cost.per_block_seconds * static_cast<double>(blocked_io_calls);
+  return cost;
+}
+
+IndirectCost EstimateIndirect(const TargetWindow& w, const PmuStatus& pmu, uint64_t blocked_io_calls,
+                              uint64_t blocked_calls_all, double user_seconds) {
+  if (!pmu.up) return IndirectFromTime(w, pmu, blocked_io_calls);
+  IndirectCost cost;
+  cost.method = IndirectMethod::kPmu;
+  cost.software_standins = pmu.software_standins;
   // A common steady state for both labels: the tail of all segments.
   const ipc::RecoveryCurve all = ipc::ReconstructCurve(ipc::MergeLabels(w.pmu));
   if (!all.steady_ok) {
@@ -80,6 +100,20 @@ bool IsIoClass(SyscallClass c) {
     case SyscallClass::kAcceptConnect: return true;
     default: return false;
   }
+}
+
+const char* IndirectMethodName(IndirectMethod m) {
+  switch (m) {
+    case IndirectMethod::kNone: return "none";
+    case IndirectMethod::kPmu: return "pmu";
+    case IndirectMethod::kUserTime: return "user_time";
+  }
+  return "none";
+}
+
+double BlockingBreakdown::TracerRemovedPerBlockedCall() const {
+  const uint64_t calibrated = blocked_io_calls - uncalibrated_blocked_io_calls;
+  return calibrated > 0 ? tracer_removed_cpu_seconds / static_cast<double>(calibrated) : 0.0;
 }
 
 bool IsEventWaitClass(SyscallClass c) { return c == SyscallClass::kPoll || c == SyscallClass::kIoUring; }
@@ -212,6 +246,7 @@ BlockingBreakdown AnalyzeWindow(const TargetWindow& w, const PmuStatus& pmu, int
   b.waits = JudgeWindowWaits(w);
 
   uint64_t blocked_all = 0;
+  b.tracer_switch = SwitchRunCostOf(w.tracer);
   for (int c = 0; c < kNumClasses; ++c) {
     const SyscallClass cls = static_cast<SyscallClass>(c);
     const ClassStats& cs = s.classes[c];
@@ -220,7 +255,7 @@ BlockingBreakdown AnalyzeWindow(const TargetWindow& w, const PmuStatus& pmu, int
     cc.blocked_calls = std::min(cs.blocked_calls, cs.calls);
     cc.cpu_seconds = Seconds(cs.oncpu_ns);
     cc.blocked_cpu_seconds = Seconds(std::min(cs.blocked_oncpu_ns, cs.oncpu_ns));
-    cc.tier2 = ComputeTier2Cost(cs);
+    cc.tier2 = ComputeTier2Cost(cs, b.tracer_switch);
     blocked_all += cc.blocked_calls;
     if (b.CountsAsIo(cls)) {
       b.blocked_io_calls += cc.blocked_calls;
@@ -230,6 +265,7 @@ BlockingBreakdown AnalyzeWindow(const TargetWindow& w, const PmuStatus& pmu, int
         b.uncalibrated_blocked_io_calls += cc.blocked_calls;
       } else if (cc.tier2.HasCost()) {
         b.direct_cpu_seconds += cc.tier2.direct_cost_seconds;
+        b.tracer_removed_cpu_seconds += cc.tier2.tracer_seconds_per_block * static_cast<double>(cc.blocked_calls);
       }
     } else if (IsEventWaitClass(cls)) {
       b.event_wait_calls += cc.calls;

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "indirect_time.h"
 #include "snapshot.h"
 #include "target_window.h"
 #include "tier2_cost.h"
@@ -59,11 +60,20 @@ struct ClassCost {
   Tier2Cost tier2;                 // direct cost of blocking for this class
 };
 
-// Tier 3: extra user cycles after a blocked call over a non-blocked one.
+// The indirect part: extra user time after a blocked call over a
+// non-blocked one. With a PMU, from cycles (tier 3); without one, from the
+// user segments' durations on one code path (indirect_time.h).
+enum class IndirectMethod { kNone, kPmu, kUserTime };
+const char* IndirectMethodName(IndirectMethod m);  // none, pmu, user_time
+
 struct IndirectCost {
   bool available = false;
+  IndirectMethod method = IndirectMethod::kNone;
   std::string missing_reason;           // why not, in words ("" when available)
   double cpu_seconds = 0;               // charged to blocking IO
+  PathIndirect path;                    // kUserTime: the path compared, with counts
+  double per_block_seconds = 0;         // kUserTime: charged per blocked IO call (>= 0)
+  double per_block_se_seconds = 0;      // ... its standard error
   double extra_cycles_per_blocked_return = 0;
   double cycles_per_second = 0;         // user cycles per second of user time (the clock)
   uint64_t blocked_returns = 0;         // segments after a blocked syscall
@@ -125,6 +135,12 @@ struct BlockingBreakdown {
   uint64_t handoffs = 0;
   double handoff_cpu_seconds = 0;
   uint64_t lock_waits_blocked = 0;
+
+  // The tracer's own time taken off the direct cost (tier2_cost.h), over the
+  // priced IO classes. Known only when bpf_stats measured it.
+  SwitchRunCost tracer_switch;          // per sched_switch run, over the window
+  double tracer_removed_cpu_seconds = 0;
+  double TracerRemovedPerBlockedCall() const;
 
   IndirectCost indirect;
   LatencyFigures latency;

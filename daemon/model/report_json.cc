@@ -50,6 +50,8 @@ json SyscallsJson(const BlockingBreakdown& b) {
         {"baseline_sound", t.baseline_sound},
         {"baseline_unsound_reason", t.baseline_sound ? json(nullptr) : json(t.baseline_unsound_reason)},
         {"baseline_price_seconds", t.blocked_calls > 0 && t.nonblocked_calls > 0 ? Number(t.baseline_price_seconds) : json(nullptr)},
+        {"switch_ins_per_block", t.blocked_calls > 0 ? Number(t.switch_ins_per_block) : json(nullptr)},
+        {"tracer_seconds_per_block", t.tracer_known && t.status == Tier2Status::kCalibrated ? Number(t.tracer_seconds_per_block) : json(nullptr)},
     });
   }
   return out;
@@ -109,10 +111,27 @@ json TargetJson(const TargetReport& t) {
                        {"wakeup_to_run_p99_seconds", Optional(l.wakeup_to_run_p99_seconds)},
                        {"wakeup_to_run_mean_seconds", Optional(l.wakeup_to_run_mean_seconds)},
                        {"mean_threads_waiting", Number(l.mean_threads_waiting)}}},
+      {"tracer_correction", json{{"known", b.tracer_switch.known},
+                                 {"missing_reason", b.tracer_switch.known ? json(nullptr) : json(b.tracer_switch.missing_reason)},
+                                 {"switch_run_seconds", b.tracer_switch.known ? json::array({Number(b.tracer_switch.lo_seconds), Number(b.tracer_switch.hi_seconds)}) : json(nullptr)},
+                                 {"removed_per_block_seconds", b.tracer_switch.known ? Number(b.TracerRemovedPerBlockedCall()) : json(nullptr)},
+                                 {"removed_cpu_seconds", b.tracer_switch.known ? Number(b.tracer_removed_cpu_seconds) : json(nullptr)}}},
       {"indirect", json{{"available", ind.available},
+                        {"method", IndirectMethodName(ind.method)},
                         {"missing_reason", ind.available ? json(nullptr) : json(ind.missing_reason)},
-                        {"extra_cycles_per_blocked_return", ind.available ? Number(ind.extra_cycles_per_blocked_return) : json(nullptr)},
-                        {"cycles_per_second", ind.available ? Number(ind.cycles_per_second) : json(nullptr)},
+                        {"per_block_seconds", ind.available && ind.method == IndirectMethod::kUserTime ? Number(ind.per_block_seconds) : json(nullptr)},
+                        {"per_block_se_seconds", ind.available && ind.method == IndirectMethod::kUserTime ? Number(ind.per_block_se_seconds) : json(nullptr)},
+                        {"path", ind.method == IndirectMethod::kUserTime && ind.path.blocked_returns
+                                     ? json{{"before", std::string(kClassNames[static_cast<int>(ind.path.before)])},
+                                            {"after", std::string(kClassNames[static_cast<int>(ind.path.after)])},
+                                            {"after_blocked_segments", ind.path.blocked_segments},
+                                            {"after_nonblocked_segments", ind.path.nonblocked_segments},
+                                            {"mean_after_blocked_seconds", ind.path.available ? Number(ind.path.mean_after_blocked_seconds) : json(nullptr)},
+                                            {"mean_after_nonblocked_seconds", ind.path.available ? Number(ind.path.mean_after_nonblocked_seconds) : json(nullptr)},
+                                            {"difference_seconds", ind.path.available ? Number(ind.path.per_block_seconds) : json(nullptr)}}
+                                     : json(nullptr)},
+                        {"extra_cycles_per_blocked_return", ind.available && ind.method == IndirectMethod::kPmu ? Number(ind.extra_cycles_per_blocked_return) : json(nullptr)},
+                        {"cycles_per_second", ind.available && ind.method == IndirectMethod::kPmu ? Number(ind.cycles_per_second) : json(nullptr)},
                         {"software_standins", ind.software_standins}}},
       {"top_costs", top},
       {"verdict", VerdictToJson(v)},

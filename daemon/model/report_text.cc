@@ -107,6 +107,13 @@ void AppendTarget(std::string& out, const TargetReport& t) {
                                           FormatPercent(v.estimated_saving_share_ci->lo),
                                           FormatPercent(v.estimated_saving_share_ci->hi)));
   }
+  if (b.blocked_io_calls > 0) {
+    absl::StrAppend(&out, Wrap(b.tracer_switch.known
+                                   ? absl::StrCat("tracer's own time removed: ", Seconds(b.TracerRemovedPerBlockedCall()),
+                                                  " per block")
+                                   : absl::StrCat("tracer's own time not removed: ", b.tracer_switch.missing_reason),
+                               "  ", "    "));
+  }
   absl::StrAppend(&out, "\nWhy:\n");
   for (const std::string& r : v.reasons) absl::StrAppend(&out, Wrap(r, "  - ", "    "));
 

@@ -28,6 +28,7 @@ ClassStats MinusClass(const ClassStats& a, const ClassStats& b) {
   c.resume_path_ns = Minus(a.resume_path_ns, b.resume_path_ns);
   c.blocked_bytes = Minus(a.blocked_bytes, b.blocked_bytes);
   c.nonblocked_bytes = Minus(a.nonblocked_bytes, b.nonblocked_bytes);
+  c.blocked_switch_ins = Minus(a.blocked_switch_ins, b.blocked_switch_ins);
   MinusArray(c.wall_hist, a.wall_hist, b.wall_hist);
   return c;
 }
@@ -43,6 +44,7 @@ ClassStats PlusClass(const ClassStats& a, const ClassStats& b) {
   c.resume_path_ns = a.resume_path_ns + b.resume_path_ns;
   c.blocked_bytes = a.blocked_bytes + b.blocked_bytes;
   c.nonblocked_bytes = a.nonblocked_bytes + b.nonblocked_bytes;
+  c.blocked_switch_ins = a.blocked_switch_ins + b.blocked_switch_ins;
   PlusArray(c.wall_hist, a.wall_hist, b.wall_hist);
   return c;
 }
@@ -77,6 +79,15 @@ TargetStats Combine2(const TargetStats& a, const TargetStats& b, Op op, ClassOp 
   s.waits.ready = op(a.waits.ready, b.waits.ready);
   s.waits.watched_waits = op(a.waits.watched_waits, b.waits.watched_waits);
   s.waits.watched = op(a.waits.watched, b.waits.watched);
+  for (int x = 0; x < kNumPathClasses; ++x) {
+    for (int y = 0; y < kNumPathClasses; ++y) {
+      for (int k = 0; k < 2; ++k) {
+        const PathSegments& p = a.path_segments[x][y][k];
+        const PathSegments& q = b.path_segments[x][y][k];
+        s.path_segments[x][y][k] = {op(p.segments, q.segments), op(p.ns, q.ns), op(p.sq_16ns, q.sq_16ns)};
+      }
+    }
+  }
   for (int n = 0; n < kMaxSyscallNr; ++n) s.syscalls[n] = op(a.syscalls[n], b.syscalls[n]);
   return s;
 }
@@ -133,7 +144,9 @@ TargetWindow MakeWindow(const TargetSnapshot& start, uint64_t start_ns, const Ta
 TargetWindow Combine(const std::vector<TargetWindow>& windows) {
   TargetWindow total;
   total.kernel_cpu_known = !windows.empty();
+  total.tracer.known = !windows.empty();
   for (const TargetWindow& w : windows) {
+    total.tracer = AddRuns(total.tracer, w.tracer);
     total.kernel_cpu_known = total.kernel_cpu_known && w.kernel_cpu_known;
     total.kernel_cpu_ns += w.kernel_cpu_ns;
     total.pid = w.pid;
@@ -155,6 +168,7 @@ TargetWindow Without(const TargetWindow& total, const TargetWindow& part) {
   w.stats = SubtractStats(total.stats, part.stats);
   w.pmu = SubtractPmu(total.pmu, part.pmu);
   w.kernel_cpu_ns = Minus(total.kernel_cpu_ns, part.kernel_cpu_ns);
+  w.tracer = SubtractRuns(total.tracer, part.tracer);
   return w;
 }
 
@@ -169,6 +183,7 @@ const TargetSnapshot* FindTarget(const AgentSnapshot& snapshot, int pid) {
 std::vector<TargetWindow> WindowsOf(const std::vector<const AgentSnapshot*>& snapshots, int pid) {
   std::vector<TargetWindow> out;
   const TargetSnapshot* previous = nullptr;
+  const AgentSnapshot* previous_snap = nullptr;
   uint64_t previous_ns = 0;
   for (const AgentSnapshot* snap : snapshots) {
     const TargetSnapshot* t = FindTarget(*snap, pid);
@@ -182,8 +197,10 @@ std::vector<TargetWindow> WindowsOf(const std::vector<const AgentSnapshot*>& sna
     }
     if (previous != nullptr && snap->monotonic_ns > previous_ns) {
       out.push_back(MakeWindow(*previous, previous_ns, *t, snap->monotonic_ns));
+      out.back().tracer = SubtractRuns(SwitchRunsOf(snap->probes), SwitchRunsOf(previous_snap->probes));
     }
     previous = t;
+    previous_snap = snap;
     previous_ns = snap->monotonic_ns;
   }
   return out;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "snapshot.h"
+#include "tracer_cost.h"
 
 namespace iotax {
 
@@ -26,6 +27,9 @@ struct TargetWindow {
   // ends of every part were read.
   bool kernel_cpu_known = false;
   uint64_t kernel_cpu_ns = 0;
+  // The tracer's sched_switch runs over the window (agent-wide, bpf_stats):
+  // what the model takes off a block's price. Set by WindowsOf.
+  TracerRuns tracer;
 };
 
 // end - start, counter by counter. A counter that went backwards (a reused

@@ -26,7 +26,7 @@ const char* BaselineUnsoundReason(const Tier2Cost& c, bool moves_bytes) {
 
 }  // namespace
 
-Tier2Cost ComputeTier2Cost(const ClassStats& stats) {
+Tier2Cost ComputeTier2Cost(const ClassStats& stats, const SwitchRunCost& tracer) {
   Tier2Cost cost;
   // Per-CPU counters are summed while the kernel may still be writing, so the
   // parts can momentarily exceed the whole: clamp instead of wrapping around.
@@ -52,6 +52,7 @@ Tier2Cost ComputeTier2Cost(const ClassStats& stats) {
   const uint64_t resume_ns = std::min(stats.resume_path_ns, blocked_ns - sleep_ns);
   cost.mean_sleep_path_seconds = PerCall(sleep_ns, cost.blocked_calls, 1e-9);
   cost.mean_resume_path_seconds = PerCall(resume_ns, cost.blocked_calls, 1e-9);
+  cost.switch_ins_per_block = PerCall(stats.blocked_switch_ins, cost.blocked_calls, 1.0);
 
   const bool bytes_known = stats.blocked_bytes > 0 && stats.nonblocked_bytes > 0;
   if (cost.nonblocked_calls > 0) {
@@ -74,12 +75,21 @@ Tier2Cost ComputeTier2Cost(const ClassStats& stats) {
       cost.own_work_seconds = cost.mean_resume_path_seconds;
     }
     raw = cost.mean_sleep_path_seconds + cost.mean_resume_path_seconds - cost.own_work_seconds;
+    cost.tracer_runs_per_block = cost.own_work_measured ? std::min(1.0, cost.switch_ins_per_block) : 0.0;
   } else if (cost.baseline_sound) {
     cost.method = Tier2Method::kBaseline;
     raw = cost.baseline_price_seconds;
+    cost.tracer_runs_per_block = cost.switch_ins_per_block;
   } else {
     cost.status = Tier2Status::kNotCalibrated;
     return cost;
+  }
+  cost.tracer_known = tracer.known;
+  if (tracer.known) {
+    cost.tracer_seconds_per_block_lo = cost.tracer_runs_per_block * tracer.lo_seconds;
+    cost.tracer_seconds_per_block_hi = cost.tracer_runs_per_block * tracer.hi_seconds;
+    cost.tracer_seconds_per_block = cost.tracer_runs_per_block * tracer.Mid();
+    raw -= cost.tracer_seconds_per_block;
   }
   cost.status = Tier2Status::kCalibrated;
   cost.clamped = raw < 0;
@@ -88,9 +98,9 @@ Tier2Cost ComputeTier2Cost(const ClassStats& stats) {
   return cost;
 }
 
-std::array<Tier2Cost, kNumClasses> ComputeTier2Costs(const TargetStats& stats) {
+std::array<Tier2Cost, kNumClasses> ComputeTier2Costs(const TargetStats& stats, const SwitchRunCost& tracer) {
   std::array<Tier2Cost, kNumClasses> out;
-  for (int c = 0; c < kNumClasses; ++c) out[c] = ComputeTier2Cost(stats.classes[c]);
+  for (int c = 0; c < kNumClasses; ++c) out[c] = ComputeTier2Cost(stats.classes[c], tracer);
   return out;
 }
 

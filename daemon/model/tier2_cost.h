@@ -20,6 +20,7 @@
 #include <cstdint>
 
 #include "snapshot.h"
+#include "tracer_cost.h"
 
 namespace iotax {
 
@@ -74,6 +75,17 @@ struct Tier2Cost {
   // price_per_block_seconds * blocked_calls; only meaningful when HasCost().
   double direct_cost_seconds = 0;
   bool clamped = false;  // the method's raw figure was negative and was taken as 0
+  // The tracer's own time in the price (tracer_cost.h), taken off it. The
+  // switch-ins that resumed a blocked call are counted; the price holds the
+  // sched_switch runs of the part it keeps: every resume for the baseline,
+  // the one that opens the resume path for switch_paths, none when the
+  // resume path was left out (own work not measured).
+  double switch_ins_per_block = 0;          // counted by the tracer
+  double tracer_runs_per_block = 0;         // ... of them in the price
+  bool tracer_known = false;                // the run time per switch was measured (bpf_stats)
+  double tracer_seconds_per_block = 0;      // taken off the price (mid of the range)
+  double tracer_seconds_per_block_lo = 0;   // the range it comes from
+  double tracer_seconds_per_block_hi = 0;
 
   // True when direct_cost_seconds is a real value (priced, or exactly 0
   // because nothing blocked).
@@ -84,9 +96,11 @@ struct Tier2Cost {
 
 // Computes the tier-2 cost of one class. Tolerates counters read a moment
 // apart (blocked > calls, blocked on-CPU > total on-CPU) by clamping.
-Tier2Cost ComputeTier2Cost(const ClassStats& stats);
+// `tracer`: the tracer's time per sched_switch run over the same window; when
+// not known, nothing is taken off (and tracer_known says so).
+Tier2Cost ComputeTier2Cost(const ClassStats& stats, const SwitchRunCost& tracer = {});
 
-std::array<Tier2Cost, kNumClasses> ComputeTier2Costs(const TargetStats& stats);
+std::array<Tier2Cost, kNumClasses> ComputeTier2Costs(const TargetStats& stats, const SwitchRunCost& tracer = {});
 
 const char* Tier2StatusName(Tier2Status status);
 const char* Tier2MethodName(Tier2Method method);

@@ -93,6 +93,24 @@ std::string CostExpression(const BlockingBreakdown& b) {
                       per_call >= 0.05e-6 ? absl::StrCat(" × ", FormatDuration(per_call)) : " at no measurable cost each");
 }
 
+// What the tracer's own time did to the price of a block, in words.
+std::string TracerReason(const BlockingBreakdown& b) {
+  const SwitchRunCost& sw = b.tracer_switch;
+  if (!sw.known) {
+    return absl::StrCat("Tracer's own time not removed: ", sw.missing_reason,
+                        "; each block's price still holds the tracer's sched_switch run at its switch-in (iotaxd "
+                        "--bpf-stats, or kernel.bpf_stats_enabled=1, measures it).");
+  }
+  const double per_block = b.TracerRemovedPerBlockedCall();
+  const SyscallClass d = b.DominantIoClass();
+  const Tier2Cost& t2 = b.classes[static_cast<int>(d)].tier2;
+  return absl::StrFormat(
+      "Tracer's own time removed: %s per block (its sched_switch program took %s to %s a run by bpf_stats; %.2f "
+      "switch-ins per block of the %s counted, %.2f of them in the price).",
+      per_block >= 0.0005e-6 ? FormatDuration(per_block) : std::string("0 µs"), FormatDuration(sw.lo_seconds),
+      FormatDuration(sw.hi_seconds), t2.switch_ins_per_block, ClassNoun(d), t2.tracer_runs_per_block);
+}
+
 }  // namespace
 
 const char* VerdictLevelName(VerdictLevel level) {
@@ -349,18 +367,31 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
         "measure their cost against; the overhead is a lower bound.",
         absl::StrCat(b.uncalibrated_blocked_io_calls)));
   }
-  if (b.indirect.available) {
+  if (b.blocked_io_calls > 0) v.reasons.push_back(TracerReason(b));
+  if (b.indirect.available && b.indirect.method == IndirectMethod::kUserTime && b.indirect.path.available) {
+    const PathIndirect& p = b.indirect.path;
+    v.reasons.push_back(absl::StrFormat(
+        "Indirect part (no PMU: measured as user time on one code path): after blocked %s, the user code up to the "
+        "next of the %s ran %s on average (%s times) against %s after ones that did not block (%s times): %s ± %s per "
+        "block "
+        "(caches and TLB refilling after the switch)%s, charged to each of the %s blocking IO calls: %s of CPU.",
+        ClassNoun(p.before), ClassNoun(p.after), FormatDuration(p.mean_after_blocked_seconds),
+        FormatCount(static_cast<double>(p.blocked_segments)), FormatDuration(p.mean_after_nonblocked_seconds),
+        FormatCount(static_cast<double>(p.nonblocked_segments)), FormatDuration(p.per_block_seconds),
+        FormatDuration(1.96 * p.per_block_se_seconds), p.per_block_seconds < 0 ? ", taken as 0" : "",
+        FormatCount(static_cast<double>(b.blocked_io_calls)),
+        FormatPercent(b.cpu_seconds > 0 ? b.indirect.cpu_seconds / b.cpu_seconds : 0)));
+  } else if (b.indirect.available && b.indirect.method == IndirectMethod::kPmu) {
     v.reasons.push_back(absl::StrFormat(
         "Indirect cost (tier 3%s): after a blocked call the user code ran %.0f cycles slower than after one that "
         "did not block (caches and TLB refilling), %s of CPU in all.",
         b.indirect.software_standins ? ", software stand-ins for the PMU: IPC is about 1 by construction" : "",
         b.indirect.extra_cycles_per_blocked_return, FormatPercent(b.cpu_seconds > 0 ? b.indirect.cpu_seconds / b.cpu_seconds : 0)));
-  } else {
+  } else if (!b.indirect.available) {
     v.reasons.push_back(absl::StrCat(
-        "The indirect part is missing: ", b.indirect.missing_reason,
+        "Indirect part unavailable: ", b.indirect.missing_reason,
         ", so the cache and TLB refills after each switch are not measured. The overhead and the saving shown are "
-        "the direct cost only, so the real figures are likely higher; on a machine with a hardware PMU iotax adds "
-        "them."));
+        "the direct cost only, so the real figures are likely higher."));
   }
   if (b.blocked_io_calls > 0) {
     const auto cpu_words = [](double seconds) {

@@ -20,6 +20,15 @@
 //                 each woken by the other thread, per round
 //   contend N     N threads take one mutex for 50 µs of spinning, then spin
 //                 10 µs outside it: contended-lock waits (FUTEX_WAIT)
+//   pathwalk KIB  a writer thread sends two messages on a datagram
+//                 socketpair every 300 µs; the reader reads them one by one
+//                 (the first read blocks, the second finds its message
+//                 waiting) and after each writes a byte to a file; after
+//                 the first it also walks KIB KiB (one load per cache line):
+//                 its user segments after blocked reads are longer by the
+//                 walk (tests/probes/tracer_paths_test.cc). Before "ready"
+//                 it prints "walk_ns N": one warm walk, timed in-process
+//                 (median of 200).
 //
 // Prints "ready\n" once every thread runs, then works until killed.
 #include <pthread.h>
@@ -28,6 +37,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -96,6 +108,27 @@ void* BlockReadWriter(void*) {
   }
 }
 
+void* PairWriter(void*) {
+  g_started++;
+  char a = 'A', b = 'B';
+  for (;;) {
+    SleepUs(300);
+    if (write(g_ab[1], &a, 1) != 1 || write(g_ab[1], &b, 1) != 1) Die("pair writer");
+  }
+}
+
+uint64_t Walk(const volatile char* p, size_t bytes) {
+  uint64_t sum = 0;
+  for (size_t i = 0; i < bytes; i += 64) sum += static_cast<unsigned char>(p[i]);
+  return sum;
+}
+
+uint64_t NowNs() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<uint64_t>(t.tv_sec) * 1000000000ull + static_cast<uint64_t>(t.tv_nsec);
+}
+
 void* Sleeper(void*) {
   g_started++;
   for (;;) pause();
@@ -155,7 +188,8 @@ void Ready(int threads) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s spin | pingpong US | blockread US | threads N | handoff US | contend N\n",
+    std::fprintf(stderr,
+                 "usage: %s spin | pingpong US | blockread US | threads N | handoff US | contend N | pathwalk KIB\n",
                  argv[0]);
     return 2;
   }
@@ -184,6 +218,31 @@ int main(int argc, char** argv) {
     char buf[64];
     for (;;) {
       if (read(g_ab[0], buf, sizeof(buf)) <= 0) Die("reader");
+    }
+  } else if (std::strcmp(mode, "pathwalk") == 0) {
+    const size_t bytes = static_cast<size_t>(arg > 0 ? arg : 256) * 1024;
+    std::vector<char> set(bytes, 1);
+    std::vector<uint64_t> took;
+    for (int i = 0; i < 200; ++i) {
+      const uint64_t t0 = NowNs();
+      g_sink += Walk(set.data(), bytes);
+      took.push_back(NowNs() - t0);
+    }
+    std::sort(took.begin(), took.end());
+    std::printf("walk_ns %llu\n", static_cast<unsigned long long>(took[took.size() / 2]));
+    std::fflush(stdout);
+    if (socketpair(AF_UNIX, SOCK_DGRAM, 0, g_ab) != 0) Die("socketpair");
+    // A regular file (unnamed, gone at exit): a file_write, one of the path
+    // classes (/dev/null is a character device, class other).
+    const int file_fd = open("/tmp", O_TMPFILE | O_WRONLY, 0600);
+    if (file_fd < 0) Die("O_TMPFILE in /tmp");
+    StartThread(PairWriter);
+    Ready(1);
+    char c;
+    for (;;) {
+      if (read(g_ab[0], &c, 1) != 1) Die("pathwalk read");
+      if (c == 'A') g_sink += Walk(set.data(), bytes);
+      if (write(file_fd, &c, 1) != 1) Die("pathwalk write");
     }
   } else if (std::strcmp(mode, "threads") == 0) {
     if (arg < 1 || arg > 10000) Die("threads: N must be 1..10000");

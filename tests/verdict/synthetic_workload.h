@@ -59,6 +59,16 @@ struct Workload {
   // Kernel CPU the tracer does not see, per request; negative: the kernel's
   // figure is not read (kernel_cpu_ns stays 0).
   double untraced_per_request = -1;
+  // The tracer's own time (bpf_stats): its sched_switch program takes this
+  // many ns a run (every run concerns the target), and each blocked read is
+  // switched back in this many times. 0 ns: bpf_stats off (no run stats).
+  double switch_run_ns = 0;
+  double switch_ins_per_block = 1.0;
+  // The indirect part without a PMU: user segments between a read and the
+  // write after it, user_per_request long after a non-blocked read and this
+  // much longer after a blocked one (also added to the user time).
+  bool user_paths = false;
+  double user_after_blocked_extra = 0;
 };
 
 // Exact quantities of the workload over `seconds` at the nominal rate.
@@ -99,10 +109,15 @@ inline std::vector<AgentSnapshot> MakeSnapshots(const Workload& w, int steps, do
   uint64_t now = 10'000'000'000;
   uint64_t untraced_ns = 0;
   if (w.untraced_per_request >= 0) t.kernel_cpu_ns = 1;
+  ProbeStatus switch_probe;
+  switch_probe.name = "sched_switch";
+  switch_probe.up = true;
+  switch_probe.run_stats_valid = w.switch_run_ns > 0;
   auto push = [&] {
     AgentSnapshot s;
     s.monotonic_ns = now;
     s.targets.push_back(t);
+    s.probes.push_back(switch_probe);
     s.pmu.up = w.pmu;
     s.pmu.reason = w.pmu ? "" : "vm_without_pmu";
     out.push_back(s);
@@ -142,6 +157,25 @@ inline std::vector<AgentSnapshot> MakeSnapshots(const Workload& w, int steps, do
         r.resume_path_ns += ns(blocked * (w.read_nonblocked_cpu + extra / 2));
       }
       r.blocked_bytes += 512 * blocked;
+      if (w.switch_run_ns > 0) {
+        const uint64_t ins = static_cast<uint64_t>(std::llround(blocked * w.switch_ins_per_block));
+        r.blocked_switch_ins += ins;
+        switch_probe.run_count += ins;
+        switch_probe.events += ins;
+        switch_probe.run_time_ns += static_cast<uint64_t>(std::llround(ins * w.switch_run_ns));
+      }
+      if (w.user_paths && !w.pmu) {
+        PathSegments& after_blocked = s.path_segments[0][1][1];  // net_read then net_write
+        PathSegments& after_plain = s.path_segments[0][1][0];
+        const double nb = w.user_per_request * 1e9, bl = nb + w.user_after_blocked_extra * 1e9;
+        after_blocked.segments += blocked;
+        after_blocked.ns += static_cast<uint64_t>(std::llround(blocked * bl));
+        after_blocked.sq_16ns += static_cast<uint64_t>(std::llround(blocked * (bl / 16) * (bl / 16)));
+        after_plain.segments += reads - blocked;
+        after_plain.ns += static_cast<uint64_t>(std::llround((reads - blocked) * nb));
+        after_plain.sq_16ns += static_cast<uint64_t>(std::llround((reads - blocked) * (nb / 16) * (nb / 16)));
+        s.user_ns += ns(blocked * w.user_after_blocked_extra);
+      }
       r.nonblocked_bytes += 512 * (reads - blocked);
       ClassStats& wr = s.classes[static_cast<int>(SyscallClass::kNetWrite)];
       wr.calls += reads;

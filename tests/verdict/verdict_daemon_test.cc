@@ -136,6 +136,8 @@ TEST(VerdictMetrics, DocumentedExactlyInMetricsMd) {
   }
   Workload w;
   w.runqueue_wait_ns = 50'000;
+  w.switch_run_ns = 300;  // bpf_stats on: the tracer's correction is exported
+  w.user_paths = true;    // the indirect part from user time
   Fed fed(MakeSnapshots(w, 8));
   fed.Steps(8);
   std::set<std::string> emitted;

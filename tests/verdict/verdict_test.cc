@@ -70,7 +70,7 @@ TEST(Verdict, BlockingHeavyServerIsLikelyWorthIt) {
   EXPECT_NEAR(v.window_seconds, 10, 1e-9);
   EXPECT_TRUE(absl::StrContains(v.summary, "likely worth it")) << v.summary;
   EXPECT_TRUE(absl::StrContains(v.summary, "19k blocking socket reads/s × 3.0 µs")) << v.summary;
-  EXPECT_TRUE(AnyReasonContains(v, "indirect part is missing"));
+  EXPECT_TRUE(AnyReasonContains(v, "Indirect part unavailable"));
 }
 
 TEST(Verdict, SharesAreOfTheKernelsCpuSoTheyApplyToMeasuredCpuPerRequest) {
@@ -174,7 +174,7 @@ TEST(Verdict, WithAPmuTheIndirectPartIsAdded) {
   ASSERT_TRUE(v.indirect_cpu_seconds);
   EXPECT_GT(*v.indirect_cpu_seconds, 0);
   EXPECT_NEAR(*v.overhead_share, (v.direct_cpu_seconds + *v.indirect_cpu_seconds) / v.cpu_seconds, 1e-12);
-  EXPECT_FALSE(AnyReasonContains(v, "indirect part is missing"));
+  EXPECT_FALSE(AnyReasonContains(v, "Indirect part unavailable"));
   EXPECT_TRUE(AnyReasonContains(v, "Indirect cost (tier 3"));
 }
 
@@ -183,8 +183,51 @@ TEST(Verdict, WithoutAPmuTheVerdictSaysTheIndirectPartIsMissing) {
   const Verdict v = ComputeVerdict(InputsFor(w, 5));
   EXPECT_FALSE(v.indirect_cpu_seconds);
   EXPECT_TRUE(absl::StrContains(v.summary, "without the indirect part")) << v.summary;
-  EXPECT_TRUE(AnyReasonContains(v, "indirect part is missing"));
+  EXPECT_TRUE(AnyReasonContains(v, "Indirect part unavailable"));
   EXPECT_TRUE(AnyReasonContains(v, "likely higher"));
+}
+
+TEST(Verdict, WithoutAPmuTheIndirectPartComesFromUserTimeOnOnePath) {
+  Workload w;
+  w.user_paths = true;
+  w.user_after_blocked_extra = 1.0e-6;  // the refill: 1 µs more user time after a blocked read
+  const Calibration cal = FlatCalibration(0);
+  const Verdict v = ComputeVerdict(InputsFor(w, 6, &cal));
+  const IndirectCost& ind = v.breakdown.indirect;
+  ASSERT_TRUE(ind.available) << ind.missing_reason;
+  EXPECT_EQ(ind.method, IndirectMethod::kUserTime);
+  EXPECT_NEAR(ind.per_block_seconds, 1.0e-6, 1e-9);
+  ASSERT_TRUE(v.indirect_cpu_seconds);
+  EXPECT_NEAR(*v.indirect_cpu_seconds, 1.0e-6 * static_cast<double>(v.blocked_io_calls), 1e-6);
+  EXPECT_NEAR(*v.overhead_share, (v.direct_cpu_seconds + *v.indirect_cpu_seconds) / v.cpu_seconds, 1e-12);
+  EXPECT_FALSE(absl::StrContains(v.summary, "without the indirect part")) << v.summary;
+  EXPECT_TRUE(AnyReasonContains(v, "measured as user time on one code path"));
+  EXPECT_TRUE(AnyReasonContains(v, "socket reads, the user code up to the next of the socket writes"));
+}
+
+TEST(Verdict, IndirectPartUnavailableWhenEveryReadOnThePathBlocked) {
+  Workload w;
+  w.user_paths = true;
+  w.blocked_fraction = 1.0;  // no non-blocked return to compare with
+  w.user_after_blocked_extra = 1.0e-6;
+  const Verdict v = ComputeVerdict(InputsFor(w, 5));
+  EXPECT_FALSE(v.indirect_cpu_seconds);
+  EXPECT_TRUE(AnyReasonContains(v, "Indirect part unavailable: too few non-blocked returns on the same path"));
+  EXPECT_TRUE(AnyReasonContains(v, "socket reads then socket writes"));
+}
+
+TEST(Verdict, TheTracersOwnTimeIsTakenOffThePriceOfABlock) {
+  Workload w;
+  w.switch_run_ns = 300;  // bpf_stats: 300 ns a sched_switch run, one switch-in per block
+  const Calibration cal = FlatCalibration(0.5e-6);
+  const Verdict with = ComputeVerdict(InputsFor(w, 6, &cal));
+  w.switch_run_ns = 0;
+  const Verdict without = ComputeVerdict(InputsFor(w, 6, &cal));
+  EXPECT_NEAR(without.direct_per_blocked_call_seconds, w.read_blocked_extra, 1e-9);
+  EXPECT_NEAR(with.direct_per_blocked_call_seconds, w.read_blocked_extra - 300e-9, 1e-9);
+  EXPECT_NEAR(with.breakdown.TracerRemovedPerBlockedCall(), 300e-9, 1e-12);
+  EXPECT_TRUE(AnyReasonContains(with, "Tracer's own time removed: 300 ns per block"));
+  EXPECT_TRUE(AnyReasonContains(without, "Tracer's own time not removed: kernel.bpf_stats_enabled was off"));
 }
 
 TEST(Verdict, AnIdleProcessIsInsufficientData) {

@@ -1,0 +1,87 @@
+#include "indirect_time.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "blocking_model.h"
+
+namespace iotax {
+namespace {
+
+struct Side {
+  double mean_ns = 0;
+  double var_ns2 = 0;  // of one segment
+};
+
+Side Moments(const PathSegments& p) {
+  Side s;
+  if (p.segments == 0) return s;
+  const double n = static_cast<double>(p.segments);
+  s.mean_ns = static_cast<double>(p.ns) / n;
+  const double mean_q = s.mean_ns / 16.0;
+  const double var_q = static_cast<double>(p.sq_16ns) / n - mean_q * mean_q;
+  s.var_ns2 = std::max(0.0, var_q) * 256.0;
+  return s;
+}
+
+std::string PathWords(int before, int after) {
+  return absl::StrCat(ClassNoun(static_cast<SyscallClass>(before)), " then ",
+                      ClassNoun(static_cast<SyscallClass>(after)));
+}
+
+}  // namespace
+
+PathIndirect EstimateIndirectFromTime(const PathSegmentTable& table) {
+  PathIndirect r;
+  int best_ok = -1, best_any = -1;
+  uint64_t most_ok = 0, most_any = 0;
+  for (int b = 0; b < kNumPathClasses; ++b) {
+    if (!IsIoClass(static_cast<SyscallClass>(b))) continue;
+    for (int a = 0; a < kNumPathClasses; ++a) {
+      const uint64_t blocked = table[b][a][1].segments;
+      const uint64_t plain = table[b][a][0].segments;
+      if (blocked > most_any) {
+        most_any = blocked;
+        best_any = b * kNumPathClasses + a;
+      }
+      if (blocked >= kMinPathSegments && plain >= kMinPathSegments && blocked > most_ok) {
+        most_ok = blocked;
+        best_ok = b * kNumPathClasses + a;
+      }
+    }
+  }
+  const int pick = best_ok >= 0 ? best_ok : best_any;
+  if (pick < 0) {
+    r.missing_reason = "no user code ran between a blocked read, write, accept or connect and the next call";
+    return r;
+  }
+  r.blocked_returns = true;
+  const int before = pick / kNumPathClasses, after = pick % kNumPathClasses;
+  r.before = static_cast<SyscallClass>(before);
+  r.after = static_cast<SyscallClass>(after);
+  const PathSegments& blocked = table[before][after][1];
+  const PathSegments& plain = table[before][after][0];
+  r.blocked_segments = blocked.segments;
+  r.nonblocked_segments = plain.segments;
+  if (best_ok < 0) {
+    const char* side = blocked.segments < kMinPathSegments && plain.segments >= kMinPathSegments
+                           ? "too few blocked returns on the same path"
+                           : "too few non-blocked returns on the same path";
+    r.missing_reason = absl::StrCat(side, " (", PathWords(before, after), ": ", blocked.segments,
+                                    " after a blocked return, ", plain.segments, " after one that did not block; ",
+                                    kMinPathSegments, " of each are needed)");
+    return r;
+  }
+  const Side sb = Moments(blocked), sp = Moments(plain);
+  r.available = true;
+  r.mean_after_blocked_seconds = sb.mean_ns / 1e9;
+  r.mean_after_nonblocked_seconds = sp.mean_ns / 1e9;
+  r.per_block_seconds = (sb.mean_ns - sp.mean_ns) / 1e9;
+  r.per_block_se_seconds =
+      std::sqrt(sb.var_ns2 / static_cast<double>(blocked.segments) + sp.var_ns2 / static_cast<double>(plain.segments)) /
+      1e9;
+  return r;
+}
+
+}  // namespace iotax

@@ -1,0 +1,38 @@
+// The indirect cost of blocking without a PMU (issue 14, part 3): time is
+// measured where counters are not. The user segment that follows a blocked
+// return is compared with the user segment that follows a non-blocked
+// return on the same code path (the same class of call before and after
+// it); both run the same code, so what the first takes longer is what
+// refilling caches and TLB after the switch cost. Only when both sides have
+// enough segments; otherwise the part is unavailable, with the counts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "snapshot.h"
+
+namespace iotax {
+
+// Segments needed on each side of a path before its means are compared.
+inline constexpr uint64_t kMinPathSegments = 50;
+
+struct PathIndirect {
+  bool available = false;      // a path had enough segments on both sides
+  bool blocked_returns = false;  // some IO call blocked and was followed on a path
+  std::string missing_reason;  // in words, when not available
+  SyscallClass before = SyscallClass::kNetRead;  // the path used (or the best one seen)
+  SyscallClass after = SyscallClass::kNetWrite;
+  uint64_t blocked_segments = 0;
+  uint64_t nonblocked_segments = 0;
+  double mean_after_blocked_seconds = 0;
+  double mean_after_nonblocked_seconds = 0;
+  double per_block_seconds = 0;     // the difference of the means, signed
+  double per_block_se_seconds = 0;  // its standard error (both sides' spread)
+};
+
+// Picks the path with the most blocked returns among those whose call before
+// is an IO class (read, write, accept, connect) and compares its two sides.
+PathIndirect EstimateIndirectFromTime(const PathSegmentTable& table);
+
+}  // namespace iotax

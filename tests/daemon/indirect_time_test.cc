@@ -1,0 +1,99 @@
+// The indirect part without a PMU (issue 14, part 3): user segments after a
+// blocked return against those after a non-blocked one on the same path.
+#include "indirect_time.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace iotax {
+namespace {
+
+constexpr int kRead = static_cast<int>(SyscallClass::kNetRead);
+constexpr int kWrite = static_cast<int>(SyscallClass::kNetWrite);
+constexpr int kPoll = static_cast<int>(SyscallClass::kPoll);
+
+// n segments alternating between mean - d and mean + d ns.
+PathSegments Segments(uint64_t n, double mean, double d = 0) {
+  PathSegments p;
+  p.segments = n;
+  p.ns = static_cast<uint64_t>(std::llround(mean * static_cast<double>(n)));
+  const double q1 = (mean - d) / 16, q2 = (mean + d) / 16;
+  p.sq_16ns = static_cast<uint64_t>(std::llround((q1 * q1 + q2 * q2) / 2 * static_cast<double>(n)));
+  return p;
+}
+
+TEST(IndirectFromTime, DifferenceOfMeansOnTheSamePath) {
+  PathSegmentTable t{};
+  t[kRead][kWrite][1] = Segments(10'000, 3'500, 500);
+  t[kRead][kWrite][0] = Segments(400, 2'000, 500);
+  const PathIndirect r = EstimateIndirectFromTime(t);
+  ASSERT_TRUE(r.available) << r.missing_reason;
+  EXPECT_EQ(r.before, SyscallClass::kNetRead);
+  EXPECT_EQ(r.after, SyscallClass::kNetWrite);
+  EXPECT_EQ(r.blocked_segments, 10'000u);
+  EXPECT_EQ(r.nonblocked_segments, 400u);
+  EXPECT_NEAR(r.per_block_seconds, 1.5e-6, 1e-12);
+  // SD 500 ns on both sides: SE = 500 * sqrt(1/10000 + 1/400) ns.
+  EXPECT_NEAR(r.per_block_se_seconds, 500e-9 * std::sqrt(1.0 / 10'000 + 1.0 / 400), 2e-9);
+}
+
+TEST(IndirectFromTime, TooFewNonBlockedReturnsSaysWhichPathWithCounts) {
+  PathSegmentTable t{};
+  t[kRead][kWrite][1] = Segments(10'000, 3'500);
+  t[kRead][kWrite][0] = Segments(12, 2'000);
+  const PathIndirect r = EstimateIndirectFromTime(t);
+  EXPECT_FALSE(r.available);
+  EXPECT_TRUE(r.blocked_returns);
+  EXPECT_NE(r.missing_reason.find("too few non-blocked returns on the same path"), std::string::npos) << r.missing_reason;
+  EXPECT_NE(r.missing_reason.find("socket reads then socket writes"), std::string::npos) << r.missing_reason;
+  EXPECT_NE(r.missing_reason.find("10000"), std::string::npos) << r.missing_reason;
+  EXPECT_NE(r.missing_reason.find("12 after"), std::string::npos) << r.missing_reason;
+}
+
+TEST(IndirectFromTime, PathsAreNeverMixed) {
+  // Plenty of non-blocked returns, but on another path (read then poll):
+  // they run other code, so they are no baseline for read then write.
+  PathSegmentTable t{};
+  t[kRead][kWrite][1] = Segments(10'000, 3'500);
+  t[kRead][kPoll][0] = Segments(10'000, 500);
+  const PathIndirect r = EstimateIndirectFromTime(t);
+  EXPECT_FALSE(r.available);
+  EXPECT_EQ(r.after, SyscallClass::kNetWrite);
+}
+
+TEST(IndirectFromTime, TheBusiestQualifyingPathIsUsed) {
+  PathSegmentTable t{};
+  t[kRead][kWrite][1] = Segments(5'000, 3'000);
+  t[kRead][kWrite][0] = Segments(1'000, 2'000);
+  t[kWrite][kRead][1] = Segments(50'000, 9'000);  // busier, but no non-blocked side
+  t[kRead][kRead][1] = Segments(2'000, 9'000);
+  t[kRead][kRead][0] = Segments(2'000, 1'000);
+  const PathIndirect r = EstimateIndirectFromTime(t);
+  ASSERT_TRUE(r.available);
+  EXPECT_EQ(r.before, SyscallClass::kNetRead);
+  EXPECT_EQ(r.after, SyscallClass::kNetWrite);
+  EXPECT_NEAR(r.per_block_seconds, 1e-6, 1e-12);
+}
+
+TEST(IndirectFromTime, EventWaitsAreNotIoBlocks) {
+  // A poll that blocked is how an event loop waits: not a path to charge.
+  PathSegmentTable t{};
+  t[kPoll][kRead][1] = Segments(10'000, 3'000);
+  t[kPoll][kRead][0] = Segments(10'000, 1'000);
+  const PathIndirect r = EstimateIndirectFromTime(t);
+  EXPECT_FALSE(r.available);
+  EXPECT_FALSE(r.blocked_returns);
+}
+
+TEST(IndirectFromTime, NegativeDifferenceIsReportedSigned) {
+  PathSegmentTable t{};
+  t[kRead][kWrite][1] = Segments(1'000, 1'800);
+  t[kRead][kWrite][0] = Segments(1'000, 2'000);
+  const PathIndirect r = EstimateIndirectFromTime(t);
+  ASSERT_TRUE(r.available);
+  EXPECT_NEAR(r.per_block_seconds, -0.2e-6, 1e-12);
+}
+
+}  // namespace
+}  // namespace iotax
