@@ -161,7 +161,7 @@ void AppendTarget(std::string& out, const TargetReport& t) {
                   "  (CPU columns: mean on-CPU per call; direct cost = price per block x blocked calls;\n"
                   "   switch_paths: sleep path + resume path - the call's own work; baseline: blocked - not blocked)\n");
   if (const WaitJudgement& w = b.waits; w.blocked_waits > 0) {
-    const auto figure = [](const std::optional<double>& x, const char* fmt) {
+    const auto figure = [](const std::optional<double>& x, const absl::FormatSpec<double>& fmt) {
       return x ? absl::StrFormat(fmt, *x) : std::string("unknown");
     };
     absl::StrAppend(&out, "\nWhat the poll/epoll/select waits waited for:\n  ",
