@@ -250,8 +250,7 @@ class BpfTracer final : public Tracer {
     // will ever remove it: check again now that it is there. (A PID reused
     // in between is caught by the start time at the next read.)
     if (!proc::ProcessAlive(slot.pid)) {
-      bpf_map__delete_elem(skel_->maps.targets, &key, sizeof(key), 0);
-      bpf_map__delete_elem(skel_->maps.traced_since, &key, sizeof(key), 0);
+      Untarget(key);
       return NoSuchProcess(process.requested_pid);
     }
     slot.attached_at_ns = MonotonicNs();
@@ -305,8 +304,7 @@ class BpfTracer final : public Tracer {
     }
     // As in AddProcess: gone before it was in the map means no exit event removes it.
     if (!proc::ProcessAlive(process.pid)) {
-      bpf_map__delete_elem(skel_->maps.targets, &key, sizeof(key), 0);
-      bpf_map__delete_elem(skel_->maps.traced_since, &key, sizeof(key), 0);
+      Untarget(key);
       return NoSuchProcess(process.requested_pid);
     }
     ++slot->service->processes_added;
@@ -698,10 +696,14 @@ class BpfTracer final : public Tracer {
     const __u32 key = slot.pid;
     __u32 value = 0;
     if (bpf_map__lookup_elem(skel_->maps.targets, &key, sizeof(key), &value, sizeof(value), 0) == 0 &&
-        value == slot.index) {
-      bpf_map__delete_elem(skel_->maps.targets, &key, sizeof(key), 0);
-      bpf_map__delete_elem(skel_->maps.traced_since, &key, sizeof(key), 0);
-    }
+        value == slot.index)
+      Untarget(key);
+  }
+
+  // Takes process `tgid` out of the kernel's maps: no event counts it any more.
+  void Untarget(__u32 tgid) {
+    bpf_map__delete_elem(skel_->maps.targets, &tgid, sizeof(tgid), 0);
+    bpf_map__delete_elem(skel_->maps.traced_since, &tgid, sizeof(tgid), 0);
   }
 
   // Threads of `tgid` on a CPU since before now count only what they run
