@@ -25,6 +25,7 @@ bool ReadText(const std::string& path, std::string* out);
 inline constexpr int kStatState = 3;
 inline constexpr int kStatParentPid = 4;
 inline constexpr int kStatFlags = 9;
+inline constexpr int kStatMajorFaults = 12;  // majflt: faults that read a page from disk, all threads
 inline constexpr int kStatUserTicks = 14;    // utime, all threads, exited ones included
 inline constexpr int kStatSystemTicks = 15;  // stime
 inline constexpr int kStatStartTime = 22;    // clock ticks since boot

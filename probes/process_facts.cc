@@ -20,6 +20,12 @@ std::optional<uint64_t> ReadProcessCpuNs(int pid, const std::string& proc_root) 
   return (*utime + *stime) * (1'000'000'000ULL / static_cast<uint64_t>(ticks_per_second > 0 ? ticks_per_second : 100));
 }
 
+std::optional<uint64_t> ReadMajorFaults(int pid, const std::string& proc_root) {
+  const absl::StatusOr<proc::StatLine> stat = proc::ReadStat(pid, proc_root);
+  if (!stat.ok()) return std::nullopt;
+  return stat->Number(proc::kStatMajorFaults);
+}
+
 std::optional<uint64_t> ProcessCpuReader::Read(int pid) {
   absl::StatusOr<std::map<int, uint64_t>> now = proc::ReadThreadRunTimes(pid, proc_root_);
   if (!now.ok() || now->empty()) {
@@ -36,39 +42,50 @@ std::optional<uint64_t> ProcessCpuReader::Read(int pid) {
   return total;
 }
 
-uint64_t ProcessCpuReader::ServiceCpuNs(Service& service, const std::vector<int>& members) {
+void ProcessCpuReader::ReadService(Service& service, TargetSnapshot& target) {
   std::map<int, Member> now;
-  for (int pid : members) {
+  for (int pid : target.service->members) {
     const std::optional<uint64_t> ns = Read(pid);
     if (!ns) continue;  // gone since the tracer listed it: handled below with the others that left
+    const uint64_t faults = ReadMajorFaults(pid, proc_root_).value_or(0);
     auto it = service.members.find(pid);
-    Member m = it != service.members.end() ? it->second : Member{service.read_once ? 0 : *ns, 0};
-    m.last = std::max(m.last, *ns);
+    Member m = it != service.members.end()
+                   ? it->second
+                   : Member{{service.read_once ? 0 : *ns, 0}, {service.read_once ? 0 : faults, 0}};
+    m.cpu_ns.last = std::max(m.cpu_ns.last, *ns);
+    m.major_faults.last = std::max(m.major_faults.last, faults);
     now[pid] = m;
   }
   for (const auto& [pid, m] : service.members) {
     if (now.count(pid)) continue;
-    service.gone_ns += m.last > m.baseline ? m.last - m.baseline : 0;
+    service.gone_cpu_ns += m.cpu_ns.Grown();
+    service.gone_major_faults += m.major_faults.Grown();
     processes_.erase(pid);
   }
   service.members = std::move(now);
   service.read_once = true;
-  uint64_t total = service.gone_ns;
-  for (const auto& [pid, m] : service.members) total += m.last > m.baseline ? m.last - m.baseline : 0;
-  return total;
+  uint64_t cpu_ns = service.gone_cpu_ns;
+  uint64_t faults = service.gone_major_faults;
+  for (const auto& [pid, m] : service.members) {
+    cpu_ns += m.cpu_ns.Grown();
+    faults += m.major_faults.Grown();
+  }
+  target.kernel_cpu_ns = std::max<uint64_t>(cpu_ns, 1);
+  target.major_faults = faults;
 }
 
 void ProcessCpuReader::AddTo(AgentSnapshot& snapshot) {
   for (TargetSnapshot& t : snapshot.targets) {
     if (!t.up) continue;
     if (t.service) {
-      t.kernel_cpu_ns = std::max<uint64_t>(ServiceCpuNs(services_[t.pid], t.service->members), 1);
+      ReadService(services_[t.pid], t);
       t.service->cpus = ServiceCpus(t.service->kind == "cgroup" ? t.service->name : "", t.service->members, proc_root_);
       continue;
     }
     // A process that has not run yet reads 0: keep 1 ns so "read" and "not
     // read" stay apart.
     if (auto ns = Read(t.pid)) t.kernel_cpu_ns = std::max<uint64_t>(*ns, 1);
+    t.major_faults = ReadMajorFaults(t.pid, proc_root_);
   }
 }
 

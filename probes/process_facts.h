@@ -18,6 +18,12 @@ namespace iotax {
 // process is gone.
 std::optional<uint64_t> ReadProcessCpuNs(int pid, const std::string& proc_root = "/proc");
 
+// Major page faults of the whole process since it started (majflt of
+// /proc/PID/stat, all threads, exited ones included): a fault that had to read
+// the page from a file or swap, so the thread blocked without a system call.
+// nullopt when the process is gone.
+std::optional<uint64_t> ReadMajorFaults(int pid, const std::string& proc_root = "/proc");
+
 // The process's CPU in nanoseconds from the per-thread run times the
 // scheduler keeps (/proc/PID/task/TID/schedstat, exact to the nanosecond),
 // summed over threads. A thread that exits keeps counting with its last
@@ -30,23 +36,33 @@ class ProcessCpuReader {
 
   std::optional<uint64_t> Read(int pid);
 
-  // Fills kernel_cpu_ns of every running target of `snapshot`. For a
-  // service: the sum over its members of what each ran since the first read
-  // (a member that joined later, forked during the window, counts from its
-  // start; one that exited keeps its last reading), and service->cpus.
+  // Fills kernel_cpu_ns and major_faults of every running target of
+  // `snapshot`. For a service: the sums over its members of what each ran
+  // and faulted since the first read (a member that joined later, forked
+  // during the window, counts from its start; one that exited keeps its last
+  // reading), and service->cpus.
   void AddTo(AgentSnapshot& snapshot);
 
  private:
-  struct Member {
-    uint64_t baseline = 0;  // its CPU when the service was first read (0: it started later)
+  // A member's cumulative counter: what it read when the service was first
+  // read (0: it started later) and its newest reading.
+  struct Growth {
+    uint64_t baseline = 0;
     uint64_t last = 0;
+    uint64_t Grown() const { return last > baseline ? last - baseline : 0; }
+  };
+  struct Member {
+    Growth cpu_ns;
+    Growth major_faults;
   };
   struct Service {
     bool read_once = false;
     std::map<int, Member> members;
-    uint64_t gone_ns = 0;  // what members that left ran while traced
+    uint64_t gone_cpu_ns = 0;        // what members that left ran while traced
+    uint64_t gone_major_faults = 0;  // ... and their major faults
   };
-  uint64_t ServiceCpuNs(Service& service, const std::vector<int>& members);
+  // Reads every member; fills the service's CPU and major faults.
+  void ReadService(Service& service, TargetSnapshot& target);
 
   struct Process {
     std::map<int, uint64_t> threads;  // tid -> last schedstat reading

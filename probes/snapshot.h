@@ -212,6 +212,10 @@ struct TargetSnapshot {
   // (/proc/PID/stat), read next to the maps by daemon/ when it needs it (the
   // verdict's denominator); 0 = not read.
   uint64_t kernel_cpu_ns = 0;
+  // Major page faults (/proc/PID/stat majflt), read with kernel_cpu_ns: for a
+  // process since it started, for a service its members' since the first
+  // read. nullopt = not read.
+  std::optional<uint64_t> major_faults;
   // Set for a service's slot (pid is then kServicePidBase + slot); comm is its name.
   std::optional<ServiceFacts> service;
 };

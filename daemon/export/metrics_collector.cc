@@ -52,6 +52,7 @@ void AppendTargetFamilies(const std::vector<TargetSnapshot>& targets, std::vecto
   auto waits_ready = Family("iotax_wait_ready_descriptors_total", "Descriptors returned ready by the blocked waits (their return values); over iotax_waits_blocked_total: ready per blocked wait", MetricType::Counter);
   auto waits_known = Family("iotax_waits_watched_known_total", "Blocked waits whose watched count is known (poll, ppoll; select's nfds and epoll's maxevents are no count)", MetricType::Counter);
   auto waits_watched = Family("iotax_wait_watched_descriptors_total", "Descriptors watched by the blocked waits with a known count; over iotax_waits_watched_known_total: watched per wait", MetricType::Counter);
+  auto major_faults = Family("iotax_major_page_faults_total", "Major page faults of the target (/proc/PID/stat majflt; a service: its members' since the first read): reads of mapped files or swap that block a thread without a system call", MetricType::Counter);
   auto sockets = Family("iotax_target_sockets", "Socket descriptors the target holds open now (/proc/PID/fd, all members of a service); with iotax_target_threads, connections per thread", MetricType::Gauge);
   auto calibrated = Family("iotax_blocking_calibrated", "Tier 2: 1 when the class has a non-blocked baseline (or nothing blocked), 0 when every call blocked so the cost is unknown", MetricType::Gauge);
 
@@ -90,6 +91,7 @@ void AppendTargetFamilies(const std::vector<TargetSnapshot>& targets, std::vecto
     AddValue(waits_known, base, static_cast<double>(s.waits.watched_waits));
     AddValue(waits_watched, base, static_cast<double>(s.waits.watched));
     if (t.sockets_open >= 0) AddValue(sockets, base, t.sockets_open);
+    if (t.major_faults) AddValue(major_faults, base, static_cast<double>(*t.major_faults));
 
     const auto costs = ComputeTier2Costs(s);
     for (int c = 0; c < kNumClasses; ++c) {
@@ -114,7 +116,7 @@ void AppendTargetFamilies(const std::vector<TargetSnapshot>& targets, std::vecto
   }
   for (auto* f : {&up, &threads, &created, &exited, &children, &cpu, &offcpu, &switches, &wakeups,
                   &futex_waits, &futex_wait_cpu, &futex_woken, &waits_blocked, &waits_ready, &waits_known,
-                  &waits_watched, &sockets, &calls, &blocked, &call_cpu, &blocked_cpu, &duration, &runq, &direct,
+                  &waits_watched, &major_faults, &sockets, &calls, &blocked, &call_cpu, &blocked_cpu, &duration, &runq, &direct,
                   &calibrated}) {
     out.push_back(std::move(*f));
   }

@@ -38,6 +38,8 @@ std::vector<MetricFamily> BuildVerdictMetricFamilies(const Report& report) {
                       "The tracer's own CPU time (its sched_switch program, measured by bpf_stats) taken off the direct cost of each blocked IO call; absent when bpf_stats were off or nothing blocked");
   auto indirect = Gauge("iotax_blocking_indirect_per_block_seconds",
                         "The indirect cost charged to each blocked IO call (cache and TLB refills): from user time on one code path without a PMU (method user_time), from cycles with one (method pmu); absent when unavailable");
+  auto waits_design = Gauge("iotax_waits_blocking_design",
+                            "1 when the target's blocked poll/epoll/select waits are a blocking design (one connection per thread or process, about one ready descriptor per wake) and are costed as IO; 0 when they are an event loop or none blocked");
   auto info = Gauge("iotax_verdict_info",
                     "Always 1; labels name the verdict level, the confidence and where the async cost came from (calibration or target_nonblocking_calls)");
 
@@ -55,6 +57,7 @@ std::vector<MetricFamily> BuildVerdictMetricFamilies(const Report& report) {
     AddValue(info, info_labels, 1);
     if (v.runqueue_wait_p99_seconds) AddValue(rq, base, *v.runqueue_wait_p99_seconds);
     const BlockingBreakdown& b = v.breakdown;
+    AddValue(waits_design, base, b.waits.blocking_design ? 1 : 0);
     if (b.tracer_switch.known && b.blocked_io_calls > 0) AddValue(tracer, base, b.TracerRemovedPerBlockedCall());
     if (b.indirect.available && b.blocked_io_calls > 0) {
       Labels l = base;
@@ -76,7 +79,7 @@ std::vector<MetricFamily> BuildVerdictMetricFamilies(const Report& report) {
   }
   std::vector<MetricFamily> out;
   for (auto* f : {&overhead, &overhead_lo, &overhead_hi, &saving, &saving_lo, &saving_hi, &level, &confidence,
-                  &window, &rq, &tracer, &indirect, &info}) {
+                  &window, &rq, &tracer, &indirect, &waits_design, &info}) {
     if (!f->metric.empty()) out.push_back(std::move(*f));
   }
   return out;

@@ -239,11 +239,24 @@ BlockingBreakdown AnalyzeWindow(const TargetWindow& w, const PmuStatus& pmu, int
   // fall a little below the tracer's: never go below what was traced.
   b.cpu_seconds = w.kernel_cpu_known ? std::max(Seconds(w.kernel_cpu_ns), b.traced_cpu_seconds) : b.traced_cpu_seconds;
   b.untraced_cpu_seconds = b.cpu_seconds - b.traced_cpu_seconds;
+  b.major_faults_known = w.major_faults_known;
+  b.major_faults = w.major_faults;
   for (int r = 0; r < kNumOffCpuReasons; ++r) b.offcpu_seconds[r] = Seconds(s.offcpu_ns[r]);
   b.voluntary_switches = s.voluntary_switches;
   b.involuntary_switches = s.involuntary_switches;
 
   b.waits = JudgeWindowWaits(w);
+  if (b.waits.blocking_design) {
+    // The kernel side files a poll-class sleep under event_wait by its
+    // syscall; judged a blocking design, that sleep is a wait for one
+    // connection's IO. Its share of event_wait is the poll class's time off
+    // CPU (wall - on CPU); io_uring waits stay where they are.
+    const ClassStats& poll = s.classes[static_cast<int>(SyscallClass::kPoll)];
+    double& event_wait = b.offcpu_seconds[static_cast<int>(OffCpuReason::kEventWait)];
+    const double moved = std::min(event_wait, Seconds(poll.wall_ns > poll.oncpu_ns ? poll.wall_ns - poll.oncpu_ns : 0));
+    event_wait -= moved;
+    b.offcpu_seconds[static_cast<int>(OffCpuReason::kIo)] += moved;
+  }
 
   uint64_t blocked_all = 0;
   b.tracer_switch = SwitchRunCostOf(w.tracer);

@@ -135,6 +135,11 @@ struct BlockingBreakdown {
   uint64_t handoffs = 0;
   double handoff_cpu_seconds = 0;
   uint64_t lock_waits_blocked = 0;
+  // Major page faults (read from /proc): file IO through memory maps, or
+  // swap-in, that blocks a thread without a system call. Reported, not
+  // priced: no call to compare it with. Unknown when /proc was not read.
+  bool major_faults_known = false;
+  uint64_t major_faults = 0;
 
   // The tracer's own time taken off the direct cost (tier2_cost.h), over the
   // priced IO classes. Known only when bpf_stats measured it.

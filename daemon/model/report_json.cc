@@ -168,6 +168,10 @@ json VerdictToJson(const Verdict& v) {
                                 : json(nullptr)},
       {"lock_waits_blocked_per_second",
        Number(v.window_seconds > 0 ? static_cast<double>(v.breakdown.lock_waits_blocked) / v.window_seconds : 0)},
+      {"major_faults_per_second",
+       v.breakdown.major_faults_known && v.window_seconds > 0
+           ? Number(static_cast<double>(v.breakdown.major_faults) / v.window_seconds)
+           : json(nullptr)},
       {"blocked_io_calls_per_second", Number(v.blocked_io_calls_per_second)},
       {"direct_cost_per_blocked_call_seconds",
        v.blocked_io_calls > 0 ? Number(v.direct_per_blocked_call_seconds) : json(nullptr)},

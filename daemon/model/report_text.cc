@@ -134,7 +134,11 @@ void AppendTarget(std::string& out, const TargetReport& t) {
       "woken, waiting for a CPU", "blocked on a pipe, eventfd, timerfd or signalfd"};
   for (int r = 0; r < kNumOffCpuReasons; ++r) {
     if (b.offcpu_seconds[r] <= 0) continue;
-    absl::StrAppend(&out, "  ", Left(kReasonWords[r], 48), " ", Right(Seconds(b.offcpu_seconds[r]), 10), "\n");
+    // A blocking-design poll's sleeps are IO waits (blocking_model.cc).
+    const char* words = r == static_cast<int>(OffCpuReason::kIo) && b.waits.blocking_design
+                            ? "blocked in IO (incl. poll on one connection)"
+                            : kReasonWords[r];
+    absl::StrAppend(&out, "  ", Left(words, 48), " ", Right(Seconds(b.offcpu_seconds[r]), 10), "\n");
   }
 
   absl::StrAppend(&out, "\nSyscalls by class:\n");

@@ -138,6 +138,8 @@ TargetWindow MakeWindow(const TargetSnapshot& start, uint64_t start_ns, const Ta
   w.pmu = SubtractPmu(end.pmu, start.pmu);
   w.kernel_cpu_known = start.kernel_cpu_ns > 0 && end.kernel_cpu_ns > 0;
   w.kernel_cpu_ns = w.kernel_cpu_known ? Minus(end.kernel_cpu_ns, start.kernel_cpu_ns) : 0;
+  w.major_faults_known = start.major_faults.has_value() && end.major_faults.has_value();
+  w.major_faults = w.major_faults_known ? Minus(*end.major_faults, *start.major_faults) : 0;
   return w;
 }
 
@@ -145,7 +147,10 @@ TargetWindow Combine(const std::vector<TargetWindow>& windows) {
   TargetWindow total;
   total.kernel_cpu_known = !windows.empty();
   total.tracer.known = !windows.empty();
+  total.major_faults_known = !windows.empty();
   for (const TargetWindow& w : windows) {
+    total.major_faults_known = total.major_faults_known && w.major_faults_known;
+    total.major_faults += w.major_faults;
     total.tracer = AddRuns(total.tracer, w.tracer);
     total.kernel_cpu_known = total.kernel_cpu_known && w.kernel_cpu_known;
     total.kernel_cpu_ns += w.kernel_cpu_ns;
@@ -159,6 +164,7 @@ TargetWindow Combine(const std::vector<TargetWindow>& windows) {
     total.pmu = AddPmu(total.pmu, w.pmu);
   }
   if (!total.kernel_cpu_known) total.kernel_cpu_ns = 0;
+  if (!total.major_faults_known) total.major_faults = 0;
   return total;
 }
 
@@ -168,6 +174,7 @@ TargetWindow Without(const TargetWindow& total, const TargetWindow& part) {
   w.stats = SubtractStats(total.stats, part.stats);
   w.pmu = SubtractPmu(total.pmu, part.pmu);
   w.kernel_cpu_ns = Minus(total.kernel_cpu_ns, part.kernel_cpu_ns);
+  w.major_faults = Minus(total.major_faults, part.major_faults);
   w.tracer = SubtractRuns(total.tracer, part.tracer);
   return w;
 }

@@ -27,6 +27,9 @@ struct TargetWindow {
   // ends of every part were read.
   bool kernel_cpu_known = false;
   uint64_t kernel_cpu_ns = 0;
+  // Major page faults (/proc/PID/stat), when both ends of every part were read.
+  bool major_faults_known = false;
+  uint64_t major_faults = 0;
   // The tracer's sched_switch runs over the window (agent-wide, bpf_stats):
   // what the model takes off a block's price. Set by WindowsOf.
   TracerRuns tracer;

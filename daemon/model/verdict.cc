@@ -10,6 +10,10 @@
 namespace iotax {
 namespace {
 
+// Below one major fault a second (a cold start, a lazily loaded library) a
+// fault line would be noise in the reasons.
+constexpr double kMajorFaultsWorthSaying = 1.0;
+
 // The two shares the verdict rests on, for one window.
 struct Shares {
   double overhead = 0;  // (direct + indirect) / CPU
@@ -290,22 +294,28 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
                              " IO calls per second blocked, but they cost under 0.05% of ", whose,
                              " CPU, so an async design has nothing measurable to save: ", level_words, ".");
   } else {
+    // The saving leads (it is the answer); the overhead that it comes from follows.
+    const double half_saving = (sci.hi - sci.lo) / 2;
+    const std::string pm_saving =
+        n >= 2 && !RoundsToZeroPercent(half_saving) ? absl::StrCat(" ± ", FormatPercent(half_saving)) : "";
     std::string saving_words =
         RoundsToZeroPercent(e.shares.saving)
-            ? std::string("an async design would save about as much as it costs")
+            ? absl::StrCat("An async design would save about as much as it costs", pm_saving)
         : e.shares.saving >= 0
-            ? absl::StrCat("an async design would save about ", FormatPercent(e.shares.saving))
-            : absl::StrCat("an async design would cost about ", FormatPercent(-e.shares.saving), " more than it saves");
+            ? absl::StrCat("An async design would save about ", FormatPercent(e.shares.saving), pm_saving, " of ",
+                           whose, " CPU")
+            : absl::StrCat("An async design would cost about ", FormatPercent(-e.shares.saving), pm_saving, " of ",
+                           whose, " CPU more than it saves");
     if (latency_lift) {
       absl::StrAppend(&saving_words, ", but run-queue waits reach ", FormatDuration(*lat.runqueue_wait_p99_seconds),
                       " p99");
     }
     const std::string overhead_words =
         RoundsToZeroPercent(e.shares.overhead) ? std::string("under 0.05%") : FormatPercent(e.shares.overhead);
-    v.summary = absl::StrCat("Blocking IO costs ", overhead_words, pm, " of ", whose, " CPU (", CostExpression(b),
+    v.summary = absl::StrCat(saving_words, ": ", level_words, ". Blocking IO costs ", overhead_words, pm, " (",
+                             CostExpression(b),
                              b.handoffs > 0 ? absl::StrCat(" + ", HandoffExpression(b)) : std::string(), ")",
-                             b.indirect.available ? "" : " without the indirect part", "; ", saving_words, ": ",
-                             level_words, ".");
+                             b.indirect.available ? "" : " without the indirect part", ".");
   }
 
   // Reasons, most important first.
@@ -433,6 +443,14 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
         "hands a read that misses the page cache to a kernel worker thread (io-wq) that blocks just the same, so the "
         "sleep and the switches move to that thread rather than go away; only O_DIRECT file IO is truly asynchronous.",
         FormatCount(static_cast<double>(file_blocked) / total.seconds)));
+  }
+  if (b.major_faults_known && b.major_faults > 0 &&
+      static_cast<double>(b.major_faults) / total.seconds >= kMajorFaultsWorthSaying) {
+    v.reasons.push_back(absl::StrFormat(
+        "File IO through memory: %s major page faults per second, each a read of a mapped file (or swap) that blocks "
+        "the thread without a system call. Not counted (there is no call to price), and an async design does not "
+        "remove them unless the program reads those files with calls instead of mapping them.",
+        FormatCount(static_cast<double>(b.major_faults) / total.seconds)));
   }
   const uint64_t sync_blocked = b.classes[static_cast<int>(SyscallClass::kSync)].blocked_calls;
   if (sync_blocked > 0 && sync_blocked * 10 >= b.blocked_io_calls) {

@@ -55,6 +55,7 @@ TEST_F(CollectorTest, FamiliesHaveTheDocumentedTypes) {
       {"iotax_wait_ready_descriptors_total", MetricType::Counter},
       {"iotax_waits_watched_known_total", MetricType::Counter},
       {"iotax_wait_watched_descriptors_total", MetricType::Counter},
+      {"iotax_major_page_faults_total", MetricType::Counter},
       {"iotax_syscalls_total", MetricType::Counter},
       {"iotax_syscalls_blocked_total", MetricType::Counter},
       {"iotax_syscall_cpu_seconds_total", MetricType::Counter},

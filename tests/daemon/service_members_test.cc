@@ -147,5 +147,39 @@ TEST(ServiceCpu, MembersCountFromTheFirstReadOrTheirStartAndExitedOnesKeepTheirP
   EXPECT_GE(third.targets[0].kernel_cpu_ns, second.targets[0].kernel_cpu_ns) << "never goes backwards";
 }
 
+// majflt of /proc/PID/stat, field 12 (fields 5-11 zero).
+void SetMajorFaults(FakeProc& proc, int pid, uint64_t faults) {
+  Write(absl::StrCat(proc.root(), "/", pid, "/stat"), absl::StrCat(pid, " (w) S 1 0 0 0 0 0 0 0 ", faults, " 0 0 0\n"));
+}
+
+TEST(ServiceMajorFaults, MembersCountFromTheFirstReadAndExitedOnesKeepTheirPart) {
+  FakeProc proc;
+  proc.AddProcess(70, "w");
+  proc.AddProcess(71, "w");
+  SetMajorFaults(proc, 70, 500);  // faulted before the window
+  SetMajorFaults(proc, 71, 9);
+  ProcessCpuReader reader(proc.root());
+  AgentSnapshot first;
+  first.targets.push_back(ServiceWith({70, 71}));
+  reader.AddTo(first);
+  EXPECT_EQ(first.targets[0].major_faults, 0u) << "faults before the window are not the window's";
+
+  SetMajorFaults(proc, 70, 530);  // +30
+  SetMajorFaults(proc, 71, 14);   // +5, then it exits
+  AgentSnapshot second;
+  second.targets.push_back(ServiceWith({70, 71}));
+  reader.AddTo(second);
+  EXPECT_EQ(second.targets[0].major_faults, 35u);
+
+  proc.Remove(71);
+  proc.AddProcess(72, "w");  // forked during the window: all its faults count
+  SetMajorFaults(proc, 72, 4);
+  SetMajorFaults(proc, 70, 531);
+  AgentSnapshot third;
+  third.targets.push_back(ServiceWith({70, 72}));
+  reader.AddTo(third);
+  EXPECT_EQ(third.targets[0].major_faults, 31u + 5u + 4u);
+}
+
 }  // namespace
 }  // namespace iotax

@@ -29,6 +29,7 @@ inline DaemonView MakeFullView() {
   web.up = true;
   web.threads_alive = 4;
   web.sockets_open = 5;
+  web.major_faults = 21;
   TargetStats& s = web.stats;
   s.waits = {.blocked_waits = 8, .ready = 9, .watched_waits = 6, .watched = 6};
   s.user_ns = 1'500'000'000;

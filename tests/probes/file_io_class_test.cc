@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "process_facts.h"
 #include "require.h"
 #include "snapshot.h"
 #include "tracer.h"
@@ -43,6 +45,16 @@ constexpr size_t kChunks = 128;  // an 8 MiB file
       }
     } else if (c == 's') {
       if (pwrite(file_fd, buf, 4096, 0) != 4096 || fdatasync(file_fd) != 0) _exit(3);
+    } else if (c == 'm') {
+      // Mapped: drop the pages, then touch every page of a mapping with no
+      // read-ahead; each touch of a dropped page is a major fault, and no
+      // system call reads the file.
+      posix_fadvise(file_fd, 0, 0, POSIX_FADV_DONTNEED);
+      void* map = mmap(nullptr, kChunk * kChunks, PROT_READ, MAP_SHARED, file_fd, 0);
+      if (map == MAP_FAILED || madvise(map, kChunk * kChunks, MADV_RANDOM) != 0) _exit(6);
+      volatile char sum = 0;
+      for (size_t off = 0; off < kChunk * kChunks; off += 4096) sum = sum + static_cast<const char*>(map)[off];
+      munmap(map, kChunk * kChunks);
     } else if (c == 'e') {
       const int efd = eventfd(0, 0);
       uint64_t one = 1;
@@ -150,6 +162,29 @@ TEST_F(FileIoClassTest, ColdReadsBlockAsFileIoWarmOnesDoNotAndPipesAndEventfdsAr
   EXPECT_GT(Of(event, SyscallClass::kSync).blocked_calls, 0u);
   EXPECT_GT(event.offcpu_ns[static_cast<int>(OffCpuReason::kSync)], 0u);
   EXPECT_EQ(Of(event, SyscallClass::kNetRead).calls, 0u);
+}
+
+// Major page faults (issue 15 part 4): a mapped file read after its pages
+// were dropped blocks in page faults, not in calls, so no file class sees it;
+// /proc's majflt does, and that is what the verdict reports.
+TEST_F(FileIoClassTest, MappedReadsOfDroppedPagesAreMajorFaultsWithoutAnyFileCall) {
+  IOTAX_REQUIRE_BPF();
+  absl::StatusOr<std::unique_ptr<Tracer>> tracer = Tracer::Create({});
+  ASSERT_TRUE(tracer.ok()) << tracer.status();
+  ASSERT_TRUE((*tracer)->AddTarget(pid_).ok());
+
+  const TargetStats start = Phase(**tracer, 'n');
+  const std::optional<uint64_t> faults_before = ReadMajorFaults(pid_);
+  const TargetStats mapped = Phase(**tracer, 'm');
+  const std::optional<uint64_t> faults_after = ReadMajorFaults(pid_);
+  ASSERT_TRUE(faults_before && faults_after) << "the child is alive: its stat must read";
+  std::printf("mapped read of %zu pages: %llu major faults\n", kChunk * kChunks / 4096,
+              static_cast<unsigned long long>(*faults_after - *faults_before));
+  EXPECT_GT(*faults_after, *faults_before) << "touching dropped pages of a mapping reads them from the disk";
+  EXPECT_LE(*faults_after - *faults_before, kChunk * kChunks / 4096) << "at most one major fault per page";
+  EXPECT_EQ(Of(mapped, SyscallClass::kFileRead).calls, Of(start, SyscallClass::kFileRead).calls)
+      << "reading through a mapping makes no read call";
+  EXPECT_EQ(ReadMajorFaults(-1), std::nullopt) << "no such process";
 }
 
 }  // namespace

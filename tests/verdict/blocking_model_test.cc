@@ -42,6 +42,24 @@ TEST(TargetWindow, SubWindowsAddUpToTheWhole) {
   EXPECT_NEAR(rest.seconds, 5.0, 1e-9);
 }
 
+TEST(TargetWindow, MajorFaultsAreKnownOnlyWhenEveryEndWasRead) {
+  Workload w;
+  auto snaps = MakeSnapshots(w, 3);
+  for (size_t i = 0; i < snaps.size(); ++i) snaps[i].targets[0].major_faults = 1000 + 40 * i;
+  const TargetWindow whole = WholeWindow(snaps, w.pid);
+  EXPECT_TRUE(whole.major_faults_known);
+  EXPECT_EQ(whole.major_faults, 120u);
+  const auto windows = WindowsOf(Pointers(snaps), w.pid);
+  EXPECT_EQ(Without(whole, windows[1]).major_faults, 80u);
+  const BlockingBreakdown b = AnalyzeWindow(whole, snaps.back().pmu, 1);
+  EXPECT_TRUE(b.major_faults_known);
+  EXPECT_EQ(b.major_faults, 120u);
+  snaps[1].targets[0].major_faults.reset();  // one read missed: the sum is not known
+  const TargetWindow partial = WholeWindow(snaps, w.pid);
+  EXPECT_FALSE(partial.major_faults_known);
+  EXPECT_EQ(partial.major_faults, 0u);
+}
+
 TEST(TargetWindow, CountersThatGoBackwardsGiveZeroNotWraparound) {
   TargetStats a, b;
   a.user_ns = 100;
@@ -181,6 +199,25 @@ TEST(BlockingModel, APollPerConnectionWaitIsCostedLikeABlockedRead) {
   EXPECT_EQ(b.event_wait_blocked_calls, 0u);
 }
 
+TEST(BlockingModel, APollPerConnectionWaitsSleepIsIoWaitAndIoUringWaitsStayEventWaits) {
+  TargetWindow w = PollPerConnectionWindow(1, 1);
+  ClassStats& poll = w.stats.classes[static_cast<int>(SyscallClass::kPoll)];
+  poll.wall_ns = poll.oncpu_ns + 3'000'000'000;  // 3 s asleep in poll
+  w.stats.offcpu_ns[static_cast<int>(OffCpuReason::kEventWait)] = 3'500'000'000;  // + 0.5 s in io_uring_enter
+  w.stats.offcpu_ns[static_cast<int>(OffCpuReason::kIo)] = 1'000'000'000;
+  const BlockingBreakdown b = AnalyzeWindow(w, PmuStatus{}, 1);
+  ASSERT_TRUE(b.waits.blocking_design);
+  EXPECT_NEAR(b.offcpu_seconds[static_cast<int>(OffCpuReason::kIo)], 4.0, 1e-9);
+  EXPECT_NEAR(b.offcpu_seconds[static_cast<int>(OffCpuReason::kEventWait)], 0.5, 1e-9);
+  // An event loop's waits are what event_wait means: nothing moves.
+  TargetWindow loop = PollPerConnectionWindow(64, 1);
+  loop.stats.classes[static_cast<int>(SyscallClass::kPoll)].wall_ns = poll.wall_ns;
+  loop.stats.offcpu_ns = w.stats.offcpu_ns;
+  const BlockingBreakdown l = AnalyzeWindow(loop, PmuStatus{}, 1);
+  EXPECT_NEAR(l.offcpu_seconds[static_cast<int>(OffCpuReason::kEventWait)], 3.5, 1e-9);
+  EXPECT_NEAR(l.offcpu_seconds[static_cast<int>(OffCpuReason::kIo)], 1.0, 1e-9);
+}
+
 TEST(BlockingModel, AnEventLoopWaitStaysEventDriven) {
   for (const auto& [watched, ready] : {std::pair<uint64_t, uint64_t>{64, 1}, {1, 3}}) {
     const BlockingBreakdown b = AnalyzeWindow(PollPerConnectionWindow(watched, ready), PmuStatus{}, 1);
@@ -266,7 +303,7 @@ TEST(ProcessFacts, ReadsUtimePlusStimeOfAFakeProc) {
   const std::string root = tmpl;
   std::filesystem::create_directories(root + "/77");
   // comm with a space and a parenthesis; utime 150, stime 50 ticks.
-  std::ofstream(root + "/77/stat") << "77 (a b) c) S 1 77 77 0 -1 4194304 100 0 0 0 150 50 0 0 20 0 3 0 1000 0 0\n";
+  std::ofstream(root + "/77/stat") << "77 (a b) c) S 1 77 77 0 -1 4194304 100 0 7 0 150 50 0 0 20 0 3 0 1000 0 0\n";
   const long hz = sysconf(_SC_CLK_TCK);
   EXPECT_EQ(ReadProcessCpuNs(77, root), 200 * (1'000'000'000ULL / hz));
   EXPECT_FALSE(ReadProcessCpuNs(78, root));
@@ -282,6 +319,10 @@ TEST(ProcessFacts, ReadsUtimePlusStimeOfAFakeProc) {
   reader.AddTo(snap);
   EXPECT_EQ(snap.targets[0].kernel_cpu_ns, 200 * (1'000'000'000ULL / hz));
   EXPECT_EQ(snap.targets[1].kernel_cpu_ns, 0u);
+  // majflt, field 12, read with the CPU; a process that is gone reads nothing.
+  EXPECT_EQ(ReadMajorFaults(77, root), 7u);
+  EXPECT_EQ(snap.targets[0].major_faults, 7u);
+  EXPECT_EQ(snap.targets[1].major_faults, std::nullopt);
   std::filesystem::remove_all(root);
 }
 

@@ -240,7 +240,7 @@ TEST(ReportText, ShowsTheVerdictItsReasonsAndWhereTheTimeWent) {
   const Calibration cal = TestCalibration();
   const Report r = SyntheticReport(w, 5, &cal);
   const std::string text = FormatReportText(r);
-  for (const char* part : {"Verdict: LIKELY WORTH IT", "Blocking IO costs", "Why:", "Indirect part unavailable",
+  for (const char* part : {"Verdict: LIKELY WORTH IT", "An async design would save about", "Why:", "Indirect part unavailable",
                            "What an async design pays instead", "Where the CPU went", "blocking socket reads",
                            "Where the threads' time went", "blocked in IO", "woken, waiting for a CPU",
                            "Syscalls by class", "net_read", "(95% intervals)", "PID 4242 (server)",

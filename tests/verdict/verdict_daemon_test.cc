@@ -138,7 +138,12 @@ TEST(VerdictMetrics, DocumentedExactlyInMetricsMd) {
   w.runqueue_wait_ns = 50'000;
   w.switch_run_ns = 300;  // bpf_stats on: the tracer's correction is exported
   w.user_paths = true;    // the indirect part from user time
-  Fed fed(MakeSnapshots(w, 8));
+  std::vector<AgentSnapshot> snaps = MakeSnapshots(w, 8);
+  for (size_t i = 0; i < snaps.size(); ++i) {  // one blocked poll on one descriptor per request: judged
+    const uint64_t n = 1000 * i;
+    snaps[i].targets[0].stats.waits = WaitStats{.blocked_waits = n, .ready = n, .watched_waits = n, .watched = n};
+  }
+  Fed fed(std::move(snaps));
   fed.Steps(8);
   std::set<std::string> emitted;
   for (const auto& f : BuildVerdictMetricFamilies(*fed.sampler->LatestReport())) {

@@ -69,6 +69,9 @@ TEST(Verdict, BlockingHeavyServerIsLikelyWorthIt) {
   EXPECT_EQ(v.subwindows, 10);
   EXPECT_NEAR(v.window_seconds, 10, 1e-9);
   EXPECT_TRUE(absl::StrContains(v.summary, "likely worth it")) << v.summary;
+  // The answer first: the saving leads, the overhead it comes from follows.
+  EXPECT_TRUE(absl::StartsWith(v.summary, "An async design would save about ")) << v.summary;
+  EXPECT_LT(v.summary.find("likely worth it"), v.summary.find("Blocking IO costs")) << v.summary;
   EXPECT_TRUE(absl::StrContains(v.summary, "19k blocking socket reads/s × 3.0 µs")) << v.summary;
   EXPECT_TRUE(AnyReasonContains(v, "Indirect part unavailable"));
 }
@@ -381,6 +384,22 @@ TEST(Verdict, PipeAndEventfdBlockingIsSynchronisationNotIo) {
   EXPECT_EQ(v.blocked_io_calls, 0u);
   EXPECT_TRUE(AnyReasonContains(v, "synchronisation between threads or processes, not IO"));
   EXPECT_FALSE(AnyReasonContains(v, "worker thread"));
+}
+
+TEST(Verdict, MajorPageFaultsAreReportedAsFileIoThroughMemoryNotCounted) {
+  VerdictInputs in = OneClassInputs(SyscallClass::kNetRead);
+  const Verdict without = ComputeVerdict(in);
+  for (TargetWindow& w : in.windows) {
+    w.major_faults_known = true;
+    w.major_faults = 250;  // 1 s windows: 250 a second
+  }
+  const Verdict v = ComputeVerdict(in);
+  EXPECT_EQ(v.breakdown.major_faults, 1000u);
+  EXPECT_TRUE(AnyReasonContains(v, "File IO through memory: 250 major page faults per second")) << v.summary;
+  EXPECT_EQ(*v.overhead_share, *without.overhead_share) << "reported, not priced";
+  EXPECT_FALSE(AnyReasonContains(without, "major page faults")) << "not read: nothing said";
+  for (TargetWindow& w : in.windows) w.major_faults = 0;  // a cold start's few faults: not worth a line
+  EXPECT_FALSE(AnyReasonContains(ComputeVerdict(in), "major page faults"));
 }
 
 TEST(Format, WordsAndNumbers) {
