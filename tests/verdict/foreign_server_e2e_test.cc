@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "e2e_support.h"
+#include "foreign_load.h"
 #include "nlohmann/json.hpp"
 #include "require.h"
 
@@ -14,47 +15,6 @@ namespace iotax::testing {
 namespace {
 
 using nlohmann::json;
-
-// The foreign server pinned to CPU 0 (by taskset, as one would pin a server
-// found in the wild), with `flags`; its port from its first line (0 on failure).
-int StartForeignServer(const TempDir& dir, const std::vector<std::string>& flags,
-                       std::unique_ptr<Subprocess>* server) {
-  std::vector<std::string> argv = {"/usr/bin/taskset", "-c", "0", Bin("iotax-foreign-tpc"), "0"};
-  argv.insert(argv.end(), flags.begin(), flags.end());
-  auto started = Subprocess::Start(argv, dir.File("server.err"));
-  if (!started.ok()) return 0;
-  *server = std::move(*started);
-  const std::optional<std::string> line = (*server)->ReadLine(absl::Seconds(10));
-  int port = 0;
-  if (!line || !absl::StartsWith(*line, "port ") || !absl::SimpleAtoi(line->substr(5), &port)) return 0;
-  return port;
-}
-
-// A closed-loop load of `conns` connections, one 512 B request in flight
-// each, the client on the other CPU, and `iotax report --json` over 4 s of
-// it; the load outlasts the report's window generously (attaching can take
-// seconds on a loaded machine). The report's first target, or a failure.
-json ReportUnderLoad(const TempDir& dir, int server_pid, int port, int conns) {
-  const int cpu = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0;
-  auto client = Subprocess::Start({Bin("iotax-echo-client"), "--model=uring", absl::StrCat("--port=", port),
-                                   absl::StrCat("--conns=", conns), "--msg-size=512", "--duration=20s",
-                                   "--warmup=500ms", absl::StrCat("--cpus=", cpu), "--json", "--allow-invalid"},
-                                  dir.File("client.err"));
-  EXPECT_TRUE(client.ok()) << client.status();
-  if (!client.ok()) return json();
-  absl::SleepFor(absl::Milliseconds(1500));  // connected and warmed up
-  const RunResult r = RunProgram({Bin("iotax"), "report", absl::StrCat("--pid=", server_pid), "--duration=4s",
-                                  "--json", "--calibration=none"},
-                                 dir.File("iotax.err"), absl::Seconds(60));
-  const bool load_outlasted_report = !(*client)->Wait(absl::Milliseconds(1)).has_value();
-  (*client)->Stop(absl::Seconds(2));
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(load_outlasted_report) << "the load ended before iotax report's window did";
-  const json report = json::parse(r.out, nullptr, false);
-  EXPECT_FALSE(report.is_discarded()) << r.out << r.err;
-  if (r.exit_code != 0 || report.is_discarded() || !load_outlasted_report) return json();
-  return report["targets"][0];
-}
 
 json ClassOf(const json& target, const std::string& name) {
   for (const json& c : target["syscalls"]) {
@@ -67,9 +27,9 @@ TEST(ForeignServerE2E, ThreadPerConnectionBlocksArePricedBySwitchPathsAndAsyncWo
   IOTAX_REQUIRE_BPF();
   TempDir dir;
   std::unique_ptr<Subprocess> server;
-  const int port = StartForeignServer(dir, {}, &server);
+  const int port = StartForeignServer(dir, "iotax-foreign-tpc", {}, &server);
   ASSERT_GT(port, 0) << ReadFile(dir.File("server.err"));
-  const json t = ReportUnderLoad(dir, server->pid(), port, 100);
+  const json t = ReportUnderLoad(dir, {absl::StrCat("--pid=", server->pid())}, port, 100);
   server->Stop();
   ASSERT_TRUE(t.is_object());
   const json& v = t["verdict"];
@@ -115,9 +75,9 @@ TEST(ForeignServerE2E, PollPerConnectionIsABlockingDesignAndAnEpollLoopIsNot) {
   IOTAX_REQUIRE_BPF();
   TempDir dir;
   std::unique_ptr<Subprocess> server;
-  const int port = StartForeignServer(dir, {"--wait=poll"}, &server);
+  const int port = StartForeignServer(dir, "iotax-foreign-tpc", {"--wait=poll"}, &server);
   ASSERT_GT(port, 0) << ReadFile(dir.File("server.err"));
-  const json t = ReportUnderLoad(dir, server->pid(), port, 16);
+  const json t = ReportUnderLoad(dir, {absl::StrCat("--pid=", server->pid())}, port, 16);
   server->Stop();
   ASSERT_TRUE(t.is_object());
   const json& w = t["waits"];
@@ -138,7 +98,7 @@ TEST(ForeignServerE2E, PollPerConnectionIsABlockingDesignAndAnEpollLoopIsNot) {
 
   const std::optional<Server> epoll = StartServer("epoll", dir.File("epoll.err"));
   ASSERT_TRUE(epoll) << ReadFile(dir.File("epoll.err"));
-  const json e = ReportUnderLoad(dir, epoll->process->pid(), epoll->port, 16);
+  const json e = ReportUnderLoad(dir, {absl::StrCat("--pid=", epoll->process->pid())}, epoll->port, 16);
   ASSERT_TRUE(e.is_object());
   std::printf("epoll loop: %s\n", e["waits"].dump().c_str());
   EXPECT_FALSE(e["waits"]["blocking_design"].get<bool>()) << e["waits"].dump(2);

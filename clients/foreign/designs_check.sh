@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The verdict out of sample (issue 14 part 5): server designs written for
+# the check, not the bundled servers' code, each next to its own async
+# counterpart (servers/foreign: --async). Per design, load and repeat:
+#
+#   1. the design, no iotax: CPU per request of all its processes;
+#   2. its async counterpart (epoll, the same IO calls), no iotax;
+#   3. the design again with `iotax report --comm` over the window: the
+#      estimated saving share, its 95% interval and the level.
+#
+# The actual saving is (1 - 2) / 1. The model is not tuned on this: it is
+# what main holds when the script runs.
+#
+#   clients/foreign/designs_check.sh BIN_DIR OUT_CSV [DESIGNS=fork,vec,pool] [LOADS=0,5000]
+#                                    [CONNS=32] [SECONDS=5] [REPEATS=3]
+#
+#   LOADS    0 = closed loop (one request in flight per connection), else
+#            open loop at that many requests/s (Poisson, real-time client)
+#
+# Servers on CPU 0, the io_uring load client on CPU 1, 512 B messages over
+# loopback. Writes one CSV row per run triple to OUT_CSV and prints them;
+# last, per design and load, the medians. About DESIGNS x LOADS x REPEATS x
+# 3 x (SECONDS + 5) s. Needs root (BPF). Kills only what it started, by PID.
+set -euo pipefail
+
+die() { echo "designs-check: $*" >&2; exit 1; }
+if [[ $# -lt 2 || $# -gt 7 ]]; then
+  echo "usage: $0 BIN_DIR OUT_CSV [DESIGNS=fork,vec,pool] [LOADS=0,5000] [CONNS=32] [SECONDS=5] [REPEATS=3]" >&2
+  exit 2
+fi
+bin=$1 CSV=$2 DESIGNS=${3:-fork,vec,pool} LOADS=${4:-0,5000} CONNS=${5:-32} SECONDS_=${6:-5} REPEATS=${7:-3}
+[[ $(id -u) -eq 0 ]] || die "needs root (BPF, real-time client)"
+command -v jq >/dev/null || die "jq is missing"
+for d in ${DESIGNS//,/ }; do [[ -x "$bin/iotax-foreign-$d" ]] || die "$bin/iotax-foreign-$d not found: build first"; done
+out=$(mktemp -d /tmp/iotax-designs.XXXXXX)
+source "$(dirname "$(realpath "$0")")/../measure_lib.sh"
+trap 'cleanup; rm -rf "$out"' EXIT
+taskset -p -c 1 $$ >/dev/null  # this shell and what it starts, off the server's CPU
+
+# CPU ticks of every process named like the server (a fork design is many).
+comm_ticks() { local p s=0; for p in $(pgrep -x "$1"); do s=$((s + $(cpu_ticks "$p" 2>/dev/null || echo 0))); done; echo "$s"; }
+
+# measure DESIGN ASYNC(0|1) REPORT(0|1) RATE: prints "CPU_US RPS".
+measure() {
+  local design=$1 async=$2 report=$3 rate=$4 args=()
+  ((async)) && args+=(--async)
+  taskset -c 0 "$bin/iotax-foreign-$design" 0 "${args[@]}" >"$out/server.out" 2>"$out/server.err" &
+  local server=$!
+  pids+=("$server")
+  wait_for_line "$out/server.out" '^port ' 10 || die "$design did not start: $(tail -3 "$out/server.err")"
+  local port comm load=(--conns="$CONNS" --msg-size=512)
+  port=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$out/server.out")
+  comm=$(head -c 15 "/proc/$server/comm" | tr -d '\n')
+  [[ "$rate" != 0 ]] && load+=(--rate="$rate" --realtime)
+  "$bin/iotax-echo-client" --model=uring --port="$port" "${load[@]}" --duration="$((SECONDS_ + 3 + 12 * report))s" \
+    --warmup=1s --cpus=1 --json --allow-invalid >"$out/client.json" 2>"$out/client.err" &
+  local client=$!
+  pids+=("$client")
+  sleep 1.5
+  local before t_before after t_after
+  if ((report)); then
+    timeout 60 "$bin/iotax" report --comm "$comm" --duration="${SECONDS_}s" --json --calibration=none \
+      >"$out/report.json" 2>"$out/report.err" &
+    local r=$!
+    pids+=("$r")
+    wait_for_line "$out/report.err" '^iotax: measuring' 30 || true
+    before=$(comm_ticks "$comm"); t_before=$EPOCHREALTIME
+    wait "$r" || die "iotax report failed: $(tail -3 "$out/report.err")"
+    forget "$r"
+  else
+    before=$(comm_ticks "$comm"); t_before=$EPOCHREALTIME
+    sleep "$SECONDS_"
+  fi
+  after=$(comm_ticks "$comm"); t_after=$EPOCHREALTIME
+  wait "$client" 2>/dev/null || true; forget "$client"
+  kill -KILL "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; forget "$server"
+  sleep 0.5  # a fork design's children see EOF and exit
+  local rps
+  rps=$(jq -r '.throughput_rps' "$out/client.json")
+  awk -v t="$((after - before))" -v hz="$clk_tck" -v r="$rps" -v a="$t_after" -v b="$t_before" \
+    'BEGIN { printf "%.3f %.0f\n", t / hz / (r * (a - b)) * 1e6, r }'
+}
+
+level_of() { # the tool's thresholds on an actual saving share
+  awk -v s="$1" 'BEGIN { print (s < 0.05 ? "not_worth_it" : (s >= 0.15 ? "likely_worth_it" : "maybe")) }'
+}
+
+echo "design,load,repeat,blocking_cpu_us,async_cpu_us,blocking_rps,async_rps,actual_saving_share,estimated_saving_share,estimate_lo,estimate_hi,error_us,covered,level,actual_level" >"$CSV"
+for rep in $(seq "$REPEATS"); do
+  for design in ${DESIGNS//,/ }; do
+    for rate in ${LOADS//,/ }; do
+      read -r b_cpu b_rps < <(measure "$design" 0 0 "$rate")
+      read -r a_cpu a_rps < <(measure "$design" 1 0 "$rate")
+      measure "$design" 0 1 "$rate" >/dev/null
+      v=$(jq -r '.targets[0].verdict | "\(.estimated_saving_share // 0) \(.estimated_saving_share_ci[0] // 0) \(.estimated_saving_share_ci[1] // 0) \(.level)"' "$out/report.json")
+      read -r est lo hi level <<<"$v"
+      actual=$(awk -v b="$b_cpu" -v a="$a_cpu" 'BEGIN { printf "%.4f", (b - a) / b }')
+      row=$(awk -v d="$design" -v l="$rate" -v r="$rep" -v b="$b_cpu" -v a="$a_cpu" -v br="$b_rps" -v ar="$a_rps" \
+                -v s="$actual" -v e="$est" -v lo="$lo" -v hi="$hi" -v lv="$level" -v al="$(level_of "$actual")" \
+        'BEGIN { printf "%s,%s,%s,%.3f,%.3f,%.0f,%.0f,%.4f,%.4f,%.4f,%.4f,%.3f,%d,%s,%s\n",
+                 d, l, r, b, a, br, ar, s, e, lo, hi, (e - s) * b, (s >= lo && s <= hi), lv, al }')
+      echo "$row" | tee -a "$CSV"
+    done
+  done
+done
+echo "# medians per design and load: actual saving, estimate, error µs; coverage and level agreement over repeats"
+awk -F, 'NR > 1 { k = $1 "," $2; n[k]++; a[k, n[k]] = $8; e[k, n[k]] = $9; u[k, n[k]] = $12; c[k] += $13; m[k] += ($14 == $15) }
+  function med(arr, k, cnt,   i, j, t, v) { for (i = 1; i <= cnt; i++) v[i] = arr[k, i];
+    for (i = 1; i <= cnt; i++) for (j = i + 1; j <= cnt; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+    return cnt % 2 ? v[(cnt + 1) / 2] : (v[cnt / 2] + v[cnt / 2 + 1]) / 2 }
+  END { for (k in n) printf "%s: actual %.1f%% estimate %.1f%% error %.2f us; covered %d/%d; level agreed %d/%d\n",
+        k, med(a, k, n[k]) * 100, med(e, k, n[k]) * 100, med(u, k, n[k]), c[k], n[k], m[k], n[k] }' "$CSV"

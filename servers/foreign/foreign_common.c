@@ -1,0 +1,168 @@
+#define _GNU_SOURCE /* accept4 */
+#include "foreign_common.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define LOOP_BUF (64 * 1024)
+#define MAX_EVENTS 256
+
+int foreign_listen(int port)
+{
+	int one = 1;
+	struct sockaddr_in addr;
+	socklen_t len = sizeof(addr);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (lfd < 0) {
+		perror("socket");
+		exit(1);
+	}
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	addr.sin_port = htons((uint16_t)port);
+	if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) || listen(lfd, 4096) ||
+	    getsockname(lfd, (struct sockaddr *)&addr, &len)) {
+		perror("bind/listen");
+		exit(1);
+	}
+	printf("port %d\n", ntohs(addr.sin_port));
+	fflush(stdout);
+	return lfd;
+}
+
+struct foreign_args foreign_parse(int argc, char **argv, const char *usage, int (*extra)(const char *arg))
+{
+	struct foreign_args a = {0, 0};
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--async") == 0)
+			a.async = 1;
+		else if (argv[i][0] >= '0' && argv[i][0] <= '9')
+			a.port = atoi(argv[i]);
+		else if (!extra || extra(argv[i]) != 0) {
+			fprintf(stderr, "usage: %s %s\n", argv[0], usage);
+			exit(2);
+		}
+	}
+	return a;
+}
+
+/* A connection of the loop: what was read and not yet written back. */
+struct conn {
+	int fd;
+	size_t off, len;
+	char buf[LOOP_BUF];
+};
+
+static int watch(int ep, int op, struct conn *c, uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = c};
+
+	return epoll_ctl(ep, op, c->fd, &ev);
+}
+
+static void drop(int ep, struct conn *c)
+{
+	epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	free(c);
+}
+
+/* Echoes what is readable; parks the rest of a write until EPOLLOUT. */
+static void serve(int ep, struct conn *c, const struct foreign_io *io)
+{
+	for (;;) {
+		while (c->off < c->len) {
+			ssize_t w = io->out(c->fd, c->buf + c->off, c->len - c->off);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0 && errno == EAGAIN) {
+				watch(ep, EPOLL_CTL_MOD, c, EPOLLOUT);
+				return;
+			}
+			if (w <= 0) {
+				drop(ep, c);
+				return;
+			}
+			c->off += (size_t)w;
+		}
+		c->off = c->len = 0;
+		ssize_t n = io->in(c->fd, c->buf, sizeof(c->buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			watch(ep, EPOLL_CTL_MOD, c, EPOLLIN);
+			return;
+		}
+		if (n <= 0) {
+			drop(ep, c);
+			return;
+		}
+		c->len = (size_t)n;
+	}
+}
+
+int foreign_event_loop(int lfd, const struct foreign_io *io)
+{
+	int one = 1;
+	int ep = epoll_create1(0);
+	struct epoll_event listener = {.events = EPOLLIN, .data.ptr = NULL};
+	struct epoll_event events[MAX_EVENTS];
+
+	if (ep < 0 || fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) ||
+	    epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &listener)) {
+		perror("epoll");
+		return 1;
+	}
+	for (;;) {
+		int n = epoll_wait(ep, events, MAX_EVENTS, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			perror("epoll_wait");
+			return 1;
+		}
+		for (int i = 0; i < n; i++) {
+			struct conn *c = events[i].data.ptr;
+
+			if (c) {
+				serve(ep, c, io);
+				continue;
+			}
+			for (;;) { /* every pending connection */
+				int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+
+				if (fd < 0)
+					break;
+				c = malloc(sizeof(*c));
+				if (!c) {
+					close(fd);
+					continue;
+				}
+				c->fd = fd;
+				c->off = c->len = 0;
+				setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+				if (watch(ep, EPOLL_CTL_ADD, c, EPOLLIN)) {
+					close(fd);
+					free(c);
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,37 @@
+/*
+ * What the foreign designs (issue 14 part 5) share, and nothing of the
+ * bundled servers: a loopback listener that prints its port, and an
+ * event-driven echo loop each design uses as its async counterpart with its
+ * own kind of IO call. Plain C and POSIX.
+ */
+#ifndef IOTAX_FOREIGN_COMMON_H
+#define IOTAX_FOREIGN_COMMON_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* A listening socket on 127.0.0.1:port (0: the kernel picks); prints
+ * "port N" on stdout. Exits with a message when it cannot. */
+int foreign_listen(int port);
+
+/* The IO calls a design echoes with: `in` reads into buf, `out` writes from
+ * it; both return as read(2)/write(2) do. */
+struct foreign_io {
+	ssize_t (*in)(int fd, char *buf, size_t len);
+	ssize_t (*out)(int fd, const char *buf, size_t len);
+};
+
+/* The async counterpart: one thread, epoll over every connection and the
+ * listener, non-blocking sockets, the same IO calls. Runs until killed. */
+int foreign_event_loop(int listen_fd, const struct foreign_io *io);
+
+/* Parses "[PORT] [--async] [extra]" for a design's main; `extra` (may be
+ * NULL) handles a design's own flag and returns 0 when it took it. Prints
+ * usage and exits 2 on anything else. */
+struct foreign_args {
+	int port;
+	int async;
+};
+struct foreign_args foreign_parse(int argc, char **argv, const char *usage, int (*extra)(const char *arg));
+
+#endif

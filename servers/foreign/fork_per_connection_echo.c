@@ -1,0 +1,82 @@
+/*
+ * A fork-per-connection echo server, as inetd-style and pre-forking servers
+ * are found in the wild (issue 14 part 5): the parent accepts, forks a child
+ * per connection and goes back to accept; the child echoes with blocking
+ * recv()/send() on a large (256 KiB) buffer and exits at EOF. One process per
+ * connection, so iotax must see it as a service (--comm), not one PID.
+ *
+ *   iotax-foreign-fork [PORT] [--async]
+ *     --async: its async counterpart, one process with an epoll loop and
+ *     the same recv()/send() calls on non-blocking sockets.
+ *
+ * Prints "port N" on stdout. Runs until killed. Loopback only.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "foreign_common.h"
+
+#define BUF_SIZE (256 * 1024)
+
+static ssize_t in(int fd, char *buf, size_t len) { return recv(fd, buf, len, 0); }
+static ssize_t out(int fd, const char *buf, size_t len) { return send(fd, buf, len, MSG_NOSIGNAL); }
+
+static void serve_connection(int fd)
+{
+	char *buf = malloc(BUF_SIZE);
+
+	while (buf) {
+		ssize_t n = in(fd, buf, BUF_SIZE), off = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		while (off < n) {
+			ssize_t w = out(fd, buf + off, (size_t)(n - off));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				_exit(0);
+			off += w;
+		}
+	}
+	_exit(0);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct foreign_io io = {in, out};
+	const struct foreign_args a = foreign_parse(argc, argv, "[PORT] [--async]", NULL);
+	int lfd = foreign_listen(a.port);
+	int one = 1;
+
+	if (a.async)
+		return foreign_event_loop(lfd, &io);
+	signal(SIGCHLD, SIG_IGN); /* children reap themselves */
+	for (;;) {
+		int fd = accept(lfd, NULL, NULL);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE)
+				continue;
+			perror("accept");
+			return 1;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		pid_t child = fork();
+
+		if (child == 0) {
+			close(lfd);
+			serve_connection(fd);
+		}
+		close(fd); /* the child's now (or lost, when fork failed) */
+	}
+}

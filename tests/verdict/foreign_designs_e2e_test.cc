@@ -1,0 +1,99 @@
+// End to end on the three server designs written for the out-of-sample check
+// (issue 14 part 5, servers/foreign), each next to its async counterpart
+// (--async: one epoll loop, the same IO calls): what iotax must see in each.
+// The bounds are the design's facts (a fork design is many processes, a
+// worker pool hands off and never blocks in a read, an epoll loop has nothing
+// to save), none of one machine's numbers.
+#include <gtest/gtest.h>
+
+#include "foreign_load.h"
+#include "require.h"
+
+namespace iotax::testing {
+namespace {
+
+using nlohmann::json;
+
+json ClassNamed(const json& target, const std::string& name) {
+  for (const json& c : target["syscalls"]) {
+    if (c["class"] == name) return c;
+  }
+  return json();
+}
+
+// The design's (or with --async its counterpart's) report under 32
+// connections; `service` measures every process of its name (--comm).
+json Measure(const std::string& program, bool async, bool service) {
+  TempDir dir;
+  std::unique_ptr<Subprocess> server;
+  std::vector<std::string> flags;
+  if (async) flags.push_back("--async");
+  const int port = StartForeignServer(dir, program, flags, &server);
+  EXPECT_GT(port, 0) << ReadFile(dir.File("server.err"));
+  if (port <= 0) return json();
+  // The kernel keeps 15 characters of a program's name.
+  const std::vector<std::string> target = {service ? absl::StrCat("--comm=", program.substr(0, 15))
+                                                   : absl::StrCat("--pid=", server->pid())};
+  json t = ReportUnderLoad(dir, target, port, 32);
+  server->Stop();
+  if (t.is_object()) {
+    std::printf("%s%s: %s\n", program.c_str(), async ? " --async" : "", t["verdict"]["summary"].dump().c_str());
+  }
+  return t;
+}
+
+// The async counterpart: an epoll loop over every connection in one thread.
+void ExpectNothingToSave(const json& t) {
+  ASSERT_TRUE(t.is_object());
+  EXPECT_EQ(t["verdict"]["blocked_io_calls"], 0) << t["verdict"].dump(2);
+  EXPECT_EQ(t["verdict"]["level"], "not_worth_it") << t["verdict"].dump(2);
+  if (t["waits"]["blocked_waits"].get<double>() > 0) {
+    EXPECT_FALSE(t["waits"]["blocking_design"].get<bool>()) << t["waits"].dump(2);
+  }
+}
+
+void ExpectBlockingReadsAndASaving(const json& t) {
+  ASSERT_TRUE(t.is_object());
+  const json read = ClassNamed(t, "net_read");
+  ASSERT_TRUE(read.is_object()) << t["syscalls"].dump(2);
+  EXPECT_GT(read["blocked_calls"].get<double>(), 0) << read.dump(2);
+  const json& v = t["verdict"];
+  ASSERT_TRUE(v["estimated_saving_share"].is_number()) << v.dump(2);
+  EXPECT_GT(v["estimated_saving_share"].get<double>(), 0) << v.dump(2);
+  EXPECT_NE(v["level"], "not_worth_it") << v.dump(2);
+}
+
+TEST(ForeignDesignsE2E, ForkPerConnectionIsOneServiceOfManyProcessesWithBlockingReads) {
+  IOTAX_REQUIRE_BPF();
+  const json t = Measure("iotax-foreign-fork", false, true);
+  ASSERT_TRUE(t.is_object());
+  ASSERT_TRUE(t["service"].is_object()) << t.dump(2);
+  EXPECT_GE(t["service"]["processes_seen"].get<int>(), 33) << "the parent and one child per connection";
+  ExpectBlockingReadsAndASaving(t);
+  ExpectNothingToSave(Measure("iotax-foreign-fork", true, true));
+}
+
+TEST(ForeignDesignsE2E, VectoredThreadPerConnectionReadvIsASocketReadThatBlocks) {
+  IOTAX_REQUIRE_BPF();
+  const json t = Measure("iotax-foreign-vec", false, false);
+  ExpectBlockingReadsAndASaving(t);
+  ExpectNothingToSave(Measure("iotax-foreign-vec", true, false));
+}
+
+TEST(ForeignDesignsE2E, WorkerPoolPaysHandOffsNotBlockedReads) {
+  IOTAX_REQUIRE_BPF();
+  const json t = Measure("iotax-foreign-pool", false, false);
+  ASSERT_TRUE(t.is_object());
+  const json& v = t["verdict"];
+  EXPECT_GT(v["handoffs_per_second"].get<double>(), 0) << v.dump(2);
+  EXPECT_TRUE(absl::StrContains(v["reasons"].dump(), "Thread hand-offs")) << v["reasons"].dump(2);
+  const json read = ClassNamed(t, "net_read");
+  ASSERT_TRUE(read.is_object()) << t["syscalls"].dump(2);
+  // The dispatcher saw each connection readable before a worker reads it.
+  EXPECT_LE(read["blocked_calls"].get<double>() * 20, read["calls"].get<double>()) << read.dump(2);
+  EXPECT_FALSE(t["waits"]["blocking_design"].get<bool>()) << "one epoll over every connection: " << t["waits"].dump(2);
+  ExpectNothingToSave(Measure("iotax-foreign-pool", true, false));
+}
+
+}  // namespace
+}  // namespace iotax::testing
