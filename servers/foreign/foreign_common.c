@@ -60,17 +60,24 @@ struct foreign_args foreign_parse(int argc, char **argv, const char *usage, int 
 	return a;
 }
 
-/* A connection of the loop: what was read and not yet written back. */
+/* A connection of the loop: what was read and not yet written back, and
+ * what epoll watches it for now. */
 struct conn {
 	int fd;
+	uint32_t watching;
 	size_t off, len;
 	char buf[LOOP_BUF];
 };
 
-static int watch(int ep, int op, struct conn *c, uint32_t events)
+/* Changes what epoll watches the connection for, only when it changes. */
+static int watch(int ep, struct conn *c, uint32_t events)
 {
 	struct epoll_event ev = {.events = events, .data.ptr = c};
+	int op = c->watching ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
 
+	if (c->watching == events)
+		return 0;
+	c->watching = events;
 	return epoll_ctl(ep, op, c->fd, &ev);
 }
 
@@ -81,40 +88,40 @@ static void drop(int ep, struct conn *c)
 	free(c);
 }
 
-/* Echoes what is readable; parks the rest of a write until EPOLLOUT. */
+/* One readiness event, level-triggered as most event loops are: a readable
+ * connection gets one read and its echo; a write that stalls parks the rest
+ * until the socket is writable again. */
 static void serve(int ep, struct conn *c, const struct foreign_io *io)
 {
-	for (;;) {
-		while (c->off < c->len) {
-			ssize_t w = io->out(c->fd, c->buf + c->off, c->len - c->off);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0 && errno == EAGAIN) {
-				watch(ep, EPOLL_CTL_MOD, c, EPOLLOUT);
-				return;
-			}
-			if (w <= 0) {
-				drop(ep, c);
-				return;
-			}
-			c->off += (size_t)w;
-		}
-		c->off = c->len = 0;
+	if (c->off == c->len) {
 		ssize_t n = io->in(c->fd, c->buf, sizeof(c->buf));
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			watch(ep, EPOLL_CTL_MOD, c, EPOLLIN);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			return;
-		}
 		if (n <= 0) {
 			drop(ep, c);
 			return;
 		}
+		c->off = 0;
 		c->len = (size_t)n;
 	}
+	while (c->off < c->len) {
+		ssize_t w = io->out(c->fd, c->buf + c->off, c->len - c->off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			watch(ep, c, EPOLLOUT);
+			return;
+		}
+		if (w <= 0) {
+			drop(ep, c);
+			return;
+		}
+		c->off += (size_t)w;
+	}
+	c->off = c->len = 0;
+	watch(ep, c, EPOLLIN);
 }
 
 int foreign_event_loop(int lfd, const struct foreign_io *io)
@@ -156,9 +163,10 @@ int foreign_event_loop(int lfd, const struct foreign_io *io)
 					continue;
 				}
 				c->fd = fd;
+				c->watching = 0;
 				c->off = c->len = 0;
 				setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-				if (watch(ep, EPOLL_CTL_ADD, c, EPOLLIN)) {
+				if (watch(ep, c, EPOLLIN)) {
 					close(fd);
 					free(c);
 				}
