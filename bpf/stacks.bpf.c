@@ -26,8 +26,12 @@
 char LICENSE[] SEC("license") = "GPL";
 
 const volatile bool kernel_stacks = false;
+/* Processes a traced process forks join stack_targets here, at the fork. */
+const volatile bool follow_children = false;
 
-/* tgid -> 1: the processes whose stacks are taken (user space keeps it). */
+/* tgid -> IOTAX_STACK_TARGET_*: the processes whose stacks are taken. User
+ * space keeps its own entries; followed children are added at their fork and
+ * removed when their last thread exits (so a reused PID is never traced). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, IOTAX_STACK_TARGETS);
@@ -229,6 +233,34 @@ int BPF_PROG(stacks_switch, bool preempt, struct task_struct *prev, struct task_
 		__sync_fetch_and_add(&v->blocks, 1);
 		__sync_fetch_and_add(&v->offcpu_ns, delta);
 	}
+	return 0;
+}
+
+/* Loaded only with follow_children. A new thread of a traced process is
+ * traced already (same tgid); a new process joins. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(stacks_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ctgid = child->tgid;
+	__u8 followed = IOTAX_STACK_TARGET_CHILD;
+
+	if (ctgid == parent->tgid || !traced(parent->tgid))
+		return 0;
+	if (bpf_map_update_elem(&stack_targets, &ctgid, &followed, BPF_NOEXIST) &&
+	    !traced(ctgid))
+		drop(STACK_DROP_CHILDREN);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(stacks_exit, struct task_struct *p)
+{
+	__u32 tgid = p->tgid;
+	__u8 *who = bpf_map_lookup_elem(&stack_targets, &tgid);
+
+	/* The last thread of a followed child: forget it. */
+	if (who && *who == IOTAX_STACK_TARGET_CHILD && BPF_CORE_READ(p, signal, live.counter) == 0)
+		bpf_map_delete_elem(&stack_targets, &tgid);
 	return 0;
 }
 

@@ -13,6 +13,10 @@
 #define IOTAX_STACK_KEYS 16384       /* distinct (thread, stacks, call) keys kept */
 #define IOTAX_STACK_TARGETS 4096     /* processes whose stacks are taken */
 
+/* Values in stack_targets: who put the process there. */
+#define IOTAX_STACK_TARGET_USER 1    /* user space (a target, a service member) */
+#define IOTAX_STACK_TARGET_CHILD 2   /* the kernel, at its fork (follow_children) */
+
 /* What the descriptor a blocked call waits on is (from its inode's type). */
 enum iotax_fd_kind {
 	FD_KIND_NONE = 0,   /* the call has no descriptor argument */
@@ -58,6 +62,7 @@ enum iotax_stack_drop {
 	STACK_DROP_ONCPU_KEYS,       /* on-CPU key map full */
 	STACK_DROP_USER_STACK,       /* user stack not taken (map full, or no user context) */
 	STACK_DROP_KERNEL_STACK,
+	STACK_DROP_CHILDREN,         /* a forked child not followed (stack_targets full) */
 	STACK_DROP_COUNT,
 };
 

@@ -43,7 +43,12 @@ class BpfStackTracer : public StackTracer {
     skel_ = iotax_stacks_bpf__open();
     if (skel_ == nullptr) return absl::InternalError(absl::StrCat("opening the stack programs failed: ", std::strerror(errno)));
     skel_->rodata->kernel_stacks = options.kernel_stacks;
+    skel_->rodata->follow_children = options.follow_children;
     if (options.oncpu_hz <= 0) bpf_program__set_autoload(skel_->progs.stacks_sample, false);
+    if (!options.follow_children) {
+      bpf_program__set_autoload(skel_->progs.stacks_fork, false);
+      bpf_program__set_autoload(skel_->progs.stacks_exit, false);
+    }
     if (int err = iotax_stacks_bpf__load(skel_); err != 0) {
       return absl::InternalError(absl::StrCat("loading the stack programs failed (", std::strerror(-err),
                                               "): libbpf's message above says why"));
@@ -53,6 +58,17 @@ class BpfStackTracer : public StackTracer {
       return absl::UnavailableError(absl::StrCat("attaching tp_btf/sched_switch for stacks failed: ", std::strerror(errno)));
     }
     links_.push_back(link);
+    if (options.follow_children) {
+      for (bpf_program* prog : {skel_->progs.stacks_fork, skel_->progs.stacks_exit}) {
+        link = bpf_program__attach(prog);
+        if (link == nullptr) {
+          return absl::UnavailableError(absl::StrCat("attaching ", bpf_program__section_name(prog),
+                                                     " for the stacks of followed children failed: ",
+                                                     std::strerror(errno)));
+        }
+        links_.push_back(link);
+      }
+    }
     if (options.oncpu_hz > 0) {
       if (absl::Status s = AttachClock(options.oncpu_hz); !s.ok()) return s;
       hz_ = options.oncpu_hz;
@@ -71,7 +87,7 @@ class BpfStackTracer : public StackTracer {
     }
     for (int tgid : want) {
       uint32_t key = static_cast<uint32_t>(tgid);
-      uint8_t one = 1;
+      uint8_t one = IOTAX_STACK_TARGET_USER;
       if (bpf_map_update_elem(fd, &key, &one, BPF_ANY) != 0) {
         return absl::ResourceExhaustedError(absl::StrCat("cannot take stacks of process ", tgid, ": ",
                                                          std::strerror(errno), " (at most ", IOTAX_STACK_TARGETS,
@@ -118,7 +134,7 @@ class BpfStackTracer : public StackTracer {
     const int ncpus = libbpf_num_possible_cpus();
     std::vector<uint64_t> per_cpu(ncpus > 0 ? ncpus : 1);
     uint64_t* fields[STACK_DROP_COUNT] = {&p.drops.offcpu_keys, &p.drops.oncpu_keys, &p.drops.user_stacks,
-                                          &p.drops.kernel_stacks};
+                                          &p.drops.kernel_stacks, &p.drops.children};
     for (uint32_t i = 0; i < STACK_DROP_COUNT; ++i) {
       if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.stack_drops), &i, per_cpu.data()) != 0) continue;
       for (uint64_t v : per_cpu) *fields[i] += v;

@@ -17,6 +17,9 @@ namespace iotax {
 struct StackTracerOptions {
   bool kernel_stacks = false;  // also take kernel stacks
   int oncpu_hz = 99;           // on-CPU samples per second per CPU; 0 = no on-CPU profile
+  // Processes a target forks join the targets in the kernel, at the fork
+  // (so a child that lives a moment is taken too), until they exit.
+  bool follow_children = false;
 };
 
 // One aggregated stack. Addresses leaf first, as the kernel gives them.
@@ -41,6 +44,7 @@ struct StackDrops {
   uint64_t oncpu_keys = 0;
   uint64_t user_stacks = 0;   // user stacks not taken (stack map full, or a kernel thread)
   uint64_t kernel_stacks = 0;
+  uint64_t children = 0;      // forked children not followed (the targets map was full)
 };
 
 struct StackProfile {
@@ -55,7 +59,8 @@ class StackTracer {
   virtual ~StackTracer() = default;
   // Loads and attaches the stack programs (root or CAP_BPF + CAP_PERFMON).
   static absl::StatusOr<std::unique_ptr<StackTracer>> Create(const StackTracerOptions& options);
-  // The processes whose stacks are taken (replaces the previous set).
+  // The processes whose stacks are taken (replaces the previous set; the
+  // children the kernel follows stay until they exit).
   virtual absl::Status SetTargets(const std::vector<int>& tgids) = 0;
   // Everything aggregated so far.
   virtual StackProfile Read() = 0;

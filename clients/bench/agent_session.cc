@@ -147,11 +147,12 @@ void ParseAgentMetrics(const std::string& text, int pid, AgentEstimate* out) {
 absl::StatusOr<std::unique_ptr<AgentSession>> AgentSession::Start(const std::string& iotaxd, int pid,
                                                                   absl::Duration verdict_window,
                                                                   const std::string& calibration_arg,
-                                                                  const std::string& stderr_path) {
+                                                                  const std::string& stderr_path, bool stacks) {
   const int64_t t0 = client::NowNs();
   std::vector<std::string> argv = {iotaxd, absl::StrCat("--pid=", pid), "--listen=127.0.0.1:0",
                                    absl::StrCat("--verdict-window=", absl::FormatDuration(verdict_window))};
   if (!calibration_arg.empty()) argv.push_back(absl::StrCat("--calibration=", calibration_arg));
+  if (stacks) argv.push_back("--stacks");
   auto child = ChildProcess::Start(argv, stderr_path);
   if (!child.ok()) return child.status();
   auto session = std::unique_ptr<AgentSession>(new AgentSession());
@@ -199,6 +200,20 @@ absl::StatusOr<AgentEstimate> AgentSession::Fetch() {
   auto m = HttpGet("127.0.0.1", port_, "/metrics", absl::Seconds(10));
   if (m.ok() && m->status == 200) ParseAgentMetrics(m->body, pid_, &*estimate);
   return estimate;
+}
+
+absl::StatusOr<FoldedProfiles> AgentSession::FetchStacks() {
+  auto r = HttpGet("127.0.0.1", port_, "/api/stacks", absl::Seconds(20));
+  if (!r.ok()) return r.status();
+  if (r->status != 200) {
+    return absl::UnavailableError(
+        absl::StrCat("iotaxd's /api/stacks answered HTTP ", r->status, ": ", r->body.substr(0, 200)));
+  }
+  const json doc = json::parse(r->body, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("offcpu_folded") || !doc["offcpu_folded"].is_string()) {
+    return absl::DataLossError("iotaxd's /api/stacks is not the expected JSON (offcpu_folded, oncpu_folded)");
+  }
+  return FoldedProfiles{Text(doc, "offcpu_folded"), Text(doc, "oncpu_folded")};
 }
 
 void AgentSession::Stop() {

@@ -2,7 +2,8 @@
 // a free port and a verdict window that fits inside the run's measured
 // window; read at the window's end through /api/report (the verdict, its
 // parts, the syscall counts) and /metrics (the exported ratios, as a
-// cross-check of the Prometheus export); stopped after the run.
+// cross-check of the Prometheus export); stopped after the run. With stacks
+// (iotax-bench --stacks) iotaxd takes them too and /api/stacks is read.
 #pragma once
 
 #include <cstdint>
@@ -50,14 +51,23 @@ absl::StatusOr<AgentEstimate> ParseAgentReport(const std::string& body, int pid)
 // Adds the three verdict gauges of `pid` from a Prometheus text exposition.
 void ParseAgentMetrics(const std::string& text, int pid, AgentEstimate* out);
 
+// The two folded profiles iotaxd --stacks serves (cumulative since attach).
+struct FoldedProfiles {
+  std::string offcpu;
+  std::string oncpu;
+};
+
 class AgentSession {
  public:
-  // `calibration_arg` is iotaxd's --calibration value ("" for its default).
+  // `calibration_arg` is iotaxd's --calibration value ("" for its default);
+  // `stacks` starts it with --stacks.
   static absl::StatusOr<std::unique_ptr<AgentSession>> Start(const std::string& iotaxd, int pid,
                                                              absl::Duration verdict_window,
                                                              const std::string& calibration_arg,
-                                                             const std::string& stderr_path);
+                                                             const std::string& stderr_path, bool stacks = false);
   absl::StatusOr<AgentEstimate> Fetch();
+  // The folded off-CPU and on-CPU profiles since attach (/api/stacks; needs `stacks`).
+  absl::StatusOr<FoldedProfiles> FetchStacks();
   // Stops iotaxd (SIGTERM: it detaches its probes).
   void Stop();
   double startup_s() const { return startup_s_; }

@@ -51,6 +51,10 @@ ABSL_FLAG(bool, real_servers, false,
 ABSL_FLAG(int, real_seconds, 10, "--real-servers: seconds per measured run (at least 5)");
 ABSL_FLAG(int, real_conns, 64, "--real-servers: wrk connections");
 ABSL_FLAG(int, real_repeats, 3, "--real-servers: repeats (the designs rotate within each)");
+ABSL_FLAG(bool, stacks, false,
+          "also take stacks in the proof's attached runs (iotaxd --stacks) and write, for each setup, the "
+          "blocking vs io_uring differential (`iotax diff`, per request): DIR/stacks/SETUP/{offcpu,oncpu}-diff.{txt,svg}, "
+          "from the profiles of the measured windows (DIR/stacks/runs/RUN/*.folded); needs agent = proof or all");
 ABSL_FLAG(bool, report_only, false,
           "rewrite the CSV, plots and report.md of --resume DIR from its results, run nothing");
 
@@ -66,9 +70,12 @@ constexpr char kUsage[] =
     "  iotax-bench --resume DIR                                continue an interrupted run\n"
     "  iotax-bench --dry-run [--config FILE | --quick]         list the runs and the time they take\n"
     "  iotax-bench --real-servers [--out DIR]                  Apache prefork / event and nginx under wrk\n"
+    "  iotax-bench --quick --stacks                            also where each server blocks and runs, and the\n"
+    "                                                          blocking vs io_uring stack diff per setup\n"
     "\n"
     "Writes DIR/results.json (after every run), results.csv, runs.csv, proof.csv, plots/*.svg (gnuplot)\n"
-    "and report.md. Ctrl-C stops after the current run (twice: at once); --resume DIR continues.\n"
+    "and report.md (with --stacks, DIR/stacks/SETUP/{offcpu,oncpu}-diff.{txt,svg} too). Ctrl-C stops\n"
+    "after the current run (twice: at once); --resume DIR continues.\n"
     "iotaxd needs root (or CAP_BPF + CAP_PERFMON); with agent = off the bench runs unprivileged.\n"
     "Exit codes: 0 done, 1 could not run, 2 bad flags or config, 3 done but some runs failed,\n"
     "130 interrupted (resume with --resume DIR).\n"
@@ -161,7 +168,7 @@ int main(int argc, char** argv) {
       .name = "iotax-bench",
       .usage = absl::StrCat(kUsage, iotax::bench::kBenchConfigHelp),
       .flags = {{"config", "FILE"}, {"quick"}, {"out", "DIR"}, {"resume", "DIR"}, {"force"}, {"bin_dir", "DIR"},
-                {"dry_run"}, {"report_only"}, {"real_servers"}, {"real_seconds", "N"}, {"real_conns", "N"},
+                {"dry_run"}, {"report_only"}, {"stacks"}, {"real_servers"}, {"real_seconds", "N"}, {"real_conns", "N"},
                 {"real_repeats", "N"}},
   };
   iotax::flags::ParseOrExit(program, argc, argv);
@@ -228,6 +235,11 @@ int main(int argc, char** argv) {
                                  slots.size(), iotax::bench::FormatClock(total));
     return 0;
   }
+  if (absl::GetFlag(FLAGS_stacks) && config->agent == iotax::bench::AgentMode::kOff) {
+    std::cerr << "iotax-bench: --stacks takes stacks with iotaxd in the proof's attached runs, and the config says "
+                 "agent = off: set agent = proof\n";
+    return 2;
+  }
   if (config->agent != iotax::bench::AgentMode::kOff && geteuid() != 0) {
     std::cerr << "iotax-bench: agent = " << iotax::bench::AgentModeName(config->agent)
               << " attaches iotaxd, which needs root (or CAP_BPF + CAP_PERFMON): run as root, or set agent = off in "
@@ -244,7 +256,9 @@ int main(int argc, char** argv) {
   }
   options.out_dir = Absolute(resume.empty() ? out : resume);
   options.bin_dir = Absolute(bin_dir);
-  options.command = absl::StrCat("iotax-bench", config_arg, " --out ", resume.empty() ? out : resume);
+  options.stacks = absl::GetFlag(FLAGS_stacks);
+  options.command = absl::StrCat("iotax-bench", config_arg, options.stacks ? " --stacks" : "", " --out ",
+                                 resume.empty() ? out : resume);
   options.progress_out = stderr;
   options.progress_tty = isatty(STDERR_FILENO);
   options.stop = &g_stop;

@@ -21,6 +21,7 @@
 #include "machine_info.h"
 #include "process_accounting.h"
 #include "results_store.h"
+#include "stack_capture.h"
 
 namespace iotax::bench {
 namespace {
@@ -101,9 +102,10 @@ RunRecord RunPoint(const RunSlot& slot, double offered_rate, const BenchConfig& 
   const int server_pid = (*server)->pid();
 
   std::unique_ptr<AgentSession> agent;
+  const bool stacks = p.agent && p.phase == Phase::kProof && !o.stacks_out_dir.empty();
   if (p.agent) {
     auto session = AgentSession::Start(absl::StrCat(o.bin_dir, "/iotaxd"), server_pid,
-                                       config.agent_duration - absl::Seconds(1), o.calibration_arg, agent_log);
+                                       config.agent_duration - absl::Seconds(1), o.calibration_arg, agent_log, stacks);
     if (!session.ok()) {
       (*server)->Stop();
       KeepLog(agent_log, o.log_dir, rec.key, "agent");
@@ -136,15 +138,20 @@ RunRecord RunPoint(const RunSlot& slot, double offered_rate, const BenchConfig& 
   absl::StatusOr<ProcessSample> before = absl::UnknownError("not sampled"), after = absl::UnknownError("not sampled");
   absl::StatusOr<AgentEstimate> estimate = absl::UnknownError("not read");
   absl::StatusOr<IpiCounts> ipis_before = absl::UnknownError("not read"), ipis_after = absl::UnknownError("not read");
+  // Stacks at both edges of the window: their difference is the window's.
+  absl::StatusOr<FoldedProfiles> stacks_before = absl::UnknownError("not read"),
+                                 stacks_after = absl::UnknownError("not read");
   client::WindowHooks hooks;
   hooks.at_start = [&] {
     ipis_before = ReadIpis();
     before = SampleProcess(server_pid);
+    if (stacks) stacks_before = agent->FetchStacks();
   };
   hooks.at_end = [&] {
     after = SampleProcess(server_pid);
     ipis_after = ReadIpis();
     if (agent) estimate = agent->Fetch();
+    if (stacks) stacks_after = agent->FetchStacks();
   };
   auto report = client::RunEchoClient(*options, hooks);
   if (agent) agent->Stop();
@@ -165,6 +172,16 @@ RunRecord RunPoint(const RunSlot& slot, double offered_rate, const BenchConfig& 
   if (p.agent && !estimate.ok()) {
     KeepLog(agent_log, o.log_dir, rec.key, "agent");
     return fail(absl::StrCat("iotaxd's report: ", estimate.status().message()));
+  }
+  if (stacks) {
+    // A run without its stacks is still a measured run: only the diff lacks it.
+    const absl::Status got = !stacks_before.ok() ? stacks_before.status() : stacks_after.status();
+    const absl::Status written =
+        got.ok() ? WriteRunStacks(RunStacksDir(o.stacks_out_dir, rec.key),
+                                  {SubtractFolded(stacks_after->offcpu, stacks_before->offcpu),
+                                   SubtractFolded(stacks_after->oncpu, stacks_before->oncpu)})
+                 : got;
+    if (!written.ok()) rec.stacks_error = std::string(written.message());
   }
 
   rec.ok = true;

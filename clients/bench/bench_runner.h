@@ -20,6 +20,9 @@ struct RunnerOptions {
   std::string log_dir;  // stderr of failed runs' server and agent are kept here
   int online_cpus = 1;
   std::string calibration_arg;  // iotaxd --calibration ("" = its default)
+  // iotax-bench --stacks: the attached proof runs start iotaxd --stacks and
+  // write their measured window's profiles under OUT/stacks/runs/ (stack_capture.h).
+  std::string stacks_out_dir;  // OUT; "" = no stacks
 };
 
 // The client's window for this point (agent runs are longer: iotaxd's

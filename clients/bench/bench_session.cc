@@ -17,6 +17,7 @@
 #include "proof_analysis.h"
 #include "results_store.h"
 #include "saturation.h"
+#include "stack_capture.h"
 
 namespace iotax::bench {
 namespace {
@@ -109,6 +110,7 @@ absl::StatusOr<SessionResult> RunSession(SessionOptions& o) {
   runner.bin_dir = o.bin_dir;
   runner.log_dir = log_dir;
   runner.online_cpus = o.machine.value("online_cpus", static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)));
+  if (o.stacks) runner.stacks_out_dir = o.out_dir;
   if (config.agent != AgentMode::kOff && !o.run) {
     std::string note;
     auto arg = PrepareCalibration(config, o.out_dir, o.bin_dir, runner.online_cpus, &note);
@@ -179,6 +181,13 @@ absl::StatusOr<SessionResult> RunSession(SessionOptions& o) {
       progress.Finished(label, store.Find(slot.Key()) != nullptr, wall, expected, note);
     }
     progress.Stop();
+  }
+
+  // The blocking vs io_uring stack diffs, from every attached proof run so far.
+  if (o.stacks) {
+    for (const std::string& line : WriteStackDiffs(store.runs(), config, o.out_dir, o.bin_dir)) {
+      std::fprintf(o.progress_out, "iotax-bench: stacks: %s\n", line.c_str());
+    }
   }
 
   // Tables and report, complete or not.

@@ -32,6 +32,9 @@ struct SessionOptions {
   // Runs one slot at the given open-loop rate (0: closed loop). Default: RunPoint.
   std::function<RunRecord(const RunSlot&, double offered_rate)> run;
   bool write_report = true;
+  // --stacks: the attached proof runs take stacks, and each setup gets the
+  // blocking vs io_uring stack diffs (stack_capture.h) under out_dir/stacks/.
+  bool stacks = false;
 };
 
 struct SessionResult {

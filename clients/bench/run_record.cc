@@ -112,6 +112,7 @@ json RunRecord::ToJson() const {
       {"predicted_saving_us", PredictedSavingPerRequestUs() ? json(*PredictedSavingPerRequestUs()) : json(nullptr)}};
   j["agent"] = agent ? agent->ToJson() : json(nullptr);
   j["agent_startup_s"] = agent_startup_s;
+  if (!stacks_error.empty()) j["stacks_error"] = stacks_error;
   return j;
 }
 
@@ -184,6 +185,7 @@ absl::StatusOr<RunRecord> RunRecord::FromJson(const json& j) {
     r.ipis = s.value("machine_ipis", int64_t{-1});
     if (j.contains("agent") && j["agent"].is_object()) r.agent = AgentEstimate::FromJson(j["agent"]);
     r.agent_startup_s = j.value("agent_startup_s", 0.0);
+    r.stacks_error = j.value("stacks_error", "");
     if (r.key != absl::StrCat(r.point.Id(), "#", r.repeat)) {
       return absl::DataLossError(absl::StrCat("run '", r.key, "' does not match its own parameters"));
     }

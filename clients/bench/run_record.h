@@ -53,6 +53,8 @@ struct RunRecord {
   // iotaxd, when point.agent.
   std::optional<AgentEstimate> agent;
   double agent_startup_s = 0;
+  // iotax-bench --stacks: why this attached proof run has no stacks ("" = it has them, or none were asked for).
+  std::string stacks_error;
 
   // Per request (0 when nothing was answered).
   double ServerCpuPerRequestUs() const;

@@ -6,7 +6,7 @@
 #
 #   clients/overhead/stacks_overhead.sh [BIN_DIR] [ROUNDS] [SECONDS] [CONNS]
 #
-# Prints every run, the medians and the median of per-round throughput
+# Prints every run (with the 1-minute load after it), the medians and the median of per-round throughput
 # ratios (with / without). Server on CPU 0, client on CPU 1, loopback only;
 # it ends only the processes it started.
 set -euo pipefail
@@ -52,11 +52,13 @@ measure() { # tool -> throughput
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 order=(none report report-stacks)
-echo "round tool throughput_rps   (blocking server, $conns conns, 512 B, closed loop, ${seconds}s runs; load: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "round tool throughput_rps load_1m   (blocking server, $conns conns, 512 B, closed loop, ${seconds}s runs; load: $(cut -d' ' -f1-3 /proc/loadavg))"
 for r in $(seq "$rounds"); do
   for i in 0 1 2; do
     tool=${order[$(( (i + r) % 3 ))]}
-    echo "$r $tool $(measure "$tool")" | tee -a "$work/runs"
+    tp=$(measure "$tool")
+    # The 1-minute load after each run: a run next to a busy neighbour shows.
+    echo "$r $tool $tp $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$work/runs"
   done
 done
 echo

@@ -153,7 +153,8 @@ int RunDaemon(const iotax::DaemonOptions& options) {
   std::unique_ptr<iotax::StacksRecorder> stacks;
   if (options.stacks) {
     absl::StatusOr<std::unique_ptr<iotax::StacksRecorder>> started =
-        iotax::StacksRecorder::Start(options.kernel_stacks, options.stack_hz);
+        iotax::StacksRecorder::Start(options.kernel_stacks, options.stack_hz,
+                                     options.follow_children || !options.cgroup.empty());
     if (!started.ok()) return Fail(absl::StrCat("--stacks: ", started.status().message()));
     stacks = *std::move(started);
     stacks->Follow(targets->LiveTargets());

@@ -66,8 +66,9 @@ std::vector<stacks::NamedStack> Name(const std::vector<RawStack>& raw, Symbolize
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<StacksRecorder>> StacksRecorder::Start(bool kernel_stacks, int hz) {
+absl::StatusOr<std::unique_ptr<StacksRecorder>> StacksRecorder::Start(bool kernel_stacks, int hz, bool follow_children) {
   StackTracerOptions options;
+  options.follow_children = follow_children;
   options.kernel_stacks = kernel_stacks;
   options.oncpu_hz = hz;
   absl::StatusOr<std::unique_ptr<StackTracer>> tracer = StackTracer::Create(options);

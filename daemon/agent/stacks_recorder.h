@@ -19,8 +19,12 @@ namespace iotax {
 class StacksRecorder {
  public:
   // Loads and attaches the stack programs (needs the tracing privileges).
-  static absl::StatusOr<std::unique_ptr<StacksRecorder>> Start(bool kernel_stacks, int hz);
-  // The processes to take stacks of (call at each poll: new ones join).
+  // `follow_children`: processes the targets fork are taken too, from their
+  // fork (the kernel adds them, as the tracer does for --follow-children).
+  static absl::StatusOr<std::unique_ptr<StacksRecorder>> Start(bool kernel_stacks, int hz,
+                                                               bool follow_children = false);
+  // The processes to take stacks of (call at each poll: new ones join;
+  // followed children stay until they exit).
   void Follow(const std::vector<int>& pids);
   // Everything so far, named and folded. Thread-safe.
   stacks::StacksView View();

@@ -108,7 +108,10 @@ int RunReport(const cli::ReportOptions& options) {
   std::unique_ptr<StacksRecorder> recorder;
   if (!options.stacks_dir.empty()) {
     if (absl::Status s = CheckStacksDir(options.stacks_dir); !s.ok()) return Fail("report", s.message());
-    absl::StatusOr<std::unique_ptr<StacksRecorder>> started = StacksRecorder::Start(options.kernel_stacks, options.stack_hz);
+    // Children are followed as the tracer follows them: with --follow-children,
+    // and always for a service (its members' forks join its slot in the kernel).
+    absl::StatusOr<std::unique_ptr<StacksRecorder>> started = StacksRecorder::Start(
+        options.kernel_stacks, options.stack_hz, options.follow_children || options.service.has_value());
     if (!started.ok()) return Fail("report", started.status().message());
     recorder = *std::move(started);
     recorder->Follow(targets.LiveTargets());

@@ -4,9 +4,12 @@
 // drawn, and the call-site table names the read path.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <algorithm>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "e2e_support.h"
 #include "nlohmann/json.hpp"
@@ -65,6 +68,39 @@ TEST(ReportStacks, AnUnwritableDirectoryFailsBeforeMeasuring) {
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_TRUE(absl::StrContains(r.err, "--stacks=/proc/iotax-cannot-write-here: cannot create or write")) << r.err;
   EXPECT_EQ(r.out, "");
+}
+
+// --follow-children: a process the target forks after attach has its stacks
+// taken too (the kernel adds it at the fork): the child's read appears.
+TEST(ReportStacks, FollowChildrenTakesTheStacksOfAChildForkedAfterAttach) {
+  IOTAX_REQUIRE_BPF();
+  TempDir dir;
+  auto target = Subprocess::Start({IOTAX_FORK_READER, "--seconds=20"}, dir.File("target.err"));
+  ASSERT_TRUE(target.ok()) << target.status();
+  ASSERT_EQ((*target)->ReadLine(absl::Seconds(10)).value_or(""), "ready");
+  const std::string stacks_dir = dir.File("stacks");
+  auto report = Subprocess::Start({Bin("iotax"), "report", absl::StrCat("--pid=", (*target)->pid()),
+                                   "--follow-children", "--duration=3s", "--stacks=" + stacks_dir},
+                                  dir.File("report.err"));
+  ASSERT_TRUE(report.ok()) << report.status();
+  // Fork only once the report measures: the child is one the report never saw at attach.
+  for (int i = 0; i < 200 && !absl::StrContains(ReadFile(dir.File("report.err")), "measuring"); ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_TRUE(absl::StrContains(ReadFile(dir.File("report.err")), "measuring")) << ReadFile(dir.File("report.err"));
+  ASSERT_EQ(kill((*target)->pid(), SIGUSR1), 0);
+  const std::string forked = (*target)->ReadLine(absl::Seconds(10)).value_or("");
+  ASSERT_TRUE(absl::StartsWith(forked, "forked ")) << forked;
+  const std::string out = (*report)->ReadAll(absl::Seconds(60));
+  ASSERT_EQ((*report)->Wait(absl::Seconds(5)).value_or(-1), 0) << out << ReadFile(dir.File("report.err"));
+  (*target)->Stop(absl::Seconds(5));
+
+  const std::string offcpu = ReadFile(stacks_dir + "/offcpu.folded");
+  bool child_read = false;
+  for (absl::string_view line : absl::StrSplit(offcpu, '\n')) {
+    child_read = child_read || (absl::StrContains(line, "ChildBlocksInRead") && absl::StrContains(line, "read (pipe)"));
+  }
+  EXPECT_TRUE(child_read) << "no stack of the child's read in:\n" << offcpu;
 }
 
 // iotaxd --stacks: the same stacks on request, after iotaxd has dropped
