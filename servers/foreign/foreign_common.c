@@ -43,6 +43,40 @@ int foreign_listen(int port)
 	return lfd;
 }
 
+int foreign_accept(int lfd)
+{
+	int one = 1;
+
+	for (;;) {
+		int fd = accept(lfd, NULL, NULL);
+
+		if (fd >= 0) {
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			return fd;
+		}
+		if (errno != EINTR && errno != ECONNABORTED && errno != EMFILE) {
+			perror("accept");
+			exit(1);
+		}
+	}
+}
+
+int foreign_write_all(const struct foreign_io *io, int fd, const char *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t w = io->out(fd, buf + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		off += (size_t)w;
+	}
+	return 0;
+}
+
 struct foreign_args foreign_parse(int argc, char **argv, const char *usage, int (*extra)(const char *arg))
 {
 	struct foreign_args a = {0, 0};

@@ -14,12 +14,21 @@
  * "port N" on stdout. Exits with a message when it cannot. */
 int foreign_listen(int port);
 
+/* The next connection of a blocking listener, with TCP_NODELAY; retries
+ * what a busy server sees (EINTR, ECONNABORTED, EMFILE) and exits on
+ * anything else. */
+int foreign_accept(int listen_fd);
+
 /* The IO calls a design echoes with: `in` reads into buf, `out` writes from
  * it; both return as read(2)/write(2) do. */
 struct foreign_io {
 	ssize_t (*in)(int fd, char *buf, size_t len);
 	ssize_t (*out)(int fd, const char *buf, size_t len);
 };
+
+/* Writes all `len` bytes with io->out on a blocking socket, retrying EINTR;
+ * 0 when all went, -1 when the connection failed. */
+int foreign_write_all(const struct foreign_io *io, int fd, const char *buf, size_t len);
 
 /* The async counterpart: one thread, epoll over every connection and the
  * listener, non-blocking sockets, the same IO calls. Runs until killed. */

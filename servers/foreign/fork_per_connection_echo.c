@@ -27,50 +27,33 @@
 static ssize_t in(int fd, char *buf, size_t len) { return recv(fd, buf, len, 0); }
 static ssize_t out(int fd, const char *buf, size_t len) { return send(fd, buf, len, MSG_NOSIGNAL); }
 
+static const struct foreign_io io = {in, out};
+
 static void serve_connection(int fd)
 {
 	char *buf = malloc(BUF_SIZE);
 
 	while (buf) {
-		ssize_t n = in(fd, buf, BUF_SIZE), off = 0;
+		ssize_t n = in(fd, buf, BUF_SIZE);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0 || foreign_write_all(&io, fd, buf, (size_t)n))
 			break;
-		while (off < n) {
-			ssize_t w = out(fd, buf + off, (size_t)(n - off));
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				_exit(0);
-			off += w;
-		}
 	}
 	_exit(0);
 }
 
 int main(int argc, char **argv)
 {
-	static const struct foreign_io io = {in, out};
 	const struct foreign_args a = foreign_parse(argc, argv, "[PORT] [--async]", NULL);
 	int lfd = foreign_listen(a.port);
-	int one = 1;
 
 	if (a.async)
 		return foreign_event_loop(lfd, &io);
 	signal(SIGCHLD, SIG_IGN); /* children reap themselves */
 	for (;;) {
-		int fd = accept(lfd, NULL, NULL);
-
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE)
-				continue;
-			perror("accept");
-			return 1;
-		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		int fd = foreign_accept(lfd);
 		pid_t child = fork();
 
 		if (child == 0) {

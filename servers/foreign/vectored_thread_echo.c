@@ -53,29 +53,21 @@ static ssize_t out(int fd, const char *buf, size_t len)
 	return writev(fd, v, n);
 }
 
+static const struct foreign_io io = {in, out};
+
 static void *serve_connection(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
 	char *buf = malloc(64 * 1024);
 
 	while (buf) {
-		ssize_t n = in(fd, buf, 64 * 1024), off = 0;
+		ssize_t n = in(fd, buf, 64 * 1024);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0 || foreign_write_all(&io, fd, buf, (size_t)n))
 			break;
-		while (off < n) {
-			ssize_t w = out(fd, buf + off, (size_t)(n - off));
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				goto done;
-			off += w;
-		}
 	}
-done:
 	free(buf);
 	close(fd);
 	return NULL;
@@ -83,25 +75,16 @@ done:
 
 int main(int argc, char **argv)
 {
-	static const struct foreign_io io = {in, out};
 	const struct foreign_args a = foreign_parse(argc, argv, "[PORT] [--async]", NULL);
 	int lfd = foreign_listen(a.port);
-	int one = 1;
 
 	if (a.async)
 		return foreign_event_loop(lfd, &io);
 	for (;;) {
 		pthread_t th;
 		pthread_attr_t attr;
-		int fd = accept(lfd, NULL, NULL);
+		int fd = foreign_accept(lfd);
 
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE)
-				continue;
-			perror("accept");
-			return 1;
-		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		pthread_attr_setstacksize(&attr, 256 * 1024);

@@ -43,6 +43,7 @@ static struct {
 
 static ssize_t in(int fd, char *buf, size_t len) { return read(fd, buf, len); }
 static ssize_t out(int fd, const char *buf, size_t len) { return write(fd, buf, len); }
+static const struct foreign_io io = {in, out};
 
 static void push(int fd)
 {
@@ -77,18 +78,9 @@ static void *worker(void *arg)
 	(void)arg;
 	for (;;) {
 		int fd = pop();
-		ssize_t n = buf ? in(fd, buf, BUF_SIZE) : -1, off = 0;
+		ssize_t n = buf ? in(fd, buf, BUF_SIZE) : -1;
 
-		while (n > 0 && off < n) {
-			ssize_t w = out(fd, buf + off, (size_t)(n - off));
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				break;
-			off += w;
-		}
-		if (n > 0 && off == n && arm(EPOLL_CTL_MOD, fd) == 0)
+		if (n > 0 && foreign_write_all(&io, fd, buf, (size_t)n) == 0 && arm(EPOLL_CTL_MOD, fd) == 0)
 			continue;
 		if (n < 0 && errno == EINTR && arm(EPOLL_CTL_MOD, fd) == 0)
 			continue;
@@ -100,18 +92,11 @@ static void *worker(void *arg)
 
 static void *acceptor(void *arg)
 {
-	int lfd = (int)(long)arg, one = 1;
+	int lfd = (int)(long)arg;
 
 	for (;;) {
-		int fd = accept(lfd, NULL, NULL);
+		int fd = foreign_accept(lfd);
 
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE)
-				continue;
-			perror("accept");
-			exit(1);
-		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (arm(EPOLL_CTL_ADD, fd))
 			close(fd);
 	}
@@ -128,7 +113,6 @@ static int workers_flag(const char *arg)
 
 int main(int argc, char **argv)
 {
-	static const struct foreign_io io = {in, out};
 	const struct foreign_args a = foreign_parse(argc, argv, "[PORT] [--workers=N] [--async]", workers_flag);
 	int lfd = foreign_listen(a.port);
 	pthread_t th;
