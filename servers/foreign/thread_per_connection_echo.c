@@ -3,11 +3,15 @@
  * truth as a program iotax was not built around (issue 14): an accept loop,
  * one detached pthread per connection, a blocking read into a 64 KiB buffer,
  * and a write of what was read. Nothing from servers/common or the bundled
- * servers is used: plain C and POSIX, as such a server is found in the wild.
+ * servers is used: plain C and POSIX, as such a server is found in the wild
+ * (the listener and the async counterpart are the foreign designs' own,
+ * foreign_common.c).
  *
- *   iotax-foreign-tpc [PORT] [--wait=poll]
+ *   iotax-foreign-tpc [PORT] [--async] [--wait=poll]
  *     PORT 0 (the default): the kernel picks; the port is printed on stdout
  *     as "port N".
+ *     --async: its async counterpart, one thread with an epoll loop and the
+ *     same read()/write() calls on non-blocking sockets.
  *     --wait=poll: each thread makes its socket non-blocking and waits in
  *     poll() on it before every read and stalled write, as Apache's prefork
  *     children do: poll per connection, a blocking design all the same
@@ -15,10 +19,7 @@
  *
  * Runs until killed. Loopback only.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -26,8 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
+
+#include "foreign_common.h"
 
 #define BUF_SIZE (64 * 1024)
 
@@ -88,52 +90,30 @@ done:
 	return NULL;
 }
 
+static int take_wait_flag(const char *arg)
+{
+	if (strcmp(arg, "--wait=poll") != 0)
+		return -1;
+	wait_in_poll = 1;
+	return 0;
+}
+
+static ssize_t plain_read(int fd, char *buf, size_t len) { return read(fd, buf, len); }
+static ssize_t plain_write(int fd, const char *buf, size_t len) { return write(fd, buf, len); }
+
 int main(int argc, char **argv)
 {
-	int port = 0;
-	int one = 1;
-	struct sockaddr_in addr;
-	socklen_t len = sizeof(addr);
-	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	static const struct foreign_io io = {plain_read, plain_write};
+	const struct foreign_args a = foreign_parse(argc, argv, "[PORT] [--async] [--wait=poll]", take_wait_flag);
+	int lfd = foreign_listen(a.port);
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--wait=poll") == 0) {
-			wait_in_poll = 1;
-		} else if (argv[i][0] >= '0' && argv[i][0] <= '9') {
-			port = atoi(argv[i]);
-		} else {
-			fprintf(stderr, "usage: %s [PORT] [--wait=poll]\n", argv[0]);
-			return 2;
-		}
-	}
-	if (lfd < 0) {
-		perror("socket");
-		return 1;
-	}
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&addr, 0, sizeof(addr));
-	addr.sin_family = AF_INET;
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	addr.sin_port = htons((uint16_t)port);
-	if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) || listen(lfd, 4096) ||
-	    getsockname(lfd, (struct sockaddr *)&addr, &len)) {
-		perror("bind/listen");
-		return 1;
-	}
-	printf("port %d\n", ntohs(addr.sin_port));
-	fflush(stdout);
+	if (a.async)
+		return foreign_event_loop(lfd, &io);
 	for (;;) {
 		pthread_t th;
 		pthread_attr_t attr;
-		int fd = accept(lfd, NULL, NULL);
+		int fd = foreign_accept(lfd);
 
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE)
-				continue;
-			perror("accept");
-			return 1;
-		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		pthread_attr_setstacksize(&attr, 256 * 1024);
