@@ -158,6 +158,7 @@ json VerdictToJson(const Verdict& v) {
       {"async_cost_idle_share", Number(v.async_cost.idle_share)},
       {"estimated_saving_share", Optional(v.estimated_saving_share)},
       {"estimated_saving_share_ci", IntervalJson(v.estimated_saving_share_ci)},
+      {"saving_model_error_share", json::array({Number(v.model_error.below), Number(v.model_error.above)})},
       {"estimated_saving_cpu_seconds",
        v.estimated_saving_share ? Number(v.estimated_saving_cpu_seconds) : json(nullptr)},
       {"runqueue_wait_p99_seconds", Optional(v.runqueue_wait_p99_seconds)},

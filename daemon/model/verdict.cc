@@ -174,6 +174,15 @@ std::string FormatDuration(double seconds) {
   return absl::StrFormat("%.1f s", seconds);
 }
 
+// " ± 4%" for a symmetric interval, " (2% to 31%)" otherwise; nothing when it
+// rounds to a point.
+std::string IntervalWords(double estimate, const Interval& ci) {
+  const double below = estimate - ci.lo, above = ci.hi - estimate;
+  if (RoundsToZeroPercent(below) && RoundsToZeroPercent(above)) return "";
+  if (FormatPercent(below) == FormatPercent(above)) return absl::StrCat(" ± ", FormatPercent(above));
+  return absl::StrCat(" (", FormatPercent(ci.lo), " to ", FormatPercent(ci.hi), ")");
+}
+
 Verdict ComputeVerdict(const VerdictInputs& in) {
   Verdict v;
   const TargetWindow total = Combine(in.windows);
@@ -238,9 +247,16 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
   v.overhead_share_ci = Interval{std::max(0.0, e.shares.overhead - t * spread.overhead_se),
                                  e.shares.overhead + t * spread.overhead_se};
   v.estimated_saving_share = e.shares.saving;
-  v.estimated_saving_share_ci = Interval{e.shares.saving - t * saving_se, e.shares.saving + t * saving_se};
+  // The level is judged on the spread of the sub-windows (noise); the interval
+  // shown also carries the model's own error per blocking event, as seen on
+  // designs it was not built around (model_error.h).
+  const Interval noise{e.shares.saving - t * saving_se, e.shares.saving + t * saving_se};
+  const ModelErrorMargin& margin = in.model_error;
+  v.model_error = ModelErrorShares(margin, b.blocked_io_calls + b.handoffs, b.cpu_seconds);
+  v.estimated_saving_share_ci = Interval{std::min(noise.lo, e.shares.saving + v.model_error.below),
+                                         std::max(noise.hi, e.shares.saving + v.model_error.above)};
   v.estimated_saving_cpu_seconds = e.overhead_seconds - e.async_seconds;
-  const Interval& sci = *v.estimated_saving_share_ci;
+  const Interval& sci = noise;
   const Interval& oci = *v.overhead_share_ci;
 
   // 3. Level: the saving decides; latency can lift a small saving to "maybe".
@@ -260,8 +276,9 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
     v.level = VerdictLevel::kMaybe;
   }
 
-  // 4. Confidence: sample size, spread, and where the async cost came from.
-  const double half = (sci.hi - sci.lo) / 2;
+  // 4. Confidence: sample size, spread with the model's error, and where the
+  // async cost came from.
+  const double half = (v.estimated_saving_share_ci->hi - v.estimated_saving_share_ci->lo) / 2;
   const bool async_matters = oci.hi >= th.not_worth_it_below;
   const bool measured_async = e.async.source == AsyncCostSource::kCalibration && !e.async.extrapolated;
   if (n >= 5 && half <= 0.03 && (b.blocked_io_calls >= 1000 || v.level == VerdictLevel::kNotWorthIt) &&
@@ -295,9 +312,7 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
                              " CPU, so an async design has nothing measurable to save: ", level_words, ".");
   } else {
     // The saving leads (it is the answer); the overhead that it comes from follows.
-    const double half_saving = (sci.hi - sci.lo) / 2;
-    const std::string pm_saving =
-        n >= 2 && !RoundsToZeroPercent(half_saving) ? absl::StrCat(" ± ", FormatPercent(half_saving)) : "";
+    const std::string pm_saving = IntervalWords(e.shares.saving, *v.estimated_saving_share_ci);
     std::string saving_words =
         RoundsToZeroPercent(e.shares.saving)
             ? absl::StrCat("An async design would save about as much as it costs", pm_saving)
@@ -493,13 +508,28 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
         "not counted, and an async design does not remove it.",
         FormatCount(static_cast<double>(b.lock_waits_blocked) / total.seconds)));
   }
-  v.reasons.push_back(
-      n >= 2 ? absl::StrFormat("Confidence %s: the interval is the spread of %d sub-windows of %s (jackknife, 95%%)%s.",
+  std::string confidence_words =
+      n >= 2 ? absl::StrFormat("Confidence %s: the interval is the spread of %d sub-windows of %s (jackknife, 95%%)%s",
                                ConfidenceName(v.confidence), n, FormatDuration(total.seconds / n),
                                e.async.source == AsyncCostSource::kCalibration
                                    ? " plus the calibration's own uncertainty"
                                    : "; the async cost is an estimate from the target's own calls, not a measurement")
-             : absl::StrFormat("Confidence %s: one window only, so no interval.", ConfidenceName(v.confidence)));
+             : absl::StrFormat("Confidence %s: one window only, so no spread", ConfidenceName(v.confidence));
+  if (v.model_error.above > 0 || v.model_error.below < 0) {
+    absl::StrAppend(&confidence_words,
+                    absl::StrFormat(". The saving's interval also carries the model's own error: on server designs it "
+                                    "was not built around the actual saving came out %s to +%s of the CPU from the "
+                                    "estimate (%d validation runs, %s; the range of %d holds a new run's error about "
+                                    "%s of the time)%s",
+                                    FormatPercent(margin.below), FormatPercent(margin.above), margin.validation_rows,
+                                    margin.source, margin.validation_rows, FormatPercent(margin.NominalCoverage()),
+                                    v.model_error.above < margin.above
+                                        ? absl::StrCat(", here ", FormatPercent(v.model_error.below), " to +",
+                                                       FormatPercent(v.model_error.above),
+                                                       " as it blocks less often than any of them")
+                                        : std::string()));
+  }
+  v.reasons.push_back(absl::StrCat(confidence_words, "."));
   return v;
 }
 

@@ -2,7 +2,8 @@
 // of the process's CPU (direct + indirect), the saving an async design
 // would bring (overhead minus what it pays instead), the latency side, a
 // level and a confidence, and the reasons in plain words. Confidence
-// intervals come from the spread of the sub-windows (delete-one jackknife).
+// intervals come from the spread of the sub-windows (delete-one jackknife);
+// the saving's also carries the model's validated error (model_error.h).
 // Pure: sub-windows in, Verdict out.
 #pragma once
 
@@ -12,6 +13,7 @@
 
 #include "async_cost.h"
 #include "blocking_model.h"
+#include "model_error.h"
 #include "target_window.h"
 
 namespace iotax {
@@ -45,6 +47,7 @@ struct VerdictInputs {
   int cpus = 0;                           // CPUs the process may use (0: unknown)
   VerdictThresholds thresholds;
   bool service = false;                   // a whole service (many processes): the words say so
+  ModelErrorMargin model_error = ValidatedModelError();  // what validation saw the model miss
 };
 
 struct Verdict {
@@ -61,7 +64,10 @@ struct Verdict {
   double async_cost_cpu_seconds = 0;
   AsyncCost async_cost;
   std::optional<double> estimated_saving_share;
+  // The sub-windows' spread (95%) widened by the model's validated error
+  // (model_error.h); the level is judged on the spread alone.
   std::optional<Interval> estimated_saving_share_ci;
+  ShareMargin model_error;  // the widening, as shares of the CPU (zero when nothing blocked)
   double estimated_saving_cpu_seconds = 0;
   std::optional<double> runqueue_wait_p99_seconds;
   uint64_t blocked_io_calls = 0;

@@ -27,6 +27,9 @@ VerdictInputs InputsFor(const Workload& w, int steps, const Calibration* calibra
   in.pmu = keep.back().pmu;
   in.calibration = calibration;
   in.cpus = w.cpus;
+  // These workloads are the model's own arithmetic: no model error to carry.
+  // The validated margin has its tests below (ModelErrorMargin*).
+  in.model_error = ModelErrorMargin{};
   return in;
 }
 
@@ -132,6 +135,51 @@ TEST(Verdict, NoisyCostsWidenTheIntervalAndLowerTheConfidence) {
   ASSERT_TRUE(v.overhead_share_ci);
   EXPECT_GT(v.overhead_share_ci->hi - v.overhead_share_ci->lo, 0.05);
   EXPECT_NE(v.confidence, Confidence::kHigh);
+}
+
+TEST(Verdict, ModelErrorMarginWidensTheSavingIntervalNotTheLevel) {
+  Workload w;  // 19k blocked reads/s
+  const Calibration cal = FlatCalibration(0.5e-6);
+  VerdictInputs plain = InputsFor(w, 10, &cal);
+  const Verdict without = ComputeVerdict(plain);
+  VerdictInputs in = InputsFor(w, 10, &cal);
+  in.model_error = ModelErrorMargin{
+      .below = -0.05, .above = 0.2, .min_events_per_cpu_second = 1000, .validation_rows = 18, .source = "validation.csv"};
+  const Verdict v = ComputeVerdict(in);
+  ASSERT_TRUE(v.estimated_saving_share_ci && without.estimated_saving_share_ci);
+  // 19k blocked reads per ~2 s of CPU: well above 1,000 per CPU second, so the whole margin.
+  EXPECT_DOUBLE_EQ(v.model_error.below, -0.05);
+  EXPECT_DOUBLE_EQ(v.model_error.above, 0.2);
+  // The noise interval is narrower than the margin here, so the margin is the interval.
+  EXPECT_NEAR(v.estimated_saving_share_ci->lo, *v.estimated_saving_share + v.model_error.below, 1e-12);
+  EXPECT_NEAR(v.estimated_saving_share_ci->hi, *v.estimated_saving_share + v.model_error.above, 1e-12);
+  EXPECT_LT(v.estimated_saving_share_ci->lo, without.estimated_saving_share_ci->lo);
+  EXPECT_GT(v.estimated_saving_share_ci->hi, without.estimated_saving_share_ci->hi);
+  // Same estimate and level; the confidence pays for the width.
+  EXPECT_EQ(*v.estimated_saving_share, *without.estimated_saving_share);
+  EXPECT_EQ(v.level, without.level);
+  EXPECT_EQ(without.confidence, Confidence::kHigh);
+  EXPECT_EQ(v.confidence, Confidence::kLow);
+  // An asymmetric interval is said as a range, and the reason says where it comes from.
+  EXPECT_TRUE(absl::StrContains(v.summary, absl::StrCat("(", FormatPercent(v.estimated_saving_share_ci->lo), " to ",
+                                                        FormatPercent(v.estimated_saving_share_ci->hi), ")")))
+      << v.summary;
+  EXPECT_TRUE(AnyReasonContains(v, "model's own error")) << v.reasons.back();
+  EXPECT_TRUE(AnyReasonContains(v, "18 validation runs, validation.csv")) << v.reasons.back();
+  EXPECT_TRUE(AnyReasonContains(v, "about 89% of the time")) << v.reasons.back();
+}
+
+TEST(Verdict, ModelErrorMarginIsNothingWhenNothingBlocks) {
+  Workload w;
+  w.event_loop = true;
+  w.threads = 1;
+  VerdictInputs in = InputsFor(w, 10);
+  in.model_error = ValidatedModelError();
+  const Verdict v = ComputeVerdict(in);
+  EXPECT_EQ(v.model_error.below, 0);
+  EXPECT_EQ(v.model_error.above, 0);
+  EXPECT_EQ(v.level, VerdictLevel::kNotWorthIt);
+  EXPECT_FALSE(AnyReasonContains(v, "model's own error"));
 }
 
 TEST(Verdict, FewConnectionsAndACpuBoundHandlerIsNotWorthIt) {
