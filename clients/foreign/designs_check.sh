@@ -43,8 +43,18 @@ source "$(dirname "$(realpath "$0")")/../measure_lib.sh"
 trap 'cleanup; rm -rf "$out"' EXIT
 taskset -p -c 1 $$ >/dev/null  # this shell and what it starts, off the server's CPU
 
-# CPU ticks of every process named like the server (a fork design is many).
-comm_ticks() { local p s=0; for p in $(pgrep -x "$1"); do s=$((s + $(cpu_ticks "$p" 2>/dev/null || echo 0))); done; echo "$s"; }
+# CPU ticks of a server: its own, or for the fork design (and its async
+# counterpart, measured alike) all of CPU 0's busy time, which only the
+# server uses. A fork server's children ignore SIGCHLD, so one that exits
+# takes its ticks with it; at 100 connections children came and went within
+# the window and a per-process sum went negative.
+server_ticks() {
+  if [[ $2 == fork ]]; then
+    awk '$1 == "cpu0" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat  # user nice system irq softirq steal
+  else
+    cpu_ticks "$1"
+  fi
+}
 
 # measure DESIGN ASYNC(0|1) REPORT(0|1) RATE CONNS SIZE: prints "CPU_US RPS".
 measure() {
@@ -70,17 +80,19 @@ measure() {
     local r=$!
     pids+=("$r")
     wait_for_line "$out/report.err" '^iotax: measuring' 30 || true
-    before=$(comm_ticks "$comm"); t_before=$EPOCHREALTIME
+    before=$(server_ticks "$server" "$design"); t_before=$EPOCHREALTIME
     wait "$r" || die "iotax report failed: $(tail -3 "$out/report.err")"
     forget "$r"
   else
-    before=$(comm_ticks "$comm"); t_before=$EPOCHREALTIME
+    before=$(server_ticks "$server" "$design"); t_before=$EPOCHREALTIME
     sleep "$SECONDS_"
   fi
-  after=$(comm_ticks "$comm"); t_after=$EPOCHREALTIME
+  after=$(server_ticks "$server" "$design"); t_after=$EPOCHREALTIME
   wait "$client" 2>/dev/null || true; forget "$client"
   kill -KILL "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; forget "$server"
-  sleep 0.5  # a fork design's children see EOF and exit
+  # A fork design's children see EOF and exit: wait for them, so the next
+  # run neither counts nor reports them.
+  for _ in $(seq 50); do pgrep -x "$comm" >/dev/null || break; sleep 0.1; done
   local rps
   rps=$(jq -r '.throughput_rps' "$out/client.json")
   awk -v t="$((after - before))" -v hz="$clk_tck" -v r="$rps" -v a="$t_after" -v b="$t_before" \
