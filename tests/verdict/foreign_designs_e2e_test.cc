@@ -1,4 +1,4 @@
-// End to end on the three server designs written for the out-of-sample check
+// End to end on the server designs written for the out-of-sample check
 // (issue 14 part 5, servers/foreign), each next to its async counterpart
 // (--async: one epoll loop, the same IO calls): what iotax must see in each.
 // The bounds are the design's facts (a fork design is many processes, a
@@ -47,6 +47,8 @@ void ExpectNothingToSave(const json& t) {
   ASSERT_TRUE(t.is_object());
   EXPECT_EQ(t["verdict"]["blocked_io_calls"], 0) << t["verdict"].dump(2);
   EXPECT_EQ(t["verdict"]["level"], "not_worth_it") << t["verdict"].dump(2);
+  // Nothing blocked: no model error to carry.
+  EXPECT_EQ(t["verdict"]["saving_model_error_share"], json::array({0.0, 0.0})) << t["verdict"].dump(2);
   if (t["waits"]["blocked_waits"].get<double>() > 0) {
     EXPECT_FALSE(t["waits"]["blocking_design"].get<bool>()) << t["waits"].dump(2);
   }
@@ -61,6 +63,18 @@ void ExpectBlockingReadsAndASaving(const json& t) {
   ASSERT_TRUE(v["estimated_saving_share"].is_number()) << v.dump(2);
   EXPECT_GT(v["estimated_saving_share"].get<double>(), 0) << v.dump(2);
   EXPECT_NE(v["level"], "not_worth_it") << v.dump(2);
+  // The interval carries the model's validated error around the estimate.
+  const double estimate = v["estimated_saving_share"].get<double>();
+  const json& margin = v["saving_model_error_share"];
+  EXPECT_LT(margin[0].get<double>(), 0) << v.dump(2);
+  EXPECT_GT(margin[1].get<double>(), 0) << v.dump(2);
+  EXPECT_LE(v["estimated_saving_share_ci"][0].get<double>(), estimate + margin[0].get<double>() + 1e-9) << v.dump(2);
+  EXPECT_GE(v["estimated_saving_share_ci"][1].get<double>(), estimate + margin[1].get<double>() - 1e-9) << v.dump(2);
+}
+
+TEST(ForeignDesignsE2E, ThreadPerConnectionAsyncCounterpartHasNothingToSave) {
+  IOTAX_REQUIRE_BPF();
+  ExpectNothingToSave(Measure("iotax-foreign-tpc", true, false));
 }
 
 TEST(ForeignDesignsE2E, ForkPerConnectionIsOneServiceOfManyProcessesWithBlockingReads) {
