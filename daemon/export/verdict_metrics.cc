@@ -26,8 +26,8 @@ std::vector<MetricFamily> BuildVerdictMetricFamilies(const Report& report) {
   auto overhead_hi = Gauge("iotax_blocking_overhead_ratio_upper", "Upper bound of the 95% interval of iotax_blocking_overhead_ratio");
   auto saving = Gauge("iotax_async_saving_ratio",
                       "Estimated share of the process's CPU an async design would save: blocking overhead minus what the async design pays instead");
-  auto saving_lo = Gauge("iotax_async_saving_ratio_lower", "Lower bound of the 95% interval of iotax_async_saving_ratio");
-  auto saving_hi = Gauge("iotax_async_saving_ratio_upper", "Upper bound of the 95% interval of iotax_async_saving_ratio");
+  auto saving_lo = Gauge("iotax_async_saving_ratio_lower", "Lower bound of the interval of iotax_async_saving_ratio: the 95% sub-window spread widened by the model's validated error");
+  auto saving_hi = Gauge("iotax_async_saving_ratio_upper", "Upper bound of the interval of iotax_async_saving_ratio: the 95% sub-window spread widened by the model's validated error");
   auto level = Gauge("iotax_verdict_level",
                      "Verdict: 0 insufficient data, 1 not worth it, 2 maybe, 3 likely worth it");
   auto confidence = Gauge("iotax_verdict_confidence", "Confidence of the verdict: 0 low, 1 medium, 2 high");
