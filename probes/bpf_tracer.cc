@@ -246,6 +246,7 @@ class BpfTracer final : public Tracer {
       return CannotTrace(process, absl::StatusCode::kInternal,
                          absl::StrCat("adding it to the BPF targets map failed: ", std::strerror(errno)));
     }
+    TargetsChanged();
     // It may have exited before it was in the map, and then no exit event
     // will ever remove it: check again now that it is there. (A PID reused
     // in between is caught by the start time at the next read.)
@@ -302,6 +303,7 @@ class BpfTracer final : public Tracer {
       return CannotTrace(process, absl::StatusCode::kInternal,
                          absl::StrCat("adding it to the BPF targets map failed: ", std::strerror(err)));
     }
+    TargetsChanged();
     // As in AddProcess: gone before it was in the map means no exit event removes it.
     if (!proc::ProcessAlive(process.pid)) {
       Untarget(key);
@@ -704,7 +706,12 @@ class BpfTracer final : public Tracer {
   void Untarget(__u32 tgid) {
     bpf_map__delete_elem(skel_->maps.targets, &tgid, sizeof(tgid), 0);
     bpf_map__delete_elem(skel_->maps.traced_since, &tgid, sizeof(tgid), 0);
+    TargetsChanged();
   }
+
+  // Threads cache their slot with the generation of `targets` they checked it
+  // against (traced_thread in iotax.bpf.c): a change makes each look again.
+  void TargetsChanged() { __atomic_add_fetch(&skel_->data->targets_gen, 1, __ATOMIC_SEQ_CST); }
 
   // Threads of `tgid` on a CPU since before now count only what they run
   // from now on (fresh_floor in iotax.bpf.c). Written before the process is
