@@ -82,6 +82,14 @@ volatile __u64 window_start_ns = 0;
  * tgid hash lookup until `targets` changes. Starts at 1: zeroed state never matches.
  */
 volatile __u32 targets_gen = 1;
+/*
+ * The hot programs' filter for everything else on the machine: bit `tgid` is
+ * set (by user space, and at a followed fork) before the tgid enters
+ * `targets`, and never cleared, so a clear bit means "not traced" after one
+ * load, with no task storage or hash lookup. A set bit only means "look".
+ * Bits are set with an atomic add, each at most once (tested first).
+ */
+__u64 traced_tgid_bits[IOTAX_TGID_BITMAP_WORDS];
 
 #define PF_EXITING 0x00000004 /* include/linux/sched.h */
 #define PF_IO_WORKER 0x00000010
@@ -117,34 +125,40 @@ enum extra_target {
 	EXTRA_USER,         /* a stretch already running when tracing began */
 };
 
+/*
+ * The fields a thread's lookup (traced_thread) and its wakeup touch come
+ * first, within the cache line that holds the storage's own header: the
+ * wakeup runs on the waker's CPU, so every other line it touched would move
+ * between CPUs twice per request.
+ */
 struct thread_state {
 	__u64 ts;            /* start of the current on-CPU segment or off-CPU wait */
-	__u64 enter_ts;      /* sys_enter of the current call */
-	__u64 call_oncpu_ns; /* on-CPU time of the current call so far */
 	__u64 wake_ts;       /* when the thread was woken (STATE_OFF_WOKEN) */
-	__u64 sum_exec_ns;   /* task->se.sum_exec_runtime at its last switch in or out */
-	__u64 stretch_ns;    /* measured on-CPU ns of the closed segments since the switch-in */
-	__u64 debt_ns;       /* measured ns the kernel charged to another thread: taken off the next segments */
-	__u64 sleep_path_ns; /* call_oncpu_ns at the current call's first voluntary switch-out */
-	__u64 resume_mark_ns; /* call_oncpu_ns at its last switch-in: the resume path runs from here */
-	__u32 seq;           /* odd while the open segment changes (the task iterator reads it) */
 	__u32 slot;          /* the target slot this thread counts into */
-	__s32 nr;            /* current syscall, or NR_* */
-	__u8 cls;            /* enum iotax_class of the current call */
-	__u8 blocked;        /* the current call switched out voluntarily */
+	__u32 epoch;         /* window_epoch when this state was begun */
+	__u32 slot_gen;      /* targets_gen when `slot` was last checked against `targets` (0: never) */
 	__u8 state;          /* enum thread_run_state */
 	__u8 off_reason;     /* enum iotax_offcpu_reason while STATE_OFF_BLOCKED */
+	__u8 cls;            /* enum iotax_class of the current call */
+	__u8 blocked;        /* the current call switched out voluntarily */
+	__u32 seq;           /* odd while the open segment changes (the task iterator reads it) */
+	__s32 nr;            /* current syscall, or NR_* */
 	__u8 mode;           /* enum iotax_cpu_mode of the open on-CPU segment */
 	__u8 extra_to;       /* enum extra_target of the current stretch */
 	__u8 extra_cls;      /* class of the resumed call (EXTRA_CALL_*) */
 	__u8 futex_cmd;      /* the current futex call's command (op & 127), for IOTAX_CLASS_FUTEX */
 	__u8 watch_nfds;     /* the current call is a poll/ppoll: its second argument counts the fds watched */
-	__u32 epoch;         /* window_epoch when this state was begun */
-	__u32 slot_gen;      /* targets_gen when `slot` was last checked against `targets` (0: never) */
-	__u64 useg_ts;       /* sys_exit that opened the user segment running now (see count_user_path) */
-	__u16 call_switch_ins; /* times the current call resumed after sleeping (begin_stretch) */
 	__u8 useg_from;      /* 1 + 2 * class + blocked of the call before that segment; 0: none, or it was switched out */
 	__u8 call_left_cpu;  /* the current call was switched out (blocked or preempted) */
+	__u16 call_switch_ins; /* times the current call resumed after sleeping (begin_stretch) */
+	__u64 enter_ts;      /* sys_enter of the current call */
+	__u64 call_oncpu_ns; /* on-CPU time of the current call so far */
+	__u64 sum_exec_ns;   /* task->se.sum_exec_runtime at its last switch in or out */
+	__u64 stretch_ns;    /* measured on-CPU ns of the closed segments since the switch-in */
+	__u64 debt_ns;       /* measured ns the kernel charged to another thread: taken off the next segments */
+	__u64 sleep_path_ns; /* call_oncpu_ns at the current call's first voluntary switch-out */
+	__u64 resume_mark_ns; /* call_oncpu_ns at its last switch-in: the resume path runs from here */
+	__u64 useg_ts;       /* sys_exit that opened the user segment running now (see count_user_path) */
 	struct pmu_thread pmu; /* tier 3: the user segment running now, if any */
 };
 
@@ -291,6 +305,30 @@ static __always_inline struct thread_state *thread_state(struct task_struct *tas
 }
 
 /*
+ * The filter's word that holds `tgid`'s bit. Tgids are below 2^22
+ * (PID_MAX_LIMIT), so the mask folds no two together; it bounds the index
+ * for the verifier.
+ */
+static __always_inline __u64 *tgid_word(__u32 tgid)
+{
+	return &traced_tgid_bits[(tgid >> 6) & (IOTAX_TGID_BITMAP_WORDS - 1)];
+}
+
+static __always_inline bool never_traced(__u32 tgid)
+{
+	return !(*tgid_word(tgid) & (1ULL << (tgid & 63)));
+}
+
+static __always_inline void mark_maybe_traced(__u32 tgid)
+{
+	__u64 *word = tgid_word(tgid);
+	__u64 bit = 1ULL << (tgid & 63);
+
+	if (!(*word & bit))
+		__sync_fetch_and_add(word, bit);
+}
+
+/*
  * The hot programs' way in: *sp gets the stats `task` counts into (NULL when
  * it is not traced) and the result is its state (NULL when not traced, or
  * when it could not be created: counted as a drop). Decides exactly as
@@ -301,16 +339,19 @@ static __always_inline struct thread_state *thread_state(struct task_struct *tas
 static __always_inline struct thread_state *traced_thread(struct task_struct *task,
 							  struct iotax_target_stats **sp)
 {
-	struct thread_state *t = bpf_task_storage_get(&threads, task, 0, 0);
+	struct thread_state *t;
 	__u32 gen = targets_gen;
-	__u32 tgid, slot, *found;
+	__u32 tgid = task->tgid, slot, *found;
 
+	*sp = NULL;
+	if (never_traced(tgid))
+		return NULL;
+	t = bpf_task_storage_get(&threads, task, 0, 0);
 	if (t && t->slot_gen == gen && t->epoch == window_epoch) {
 		slot = t->slot;
 		*sp = bpf_map_lookup_elem(&stats, &slot);
 		return *sp ? t : NULL;
 	}
-	tgid = task->tgid;
 	found = bpf_map_lookup_elem(&targets, &tgid);
 	if (found) {
 		slot = *found;
@@ -393,20 +434,21 @@ static __always_inline __u8 fd_class(struct task_struct *task, __u64 fd, bool wr
 {
 	/* Direct loads through BTF pointers (the JIT's faulting loads, a NULL
 	 * reads as 0), not bpf_probe_read_kernel calls: this runs on every
-	 * read and write. Only the fd array's slot needs a helper (the
-	 * verifier types a `struct file **` as a number). */
+	 * read and write. The verifier types a `struct file **` as a number,
+	 * so the fd array's slot is read as the first member of a struct
+	 * whose first member is a `struct file *` (struct kiocb's ki_filp). */
 	struct fdtable *fdt = task->files->fdt;
-	struct file **fds;
-	struct file *raw = NULL, *file;
+	struct kiocb *slot;
+	struct file *file;
 	struct inode *inode;
 	umode_t mode;
 
 	if (!fdt || fd >= fdt->max_fds)
 		return IOTAX_CLASS_OTHER;
-	fds = fdt->fd;
-	if (bpf_probe_read_kernel(&raw, sizeof(raw), &fds[fd]) || !raw)
+	slot = bpf_rdonly_cast((void *)(fdt->fd + fd), bpf_core_type_id_kernel(struct kiocb));
+	file = slot->ki_filp;
+	if (!file)
 		return IOTAX_CLASS_OTHER;
-	file = bpf_rdonly_cast(raw, bpf_core_type_id_kernel(struct file));
 	inode = file->f_inode;
 	mode = inode->i_mode & S_IFMT;
 	if (mode == S_IFSOCK)
@@ -1177,6 +1219,7 @@ int BPF_PROG(iotax_process_fork, struct task_struct *parent, struct task_struct 
 	follows = bpf_map_lookup_elem(&slot_follows, &key);
 	if (!follow_children && !(follows && *follows))
 		return 0;
+	mark_maybe_traced(ctgid);
 	if (bpf_map_update_elem(&targets, &ctgid, &key, BPF_NOEXIST)) {
 		count_drop(IOTAX_DROP_TARGETS_FULL);
 		return 0;

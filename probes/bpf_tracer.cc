@@ -242,6 +242,7 @@ class BpfTracer final : public Tracer {
     const __u32 key = slot.pid;
     const __u32 value = slot.index;
     MarkTracedSince(key);
+    MarkMaybeTraced(key);
     if (bpf_map__update_elem(skel_->maps.targets, &key, sizeof(key), &value, sizeof(value), BPF_ANY) != 0) {
       return CannotTrace(process, absl::StatusCode::kInternal,
                          absl::StrCat("adding it to the BPF targets map failed: ", std::strerror(errno)));
@@ -292,6 +293,7 @@ class BpfTracer final : public Tracer {
     const __u32 key = static_cast<__u32>(process.pid);
     const __u32 value = slot->index;
     MarkTracedSince(key);
+    MarkMaybeTraced(key);
     if (bpf_map__update_elem(skel_->maps.targets, &key, sizeof(key), &value, sizeof(value), BPF_NOEXIST) != 0) {
       const int err = errno;
       if (err == EEXIST) return absl::AlreadyExistsError(absl::StrCat("process ", process.pid, " is already traced"));
@@ -711,6 +713,13 @@ class BpfTracer final : public Tracer {
 
   // Threads cache their slot with the generation of `targets` they checked it
   // against (traced_thread in iotax.bpf.c): a change makes each look again.
+  // Sets `tgid`'s bit in the hot programs' filter (traced_tgid_bits in
+  // iotax.bpf.c) before it enters `targets`; bits are never cleared.
+  void MarkMaybeTraced(__u32 tgid) {
+    static_assert(IOTAX_TGID_BITMAP_WORDS * 64ULL >= (1ULL << 22), "the filter covers every possible tgid");
+    __atomic_fetch_or(&skel_->bss->traced_tgid_bits[tgid >> 6], 1ULL << (tgid & 63), __ATOMIC_SEQ_CST);
+  }
+
   void TargetsChanged() { __atomic_add_fetch(&skel_->data->targets_gen, 1, __ATOMIC_SEQ_CST); }
 
   // Threads of `tgid` on a CPU since before now count only what they run
