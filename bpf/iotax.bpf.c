@@ -52,6 +52,9 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* kernel/bpf/helpers.c (6.2+): a number as a read-only BTF pointer, so its fields load directly. */
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym;
+
 /* Set by the loader between open and load. */
 const volatile bool follow_children = false;
 
@@ -72,6 +75,21 @@ volatile __u32 window_epoch = 0;
 volatile bool window_closed = false;
 /* bpf_ktime_get_ns() when the current sampling window opened (0: not sampling). */
 volatile __u64 window_start_ns = 0;
+/*
+ * Generation of `targets`: user space bumps it after every change, and so
+ * does the exit of a process's last thread. A thread caches its slot with the
+ * generation it checked it against (traced_thread), so its events skip the
+ * tgid hash lookup until `targets` changes. Starts at 1: zeroed state never matches.
+ */
+volatile __u32 targets_gen = 1;
+/*
+ * The hot programs' filter for everything else on the machine: bit `tgid` is
+ * set (by user space, and at a followed fork) before the tgid enters
+ * `targets`, and never cleared, so a clear bit means "not traced" after one
+ * load, with no task storage or hash lookup. A set bit only means "look".
+ * Bits are set with an atomic add, each at most once (tested first).
+ */
+__u64 traced_tgid_bits[IOTAX_TGID_BITMAP_WORDS];
 
 #define PF_EXITING 0x00000004 /* include/linux/sched.h */
 #define PF_IO_WORKER 0x00000010
@@ -107,33 +125,40 @@ enum extra_target {
 	EXTRA_USER,         /* a stretch already running when tracing began */
 };
 
+/*
+ * The fields a thread's lookup (traced_thread) and its wakeup touch come
+ * first, within the cache line that holds the storage's own header: the
+ * wakeup runs on the waker's CPU, so every other line it touched would move
+ * between CPUs twice per request.
+ */
 struct thread_state {
 	__u64 ts;            /* start of the current on-CPU segment or off-CPU wait */
-	__u64 enter_ts;      /* sys_enter of the current call */
-	__u64 call_oncpu_ns; /* on-CPU time of the current call so far */
 	__u64 wake_ts;       /* when the thread was woken (STATE_OFF_WOKEN) */
-	__u64 sum_exec_ns;   /* task->se.sum_exec_runtime at its last switch in or out */
-	__u64 stretch_ns;    /* measured on-CPU ns of the closed segments since the switch-in */
-	__u64 debt_ns;       /* measured ns the kernel charged to another thread: taken off the next segments */
-	__u64 sleep_path_ns; /* call_oncpu_ns at the current call's first voluntary switch-out */
-	__u64 resume_mark_ns; /* call_oncpu_ns at its last switch-in: the resume path runs from here */
-	__u32 seq;           /* odd while the open segment changes (the task iterator reads it) */
 	__u32 slot;          /* the target slot this thread counts into */
-	__s32 nr;            /* current syscall, or NR_* */
-	__u8 cls;            /* enum iotax_class of the current call */
-	__u8 blocked;        /* the current call switched out voluntarily */
+	__u32 epoch;         /* window_epoch when this state was begun */
+	__u32 slot_gen;      /* targets_gen when `slot` was last checked against `targets` (0: never) */
 	__u8 state;          /* enum thread_run_state */
 	__u8 off_reason;     /* enum iotax_offcpu_reason while STATE_OFF_BLOCKED */
+	__u8 cls;            /* enum iotax_class of the current call */
+	__u8 blocked;        /* the current call switched out voluntarily */
+	__u32 seq;           /* odd while the open segment changes (the task iterator reads it) */
+	__s32 nr;            /* current syscall, or NR_* */
 	__u8 mode;           /* enum iotax_cpu_mode of the open on-CPU segment */
 	__u8 extra_to;       /* enum extra_target of the current stretch */
 	__u8 extra_cls;      /* class of the resumed call (EXTRA_CALL_*) */
 	__u8 futex_cmd;      /* the current futex call's command (op & 127), for IOTAX_CLASS_FUTEX */
 	__u8 watch_nfds;     /* the current call is a poll/ppoll: its second argument counts the fds watched */
-	__u32 epoch;         /* window_epoch when this state was begun */
-	__u64 useg_ts;       /* sys_exit that opened the user segment running now (see count_user_path) */
-	__u16 call_switch_ins; /* times the current call resumed after sleeping (begin_stretch) */
 	__u8 useg_from;      /* 1 + 2 * class + blocked of the call before that segment; 0: none, or it was switched out */
 	__u8 call_left_cpu;  /* the current call was switched out (blocked or preempted) */
+	__u16 call_switch_ins; /* times the current call resumed after sleeping (begin_stretch) */
+	__u64 enter_ts;      /* sys_enter of the current call */
+	__u64 call_oncpu_ns; /* on-CPU time of the current call so far */
+	__u64 sum_exec_ns;   /* task->se.sum_exec_runtime at its last switch in or out */
+	__u64 stretch_ns;    /* measured on-CPU ns of the closed segments since the switch-in */
+	__u64 debt_ns;       /* measured ns the kernel charged to another thread: taken off the next segments */
+	__u64 sleep_path_ns; /* call_oncpu_ns at the current call's first voluntary switch-out */
+	__u64 resume_mark_ns; /* call_oncpu_ns at its last switch-in: the resume path runs from here */
+	__u64 useg_ts;       /* sys_exit that opened the user segment running now (see count_user_path) */
 	struct pmu_thread pmu; /* tier 3: the user segment running now, if any */
 };
 
@@ -279,6 +304,76 @@ static __always_inline struct thread_state *thread_state(struct task_struct *tas
 	return t;
 }
 
+/*
+ * The filter's word that holds `tgid`'s bit. Tgids are below 2^22
+ * (PID_MAX_LIMIT), so the mask folds no two together; it bounds the index
+ * for the verifier.
+ */
+static __always_inline __u64 *tgid_word(__u32 tgid)
+{
+	return &traced_tgid_bits[(tgid >> 6) & (IOTAX_TGID_BITMAP_WORDS - 1)];
+}
+
+static __always_inline bool never_traced(__u32 tgid)
+{
+	return !(*tgid_word(tgid) & (1ULL << (tgid & 63)));
+}
+
+static __always_inline void mark_maybe_traced(__u32 tgid)
+{
+	__u64 *word = tgid_word(tgid);
+	__u64 bit = 1ULL << (tgid & 63);
+
+	if (!(*word & bit))
+		__sync_fetch_and_add(word, bit);
+}
+
+/*
+ * The hot programs' way in: *sp gets the stats `task` counts into (NULL when
+ * it is not traced) and the result is its state (NULL when not traced, or
+ * when it could not be created: counted as a drop). Decides exactly as
+ * task_target followed by thread_state, but a thread whose state holds a slot
+ * checked against the current `targets` (same targets_gen and window_epoch)
+ * costs one task storage lookup and no hash lookup.
+ */
+static __always_inline struct thread_state *traced_thread(struct task_struct *task,
+							  struct iotax_target_stats **sp)
+{
+	struct thread_state *t;
+	__u32 gen = targets_gen;
+	__u32 tgid = task->tgid, slot, *found;
+
+	*sp = NULL;
+	if (never_traced(tgid))
+		return NULL;
+	t = bpf_task_storage_get(&threads, task, 0, 0);
+	if (t && t->slot_gen == gen && t->epoch == window_epoch) {
+		slot = t->slot;
+		*sp = bpf_map_lookup_elem(&stats, &slot);
+		return *sp ? t : NULL;
+	}
+	found = bpf_map_lookup_elem(&targets, &tgid);
+	if (found) {
+		slot = *found;
+	} else {
+		/* Its process left `targets` (see task_target): an exiting
+		 * thread with state keeps its slot, checked at every event. */
+		*sp = NULL;
+		if (!(task->flags & PF_EXITING) || !t || t->state == STATE_FRESH || t->epoch != window_epoch)
+			return NULL;
+		slot = t->slot;
+		*sp = bpf_map_lookup_elem(&stats, &slot);
+		return *sp ? t : NULL;
+	}
+	*sp = bpf_map_lookup_elem(&stats, &slot);
+	if (!*sp)
+		return NULL;
+	t = thread_state(task, slot);
+	if (t)
+		t->slot_gen = gen;
+	return t;
+}
+
 static __always_inline void add_offcpu(struct iotax_target_stats *s, __u32 reason, __u64 ns)
 {
 	if (reason < IOTAX_NOFF)
@@ -337,25 +432,28 @@ static __always_inline bool moves_bytes(__u32 cls)
  */
 static __always_inline __u8 fd_class(struct task_struct *task, __u64 fd, bool write)
 {
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
-	struct file *file = NULL;
-	unsigned int max_fds;
+	/* Direct loads through BTF pointers (the JIT's faulting loads, a NULL
+	 * reads as 0), not bpf_probe_read_kernel calls: this runs on every
+	 * read and write. The verifier types a `struct file **` as a number,
+	 * so the fd array's slot is read as the first member of a struct
+	 * whose first member is a `struct file *` (struct kiocb's ki_filp). */
+	struct fdtable *fdt = task->files->fdt;
+	struct kiocb *slot;
+	struct file *file;
+	struct inode *inode;
 	umode_t mode;
 
-	if (!fdt)
+	if (!fdt || fd >= fdt->max_fds)
 		return IOTAX_CLASS_OTHER;
-	max_fds = BPF_CORE_READ(fdt, max_fds);
-	if (fd >= max_fds)
+	slot = bpf_rdonly_cast((void *)(fdt->fd + fd), bpf_core_type_id_kernel(struct kiocb));
+	file = slot->ki_filp;
+	if (!file)
 		return IOTAX_CLASS_OTHER;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
-		return IOTAX_CLASS_OTHER;
-	mode = BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT;
+	inode = file->f_inode;
+	mode = inode->i_mode & S_IFMT;
 	if (mode == S_IFSOCK)
 		return write ? IOTAX_CLASS_NET_WRITE : IOTAX_CLASS_NET_READ;
-	if ((mode == S_IFREG && BPF_CORE_READ(file, f_inode, i_sb, s_magic) != ANON_INODE_FS_MAGIC) ||
-	    mode == S_IFBLK)
+	if ((mode == S_IFREG && inode->i_sb->s_magic != ANON_INODE_FS_MAGIC) || mode == S_IFBLK)
 		return write ? IOTAX_CLASS_FILE_WRITE : IOTAX_CLASS_FILE_READ;
 	if (mode == S_IFREG || mode == S_IFIFO || mode == 0)
 		return IOTAX_CLASS_SYNC;
@@ -375,7 +473,7 @@ static __always_inline __u8 classify(long id, struct pt_regs *regs, __u8 *watch_
 	if (!c)
 		return IOTAX_CLASS_OTHER;
 	if (*c == IOTAX_CLASS_FD_READ || *c == IOTAX_CLASS_FD_WRITE)
-		return fd_class(bpf_get_current_task_btf(), (__u64)PT_REGS_PARM1_CORE_SYSCALL(regs),
+		return fd_class(bpf_get_current_task_btf(), (__u64)PT_REGS_PARM1_SYSCALL(regs),
 				*c == IOTAX_CLASS_FD_WRITE);
 	if (*c == IOTAX_CLASS_POLL_NFDS) {
 		*watch_nfds = 1;
@@ -398,7 +496,7 @@ static __always_inline void count_blocked_wait(struct iotax_target_stats *s, con
 	s->waits.ready += ret;
 	if (t->watch_nfds) {
 		s->waits.watched_waits++;
-		s->waits.watched += (__u32)PT_REGS_PARM2_CORE_SYSCALL(regs);
+		s->waits.watched += (__u32)PT_REGS_PARM2_SYSCALL(regs);
 	}
 }
 
@@ -522,7 +620,7 @@ static __always_inline void close_segment(struct iotax_target_stats *s, struct t
  */
 static __always_inline __u64 fresh_floor(struct task_struct *task)
 {
-	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u32 tgid = task->tgid;
 	__u64 *since = bpf_map_lookup_elem(&traced_since, &tgid);
 	__u64 floor = window_start_ns;
 
@@ -540,7 +638,7 @@ static __always_inline __u64 fresh_floor(struct task_struct *task)
  */
 static __always_inline __u64 fresh_stretch_ns(struct task_struct *task, __u64 sum_now, __u64 now)
 {
-	__u64 start = BPF_CORE_READ(task, se.prev_sum_exec_runtime);
+	__u64 start = task->se.prev_sum_exec_runtime;
 	__u64 ns = sum_now > start ? sum_now - start : 0;
 	__u64 floor = fresh_floor(task);
 
@@ -661,7 +759,7 @@ static __always_inline void close_wait(struct iotax_target_stats *s, struct thre
 static __always_inline __u64 ran_since_last_switch(struct task_struct *task, struct thread_state *t,
 						   __u64 *sum_now)
 {
-	*sum_now = BPF_CORE_READ(task, se.sum_exec_runtime);
+	*sum_now = task->se.sum_exec_runtime;
 	return *sum_now > t->sum_exec_ns ? *sum_now - t->sum_exec_ns : 0;
 }
 
@@ -678,7 +776,7 @@ static __always_inline void resync_running(struct iotax_target_stats *s, struct 
 	__u64 sum_now, ran;
 
 	if (t->state == STATE_FRESH) {
-		sum_now = BPF_CORE_READ(task, se.sum_exec_runtime);
+		sum_now = task->se.sum_exec_runtime;
 		ran = count_fresh_stretch(s, task, io_worker, sum_now, now);
 		t->nr = NR_KERNEL; /* sys_enter overrides it; a sys_exit then pairs with nothing */
 		begin_stretch(t, STATE_FRESH, io_worker, now, sum_now > ran ? sum_now - ran : 0);
@@ -698,19 +796,16 @@ static __always_inline void resync_running(struct iotax_target_stats *s, struct 
 }
 
 /* `prev` leaves the CPU: close its on-CPU stretch and record why it left. */
-static __always_inline void switch_out(struct iotax_target_stats *s, __u32 slot,
+static __always_inline void switch_out(struct iotax_target_stats *s, struct thread_state *t,
 				       struct task_struct *prev, bool preempt,
 				       unsigned int prev_state, __u64 now, struct pmu_reading *r)
 {
-	struct thread_state *t = thread_state(prev, slot);
 	bool involuntary = preempt || prev_state == 0 /* TASK_RUNNING */;
-	bool io_worker = BPF_CORE_READ(prev, flags) & PF_IO_WORKER;
+	bool io_worker = prev->flags & PF_IO_WORKER;
 	__u64 sum_now, ran;
 
-	if (!t)
-		return;
 	if (pmu_enabled) {
-		struct iotax_pmu_stats *pms = pmu_stats_of(slot);
+		struct iotax_pmu_stats *pms = pmu_stats_of(t->slot);
 
 		/* Leaving the CPU from user mode (preempted, or blocked in a page
 		 * fault) ends the segment; an open one otherwise means a missed switch. */
@@ -767,16 +862,13 @@ static __always_inline void switch_out(struct iotax_target_stats *s, __u32 slot,
 }
 
 /* `next` gets the CPU: close its wait, open a stretch. */
-static __always_inline void switch_in(struct iotax_target_stats *s, __u32 slot,
+static __always_inline void switch_in(struct iotax_target_stats *s, struct thread_state *t,
 				      struct task_struct *next, __u64 now, struct pmu_reading *r)
 {
-	struct thread_state *t = thread_state(next, slot);
-	bool io_worker = BPF_CORE_READ(next, flags) & PF_IO_WORKER;
+	bool io_worker = next->flags & PF_IO_WORKER;
 	__u64 sum_now, ran;
 	__u8 was;
 
-	if (!t)
-		return;
 	was = t->state;
 	ran = ran_since_last_switch(next, t, &sum_now);
 	seq_begin(t);
@@ -793,7 +885,7 @@ static __always_inline void switch_in(struct iotax_target_stats *s, __u32 slot,
 		close_wait(s, t, now, io_worker);
 	}
 	if (pmu_enabled) {
-		struct iotax_pmu_stats *pms = pmu_stats_of(slot);
+		struct iotax_pmu_stats *pms = pmu_stats_of(t->slot);
 
 		pmu_segment_lose(pms, &t->pmu); /* open only if its switch-out was missed */
 		/* Switched out in user mode, so it goes straight back there. */
@@ -844,12 +936,14 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(iotax_sys_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 slot;
-	struct iotax_target_stats *s = task_target(task, &slot);
+	struct iotax_target_stats *s;
 	struct thread_state *t;
 	__u64 now;
 
-	if (!s || window_closed)
+	if (window_closed)
+		return 0;
+	t = traced_thread(task, &s);
+	if (!s)
 		return 0;
 	count_event(IOTAX_PROBE_SYS_ENTER);
 	if (id >= 0 && id < IOTAX_MAX_SYSCALL_NR) {
@@ -859,7 +953,6 @@ int BPF_PROG(iotax_sys_enter, struct pt_regs *regs, long id)
 		if (nr < IOTAX_MAX_SYSCALL_NR)
 			s->syscalls[nr]++;
 	}
-	t = thread_state(task, slot);
 	if (!t)
 		return 0;
 	now = bpf_ktime_get_ns();
@@ -868,7 +961,7 @@ int BPF_PROG(iotax_sys_enter, struct pt_regs *regs, long id)
 	if (pmu_enabled) {
 		struct pmu_reading r = {};
 
-		pmu_segment_end(pmu_stats_of(slot), &t->pmu, &r);
+		pmu_segment_end(pmu_stats_of(t->slot), &t->pmu, &r);
 		t->pmu.preempted_in_call = 0;
 	}
 	/* The segment since ts: user mode, or the kernel if a sys_exit was missed. */
@@ -878,7 +971,7 @@ int BPF_PROG(iotax_sys_enter, struct pt_regs *regs, long id)
 	t->nr = (__s32)id;
 	t->cls = classify(id, regs, &t->watch_nfds);
 	if (t->cls == IOTAX_CLASS_FUTEX)
-		t->futex_cmd = (__u8)(PT_REGS_PARM2_CORE_SYSCALL(regs) & 127);
+		t->futex_cmd = (__u8)(PT_REGS_PARM2_SYSCALL(regs) & 127);
 	count_user_path(s, t, t->cls, now);
 	t->enter_ts = now;
 	t->call_oncpu_ns = 0;
@@ -931,15 +1024,16 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(iotax_sys_exit, struct pt_regs *regs, long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 slot;
-	struct iotax_target_stats *s = task_target(task, &slot);
+	struct iotax_target_stats *s;
 	struct thread_state *t;
 	__u64 now;
 
-	if (!s || window_closed)
+	if (window_closed)
+		return 0;
+	t = traced_thread(task, &s);
+	if (!s)
 		return 0;
 	count_event(IOTAX_PROBE_SYS_EXIT);
-	t = thread_state(task, slot);
 	if (!t)
 		return 0;
 	now = bpf_ktime_get_ns();
@@ -1006,7 +1100,7 @@ int BPF_PROG(iotax_sys_exit, struct pt_regs *regs, long ret)
 			label = IOTAX_SEG_AFTER_PREEMPTION;
 		else
 			label = IOTAX_SEG_AFTER_SYSCALL;
-		pmu_segment_begin(pmu_stats_of(slot), &t->pmu, &r, label);
+		pmu_segment_begin(pmu_stats_of(t->slot), &t->pmu, &r, label);
 	}
 	t->nr = NR_USER;
 	t->mode = IOTAX_MODE_USER;
@@ -1019,27 +1113,30 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(iotax_sched_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
-	__u32 pslot, nslot;
-	struct iotax_target_stats *ps = task_target(prev, &pslot);
-	struct iotax_target_stats *ns = task_target(next, &nslot);
+	struct iotax_target_stats *ps, *ns;
+	struct thread_state *pt, *nt;
 	__u64 now = 0;
 	struct pmu_reading r = {}; /* read at most once, for both threads */
 
 	if (window_closed)
 		return 0;
+	pt = traced_thread(prev, &ps);
+	nt = traced_thread(next, &ns);
 	/* Two separate tests: clang would merge `!ps && !ns` into a pointer OR,
 	 * which the verifier rejects. */
 	if (ps) {
 		count_event(IOTAX_PROBE_SCHED_SWITCH);
 		now = bpf_ktime_get_ns();
-		switch_out(ps, pslot, prev, preempt, prev_state, now, &r);
+		if (pt)
+			switch_out(ps, pt, prev, preempt, prev_state, now, &r);
 	}
 	if (ns) {
 		if (!now) {
 			count_event(IOTAX_PROBE_SCHED_SWITCH);
 			now = bpf_ktime_get_ns();
 		}
-		switch_in(ns, nslot, next, now, &r);
+		if (nt)
+			switch_in(ns, nt, next, now, &r);
 	}
 	return 0;
 }
@@ -1047,15 +1144,16 @@ int BPF_PROG(iotax_sched_switch, bool preempt, struct task_struct *prev,
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(iotax_sched_wakeup, struct task_struct *p)
 {
-	__u32 slot;
-	struct iotax_target_stats *s = task_target(p, &slot);
+	struct iotax_target_stats *s;
 	struct thread_state *t;
 	__u64 now;
 
-	if (!s || window_closed)
+	if (window_closed)
+		return 0;
+	t = traced_thread(p, &s);
+	if (!s)
 		return 0;
 	count_event(IOTAX_PROBE_SCHED_WAKEUP);
-	t = thread_state(p, slot);
 	if (!t)
 		return 0;
 	now = bpf_ktime_get_ns();
@@ -1063,12 +1161,12 @@ int BPF_PROG(iotax_sched_wakeup, struct task_struct *p)
 	 * running threads) needs no seq bracket. */
 	if (t->state == STATE_OFF_BLOCKED) {
 		s->wakeups++;
-		if (!(BPF_CORE_READ(p, flags) & PF_IO_WORKER))
+		if (!(p->flags & PF_IO_WORKER))
 			add_offcpu(s, t->off_reason, now - t->ts);
-	} else if (t->state == STATE_FRESH && !BPF_CORE_READ(p, on_cpu)) {
+	} else if (t->state == STATE_FRESH && !p->on_cpu) {
 		s->wakeups++; /* blocked since before attach: the wait's start is unknown */
 		t->nr = NR_KERNEL;
-		t->sum_exec_ns = BPF_CORE_READ(p, se.sum_exec_runtime);
+		t->sum_exec_ns = p->se.sum_exec_runtime;
 	} else {
 		/* Woken before it got off the CPU (or run queue): no wait happened. */
 		return 0;
@@ -1121,6 +1219,7 @@ int BPF_PROG(iotax_process_fork, struct task_struct *parent, struct task_struct 
 	follows = bpf_map_lookup_elem(&slot_follows, &key);
 	if (!follow_children && !(follows && *follows))
 		return 0;
+	mark_maybe_traced(ctgid);
 	if (bpf_map_update_elem(&targets, &ctgid, &key, BPF_NOEXIST)) {
 		count_drop(IOTAX_DROP_TARGETS_FULL);
 		return 0;
@@ -1146,6 +1245,7 @@ int BPF_PROG(iotax_process_exit, struct task_struct *p)
 		s->processes_exited++;
 		bpf_map_delete_elem(&targets, &tgid);
 		bpf_map_delete_elem(&traced_since, &tgid);
+		__sync_fetch_and_add(&targets_gen, 1); /* threads that cached this slot look again */
 	}
 	return 0;
 }

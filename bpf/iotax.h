@@ -14,6 +14,11 @@
 #define IOTAX_MAX_PROCESSES 8192  /* processes counting into all slots at once (`targets` map; loader may change it) */
 #define IOTAX_HIST_BUCKETS 40     /* log2 ns buckets, see below */
 #define IOTAX_MAX_SYSCALL_NR 512  /* syscall numbers counted individually */
+/*
+ * traced_tgid_bits (iotax.bpf.c): one bit per tgid below 2^22 (the kernel's
+ * PID_MAX_LIMIT), set for every process that is or was in `targets`.
+ */
+#define IOTAX_TGID_BITMAP_WORDS (1 << 16)
 
 /*
  * Log2 histograms of nanoseconds. Bucket i counts values v with

@@ -242,10 +242,12 @@ class BpfTracer final : public Tracer {
     const __u32 key = slot.pid;
     const __u32 value = slot.index;
     MarkTracedSince(key);
+    MarkMaybeTraced(key);
     if (bpf_map__update_elem(skel_->maps.targets, &key, sizeof(key), &value, sizeof(value), BPF_ANY) != 0) {
       return CannotTrace(process, absl::StatusCode::kInternal,
                          absl::StrCat("adding it to the BPF targets map failed: ", std::strerror(errno)));
     }
+    TargetsChanged();
     // It may have exited before it was in the map, and then no exit event
     // will ever remove it: check again now that it is there. (A PID reused
     // in between is caught by the start time at the next read.)
@@ -291,6 +293,7 @@ class BpfTracer final : public Tracer {
     const __u32 key = static_cast<__u32>(process.pid);
     const __u32 value = slot->index;
     MarkTracedSince(key);
+    MarkMaybeTraced(key);
     if (bpf_map__update_elem(skel_->maps.targets, &key, sizeof(key), &value, sizeof(value), BPF_NOEXIST) != 0) {
       const int err = errno;
       if (err == EEXIST) return absl::AlreadyExistsError(absl::StrCat("process ", process.pid, " is already traced"));
@@ -302,6 +305,7 @@ class BpfTracer final : public Tracer {
       return CannotTrace(process, absl::StatusCode::kInternal,
                          absl::StrCat("adding it to the BPF targets map failed: ", std::strerror(err)));
     }
+    TargetsChanged();
     // As in AddProcess: gone before it was in the map means no exit event removes it.
     if (!proc::ProcessAlive(process.pid)) {
       Untarget(key);
@@ -704,7 +708,19 @@ class BpfTracer final : public Tracer {
   void Untarget(__u32 tgid) {
     bpf_map__delete_elem(skel_->maps.targets, &tgid, sizeof(tgid), 0);
     bpf_map__delete_elem(skel_->maps.traced_since, &tgid, sizeof(tgid), 0);
+    TargetsChanged();
   }
+
+  // Threads cache their slot with the generation of `targets` they checked it
+  // against (traced_thread in iotax.bpf.c): a change makes each look again.
+  // Sets `tgid`'s bit in the hot programs' filter (traced_tgid_bits in
+  // iotax.bpf.c) before it enters `targets`; bits are never cleared.
+  void MarkMaybeTraced(__u32 tgid) {
+    static_assert(IOTAX_TGID_BITMAP_WORDS * 64ULL >= (1ULL << 22), "the filter covers every possible tgid");
+    __atomic_fetch_or(&skel_->bss->traced_tgid_bits[tgid >> 6], 1ULL << (tgid & 63), __ATOMIC_SEQ_CST);
+  }
+
+  void TargetsChanged() { __atomic_add_fetch(&skel_->data->targets_gen, 1, __ATOMIC_SEQ_CST); }
 
   // Threads of `tgid` on a CPU since before now count only what they run
   // from now on (fresh_floor in iotax.bpf.c). Written before the process is
