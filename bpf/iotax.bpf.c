@@ -4,8 +4,10 @@
  *
  * Seven tp_btf programs keep a small state machine per thread (task storage)
  * and add durations and counts into per-CPU, per-target maps that user space
- * sums when it reads. Nothing is sent per event: the hot path is a hash
- * lookup on the tgid, and for traced threads a few additions. An iter/task
+ * sums when it reads. Nothing is sent per event: the hot path is one load
+ * from a bitmap of traced tgids (other processes stop there), a task storage
+ * lookup whose cached slot spares the tgid hash lookup, and for traced
+ * threads a few additions (docs/overhead.md, "The hot path per event"). An iter/task
  * program, run by user space at each read, reports what running threads have
  * not closed yet.
  *
