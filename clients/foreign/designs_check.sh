@@ -22,10 +22,10 @@
 #
 # Servers on CPU 0, the io_uring load client on CPU 1, over loopback. Besides
 # the shares, each row has the blocking events (blocked IO calls and
-# hand-offs) per request that iotax counted and the error per such event in
-# µs: the unit the verdict's model-error margin is kept in
-# (daemon/model/model_error.h). Writes one CSV row per run triple to OUT_CSV and prints them;
-# last, per design and load, the medians. About DESIGNS x LOADS x CONNS x SIZES x
+# hand-offs) per request that iotax counted, which the verdict's model-error
+# margin is scaled by (daemon/model/model_error.h), and the error per such
+# event in µs. Writes one CSV row per run triple to OUT_CSV and prints them;
+# last, per design, load, connections and size, the medians. About DESIGNS x LOADS x CONNS x SIZES x
 # REPEATS x 3 x (SECONDS + 5) s. Needs root (BPF). Kills only what it started, by PID.
 set -euo pipefail
 

@@ -36,6 +36,7 @@ const ModelErrorMargin& ValidatedModelError();
 struct ShareMargin {
   double below = 0;
   double above = 0;
+  bool Widens() const { return below < 0 || above > 0; }
 };
 ShareMargin ModelErrorShares(const ModelErrorMargin& margin, uint64_t events, double cpu_seconds);
 

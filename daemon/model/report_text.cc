@@ -106,7 +106,7 @@ void AppendTarget(std::string& out, const TargetReport& t) {
                                           FormatPercent(v.overhead_share_ci->hi), FormatPercent(*v.estimated_saving_share),
                                           FormatPercent(v.estimated_saving_share_ci->lo),
                                           FormatPercent(v.estimated_saving_share_ci->hi)));
-    if (v.model_error.below < 0 || v.model_error.above > 0) {
+    if (v.model_error.Widens()) {
       absl::StrAppend(&out, absl::StrFormat("  the saving's interval includes the model's validated error: %s to +%s\n",
                                             FormatPercent(v.model_error.below), FormatPercent(v.model_error.above)));
     }

@@ -248,8 +248,8 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
                                  e.shares.overhead + t * spread.overhead_se};
   v.estimated_saving_share = e.shares.saving;
   // The level is judged on the spread of the sub-windows (noise); the interval
-  // shown also carries the model's own error per blocking event, as seen on
-  // designs it was not built around (model_error.h).
+  // shown also carries the model's own error, as seen on designs it was not
+  // built around (model_error.h).
   const Interval noise{e.shares.saving - t * saving_se, e.shares.saving + t * saving_se};
   const ModelErrorMargin& margin = in.model_error;
   v.model_error = ModelErrorShares(margin, b.blocked_io_calls + b.handoffs, b.cpu_seconds);
@@ -515,7 +515,7 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
                                    ? " plus the calibration's own uncertainty"
                                    : "; the async cost is an estimate from the target's own calls, not a measurement")
              : absl::StrFormat("Confidence %s: one window only, so no spread", ConfidenceName(v.confidence));
-  if (v.model_error.above > 0 || v.model_error.below < 0) {
+  if (v.model_error.Widens()) {
     absl::StrAppend(&confidence_words,
                     absl::StrFormat(". The saving's interval also carries the model's own error: on server designs it "
                                     "was not built around the actual saving came out %s to +%s of the CPU from the "
