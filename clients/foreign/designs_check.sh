@@ -103,12 +103,13 @@ level_of() { # the tool's thresholds on an actual saving share
   awk -v s="$1" 'BEGIN { print (s < 0.05 ? "not_worth_it" : (s >= 0.15 ? "likely_worth_it" : "maybe")) }'
 }
 
-echo "design,load,conns,msg_size,repeat,blocking_cpu_us,async_cpu_us,blocking_rps,async_rps,actual_saving_share,estimated_saving_share,estimate_lo,estimate_hi,error_us,covered,level,actual_level,events_per_request,error_us_per_event" >"$CSV"
+echo "design,load,conns,msg_size,repeat,blocking_cpu_us,async_cpu_us,blocking_rps,async_rps,actual_saving_share,estimated_saving_share,estimate_lo,estimate_hi,error_us,covered,level,actual_level,events_per_request,error_us_per_event,load1" >"$CSV"
 for rep in $(seq "$REPEATS"); do
   for design in ${DESIGNS//,/ }; do
     for rate in ${LOADS//,/ }; do
       for conns in ${CONNS//,/ }; do
         for size in ${SIZES//,/ }; do
+          load1=$(cut -d' ' -f1 /proc/loadavg)  # how busy the shared machine was: noise in the actual saving
           read -r b_cpu b_rps < <(measure "$design" 0 0 "$rate" "$conns" "$size")
           read -r a_cpu a_rps < <(measure "$design" 1 0 "$rate" "$conns" "$size")
           read -r _ r_rps < <(measure "$design" 0 1 "$rate" "$conns" "$size")
@@ -117,11 +118,11 @@ for rep in $(seq "$REPEATS"); do
           actual=$(awk -v b="$b_cpu" -v a="$a_cpu" 'BEGIN { printf "%.4f", (b - a) / b }')
           row=$(awk -v d="$design" -v l="$rate" -v c="$conns" -v z="$size" -v r="$rep" -v b="$b_cpu" -v a="$a_cpu" \
                     -v br="$b_rps" -v ar="$a_rps" -v s="$actual" -v e="$est" -v lo="$lo" -v hi="$hi" -v lv="$level" \
-                    -v al="$(level_of "$actual")" -v ev="$events" -v rr="$r_rps" \
+                    -v al="$(level_of "$actual")" -v ev="$events" -v rr="$r_rps" -v ld="$load1" \
             'BEGIN { epr = rr > 0 ? ev / rr : 0
-                     printf "%s,%s,%s,%s,%s,%.3f,%.3f,%.0f,%.0f,%.4f,%.4f,%.4f,%.4f,%.3f,%d,%s,%s,%.3f,%s\n",
+                     printf "%s,%s,%s,%s,%s,%.3f,%.3f,%.0f,%.0f,%.4f,%.4f,%.4f,%.4f,%.3f,%d,%s,%s,%.3f,%s,%s\n",
                      d, l, c, z, r, b, a, br, ar, s, e, lo, hi, (e - s) * b, (s >= lo && s <= hi), lv, al, epr,
-                     (epr > 0 ? sprintf("%.3f", (e - s) * b / epr) : "") }')
+                     (epr > 0 ? sprintf("%.3f", (e - s) * b / epr) : ""), ld }')
           echo "$row" | tee -a "$CSV"
         done
       done
