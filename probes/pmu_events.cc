@@ -102,6 +102,11 @@ absl::StatusOr<EncodedEvent> EncodeEvent(absl::string_view name, CountingMode mo
         "or use the software stand-ins --pmu-events=", kSoftwareStandInEvents));
   }
   ev.attr.size = sizeof(ev.attr);
+  // iotax counts the user and kernel levels only, never the hypervisor's.
+  // libpfm4 leaves exclude_hv to the PMU model it detects: on an Intel VM
+  // without a PMU its generic perf events came back with exclude_hv = 0, so
+  // set it here and the same request counts alike on every machine.
+  ev.attr.exclude_hv = 1;
   ev.software = ev.attr.type == PERF_TYPE_SOFTWARE;
   return ev;
 }

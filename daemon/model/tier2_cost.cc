@@ -66,8 +66,10 @@ Tier2Cost ComputeTier2Cost(const ClassStats& stats, const SwitchRunCost& tracer)
     cost.method = Tier2Method::kSwitchPaths;
     // The work a call of this kind does anyway, sized to the bytes a blocked
     // call moved; it happens after the wakeup, so it comes off the resume
-    // path only. Without enough non-blocked calls, the whole resume path.
-    if (cost.nonblocked_calls >= kMinOwnWorkCalls) {
+    // path only. Without enough non-blocked calls (a count and a share, as
+    // for the baseline), the whole resume path.
+    if (cost.nonblocked_calls >= kMinOwnWorkCalls &&
+        static_cast<double>(cost.nonblocked_calls) >= kMinBaselineShare * static_cast<double>(cost.blocked_calls)) {
       const double scale = bytes_known ? cost.mean_blocked_bytes / cost.mean_nonblocked_bytes : 1.0;
       cost.own_work_seconds = std::min(cost.mean_nonblocked_oncpu_seconds * scale, cost.mean_resume_path_seconds);
       cost.own_work_measured = true;

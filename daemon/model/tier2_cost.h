@@ -42,7 +42,11 @@ inline constexpr uint64_t kMinBaselineCalls = 100;       // non-blocked calls at
 inline constexpr double kMinBaselineShare = 0.05;        // ... and this share of the blocked ones
 inline constexpr double kMaxBaselineBytesRatio = 2.0;    // mean bytes per call within this factor
 // Non-blocked calls needed before their on-CPU time stands for a blocked
-// call's own work (the switch_paths method's deduction).
+// call's own work (the switch_paths method's deduction): at least this many,
+// and the baseline's share of the blocked ones. With 100 threads on a CPU
+// the 0.2-1% of reads that do not block were sometimes warm (0.3 us) and
+// sometimes odd (1.8 us, three times the same read in an event loop), and
+// the saving flipped between 42% and 0 (docs/experiments/model-error.md).
 inline constexpr uint64_t kMinOwnWorkCalls = 20;
 
 struct Tier2Cost {

@@ -148,6 +148,21 @@ TEST(Tier2Cost, WithoutEnoughNonBlockedCallsThePriceIsTheSleepPath) {
   EXPECT_NEAR(few.price_per_block_seconds, 2.5e-6, 1e-15);
 }
 
+TEST(Tier2Cost, OwnWorkNeedsTheBaselinesShareOfNonBlockedCalls) {
+  // 10,000 blocked calls (sleep 2 us, resume 3 us). 400 cheap non-blocked
+  // ones (4%) are too rare a sample to stand for the own work, whatever they
+  // cost: the whole resume path comes off, as with none.
+  const Tier2Cost rare = ComputeTier2Cost(WithPaths(10'000, 2'000, 3'000, 400, 300, 512, 512));
+  EXPECT_FALSE(rare.own_work_measured);
+  EXPECT_NEAR(rare.own_work_seconds, 3e-6, 1e-15);
+  EXPECT_NEAR(rare.price_per_block_seconds, 2e-6, 1e-15);
+  // 600 of them (6%): measured, 0.3 us off the resume path.
+  const Tier2Cost fair = ComputeTier2Cost(WithPaths(10'000, 2'000, 3'000, 600, 300, 512, 512));
+  EXPECT_TRUE(fair.own_work_measured);
+  EXPECT_NEAR(fair.own_work_seconds, 0.3e-6, 1e-15);
+  EXPECT_NEAR(fair.price_per_block_seconds, 4.7e-6, 1e-15);
+}
+
 TEST(Tier2Cost, PathsLargerThanTheBlockedCallsOnCpuAreClamped) {
   // Counters read mid-update: the paths can momentarily exceed the calls'
   // on-CPU time; they are taken as parts of it.
