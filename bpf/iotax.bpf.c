@@ -333,20 +333,20 @@ static __always_inline void mark_maybe_traced(__u32 tgid)
 /*
  * The hot programs' way in: *sp gets the stats `task` counts into (NULL when
  * it is not traced) and the result is its state (NULL when not traced, or
- * when it could not be created: counted as a drop). Decides exactly as
- * task_target followed by thread_state, but a thread whose state holds a slot
- * checked against the current `targets` (same targets_gen and window_epoch)
- * costs one task storage lookup and no hash lookup.
+ * when it could not be created: counted as a drop). A thread whose state
+ * holds a slot checked against the current `targets` (same targets_gen and
+ * window_epoch) costs one task storage lookup and no hash lookup; any other
+ * is decided by task_target followed by thread_state, and caches the slot.
  */
 static __always_inline struct thread_state *traced_thread(struct task_struct *task,
 							  struct iotax_target_stats **sp)
 {
 	struct thread_state *t;
 	__u32 gen = targets_gen;
-	__u32 tgid = task->tgid, slot, *found;
+	__u32 slot;
 
 	*sp = NULL;
-	if (never_traced(tgid))
+	if (never_traced(task->tgid))
 		return NULL;
 	t = bpf_task_storage_get(&threads, task, 0, 0);
 	if (t && t->slot_gen == gen && t->epoch == window_epoch) {
@@ -354,25 +354,12 @@ static __always_inline struct thread_state *traced_thread(struct task_struct *ta
 		*sp = bpf_map_lookup_elem(&stats, &slot);
 		return *sp ? t : NULL;
 	}
-	found = bpf_map_lookup_elem(&targets, &tgid);
-	if (found) {
-		slot = *found;
-	} else {
-		/* Its process left `targets` (see task_target): an exiting
-		 * thread with state keeps its slot, checked at every event. */
-		*sp = NULL;
-		if (!(task->flags & PF_EXITING) || !t || t->state == STATE_FRESH || t->epoch != window_epoch)
-			return NULL;
-		slot = t->slot;
-		*sp = bpf_map_lookup_elem(&stats, &slot);
-		return *sp ? t : NULL;
-	}
-	*sp = bpf_map_lookup_elem(&stats, &slot);
+	*sp = task_target(task, &slot);
 	if (!*sp)
 		return NULL;
 	t = thread_state(task, slot);
 	if (t)
-		t->slot_gen = gen;
+		t->slot_gen = gen; /* an exiting thread's slot holds as long as its state does */
 	return t;
 }
 
@@ -463,7 +450,7 @@ static __always_inline __u8 fd_class(struct task_struct *task, __u64 fd, bool wr
 }
 
 /* The class of syscall `id`; *watch_nfds tells a poll/ppoll (see IOTAX_CLASS_POLL_NFDS). */
-static __always_inline __u8 classify(long id, struct pt_regs *regs, __u8 *watch_nfds)
+static __always_inline __u8 classify(struct task_struct *task, long id, struct pt_regs *regs, __u8 *watch_nfds)
 {
 	__u32 key = (__u32)id;
 	__u8 *c;
@@ -475,7 +462,7 @@ static __always_inline __u8 classify(long id, struct pt_regs *regs, __u8 *watch_
 	if (!c)
 		return IOTAX_CLASS_OTHER;
 	if (*c == IOTAX_CLASS_FD_READ || *c == IOTAX_CLASS_FD_WRITE)
-		return fd_class(bpf_get_current_task_btf(), (__u64)PT_REGS_PARM1_SYSCALL(regs),
+		return fd_class(task, (__u64)PT_REGS_PARM1_SYSCALL(regs),
 				*c == IOTAX_CLASS_FD_WRITE);
 	if (*c == IOTAX_CLASS_POLL_NFDS) {
 		*watch_nfds = 1;
@@ -777,6 +764,8 @@ static __always_inline void resync_running(struct iotax_target_stats *s, struct 
 {
 	__u64 sum_now, ran;
 
+	if (t->state == STATE_ON_CPU)
+		return; /* the common case: nothing missed */
 	if (t->state == STATE_FRESH) {
 		sum_now = task->se.sum_exec_runtime;
 		ran = count_fresh_stretch(s, task, io_worker, sum_now, now);
@@ -971,7 +960,7 @@ int BPF_PROG(iotax_sys_enter, struct pt_regs *regs, long id)
 	if (t->extra_to == EXTRA_CALL_OPEN)
 		t->extra_to = EXTRA_SYSCALL; /* the resumed call's exit was never seen */
 	t->nr = (__s32)id;
-	t->cls = classify(id, regs, &t->watch_nfds);
+	t->cls = classify(task, id, regs, &t->watch_nfds);
 	if (t->cls == IOTAX_CLASS_FUTEX)
 		t->futex_cmd = (__u8)(PT_REGS_PARM2_SYSCALL(regs) & 127);
 	count_user_path(s, t, t->cls, now);
@@ -1042,10 +1031,7 @@ int BPF_PROG(iotax_sys_exit, struct pt_regs *regs, long ret)
 	seq_begin(t);
 	resync_running(s, t, task, now, false);
 	close_segment(s, t, now); /* adds to call_oncpu_ns when in a call */
-	if (t->nr == NR_USER || t->nr == NR_KERNEL) {
-		/* The call began before we saw this thread: time only, no call. */
-		count_drop(IOTAX_DROP_UNPAIRED_EXIT);
-	} else if (t->nr >= 0) {
+	if (t->nr >= 0) {
 		__u32 cls = t->cls;
 		__u64 wall = now - t->enter_ts;
 		__u32 b = iotax_log2_bucket(wall);
@@ -1079,6 +1065,9 @@ int BPF_PROG(iotax_sys_exit, struct pt_regs *regs, long ret)
 			if (cls == IOTAX_CLASS_FUTEX)
 				count_futex(&s->futex, t, ret);
 		}
+	} else if (t->nr == NR_USER || t->nr == NR_KERNEL) {
+		/* The call began before we saw this thread: time only, no call. */
+		count_drop(IOTAX_DROP_UNPAIRED_EXIT);
 	} /* else NR_FORK_RETURN: a new thread leaving clone, not a call of its own */
 	/* The user segment that opens now is on a path when the call was one of
 	 * the path classes and either blocked or never left the CPU. */
@@ -1158,14 +1147,16 @@ int BPF_PROG(iotax_sched_wakeup, struct task_struct *p)
 	count_event(IOTAX_PROBE_SCHED_WAKEUP);
 	if (!t)
 		return 0;
-	now = bpf_ktime_get_ns();
 	/* Only waiting states change here, so the task iterator (which reads
-	 * running threads) needs no seq bracket. */
+	 * running threads) needs no seq bracket. The clock is read only when a
+	 * wait ends here, not for a thread woken while still running. */
 	if (t->state == STATE_OFF_BLOCKED) {
+		now = bpf_ktime_get_ns();
 		s->wakeups++;
 		if (!(p->flags & PF_IO_WORKER))
 			add_offcpu(s, t->off_reason, now - t->ts);
 	} else if (t->state == STATE_FRESH && !p->on_cpu) {
+		now = bpf_ktime_get_ns();
 		s->wakeups++; /* blocked since before attach: the wait's start is unknown */
 		t->nr = NR_KERNEL;
 		t->sum_exec_ns = p->se.sum_exec_runtime;
