@@ -711,8 +711,6 @@ class BpfTracer final : public Tracer {
     TargetsChanged();
   }
 
-  // Threads cache their slot with the generation of `targets` they checked it
-  // against (traced_thread in iotax.bpf.c): a change makes each look again.
   // Sets `tgid`'s bit in the hot programs' filter (traced_tgid_bits in
   // iotax.bpf.c) before it enters `targets`; bits are never cleared.
   void MarkMaybeTraced(__u32 tgid) {
@@ -720,6 +718,8 @@ class BpfTracer final : public Tracer {
     __atomic_fetch_or(&skel_->bss->traced_tgid_bits[tgid >> 6], 1ULL << (tgid & 63), __ATOMIC_SEQ_CST);
   }
 
+  // Threads cache their slot with the generation of `targets` they checked it
+  // against (traced_thread in iotax.bpf.c): a change makes each look again.
   void TargetsChanged() { __atomic_add_fetch(&skel_->data->targets_gen, 1, __ATOMIC_SEQ_CST); }
 
   // Threads of `tgid` on a CPU since before now count only what they run

@@ -9,13 +9,17 @@ double PerCall(uint64_t total, uint64_t calls, double unit) {
   return calls > 0 ? static_cast<double>(total) * unit / static_cast<double>(calls) : 0.0;
 }
 
+// Whether the non-blocked calls are a large enough share of the blocked ones
+// to stand for an ordinary call: the baseline and the own work both ask it.
+bool NonBlockedShareIsFair(const Tier2Cost& c) {
+  return static_cast<double>(c.nonblocked_calls) >= kMinBaselineShare * static_cast<double>(c.blocked_calls);
+}
+
 // "" when the non-blocked calls are a fair baseline for the blocked ones,
 // else why not.
 const char* BaselineUnsoundReason(const Tier2Cost& c, bool moves_bytes) {
   if (c.nonblocked_calls < kMinBaselineCalls) return "fewer than 100 non-blocked calls";
-  if (static_cast<double>(c.nonblocked_calls) < kMinBaselineShare * static_cast<double>(c.blocked_calls)) {
-    return "non-blocked calls are under 5% of the blocked ones";
-  }
+  if (!NonBlockedShareIsFair(c)) return "non-blocked calls are under 5% of the blocked ones";
   if (moves_bytes) {
     const double hi = std::max(c.mean_blocked_bytes, c.mean_nonblocked_bytes);
     const double lo = std::min(c.mean_blocked_bytes, c.mean_nonblocked_bytes);
@@ -68,8 +72,7 @@ Tier2Cost ComputeTier2Cost(const ClassStats& stats, const SwitchRunCost& tracer)
     // call moved; it happens after the wakeup, so it comes off the resume
     // path only. Without enough non-blocked calls (a count and a share, as
     // for the baseline), the whole resume path.
-    if (cost.nonblocked_calls >= kMinOwnWorkCalls &&
-        static_cast<double>(cost.nonblocked_calls) >= kMinBaselineShare * static_cast<double>(cost.blocked_calls)) {
+    if (cost.nonblocked_calls >= kMinOwnWorkCalls && NonBlockedShareIsFair(cost)) {
       const double scale = bytes_known ? cost.mean_blocked_bytes / cost.mean_nonblocked_bytes : 1.0;
       cost.own_work_seconds = std::min(cost.mean_nonblocked_oncpu_seconds * scale, cost.mean_resume_path_seconds);
       cost.own_work_measured = true;
