@@ -152,6 +152,7 @@ struct thread_state {
 	__u8 watch_nfds;     /* the current call is a poll/ppoll: its second argument counts the fds watched */
 	__u8 useg_from;      /* 1 + 2 * class + blocked of the call before that segment; 0: none, or it was switched out */
 	__u8 call_left_cpu;  /* the current call was switched out (blocked or preempted) */
+	__u8 call_path;      /* 1 + the path_seg index the current call ended a segment of; 0: none */
 	__u16 call_switch_ins; /* times the current call resumed after sleeping (begin_stretch) */
 	__u64 enter_ts;      /* sys_enter of the current call */
 	__u64 call_oncpu_ns; /* on-CPU time of the current call so far */
@@ -905,6 +906,7 @@ static __always_inline void count_user_path(struct iotax_target_stats *s, struct
 	struct iotax_path_seg *p;
 
 	t->useg_from = 0;
+	t->call_path = 0;
 	if (!from || next_cls >= IOTAX_PATH_CLASSES)
 		return;
 	from -= 1; /* 2 * class before + blocked */
@@ -921,6 +923,34 @@ static __always_inline void count_user_path(struct iotax_target_stats *s, struct
 	p->segments++;
 	p->ns += ns;
 	p->sq_16ns += q * q;
+	t->call_path = (__u8)(idx + 1); /* the call that starts now is the path's kernel half */
+}
+
+/*
+ * The kernel half of a path: the call that ended a counted user segment, when
+ * it ran from enter to exit without leaving the CPU (a call that slept or was
+ * preempted holds more than its own work).
+ */
+static __always_inline void count_path_call(struct iotax_target_stats *s, struct thread_state *t)
+{
+	__u64 idx = t->call_path;
+	__u64 ns = t->call_oncpu_ns, q;
+	struct iotax_path_seg *p;
+
+	t->call_path = 0;
+	if (!idx || t->call_left_cpu)
+		return;
+	idx -= 1;
+	barrier_var(idx);
+	if (idx >= IOTAX_PATH_CLASSES * IOTAX_PATH_CLASSES * 2)
+		return;
+	q = ns >> 4;
+	if (q > (1ULL << 26))
+		q = 1ULL << 26;
+	p = &s->path_seg[0][0][0] + idx;
+	p->calls++;
+	p->call_ns += ns;
+	p->call_sq_16ns += q * q;
 }
 
 SEC("tp_btf/sys_enter")
@@ -1065,6 +1095,7 @@ int BPF_PROG(iotax_sys_exit, struct pt_regs *regs, long ret)
 			if (cls == IOTAX_CLASS_FUTEX)
 				count_futex(&s->futex, t, ret);
 		}
+		count_path_call(s, t);
 	} else if (t->nr == NR_USER || t->nr == NR_KERNEL) {
 		/* The call began before we saw this thread: time only, no call. */
 		count_drop(IOTAX_DROP_UNPAIRED_EXIT);

@@ -197,6 +197,15 @@ struct iotax_path_seg {
 	__u64 segments;
 	__u64 ns;       /* sum of segment durations */
 	__u64 sq_16ns;  /* sum of squares of (ns / 16), capped: the spread of the mean */
+	/*
+	 * The kernel half: the call that ended the segment, when it never left
+	 * the CPU (enter to exit on CPU). After a block it too runs on caches
+	 * the other threads filled; a design with a thousand threads pays most
+	 * of its refill here, not in user code.
+	 */
+	__u64 calls;
+	__u64 call_ns;
+	__u64 call_sq_16ns;
 };
 
 /*

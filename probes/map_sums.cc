@@ -72,6 +72,9 @@ TargetStats SumTargetStats(const iotax_target_stats* per_cpu, size_t ncpus) {
           to.segments += from.segments;
           to.ns += from.ns;
           to.sq_16ns += from.sq_16ns;
+          to.calls += from.calls;
+          to.call_ns += from.call_ns;
+          to.call_sq_16ns += from.call_sq_16ns;
         }
       }
     }

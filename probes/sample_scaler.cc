@@ -16,7 +16,7 @@ constexpr size_t kWords = sizeof(T) / sizeof(uint64_t);
 static_assert(std::is_trivially_copyable_v<TargetStats> && sizeof(TargetStats) % sizeof(uint64_t) == 0);
 static_assert(std::is_trivially_copyable_v<PmuTargetStats> && sizeof(PmuTargetStats) % sizeof(uint64_t) == 0);
 static_assert(sizeof(ClassStats) == (10 + kHistBuckets) * sizeof(uint64_t), "ClassStats has a non-counter field");
-static_assert(sizeof(PathSegments) == 3 * sizeof(uint64_t), "PathSegments has a non-counter field");
+static_assert(sizeof(PathSegments) == 6 * sizeof(uint64_t), "PathSegments has a non-counter field");
 static_assert(sizeof(SegmentBucket) == 3 * sizeof(uint64_t), "SegmentBucket has a non-counter field");
 
 template <typename T>

@@ -79,6 +79,11 @@ struct PathSegments {
   uint64_t segments = 0;
   uint64_t ns = 0;       // sum of durations
   uint64_t sq_16ns = 0;  // sum of (ns / 16)^2, for the spread of the mean
+  // The kernel half: the call that ended a counted segment, when it never
+  // left the CPU (its on-CPU time, enter to exit).
+  uint64_t calls = 0;
+  uint64_t call_ns = 0;
+  uint64_t call_sq_16ns = 0;
 };
 // [class before][class after][0 not blocked, 1 blocked]
 using PathSegmentTable = std::array<std::array<std::array<PathSegments, 2>, kNumPathClasses>, kNumPathClasses>;

@@ -86,6 +86,14 @@ IndirectCost EstimateIndirect(const TargetWindow& w, const PmuStatus& pmu, uint6
                                                    : 0.0;
   cost.cpu_seconds = cost.extra_cycles_per_blocked_return * static_cast<double>(blocked_returns) * io_fraction /
                      cost.cycles_per_second;
+  // The counters see user mode only: the call after the block, refilling in
+  // the kernel, is timed on its path as without a PMU.
+  cost.path = EstimateIndirectFromTime(w.stats.path_segments);
+  if (cost.path.kernel_available) {
+    cost.kernel_cpu_seconds =
+        std::max(0.0, cost.path.kernel_per_block_seconds) * static_cast<double>(blocked_io_calls);
+    cost.cpu_seconds += cost.kernel_cpu_seconds;
+  }
   return cost;
 }
 

@@ -74,6 +74,7 @@ struct IndirectCost {
   PathIndirect path;                    // kUserTime: the path compared, with counts
   double per_block_seconds = 0;         // kUserTime: charged per blocked IO call (>= 0)
   double per_block_se_seconds = 0;      // ... its standard error
+  double kernel_cpu_seconds = 0;        // kPmu: the kernel half timed on the path, in cpu_seconds
   double extra_cycles_per_blocked_return = 0;
   double cycles_per_second = 0;         // user cycles per second of user time (the clock)
   uint64_t blocked_returns = 0;         // segments after a blocked syscall

@@ -14,15 +14,20 @@ struct Side {
   double var_ns2 = 0;  // of one segment
 };
 
-Side Moments(const PathSegments& p) {
+Side Moments(uint64_t count, uint64_t ns, uint64_t sq_16ns) {
   Side s;
-  if (p.segments == 0) return s;
-  const double n = static_cast<double>(p.segments);
-  s.mean_ns = static_cast<double>(p.ns) / n;
+  if (count == 0) return s;
+  const double n = static_cast<double>(count);
+  s.mean_ns = static_cast<double>(ns) / n;
   const double mean_q = s.mean_ns / 16.0;
-  const double var_q = static_cast<double>(p.sq_16ns) / n - mean_q * mean_q;
+  const double var_q = static_cast<double>(sq_16ns) / n - mean_q * mean_q;
   s.var_ns2 = std::max(0.0, var_q) * 256.0;
   return s;
+}
+
+// The squared standard error of the difference of two sides' means.
+double DiffVariance(const Side& a, uint64_t na, const Side& b, uint64_t nb) {
+  return a.var_ns2 / static_cast<double>(na) + b.var_ns2 / static_cast<double>(nb);
 }
 
 std::string PathWords(int before, int after) {
@@ -73,14 +78,31 @@ PathIndirect EstimateIndirectFromTime(const PathSegmentTable& table) {
                                     kMinPathSegments, " of each are needed)");
     return r;
   }
-  const Side sb = Moments(blocked), sp = Moments(plain);
+  const Side sb = Moments(blocked.segments, blocked.ns, blocked.sq_16ns);
+  const Side sp = Moments(plain.segments, plain.ns, plain.sq_16ns);
   r.available = true;
   r.mean_after_blocked_seconds = sb.mean_ns / 1e9;
   r.mean_after_nonblocked_seconds = sp.mean_ns / 1e9;
-  r.per_block_seconds = (sb.mean_ns - sp.mean_ns) / 1e9;
-  r.per_block_se_seconds =
-      std::sqrt(sb.var_ns2 / static_cast<double>(blocked.segments) + sp.var_ns2 / static_cast<double>(plain.segments)) /
-      1e9;
+  r.user_per_block_seconds = (sb.mean_ns - sp.mean_ns) / 1e9;
+  double var = DiffVariance(sb, blocked.segments, sp, plain.segments);
+
+  r.blocked_calls = blocked.calls;
+  r.nonblocked_calls = plain.calls;
+  if (blocked.calls >= kMinPathSegments && plain.calls >= kMinPathSegments) {
+    const Side cb = Moments(blocked.calls, blocked.call_ns, blocked.call_sq_16ns);
+    const Side cp = Moments(plain.calls, plain.call_ns, plain.call_sq_16ns);
+    r.kernel_available = true;
+    r.call_after_blocked_seconds = cb.mean_ns / 1e9;
+    r.call_after_nonblocked_seconds = cp.mean_ns / 1e9;
+    r.kernel_per_block_seconds = (cb.mean_ns - cp.mean_ns) / 1e9;
+    var += DiffVariance(cb, blocked.calls, cp, plain.calls);
+  } else {
+    r.kernel_missing = absl::StrCat("the ", ClassNoun(r.after), " that end the segments stayed on the CPU ",
+                                    blocked.calls, " times after a blocked return and ", plain.calls,
+                                    " after one that did not; ", kMinPathSegments, " of each are needed");
+  }
+  r.per_block_seconds = r.user_per_block_seconds + r.kernel_per_block_seconds;
+  r.per_block_se_seconds = std::sqrt(var) / 1e9;
   return r;
 }
 

@@ -5,6 +5,9 @@
 // it); both run the same code, so what the first takes longer is what
 // refilling caches and TLB after the switch cost. Only when both sides have
 // enough segments; otherwise the part is unavailable, with the counts.
+// The call that ends the segment is compared the same way (its kernel half):
+// after a switch it too runs on caches other threads filled, and with many
+// threads on a CPU that is where most of the refill is paid.
 #pragma once
 
 #include <cstdint>
@@ -27,8 +30,19 @@ struct PathIndirect {
   uint64_t nonblocked_segments = 0;
   double mean_after_blocked_seconds = 0;
   double mean_after_nonblocked_seconds = 0;
-  double per_block_seconds = 0;     // the difference of the means, signed
-  double per_block_se_seconds = 0;  // its standard error (both sides' spread)
+  double user_per_block_seconds = 0;  // the user segments' difference of the means, signed
+  // The kernel half: the call that ended the segments (the path's `after`
+  // class), counted when it never left the CPU. Used only when both sides
+  // have kMinPathSegments such calls; otherwise 0, and kernel_missing says why.
+  bool kernel_available = false;
+  std::string kernel_missing;
+  uint64_t blocked_calls = 0;
+  uint64_t nonblocked_calls = 0;
+  double call_after_blocked_seconds = 0;
+  double call_after_nonblocked_seconds = 0;
+  double kernel_per_block_seconds = 0;  // difference of the calls' means, signed
+  double per_block_seconds = 0;     // user + kernel halves, signed
+  double per_block_se_seconds = 0;  // its standard error (both sides' spread, both halves)
 };
 
 // Picks the path with the most blocked returns among those whose call before

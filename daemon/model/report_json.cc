@@ -128,10 +128,17 @@ json TargetJson(const TargetReport& t) {
                                             {"after_nonblocked_segments", ind.path.nonblocked_segments},
                                             {"mean_after_blocked_seconds", ind.path.available ? Number(ind.path.mean_after_blocked_seconds) : json(nullptr)},
                                             {"mean_after_nonblocked_seconds", ind.path.available ? Number(ind.path.mean_after_nonblocked_seconds) : json(nullptr)},
-                                            {"difference_seconds", ind.path.available ? Number(ind.path.per_block_seconds) : json(nullptr)}}
+                                            {"difference_seconds", ind.path.available ? Number(ind.path.per_block_seconds) : json(nullptr)},
+                                            {"user_difference_seconds", ind.path.available ? Number(ind.path.user_per_block_seconds) : json(nullptr)},
+                                            {"after_blocked_calls", ind.path.blocked_calls},
+                                            {"after_nonblocked_calls", ind.path.nonblocked_calls},
+                                            {"call_after_blocked_seconds", ind.path.kernel_available ? Number(ind.path.call_after_blocked_seconds) : json(nullptr)},
+                                            {"call_after_nonblocked_seconds", ind.path.kernel_available ? Number(ind.path.call_after_nonblocked_seconds) : json(nullptr)},
+                                            {"kernel_difference_seconds", ind.path.kernel_available ? Number(ind.path.kernel_per_block_seconds) : json(nullptr)}}
                                      : json(nullptr)},
                         {"extra_cycles_per_blocked_return", ind.available && ind.method == IndirectMethod::kPmu ? Number(ind.extra_cycles_per_blocked_return) : json(nullptr)},
                         {"cycles_per_second", ind.available && ind.method == IndirectMethod::kPmu ? Number(ind.cycles_per_second) : json(nullptr)},
+                        {"kernel_cpu_seconds", ind.available && ind.method == IndirectMethod::kPmu ? Number(ind.kernel_cpu_seconds) : json(nullptr)},
                         {"software_standins", ind.software_standins}}},
       {"top_costs", top},
       {"verdict", VerdictToJson(v)},

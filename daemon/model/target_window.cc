@@ -84,7 +84,8 @@ TargetStats Combine2(const TargetStats& a, const TargetStats& b, Op op, ClassOp 
       for (int k = 0; k < 2; ++k) {
         const PathSegments& p = a.path_segments[x][y][k];
         const PathSegments& q = b.path_segments[x][y][k];
-        s.path_segments[x][y][k] = {op(p.segments, q.segments), op(p.ns, q.ns), op(p.sq_16ns, q.sq_16ns)};
+        s.path_segments[x][y][k] = {op(p.segments, q.segments), op(p.ns, q.ns),         op(p.sq_16ns, q.sq_16ns),
+                                    op(p.calls, q.calls),       op(p.call_ns, q.call_ns), op(p.call_sq_16ns, q.call_sq_16ns)};
       }
     }
   }

@@ -395,23 +395,37 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
   if (b.blocked_io_calls > 0) v.reasons.push_back(TracerReason(b));
   if (b.indirect.available && b.indirect.method == IndirectMethod::kUserTime && b.indirect.path.available) {
     const PathIndirect& p = b.indirect.path;
+    const std::string kernel_half =
+        p.kernel_available
+            ? absl::StrFormat(", and the %s itself ran %s in the kernel against %s (%s and %s times)", ClassNoun(p.after),
+                              FormatDuration(p.call_after_blocked_seconds),
+                              FormatDuration(p.call_after_nonblocked_seconds),
+                              FormatCount(static_cast<double>(p.blocked_calls)),
+                              FormatCount(static_cast<double>(p.nonblocked_calls)))
+            : absl::StrCat(" (the kernel half is not counted: ", p.kernel_missing, ")");
     v.reasons.push_back(absl::StrFormat(
-        "Indirect part (no PMU: measured as user time on one code path): after blocked %s, the user code up to the "
-        "next of the %s ran %s on average (%s times) against %s after ones that did not block (%s times): %s ± %s per "
-        "block "
-        "(caches and TLB refilling after the switch)%s, charged to each of the %s blocking IO calls: %s of CPU.",
+        "Indirect part (no PMU: measured as time on one code path): after blocked %s, the user code up to the "
+        "next of the %s ran %s on average (%s times) against %s after ones that did not block (%s times)%s: %s ± %s "
+        "per block (caches and TLB refilling after the switch)%s, charged to each of the %s blocking IO calls: %s of "
+        "CPU.",
         ClassNoun(p.before), ClassNoun(p.after), FormatDuration(p.mean_after_blocked_seconds),
         FormatCount(static_cast<double>(p.blocked_segments)), FormatDuration(p.mean_after_nonblocked_seconds),
-        FormatCount(static_cast<double>(p.nonblocked_segments)), FormatDuration(p.per_block_seconds),
+        FormatCount(static_cast<double>(p.nonblocked_segments)), kernel_half, FormatDuration(p.per_block_seconds),
         FormatDuration(1.96 * p.per_block_se_seconds), p.per_block_seconds < 0 ? ", taken as 0" : "",
         FormatCount(static_cast<double>(b.blocked_io_calls)),
         FormatPercent(b.cpu_seconds > 0 ? b.indirect.cpu_seconds / b.cpu_seconds : 0)));
   } else if (b.indirect.available && b.indirect.method == IndirectMethod::kPmu) {
     v.reasons.push_back(absl::StrFormat(
         "Indirect cost (tier 3%s): after a blocked call the user code ran %.0f cycles slower than after one that "
-        "did not block (caches and TLB refilling), %s of CPU in all.",
+        "did not block (caches and TLB refilling)%s, %s of CPU in all.",
         b.indirect.software_standins ? ", software stand-ins for the PMU: IPC is about 1 by construction" : "",
-        b.indirect.extra_cycles_per_blocked_return, FormatPercent(b.cpu_seconds > 0 ? b.indirect.cpu_seconds / b.cpu_seconds : 0)));
+        b.indirect.extra_cycles_per_blocked_return,
+        b.indirect.path.kernel_available
+            ? absl::StrCat("; the next ", ClassNoun(b.indirect.path.after), " ran ",
+                           FormatDuration(b.indirect.path.kernel_per_block_seconds),
+                           " longer in the kernel after a block (timed on its path, the counters see user mode only)")
+            : "",
+        FormatPercent(b.cpu_seconds > 0 ? b.indirect.cpu_seconds / b.cpu_seconds : 0)));
   } else if (!b.indirect.available) {
     v.reasons.push_back(absl::StrCat(
         "Indirect part unavailable: ", b.indirect.missing_reason,

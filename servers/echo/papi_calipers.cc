@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include <cstdio>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -21,6 +22,29 @@ int CountAvailablePresets() {
     if (PAPI_query_event(code) == PAPI_OK) ++count;
   } while (PAPI_enum_event(&code, PAPI_PRESET_ENUM_AVAIL) == PAPI_OK);
   return count;
+}
+
+// Whether an event set with both counters can be built here. A preset can be
+// listed and still not be addable: on a VM without a PMU (Intel, this
+// PAPI) PAPI_query_event says yes and PAPI_add_event says "Event does not
+// exist". "" when it can, else the step that failed and why.
+std::string TryCounterSet() {
+  int set = PAPI_NULL;
+  const char* step = "PAPI_create_eventset";
+  int rc = PAPI_create_eventset(&set);
+  if (rc == PAPI_OK) {
+    step = "PAPI_add_event(PAPI_TOT_INS)";
+    rc = PAPI_add_event(set, PAPI_TOT_INS);
+  }
+  if (rc == PAPI_OK) {
+    step = "PAPI_add_event(PAPI_TOT_CYC)";
+    rc = PAPI_add_event(set, PAPI_TOT_CYC);
+  }
+  if (set != PAPI_NULL) {
+    PAPI_cleanup_eventset(set);
+    PAPI_destroy_eventset(&set);
+  }
+  return rc == PAPI_OK ? std::string() : absl::StrCat(step, ": ", PAPI_strerror(rc));
 }
 
 }  // namespace
@@ -42,6 +66,10 @@ std::unique_ptr<PapiCalipers> PapiCalipers::Create(bool requested) {
     std::fprintf(stderr,
                  "PAPI: no hardware counters here (%d presets): running without handler IPC\n",
                  CountAvailablePresets());
+    return calipers;
+  }
+  if (const std::string failed = TryCounterSet(); !failed.empty()) {
+    std::fprintf(stderr, "PAPI: no hardware counters here (%s): running without handler IPC\n", failed.c_str());
     return calipers;
   }
   calipers->active_ = true;

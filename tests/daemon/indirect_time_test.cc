@@ -38,6 +38,53 @@ TEST(IndirectFromTime, DifferenceOfMeansOnTheSamePath) {
   EXPECT_NEAR(r.per_block_se_seconds, 500e-9 * std::sqrt(1.0 / 10'000 + 1.0 / 400), 2e-9);
 }
 
+// Adds n calls that ended the segments, alternating mean - d and mean + d ns.
+void AddCalls(PathSegments& p, uint64_t n, double mean, double d = 0) {
+  const PathSegments c = Segments(n, mean, d);
+  p.calls = c.segments;
+  p.call_ns = c.ns;
+  p.call_sq_16ns = c.sq_16ns;
+}
+
+TEST(IndirectFromTime, TheCallThatEndsTheSegmentAddsTheKernelHalf) {
+  // A thousand threads: the write after a blocked read runs 7.8 µs in the
+  // kernel, after a non-blocked one 2.4 µs; the user code differs by 0.3 µs.
+  PathSegmentTable t{};
+  t[kRead][kWrite][1] = Segments(10'000, 800, 100);
+  t[kRead][kWrite][0] = Segments(400, 500, 100);
+  AddCalls(t[kRead][kWrite][1], 9'000, 7'800, 1'000);
+  AddCalls(t[kRead][kWrite][0], 300, 2'400, 400);
+  const PathIndirect r = EstimateIndirectFromTime(t);
+  ASSERT_TRUE(r.available) << r.missing_reason;
+  ASSERT_TRUE(r.kernel_available) << r.kernel_missing;
+  EXPECT_EQ(r.blocked_calls, 9'000u);
+  EXPECT_EQ(r.nonblocked_calls, 300u);
+  EXPECT_NEAR(r.call_after_blocked_seconds, 7.8e-6, 1e-12);
+  EXPECT_NEAR(r.call_after_nonblocked_seconds, 2.4e-6, 1e-12);
+  EXPECT_NEAR(r.user_per_block_seconds, 0.3e-6, 1e-12);
+  EXPECT_NEAR(r.kernel_per_block_seconds, 5.4e-6, 1e-12);
+  EXPECT_NEAR(r.per_block_seconds, 5.7e-6, 1e-12);
+  // Both halves' spreads: the user SDs are 100 ns, the calls' 1000 and 400 ns.
+  const double se = std::sqrt(100.0 * 100 * (1.0 / 10'000 + 1.0 / 400) + 1000.0 * 1000 / 9'000 + 400.0 * 400 / 300);
+  EXPECT_NEAR(r.per_block_se_seconds, se * 1e-9, 2e-9);
+}
+
+TEST(IndirectFromTime, TooFewCallsOnEitherSideLeaveTheKernelHalfOutAndSaySo) {
+  PathSegmentTable t{};
+  t[kRead][kWrite][1] = Segments(10'000, 800);
+  t[kRead][kWrite][0] = Segments(400, 500);
+  AddCalls(t[kRead][kWrite][1], 9'000, 7'800);
+  AddCalls(t[kRead][kWrite][0], 49, 2'400);  // preempted or slept: not counted
+  const PathIndirect r = EstimateIndirectFromTime(t);
+  ASSERT_TRUE(r.available) << r.missing_reason;
+  EXPECT_FALSE(r.kernel_available);
+  EXPECT_EQ(r.kernel_per_block_seconds, 0);
+  EXPECT_NEAR(r.per_block_seconds, 0.3e-6, 1e-12);
+  EXPECT_NE(r.kernel_missing.find("9000 times after a blocked return and 49 after"), std::string::npos)
+      << r.kernel_missing;
+  EXPECT_NE(r.kernel_missing.find("socket writes"), std::string::npos) << r.kernel_missing;
+}
+
 TEST(IndirectFromTime, TooFewNonBlockedReturnsSaysWhichPathWithCounts) {
   PathSegmentTable t{};
   t[kRead][kWrite][1] = Segments(10'000, 3'500);

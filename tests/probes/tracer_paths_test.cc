@@ -94,6 +94,46 @@ TEST(TracerPaths, UserSegmentsAfterBlockedReadsAreLongerByTheWalk) {
   EXPECT_LE(est.per_block_seconds * 1e9, 4.0 * run->walk_ns + 20'000);
 }
 
+// The kernel half: the file write that ends each counted segment is timed
+// when it never left the CPU. Those writes are a subset of the window's
+// non-blocked file writes, so their count and on-CPU time are bounded by the
+// class's own counters (up to an event in flight when the counters are
+// read), and most segments' writes are counted.
+TEST(TracerPaths, TheCallEndingACountedSegmentIsTimedOnItsPath) {
+  IOTAX_REQUIRE_BPF();
+  absl::StatusOr<PathRun> run = TracePathWalk(16);
+  ASSERT_TRUE(run.ok()) << run.status();
+  ASSERT_EQ(run->last.targets.size(), 1u);
+  ASSERT_EQ(run->first.targets.size(), 1u);
+  const TargetStats& a = run->first.targets[0].stats;
+  const TargetStats& b = run->last.targets[0].stats;
+  uint64_t calls = 0, call_ns = 0, segments = 0;
+  for (int k = 0; k < 2; ++k) {
+    const PathSegments& p1 = b.path_segments[kRead][kFileWrite][k];
+    const PathSegments& p0 = a.path_segments[kRead][kFileWrite][k];
+    const uint64_t side_calls = p1.calls - p0.calls, side_segments = p1.segments - p0.segments;
+    std::printf("%s: %llu segments, %llu writes timed, %.0f ns each\n", k ? "after blocked" : "after not blocked",
+                static_cast<unsigned long long>(side_segments), static_cast<unsigned long long>(side_calls),
+                side_calls ? static_cast<double>(p1.call_ns - p0.call_ns) / static_cast<double>(side_calls) : 0.0);
+    // +1: a segment counted just before the first read can have its write
+    // counted just after it (the snapshots are not taken between events).
+    EXPECT_LE(side_calls, side_segments + 1);
+    EXPECT_GE(side_calls, side_segments / 2) << "most writes run without leaving the CPU";
+    calls += side_calls;
+    call_ns += p1.call_ns - p0.call_ns;
+    segments += side_segments;
+  }
+  ASSERT_GE(segments, 200u);
+  const ClassStats& w1 = b.classes[kFileWrite];
+  const ClassStats& w0 = a.classes[kFileWrite];
+  const uint64_t plain_writes = (w1.calls - w1.blocked_calls) - (w0.calls - w0.blocked_calls);
+  const uint64_t plain_write_ns = (w1.oncpu_ns - w1.blocked_oncpu_ns) - (w0.oncpu_ns - w0.blocked_oncpu_ns);
+  // Slack for one event in flight at each read of the per-CPU counters.
+  EXPECT_LE(calls, plain_writes + 2);
+  EXPECT_LE(call_ns, plain_write_ns + 200'000);
+  EXPECT_GT(call_ns, 0u);
+}
+
 TEST(TracerPaths, BlockedCallsCountTheirSwitchInsAndBpfStatsPriceThem) {
   IOTAX_REQUIRE_BPF();
   absl::StatusOr<PathRun> run = TracePathWalk(16);

@@ -252,7 +252,7 @@ TEST(Verdict, WithoutAPmuTheIndirectPartComesFromUserTimeOnOnePath) {
   EXPECT_NEAR(*v.indirect_cpu_seconds, 1.0e-6 * static_cast<double>(v.blocked_io_calls), 1e-6);
   EXPECT_NEAR(*v.overhead_share, (v.direct_cpu_seconds + *v.indirect_cpu_seconds) / v.cpu_seconds, 1e-12);
   EXPECT_FALSE(absl::StrContains(v.summary, "without the indirect part")) << v.summary;
-  EXPECT_TRUE(AnyReasonContains(v, "measured as user time on one code path"));
+  EXPECT_TRUE(AnyReasonContains(v, "measured as time on one code path"));
   EXPECT_TRUE(AnyReasonContains(v, "socket reads, the user code up to the next of the socket writes"));
 }
 
