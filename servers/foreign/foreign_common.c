@@ -93,25 +93,17 @@ static long long now_ns(clockid_t clock)
 	return t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-/* Reading the thread's CPU clock is a syscall (the vDSO has no per-thread
- * clock), and a traced one under iotax: spin on the vDSO's monotonic clock
- * for what is left and read the CPU clock only between such rounds, a few
- * times per request. A thread preempted mid-round got less CPU than wall
- * time and goes round again. The two reads an unpreempted request makes
- * are CPU of the request too: on the 2-CPU VM a read took 1.0 us, and
- * --work-us=5 cost 8.0 us per call. */
+/* On the vDSO's monotonic clock, as handler code runs: no syscall. The
+ * thread's CPU clock is a syscall (1.0 us a read on the 2-CPU VM, --work-us=5
+ * cost 8 us), and a traced one under iotax that would end the user segment
+ * after the read before the write, so the path the indirect part times
+ * would never be seen. A thread preempted mid-spin gets less CPU than N. */
 static void spin(long long ns)
 {
-	const long long start = now_ns(CLOCK_THREAD_CPUTIME_ID);
-	long long left = ns;
+	const long long until = now_ns(CLOCK_MONOTONIC) + ns;
 
-	while (left > 0) {
-		const long long until = now_ns(CLOCK_MONOTONIC) + left;
-
-		while (now_ns(CLOCK_MONOTONIC) < until)
-			;
-		left = ns - (now_ns(CLOCK_THREAD_CPUTIME_ID) - start);
-	}
+	while (now_ns(CLOCK_MONOTONIC) < until)
+		;
 }
 
 void foreign_handle(struct foreign_conn_work *w)

@@ -9,9 +9,9 @@
  * counterpart, done by foreign_handle() per read that returned data, before
  * the echo: so a 64 KiB message that arrives in several reads is worked on
  * several times.
- *   --work-us=N: spin until the thread has used N us of its own CPU time
- *     (CLOCK_THREAD_CPUTIME_ID), so a request costs at least N us of CPU
- *     even when the thread is preempted mid-spin.
+ *   --work-us=N: spin N us on the monotonic clock (vDSO, no syscall: a
+ *     syscall in the handler would split the user segment iotax times).
+ *     A thread preempted mid-spin gets less CPU than N.
  *   --work-bytes=N: a working set of N bytes per connection (allocated and
  *     touched on its first request, freed when it closes), walked with one
  *     load per 64-byte line before the spin. One set per connection in the
