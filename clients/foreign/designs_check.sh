@@ -12,29 +12,38 @@
 # what main holds when the script runs.
 #
 #   clients/foreign/designs_check.sh BIN_DIR OUT_CSV [DESIGNS=fork,vec,pool] [LOADS=0,5000]
-#                                    [CONNS=32] [SECONDS=5] [REPEATS=3] [SIZES=512]
+#                                    [CONNS=32] [SECONDS=5] [REPEATS=3] [SIZES=512] [WORK=0]
 #
 #   DESIGNS  any of tpc, fork, vec, pool (servers/foreign)
 #   LOADS    0 = closed loop (one request in flight per connection), else
 #            open loop at that many requests/s (Poisson, real-time client)
 #   CONNS    one or more connection counts, comma-separated
 #   SIZES    one or more message sizes in bytes, comma-separated
+#   WORK     one or more handler works, comma-separated, each US or US:BYTES:
+#            the design and its async counterpart alike spin US µs of thread
+#            CPU time per read that returned data (--work-us) and walk a
+#            BYTES working set per connection (--work-bytes); 0 = neither
 #
 # Servers on CPU 0, the io_uring load client on CPU 1, over loopback. Besides
 # the shares, each row has the blocking events (blocked IO calls and
 # hand-offs) per request that iotax counted, which the verdict's model-error
 # margin is scaled by (daemon/model/model_error.h), and the error per such
-# event in µs. Writes one CSV row per run triple to OUT_CSV and prints them;
-# last, per design, load, connections and size, the medians. About DESIGNS x LOADS x CONNS x SIZES x
-# REPEATS x 3 x (SECONDS + 5) s. Needs root (BPF). Kills only what it started, by PID.
+# event in µs, and last the handler work (work_us, work_bytes). Writes one
+# CSV row per run triple to OUT_CSV and prints them; last, per design, load,
+# connections, size and work, the medians. About DESIGNS x LOADS x CONNS x
+# SIZES x WORK x REPEATS x 3 x (SECONDS + 5) s. Needs root (BPF). Kills only
+# what it started, by PID.
 set -euo pipefail
 
 die() { echo "designs-check: $*" >&2; exit 1; }
-if [[ $# -lt 2 || $# -gt 8 ]]; then
-  echo "usage: $0 BIN_DIR OUT_CSV [DESIGNS=fork,vec,pool] [LOADS=0,5000] [CONNS=32] [SECONDS=5] [REPEATS=3] [SIZES=512]" >&2
+usage() {
+  echo "usage: $0 BIN_DIR OUT_CSV [DESIGNS=fork,vec,pool] [LOADS=0,5000] [CONNS=32] [SECONDS=5] [REPEATS=3] [SIZES=512] [WORK=0]" >&2
+  echo "  WORK: comma-separated US or US:BYTES (handler work µs per read, working set bytes per connection)" >&2
   exit 2
-fi
-bin=$1 CSV=$2 DESIGNS=${3:-fork,vec,pool} LOADS=${4:-0,5000} CONNS=${5:-32} SECONDS_=${6:-5} REPEATS=${7:-3} SIZES=${8:-512}
+}
+[[ $# -lt 2 || $# -gt 9 ]] && usage
+bin=$1 CSV=$2 DESIGNS=${3:-fork,vec,pool} LOADS=${4:-0,5000} CONNS=${5:-32} SECONDS_=${6:-5} REPEATS=${7:-3} SIZES=${8:-512} WORK=${9:-0}
+for w in ${WORK//,/ }; do [[ $w =~ ^[0-9]+(:[0-9]+)?$ ]] || { echo "designs-check: bad WORK entry '$w'" >&2; usage; }; done
 [[ $(id -u) -eq 0 ]] || die "needs root (BPF, real-time client)"
 command -v jq >/dev/null || die "jq is missing"
 for d in ${DESIGNS//,/ }; do [[ -x "$bin/iotax-foreign-$d" ]] || die "$bin/iotax-foreign-$d not found: build first"; done
@@ -56,10 +65,19 @@ server_ticks() {
   fi
 }
 
-# measure DESIGN ASYNC(0|1) REPORT(0|1) RATE CONNS SIZE: prints "CPU_US RPS".
+# The handler work of a WORK entry (US or US:BYTES): prints "US BYTES".
+work_of() {
+  local us=${1%%:*} bytes=0
+  [[ $1 == *:* ]] && bytes=${1#*:}
+  echo "$((10#$us)) $((10#$bytes))"
+}
+
+# measure DESIGN ASYNC(0|1) REPORT(0|1) RATE CONNS SIZE WORK_US WORK_BYTES: prints "CPU_US RPS".
 measure() {
-  local design=$1 async=$2 report=$3 rate=$4 conns=$5 size=$6 args=()
+  local design=$1 async=$2 report=$3 rate=$4 conns=$5 size=$6 work_us=$7 work_bytes=$8 args=()
   ((async)) && args+=(--async)
+  ((work_us)) && args+=(--work-us="$work_us")
+  ((work_bytes)) && args+=(--work-bytes="$work_bytes")
   taskset -c 0 "$bin/iotax-foreign-$design" 0 "${args[@]}" >"$out/server.out" 2>"$out/server.err" &
   local server=$!
   pids+=("$server")
@@ -103,34 +121,38 @@ level_of() { # the tool's thresholds on an actual saving share
   awk -v s="$1" 'BEGIN { print (s < 0.05 ? "not_worth_it" : (s >= 0.15 ? "likely_worth_it" : "maybe")) }'
 }
 
-echo "design,load,conns,msg_size,repeat,blocking_cpu_us,async_cpu_us,blocking_rps,async_rps,actual_saving_share,estimated_saving_share,estimate_lo,estimate_hi,error_us,covered,level,actual_level,events_per_request,error_us_per_event,load1" >"$CSV"
+echo "design,load,conns,msg_size,repeat,blocking_cpu_us,async_cpu_us,blocking_rps,async_rps,actual_saving_share,estimated_saving_share,estimate_lo,estimate_hi,error_us,covered,level,actual_level,events_per_request,error_us_per_event,load1,work_us,work_bytes" >"$CSV"
 for rep in $(seq "$REPEATS"); do
   for design in ${DESIGNS//,/ }; do
     for rate in ${LOADS//,/ }; do
       for conns in ${CONNS//,/ }; do
         for size in ${SIZES//,/ }; do
-          load1=$(cut -d' ' -f1 /proc/loadavg)  # how busy the shared machine was: noise in the actual saving
-          read -r b_cpu b_rps < <(measure "$design" 0 0 "$rate" "$conns" "$size")
-          read -r a_cpu a_rps < <(measure "$design" 1 0 "$rate" "$conns" "$size")
-          read -r _ r_rps < <(measure "$design" 0 1 "$rate" "$conns" "$size")
-          v=$(jq -r '.targets[0].verdict | "\(.estimated_saving_share // 0) \(.estimated_saving_share_ci[0] // 0) \(.estimated_saving_share_ci[1] // 0) \(.level) \((.blocked_io_calls_per_second // 0) + (.handoffs_per_second // 0))"' "$out/report.json")
-          read -r est lo hi level events <<<"$v"
-          actual=$(awk -v b="$b_cpu" -v a="$a_cpu" 'BEGIN { printf "%.4f", (b - a) / b }')
-          row=$(awk -v d="$design" -v l="$rate" -v c="$conns" -v z="$size" -v r="$rep" -v b="$b_cpu" -v a="$a_cpu" \
-                    -v br="$b_rps" -v ar="$a_rps" -v s="$actual" -v e="$est" -v lo="$lo" -v hi="$hi" -v lv="$level" \
-                    -v al="$(level_of "$actual")" -v ev="$events" -v rr="$r_rps" -v ld="$load1" \
-            'BEGIN { epr = rr > 0 ? ev / rr : 0
-                     printf "%s,%s,%s,%s,%s,%.3f,%.3f,%.0f,%.0f,%.4f,%.4f,%.4f,%.4f,%.3f,%d,%s,%s,%.3f,%s,%s\n",
-                     d, l, c, z, r, b, a, br, ar, s, e, lo, hi, (e - s) * b, (s >= lo && s <= hi), lv, al, epr,
-                     (epr > 0 ? sprintf("%.3f", (e - s) * b / epr) : ""), ld }')
-          echo "$row" | tee -a "$CSV"
+          for work in ${WORK//,/ }; do
+            read -r wus wbytes < <(work_of "$work")
+            load1=$(cut -d' ' -f1 /proc/loadavg)  # how busy the shared machine was: noise in the actual saving
+            read -r b_cpu b_rps < <(measure "$design" 0 0 "$rate" "$conns" "$size" "$wus" "$wbytes")
+            read -r a_cpu a_rps < <(measure "$design" 1 0 "$rate" "$conns" "$size" "$wus" "$wbytes")
+            read -r _ r_rps < <(measure "$design" 0 1 "$rate" "$conns" "$size" "$wus" "$wbytes")
+            v=$(jq -r '.targets[0].verdict | "\(.estimated_saving_share // 0) \(.estimated_saving_share_ci[0] // 0) \(.estimated_saving_share_ci[1] // 0) \(.level) \((.blocked_io_calls_per_second // 0) + (.handoffs_per_second // 0))"' "$out/report.json")
+            read -r est lo hi level events <<<"$v"
+            actual=$(awk -v b="$b_cpu" -v a="$a_cpu" 'BEGIN { printf "%.4f", (b - a) / b }')
+            row=$(awk -v d="$design" -v l="$rate" -v c="$conns" -v z="$size" -v r="$rep" -v b="$b_cpu" -v a="$a_cpu" \
+                      -v br="$b_rps" -v ar="$a_rps" -v s="$actual" -v e="$est" -v lo="$lo" -v hi="$hi" -v lv="$level" \
+                      -v al="$(level_of "$actual")" -v ev="$events" -v rr="$r_rps" -v ld="$load1" \
+                      -v wu="$wus" -v wb="$wbytes" \
+              'BEGIN { epr = rr > 0 ? ev / rr : 0
+                       printf "%s,%s,%s,%s,%s,%.3f,%.3f,%.0f,%.0f,%.4f,%.4f,%.4f,%.4f,%.3f,%d,%s,%s,%.3f,%s,%s,%s,%s\n",
+                       d, l, c, z, r, b, a, br, ar, s, e, lo, hi, (e - s) * b, (s >= lo && s <= hi), lv, al, epr,
+                       (epr > 0 ? sprintf("%.3f", (e - s) * b / epr) : ""), ld, wu, wb }')
+            echo "$row" | tee -a "$CSV"
+          done
         done
       done
     done
   done
 done
-echo "# medians per design, load, connections and size: actual saving, estimate, error µs; coverage and level agreement over repeats"
-awk -F, 'NR > 1 { k = $1 "," $2 "," $3 "," $4; n[k]++; a[k, n[k]] = $10; e[k, n[k]] = $11; u[k, n[k]] = $14; c[k] += $15; m[k] += ($16 == $17) }
+echo "# medians per design, load, connections, size and work (us,bytes): actual saving, estimate, error µs; coverage and level agreement over repeats"
+awk -F, 'NR > 1 { k = $1 "," $2 "," $3 "," $4 "," $21 "," $22; n[k]++; a[k, n[k]] = $10; e[k, n[k]] = $11; u[k, n[k]] = $14; c[k] += $15; m[k] += ($16 == $17) }
   function med(arr, k, cnt,   i, j, t, v) { for (i = 1; i <= cnt; i++) v[i] = arr[k, i];
     for (i = 1; i <= cnt; i++) for (j = i + 1; j <= cnt; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
     return cnt % 2 ? v[(cnt + 1) / 2] : (v[cnt / 2] + v[cnt / 2 + 1]) / 2 }

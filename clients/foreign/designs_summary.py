@@ -5,9 +5,11 @@
 
 Prints a Markdown table of every row (error in µs per request and relative,
 sign, level of iotax against the level of the actual saving, interval
-coverage), then one line per setup (design, load, connections, size) with the
-actual saving over its repeats and that spread's 95% interval, then the four
-figures:
+coverage), then one line per setup (design, load, connections, size, and the
+handler work: work_us, work_bytes, in CSVs that have them) with the actual
+saving over its repeats and that spread's 95% interval, then the four
+figures. The work is shown in both tables only when some row has any.
+The four figures:
 
 - sign right, counted on the rows whose setup's actual saving is outside
   noise: with 2 or more repeats, the t interval of their mean excludes 0;
@@ -35,12 +37,22 @@ def mean_interval(values):
     return m, (m - half, m + half)
 
 
+def work_of(row):
+    """Handler work µs and working set bytes; (0, 0) in CSVs from before the columns."""
+    return int(row.get("work_us") or 0), int(row.get("work_bytes") or 0)
+
+
 def setup_of(row):
-    return (row["design"], row["load"], row["conns"], row["msg_size"])
+    return (row["design"], row["load"], row["conns"], row["msg_size"]) + work_of(row)
 
 
 def load_words(load):
     return "closed" if load == "0" else f"{load}/s"
+
+
+def work_words(us, nbytes):
+    words = f"{us} µs"
+    return words + f" + {nbytes} B set" if nbytes else words
 
 
 def main(paths):
@@ -64,9 +76,12 @@ def main(paths):
         noise[key] = (ci[0] <= 0 <= ci[1]) if ci else abs(m) < 0.05
 
     has_load = "load1" in rows[0]
-    print("| design | load | conns | size | actual | iotax [interval] | error µs/req | relative | sign | level iotax / actual | covered |"
+    has_work = any(work_of(r) != (0, 0) for r in rows)
+    print("| design | load | conns | size |" + (" work |" if has_work else "")
+          + " actual | iotax [interval] | error µs/req | relative | sign | level iotax / actual | covered |"
           + (" load1 |" if has_load else ""))
-    print("|---|---|---:|---:|---:|---|---:|---:|---|---|---|" + ("---:|" if has_load else ""))
+    print("|---|---|---:|---:|" + ("---|" if has_work else "") + "---:|---|---:|---:|---|---|---|"
+          + ("---:|" if has_load else ""))
     sign_n = sign_ok = bound_ok = level_ok = covered = 0
     for r in rows:
         actual, est = float(r["actual_saving_share"]), float(r["estimated_saving_share"])
@@ -85,19 +100,22 @@ def main(paths):
         level_ok += r["level"] == r["actual_level"]
         cov = lo <= actual <= hi
         covered += cov
-        print(f"| {r['design']} | {load_words(r['load'])} | {r['conns']} | {r['msg_size']} | {actual * 100:.1f}% | "
+        print(f"| {r['design']} | {load_words(r['load'])} | {r['conns']} | {r['msg_size']} | "
+              + (f"{work_words(*work_of(r))} | " if has_work else "") + f"{actual * 100:.1f}% | "
               f"{est * 100:.1f}% [{lo * 100:.0f}%, {hi * 100:.0f}%] | {error_us:+.2f} | {relative} | {sign} | "
               f"{r['level']} / {r['actual_level']} | {'yes' if cov else 'no'} |"
               + (f" {r['load1']} |" if has_load else ""))
 
     print()
-    print("| design | load | conns | size | repeats | actual saving: mean [95% interval of the mean] | outside noise |")
-    print("|---|---|---:|---:|---:|---|---|")
+    print("| design | load | conns | size |" + (" work |" if has_work else "")
+          + " repeats | actual saving: mean [95% interval of the mean] | outside noise |")
+    print("|---|---|---:|---:|" + ("---|" if has_work else "") + "---:|---|---|")
     for key, actuals in setups.items():
         m, ci = mean_interval(actuals)
         spread = f"[{ci[0] * 100:.1f}%, {ci[1] * 100:.1f}%]" if ci else "(one repeat)"
-        print(f"| {key[0]} | {load_words(key[1])} | {key[2]} | {key[3]} | {len(actuals)} | {m * 100:.1f}% {spread} | "
-              f"{'no' if noise[key] else 'yes'} |")
+        print(f"| {key[0]} | {load_words(key[1])} | {key[2]} | {key[3]} | "
+              + (f"{work_words(key[4], key[5])} | " if has_work else "")
+              + f"{len(actuals)} | {m * 100:.1f}% {spread} | {'no' if noise[key] else 'yes'} |")
 
     n = len(rows)
     print()

@@ -5,9 +5,10 @@
  * recv()/send() on a large (256 KiB) buffer and exits at EOF. One process per
  * connection, so iotax must see it as a service (--comm), not one PID.
  *
- *   iotax-foreign-fork [PORT] [--async]
+ *   iotax-foreign-fork [PORT] [--async] [--work-us=N] [--work-bytes=N]
  *     --async: its async counterpart, one process with an epoll loop and
  *     the same recv()/send() calls on non-blocking sockets.
+ *     --work-us, --work-bytes: handler work per read, foreign_common.h.
  *
  * Prints "port N" on stdout. Runs until killed. Loopback only.
  */
@@ -32,21 +33,26 @@ static const struct foreign_io io = {in, out};
 static void serve_connection(int fd)
 {
 	char *buf = malloc(BUF_SIZE);
+	struct foreign_conn_work work = {0};
 
 	while (buf) {
 		ssize_t n = in(fd, buf, BUF_SIZE);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0 || foreign_write_all(&io, fd, buf, (size_t)n))
+		if (n <= 0)
+			break;
+		foreign_handle(&work);
+		if (foreign_write_all(&io, fd, buf, (size_t)n))
 			break;
 	}
+	foreign_conn_work_free(&work);
 	_exit(0);
 }
 
 int main(int argc, char **argv)
 {
-	const struct foreign_args a = foreign_parse(argc, argv, "[PORT] [--async]", NULL);
+	const struct foreign_args a = foreign_parse(argc, argv, "[PORT] [--async] " FOREIGN_WORK_USAGE, NULL);
 	int lfd = foreign_listen(a.port);
 
 	if (a.async)

@@ -7,7 +7,7 @@
  * (the listener and the async counterpart are the foreign designs' own,
  * foreign_common.c).
  *
- *   iotax-foreign-tpc [PORT] [--async] [--wait=poll]
+ *   iotax-foreign-tpc [PORT] [--async] [--wait=poll] [--work-us=N] [--work-bytes=N]
  *     PORT 0 (the default): the kernel picks; the port is printed on stdout
  *     as "port N".
  *     --async: its async counterpart, one thread with an epoll loop and the
@@ -16,6 +16,7 @@
  *     poll() on it before every read and stalled write, as Apache's prefork
  *     children do: poll per connection, a blocking design all the same
  *     (issue 15). The read itself then never blocks.
+ *     --work-us, --work-bytes: handler work per read, foreign_common.h.
  *
  * Runs until killed. Loopback only.
  */
@@ -54,6 +55,7 @@ static void *serve_connection(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
 	char *buf = malloc(BUF_SIZE);
+	struct foreign_conn_work work = {0};
 
 	if (wait_in_poll)
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -68,6 +70,7 @@ static void *serve_connection(void *arg)
 				continue;
 			if (n <= 0)
 				break;
+			foreign_handle(&work);
 			while (off < n) {
 				ssize_t w = write(fd, buf + off, (size_t)(n - off));
 
@@ -85,6 +88,7 @@ static void *serve_connection(void *arg)
 		}
 	}
 done:
+	foreign_conn_work_free(&work);
 	free(buf);
 	close(fd);
 	return NULL;
@@ -104,7 +108,8 @@ static ssize_t plain_write(int fd, const char *buf, size_t len) { return write(f
 int main(int argc, char **argv)
 {
 	static const struct foreign_io io = {plain_read, plain_write};
-	const struct foreign_args a = foreign_parse(argc, argv, "[PORT] [--async] [--wait=poll]", take_wait_flag);
+	const struct foreign_args a = foreign_parse(argc, argv, "[PORT] [--async] [--wait=poll] " FOREIGN_WORK_USAGE,
+							    take_wait_flag);
 	int lfd = foreign_listen(a.port);
 
 	if (a.async)

@@ -5,9 +5,10 @@
  * as servers that keep a protocol header apart from the payload do. Blocking
  * sockets, a detached thread per connection.
  *
- *   iotax-foreign-vec [PORT] [--async]
+ *   iotax-foreign-vec [PORT] [--async] [--work-us=N] [--work-bytes=N]
  *     --async: its async counterpart, one thread with an epoll loop and the
  *     same readv()/writev() calls on non-blocking sockets.
+ *     --work-us, --work-bytes: handler work per read, foreign_common.h.
  *
  * Prints "port N" on stdout. Runs until killed. Loopback only.
  */
@@ -59,15 +60,20 @@ static void *serve_connection(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
 	char *buf = malloc(64 * 1024);
+	struct foreign_conn_work work = {0};
 
 	while (buf) {
 		ssize_t n = in(fd, buf, 64 * 1024);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0 || foreign_write_all(&io, fd, buf, (size_t)n))
+		if (n <= 0)
+			break;
+		foreign_handle(&work);
+		if (foreign_write_all(&io, fd, buf, (size_t)n))
 			break;
 	}
+	foreign_conn_work_free(&work);
 	free(buf);
 	close(fd);
 	return NULL;
@@ -75,7 +81,7 @@ static void *serve_connection(void *arg)
 
 int main(int argc, char **argv)
 {
-	const struct foreign_args a = foreign_parse(argc, argv, "[PORT] [--async]", NULL);
+	const struct foreign_args a = foreign_parse(argc, argv, "[PORT] [--async] " FOREIGN_WORK_USAGE, NULL);
 	int lfd = foreign_listen(a.port);
 
 	if (a.async)

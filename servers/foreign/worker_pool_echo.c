@@ -7,10 +7,11 @@
  * read blocks (the dispatcher saw it ready): what this design pays is the
  * hand-off, a wakeup and a switch per request.
  *
- *   iotax-foreign-pool [PORT] [--workers=N] [--async]
+ *   iotax-foreign-pool [PORT] [--workers=N] [--async] [--work-us=N] [--work-bytes=N]
  *     --workers=N: pool size (default 4).
  *     --async: its async counterpart, one thread with an epoll loop and the
  *     same read()/write() calls, no hand-off.
+ *     --work-us, --work-bytes: handler work per read, foreign_common.h.
  *
  * Prints "port N" on stdout. Runs until killed. Loopback only.
  */
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -32,6 +34,11 @@
 
 static int workers = 4;
 static int ep;
+
+/* Each connection's handler work, by fd: a connection is with one worker at
+ * a time (one-shot), and its entry is freed before its fd can be reused. */
+static struct foreign_conn_work *work;
+static size_t work_fds;
 
 /* Ready connections waiting for a worker. */
 static struct {
@@ -80,11 +87,14 @@ static void *worker(void *arg)
 		int fd = pop();
 		ssize_t n = buf ? in(fd, buf, BUF_SIZE) : -1;
 
+		if (n > 0)
+			foreign_handle(&work[fd]);
 		if (n > 0 && foreign_write_all(&io, fd, buf, (size_t)n) == 0 && arm(EPOLL_CTL_MOD, fd) == 0)
 			continue;
 		if (n < 0 && errno == EINTR && arm(EPOLL_CTL_MOD, fd) == 0)
 			continue;
 		epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
+		foreign_conn_work_free(&work[fd]);
 		close(fd);
 	}
 	return NULL;
@@ -97,7 +107,7 @@ static void *acceptor(void *arg)
 	for (;;) {
 		int fd = foreign_accept(lfd);
 
-		if (arm(EPOLL_CTL_ADD, fd))
+		if ((size_t)fd >= work_fds || arm(EPOLL_CTL_ADD, fd))
 			close(fd);
 	}
 	return NULL;
@@ -113,15 +123,20 @@ static int workers_flag(const char *arg)
 
 int main(int argc, char **argv)
 {
-	const struct foreign_args a = foreign_parse(argc, argv, "[PORT] [--workers=N] [--async]", workers_flag);
+	const struct foreign_args a = foreign_parse(argc, argv, "[PORT] [--workers=N] [--async] " FOREIGN_WORK_USAGE,
+							    workers_flag);
 	int lfd = foreign_listen(a.port);
 	pthread_t th;
 	struct epoll_event events[256];
+	struct rlimit files;
 
 	if (a.async)
 		return foreign_event_loop(lfd, &io);
+	/* An entry per possible fd; calloc's pages stay untouched until used. */
+	work_fds = getrlimit(RLIMIT_NOFILE, &files) || files.rlim_cur > (1 << 20) ? (1 << 20) : files.rlim_cur;
+	work = calloc(work_fds, sizeof(*work));
 	ep = epoll_create1(0);
-	if (ep < 0 || pthread_create(&th, NULL, acceptor, (void *)(long)lfd)) {
+	if (!work || ep < 0 || pthread_create(&th, NULL, acceptor, (void *)(long)lfd)) {
 		perror("start");
 		return 1;
 	}
