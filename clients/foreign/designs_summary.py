@@ -75,7 +75,7 @@ def main(paths):
         m, ci = mean_interval(actuals)
         noise[key] = (ci[0] <= 0 <= ci[1]) if ci else abs(m) < 0.05
 
-    has_load = "load1" in rows[0]
+    has_load = any(r.get("load1") for r in rows)  # CSVs from before the column can be mixed in
     has_work = any(work_of(r) != (0, 0) for r in rows)
     print("| design | load | conns | size |" + (" work |" if has_work else "")
           + " actual | iotax [interval] | error µs/req | relative | sign | level iotax / actual | covered |"
@@ -104,7 +104,7 @@ def main(paths):
               + (f"{work_words(*work_of(r))} | " if has_work else "") + f"{actual * 100:.1f}% | "
               f"{est * 100:.1f}% [{lo * 100:.0f}%, {hi * 100:.0f}%] | {error_us:+.2f} | {relative} | {sign} | "
               f"{r['level']} / {r['actual_level']} | {'yes' if cov else 'no'} |"
-              + (f" {r['load1']} |" if has_load else ""))
+              + (f" {r.get('load1') or '-'} |" if has_load else ""))
 
     print()
     print("| design | load | conns | size |" + (" work |" if has_work else "")
