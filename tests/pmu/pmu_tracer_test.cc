@@ -230,10 +230,24 @@ TEST(PmuTracer, StandInSegmentsLandInTheirBucketsWithFlatIpc) {
     const double mean = counted / segments;
     EXPECT_GE(mean, length * 0.97) << length << " ns";
     EXPECT_LE(mean, length * 1.05 + 2 * kernel_path + 200) << length << " ns";
+    // Both stand-ins count the same nanoseconds, up to what the second
+    // counter read at each boundary adds (20-60 ns here) and a rare segment
+    // cut by a tick (a few hundred ns on the 380 us ones): over all of a
+    // length's buckets, the two agree per segment.
+    uint64_t cycles = 0;
+    for (int b = first; b <= last; ++b) cycles += h[b].cycles;
+    const double apart_ns = std::abs(counted - static_cast<double>(cycles)) / segments;
+    std::printf("%.0f ns: the stand-ins %.0f ns apart per segment\n", length, apart_ns);
+    EXPECT_LT(apart_ns, 300.0 + 0.005 * length) << length << " ns";
   }
-  // Both stand-ins count the same nanoseconds: IPC 1 everywhere, nothing lost.
+  // One bucket alone is biased where a bucket edge cuts a length's spread:
+  // the bucket is chosen by the instructions stand-in, so the lower bucket
+  // keeps the segments whose instruction count read low (seen: IPC 0.948, or
+  // 100 ns apart, in bucket 11 with 1 us + 1.1 us of kernel path, right at
+  // the 2048 ns edge), so a bucket is held to IPC 1 within 5% and 300 ns.
   const ipc::RecoveryCurve curve = ipc::ReconstructCurve(h);
-  for (const ipc::BucketPoint& p : curve.buckets) EXPECT_NEAR(p.ipc, 1.0, 0.05) << "bucket " << p.bucket;
+  for (const ipc::BucketPoint& p : curve.buckets)
+    EXPECT_LT(std::abs(p.mean_instructions - p.mean_cycles), 300.0 + 0.05 * p.mean_cycles) << "bucket " << p.bucket;
   ASSERT_TRUE(curve.steady_ok) << curve.note;
   EXPECT_NEAR(curve.steady_ipc, 1.0, 0.05);
   EXPECT_LT(std::abs(curve.cycles_lost_per_return), 500.0);
