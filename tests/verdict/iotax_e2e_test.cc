@@ -105,7 +105,8 @@ TEST(IotaxE2E, BlockingServerPaysMoreForBlockingThanIoUringUnderTheSameLoad) {
     EXPECT_EQ(ind["method"], "user_time") << ind.dump(2);
     if (ind["available"].get<bool>()) {
       EXPECT_FALSE(b["verdict"]["indirect_cpu_seconds"].is_null());
-      EXPECT_TRUE(absl::StrContains(b["verdict"]["reasons"].dump(), "measured as time on one code path"));
+      EXPECT_TRUE(absl::StrContains(b["verdict"]["reasons"].dump(), "measured as time on one code path"))
+          << b["verdict"]["reasons"].dump(2);
     } else {
       EXPECT_TRUE(b["verdict"]["indirect_cpu_seconds"].is_null());
       EXPECT_TRUE(absl::StrContains(b["verdict"]["reasons"].dump(), "Indirect part unavailable"));
