@@ -11,8 +11,10 @@ and counted. For each row:
   saving' = saving - (indirect CPU - max(0, user half) * blocked calls) / CPU
 
 the interval is shifted by the same amount, and the level recomputed with the
-verdict's rule on the shifted sub-window interval (the overhead's interval
-minus the async cost). OUT_CSV has the CSV's columns plus kernel_half_share;
+verdict's thresholds (daemon/model/verdict.cc) on the shifted sub-window
+interval (the overhead's interval minus the async cost); the verdict's one
+exception, a "not worth it" raised to "maybe" by a run-queue p99 of 1 ms or
+more, is not applied (the reports kept here do not carry the p99). OUT_CSV has the CSV's columns plus kernel_half_share;
 designs_summary.py reads it. Nothing is fitted: it only removes one term.
 """
 import csv

@@ -180,8 +180,8 @@ TEST(PmuTracer, StandInWindowsMatchThreadRunTime) {
   ASSERT_GE(ratios.size(), 5u) << "fewer than 5 of " << windows << " windows could be paired (machine overloaded?)";
   std::sort(ratios.begin(), ratios.end());
   const double median = ratios[ratios.size() / 2];
-  std::printf("%zu of %d windows: window user ns / schedstat run ns: min %.3f median %.3f max %.3f\n", ratios.size(), windows,
-              ratios.front(), median, ratios.back());
+  std::printf("%zu of %d windows: window user ns / schedstat run ns: min %.3f median %.3f max %.3f\n",
+              ratios.size(), windows, ratios.front(), median, ratios.back());
   // The thread is in user mode all but ~1 us per 200 us (its getppid()).
   EXPECT_NEAR(median, 1.0, 0.06);
   // A single window can be off by a segment or a throttled stretch on a
@@ -224,11 +224,12 @@ TEST(PmuTracer, StandInSegmentsLandInTheirBucketsWithFlatIpc) {
   for (double length : {1000.0, 24000.0, 380000.0}) {
     const int first = bucket_of(length);
     const int last = std::min(bucket_of(length + 2 * kernel_path + 200), kSegmentBuckets - 1);
-    uint64_t segments = 0;
+    uint64_t segments = 0, cycles = 0;
     double counted = 0;
     for (int b = first; b <= last; ++b) {
       segments += h[b].segments;
       counted += static_cast<double>(h[b].instructions);
+      cycles += h[b].cycles;
     }
     std::printf("%.0f ns: %lu segments in buckets %d-%d, mean %.0f ns\n", length,
                 static_cast<unsigned long>(segments), first, last, segments ? counted / segments : 0.0);
@@ -244,8 +245,6 @@ TEST(PmuTracer, StandInSegmentsLandInTheirBucketsWithFlatIpc) {
     // counter read at each boundary adds (20-60 ns here) and a rare segment
     // cut by a tick (a few hundred ns on the 380 us ones): over all of a
     // length's buckets, the two agree per segment.
-    uint64_t cycles = 0;
-    for (int b = first; b <= last; ++b) cycles += h[b].cycles;
     const double apart_ns = std::abs(counted - static_cast<double>(cycles)) / segments;
     std::printf("%.0f ns: the stand-ins %.0f ns apart per segment\n", length, apart_ns);
     EXPECT_LT(apart_ns, 300.0 + 0.005 * length) << length << " ns";
