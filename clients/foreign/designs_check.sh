@@ -29,7 +29,9 @@
 # hand-offs) per request that iotax counted, which the verdict's model-error
 # margin is scaled by (daemon/model/model_error.h), and the error per such
 # event in µs, and last the handler work (work_us, work_bytes). Writes one
-# CSV row per run triple to OUT_CSV and prints them; last, per design, load,
+# CSV row per run triple to OUT_CSV and prints them, and each row's report
+# (comm, cpu_seconds, verdict, indirect and the row's key) as one line of
+# OUT_CSV without .csv + -reports.jsonl; last, per design, load,
 # connections, size and work, the medians. About DESIGNS x LOADS x CONNS x
 # SIZES x WORK x REPEATS x 3 x (SECONDS + 5) s. Needs root (BPF). Kills only
 # what it started, by PID.
@@ -43,6 +45,7 @@ usage() {
 }
 [[ $# -lt 2 || $# -gt 9 ]] && usage
 bin=$1 CSV=$2 DESIGNS=${3:-fork,vec,pool} LOADS=${4:-0,5000} CONNS=${5:-32} SECONDS_=${6:-5} REPEATS=${7:-3} SIZES=${8:-512} WORK=${9:-0}
+REPORTS=${CSV%.csv}-reports.jsonl
 for w in ${WORK//,/ }; do [[ $w =~ ^[0-9]+(:[0-9]+)?$ ]] || { echo "designs-check: bad WORK entry '$w'" >&2; usage; }; done
 [[ $(id -u) -eq 0 ]] || die "needs root (BPF, real-time client)"
 command -v jq >/dev/null || die "jq is missing"
@@ -121,6 +124,7 @@ level_of() { # the tool's thresholds on an actual saving share
   awk -v s="$1" 'BEGIN { print (s < 0.05 ? "not_worth_it" : (s >= 0.15 ? "likely_worth_it" : "maybe")) }'
 }
 
+: >"$REPORTS"
 echo "design,load,conns,msg_size,repeat,blocking_cpu_us,async_cpu_us,blocking_rps,async_rps,actual_saving_share,estimated_saving_share,estimate_lo,estimate_hi,error_us,covered,level,actual_level,events_per_request,error_us_per_event,load1,work_us,work_bytes" >"$CSV"
 for rep in $(seq "$REPEATS"); do
   for design in ${DESIGNS//,/ }; do
@@ -135,6 +139,13 @@ for rep in $(seq "$REPEATS"); do
             read -r _ r_rps < <(measure "$design" 0 1 "$rate" "$conns" "$size" "$wus" "$wbytes")
             v=$(jq -r '.targets[0].verdict | "\(.estimated_saving_share // 0) \(.estimated_saving_share_ci[0] // 0) \(.estimated_saving_share_ci[1] // 0) \(.level) \((.blocked_io_calls_per_second // 0) + (.handoffs_per_second // 0))"' "$out/report.json")
             read -r est lo hi level events <<<"$v"
+            # Each row's report (what the verdict rests on), keyed by the row, so a
+            # later study can recompute a term without rerunning (without_kernel_half.py).
+            jq -c --arg d "$design" --arg l "$rate" --arg c "$conns" --arg z "$size" --arg r "$rep" \
+                  --arg wu "$wus" --arg wb "$wbytes" \
+              '.targets[0] | {comm, cpu_seconds, verdict, indirect,
+                row: {design: $d, load: $l, conns: $c, msg_size: $z, repeat: $r, work_us: $wu, work_bytes: $wb}}' \
+              "$out/report.json" >>"$REPORTS"
             actual=$(awk -v b="$b_cpu" -v a="$a_cpu" 'BEGIN { printf "%.4f", (b - a) / b }')
             row=$(awk -v d="$design" -v l="$rate" -v c="$conns" -v z="$size" -v r="$rep" -v b="$b_cpu" -v a="$a_cpu" \
                       -v br="$b_rps" -v ar="$a_rps" -v s="$actual" -v e="$est" -v lo="$lo" -v hi="$hi" -v lv="$level" \

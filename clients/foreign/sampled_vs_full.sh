@@ -5,8 +5,9 @@
 # the price of a block). Reads /api/report after the verdict window and
 # prints one row per run and the medians per server and mode.
 #
-#   clients/foreign/sampled_vs_full.sh BIN_DIR CONNS SECONDS REPEATS
+#   clients/foreign/sampled_vs_full.sh BIN_DIR CONNS SECONDS REPEATS [KEEP_DIR]
 #
+# With KEEP_DIR, each run's /api/report is kept there as SERVER-MODE-REP.json.
 # Servers: the bundled blocking and epoll echo servers and the foreign
 # thread-per-connection server (build/bin/iotax-foreign-tpc). Server on CPU 0,
 # client (io_uring, closed loop, 512 B) and iotaxd on CPU 1. The verdict
@@ -15,8 +16,9 @@
 set -euo pipefail
 
 die() { echo "sampled_vs_full: $*" >&2; exit 1; }
-[[ $# -eq 4 ]] || { echo "usage: $0 BIN_DIR CONNS SECONDS REPEATS" >&2; exit 2; }
-bin=$1 CONNS=$2 SECONDS_=$3 REPEATS=$4
+[[ $# -eq 4 || $# -eq 5 ]] || { echo "usage: $0 BIN_DIR CONNS SECONDS REPEATS [KEEP_DIR]" >&2; exit 2; }
+bin=$1 CONNS=$2 SECONDS_=$3 REPEATS=$4 KEEP=${5:-}
+[[ -z $KEEP ]] || mkdir -p "$KEEP" || die "cannot create $KEEP"
 for prog in iotax-echo-client iotax-echo-server iotaxd iotax-foreign-tpc; do
   [[ -x "$bin/$prog" ]] || die "$bin/$prog not found"
 done
@@ -50,6 +52,7 @@ run() {
   aport=$(sed -n 's/.*listening on [^ ]*:\([0-9]\+\).*/\1/p' "$out/a.out" | head -n1)
   sleep "$((SECONDS_ + 2))"
   curl -sf "http://127.0.0.1:$aport/api/report" >"$out/r.json" || die "no /api/report"
+  [[ -z $KEEP ]] || cp "$out/r.json" "$KEEP/$name-$mode-$rep.json"
   kill -INT "$agent"; wait "$agent" 2>/dev/null || true; forget "$agent"
   kill "$client" 2>/dev/null || true; wait "$client" 2>/dev/null || true; forget "$client"
   kill -KILL "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; forget "$server"

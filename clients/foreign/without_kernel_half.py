@@ -5,8 +5,10 @@
 
 CSV is a designs_check.sh run; REPORTS_JSONL holds each row's `iotax report
 --json` target (one per line: cpu_seconds, verdict, indirect), matched to its
-row by the estimated saving (4 decimals). Rows without a report are left out
-and counted. For each row:
+row by the row's key that designs_check.sh writes with it (design, load,
+conns, msg_size, repeat, work_us, work_bytes), or, for reports kept without
+one, by the estimated saving (4 decimals). Rows without a report are left
+out and counted. For each row:
 
   saving' = saving - (indirect CPU - max(0, user half) * blocked calls) / CPU
 
@@ -22,12 +24,23 @@ import json
 import sys
 
 
+KEY = ("design", "load", "conns", "msg_size", "repeat", "work_us", "work_bytes")
+
+
+def row_key(row):
+    return "row:" + ",".join(str(row.get(k, "")) for k in KEY)
+
+
+def saving_key(share):
+    return f"saving:{share:.4f}"
+
+
 def main(src, reports_path, out):
     reports = {}
     with open(reports_path) as f:
         for line in f:
             t = json.loads(line)
-            reports.setdefault(f"{t['verdict']['estimated_saving_share']:.4f}", t)
+            reports.setdefault(row_key(t["row"]) if "row" in t else saving_key(t["verdict"]["estimated_saving_share"]), t)
     with open(src, newline="") as f:
         rows = list(csv.DictReader(f))
     missing = 0
@@ -35,7 +48,7 @@ def main(src, reports_path, out):
         w = csv.DictWriter(f, fieldnames=list(rows[0].keys()) + ["kernel_half_share"])
         w.writeheader()
         for r in rows:
-            t = reports.get(f"{float(r['estimated_saving_share']):.4f}")
+            t = reports.get(row_key(r)) or reports.get(saving_key(float(r["estimated_saving_share"])))
             if t is None:
                 missing += 1
                 continue

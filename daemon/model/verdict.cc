@@ -244,8 +244,9 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
     saving_se = std::sqrt(saving_se * saving_se + cal * cal);
   }
   v.overhead_share = e.shares.overhead;
+  // Shares of the CPU the target used: no overhead or saving is more than all of it.
   v.overhead_share_ci = Interval{std::max(0.0, e.shares.overhead - t * spread.overhead_se),
-                                 e.shares.overhead + t * spread.overhead_se};
+                                 std::min(1.0, e.shares.overhead + t * spread.overhead_se)};
   v.estimated_saving_share = e.shares.saving;
   // The level is judged on the spread of the sub-windows (noise); the interval
   // shown also carries the model's own error, as seen on designs it was not
@@ -254,7 +255,7 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
   const ModelErrorMargin& margin = in.model_error;
   v.model_error = ModelErrorShares(margin, b.blocked_io_calls + b.handoffs, b.cpu_seconds);
   v.estimated_saving_share_ci = Interval{std::min(noise.lo, e.shares.saving + v.model_error.below),
-                                         std::max(noise.hi, e.shares.saving + v.model_error.above)};
+                                         std::min(1.0, std::max(noise.hi, e.shares.saving + v.model_error.above))};
   v.estimated_saving_cpu_seconds = e.overhead_seconds - e.async_seconds;
   const Interval& sci = noise;
   const Interval& oci = *v.overhead_share_ci;

@@ -169,6 +169,23 @@ TEST(Verdict, ModelErrorMarginWidensTheSavingIntervalNotTheLevel) {
   EXPECT_TRUE(AnyReasonContains(v, "about 89% of the time")) << v.reasons.back();
 }
 
+TEST(Verdict, TheSavingIntervalEndsAtAllOfTheCpu) {
+  // A saving is a share of the CPU the target used: the async design cannot
+  // save more than all of it, however wide the model's error.
+  Workload w;
+  const Calibration cal = FlatCalibration(0.5e-6);
+  VerdictInputs in = InputsFor(w, 10, &cal);
+  in.model_error = ModelErrorMargin{
+      .below = -0.3, .above = 0.95, .min_events_per_cpu_second = 1000, .validation_rows = 18, .source = "validation.csv"};
+  const Verdict v = ComputeVerdict(in);
+  ASSERT_TRUE(v.estimated_saving_share && v.estimated_saving_share_ci && v.overhead_share_ci);
+  ASSERT_GT(*v.estimated_saving_share + v.model_error.above, 1.0) << "the margin must reach past 100% for this test";
+  EXPECT_EQ(v.estimated_saving_share_ci->hi, 1.0);
+  EXPECT_NEAR(v.estimated_saving_share_ci->lo, *v.estimated_saving_share + v.model_error.below, 1e-12);
+  EXPECT_LE(v.overhead_share_ci->hi, 1.0);
+  EXPECT_TRUE(absl::StrContains(v.summary, absl::StrCat(" to ", FormatPercent(1.0), ")"))) << v.summary;
+}
+
 TEST(Verdict, ModelErrorMarginIsNothingWhenNothingBlocks) {
   Workload w;
   w.event_loop = true;
