@@ -78,6 +78,17 @@ volatile bool window_closed = false;
 /* bpf_ktime_get_ns() when the current sampling window opened (0: not sampling). */
 volatile __u64 window_start_ns = 0;
 /*
+ * How long after a window opens no user segment is put on its path (the
+ * indirect part's means; every count and time is still counted). Reads that
+ * find their data waiting cluster right after the opening, and the call after
+ * them costs more there: with 200 ms windows the path's baseline came out
+ * 0.9-2.2 us dearer than full tracing's of the same run and the saving 7-11
+ * points lower; skipping the first 20 ms brought the saving's gap to a median
+ * of 2 points (docs/experiments/model-error.md, section 6). Set by user space
+ * when sampling; 0 otherwise.
+ */
+volatile __u64 path_settle_ns = 0;
+/*
  * Generation of `targets`: user space bumps it after every change, and so
  * does the exit of a process's last thread. A thread caches its slot with the
  * generation it checked it against (traced_thread), so its events skip the
@@ -909,6 +920,8 @@ static __always_inline void count_user_path(struct iotax_target_stats *s, struct
 	t->call_path = 0;
 	if (!from || next_cls >= IOTAX_PATH_CLASSES)
 		return;
+	if (now - window_start_ns < path_settle_ns)
+		return; /* the window just opened (see path_settle_ns) */
 	from -= 1; /* 2 * class before + blocked */
 	/* One flat index, bounded once where the verifier can see it. */
 	idx = ((__u64)(from >> 1) * IOTAX_PATH_CLASSES + next_cls) * 2 + (from & 1);

@@ -85,6 +85,9 @@ std::string AttachHint(int err) {
 constexpr int kHotProbes[] = {IOTAX_PROBE_SYS_ENTER, IOTAX_PROBE_SYS_EXIT, IOTAX_PROBE_SCHED_SWITCH,
                               IOTAX_PROBE_SCHED_WAKEUP};
 
+// How long after a sampling window opens the indirect part's paths wait.
+constexpr uint64_t kPathSettleNs = 20'000'000;
+
 bool BpfStatsSysctlOn() {
   std::FILE* f = std::fopen("/proc/sys/kernel/bpf_stats_enabled", "r");
   if (f == nullptr) return false;
@@ -211,6 +214,9 @@ class BpfTracer final : public Tracer {
       sampling_status_.fraction = options.sample_fraction;
       sampling_status_.period_ns = options.sample_period_ns;
       window_ns_ = static_cast<uint64_t>(on);
+      // The first 20 ms of a window (at most a quarter of it) stay off the
+      // indirect part's paths: see path_settle_ns in bpf/iotax.bpf.c.
+      skel_->bss->path_settle_ns = std::min<uint64_t>(kPathSettleNs, window_ns_ / 4);
       last_window_end_ns_ = MonotonicNs();
     }
     return absl::OkStatus();
