@@ -21,6 +21,9 @@ wait_for_line() { # file pattern seconds
   return 1
 }
 
+# The port of iotaxd's "listening on HOST:PORT" line in its log FILE.
+agent_port() { sed -n 's/.*listening on [^ ]*:\([0-9]\+\).*/\1/p' "$1" | head -n1; }
+
 clk_tck=$(getconf CLK_TCK)
 threads_of() { awk '/^Threads:/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime, every thread

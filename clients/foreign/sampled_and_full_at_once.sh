@@ -29,8 +29,6 @@ out=$(mktemp -d /tmp/iotax-safo.XXXXXX)
 source "$(dirname "$(realpath "$0")")/../measure_lib.sh"
 trap 'cleanup; rm -rf "$out"' EXIT
 
-agent_port() { sed -n 's/.*listening on [^ ]*:\([0-9]\+\).*/\1/p' "$1" | head -n1; }
-
 # row MODE REP REPORT: one output row from a report.
 row() {
   jq -r --arg m "$1" --arg r "$2" '.targets[0] as $t | $t.indirect.path as $p |

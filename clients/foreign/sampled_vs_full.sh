@@ -49,7 +49,7 @@ run() {
   agent=$!; pids+=("$agent")
   wait_for_line "$out/a.out" 'listening on' 30 || die "iotaxd did not start: $(tail -3 "$out/a.out")"
   local aport
-  aport=$(sed -n 's/.*listening on [^ ]*:\([0-9]\+\).*/\1/p' "$out/a.out" | head -n1)
+  aport=$(agent_port "$out/a.out")
   sleep "$((SECONDS_ + 2))"
   curl -sf "http://127.0.0.1:$aport/api/report" >"$out/r.json" || die "no /api/report"
   [[ -z $KEEP ]] || cp "$out/r.json" "$KEEP/$name-$mode-$rep.json"
