@@ -68,6 +68,7 @@ enum iotax_class {
 	IOTAX_CLASS_SLEEP,      /* nanosleep, clock_nanosleep, pause */
 	IOTAX_CLASS_OTHER,      /* also reads/writes on character devices (ttys, /dev/null) */
 	IOTAX_CLASS_SYNC,       /* reads/writes on pipes, FIFOs, eventfd, timerfd, signalfd: synchronisation */
+	IOTAX_CLASS_POLL_CTL,   /* epoll_ctl: a thread pool re-arms a one-shot descriptor per request with it */
 	IOTAX_NCLASS,
 };
 

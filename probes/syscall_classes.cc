@@ -96,6 +96,9 @@ constexpr Rule kRules[] = {
 #ifdef SYS_epoll_pwait2
     {SYS_epoll_pwait2, IOTAX_CLASS_POLL},
 #endif
+#ifdef SYS_epoll_ctl
+    {SYS_epoll_ctl, IOTAX_CLASS_POLL_CTL},
+#endif
     // File IO that names no fd of its own, or syncs one already written.
 #ifdef SYS_fsync
     {SYS_fsync, IOTAX_CLASS_FILE_WRITE},

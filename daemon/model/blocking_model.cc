@@ -178,6 +178,7 @@ const char* ClassNoun(SyscallClass c) {
     case SyscallClass::kSleep: return "sleeps";
     case SyscallClass::kOther: return "other calls";
     case SyscallClass::kSync: return "pipe, eventfd, timerfd or signalfd reads and writes";
+    case SyscallClass::kPollCtl: return "epoll_ctl calls";
   }
   return "calls";
 }
@@ -300,9 +301,16 @@ BlockingBreakdown AnalyzeWindow(const TargetWindow& w, const PmuStatus& pmu, int
   const FutexStats& f = s.futex;
   b.handoffs = std::min(f.queue_blocked, f.woken);
   if (b.handoffs > 0) {
-    const double wait = Seconds(f.queue_blocked_oncpu_ns) / static_cast<double>(f.queue_blocked);
-    const double wake = Seconds(f.wake_oncpu_ns) / static_cast<double>(f.woken);
-    b.handoff_cpu_seconds = static_cast<double>(b.handoffs) * (wait + wake);
+    // Measured, not per hand-off: at saturation most requests pass through
+    // the queue without a blocked wait (a worker finds the next one waiting),
+    // yet each still takes the queue's lock and re-arms its descriptor.
+    const ClassCost& fx = b.classes[static_cast<int>(SyscallClass::kFutex)];
+    const ClassCost& ctl = b.classes[static_cast<int>(SyscallClass::kPollCtl)];
+    b.handoff_futex_calls = fx.calls;
+    b.handoff_futex_cpu_seconds = fx.cpu_seconds;
+    b.rearm_calls = ctl.calls;
+    b.rearm_cpu_seconds = ctl.cpu_seconds;
+    b.handoff_cpu_seconds = b.handoff_futex_cpu_seconds + b.rearm_cpu_seconds;
   }
   b.lock_waits_blocked = b.futex_blocked_calls > f.queue_blocked ? b.futex_blocked_calls - f.queue_blocked : 0;
 

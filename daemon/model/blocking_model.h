@@ -128,13 +128,20 @@ struct BlockingBreakdown {
   uint64_t futex_blocked_calls = 0;
   // Thread pools: a hand-off is a queue wait (a futex condition variable or
   // semaphore) that blocked and that one of the target's own threads woke.
-  // Each pays a wake call, a sleep and a wakeup that a design serving a
-  // request in one thread does not: the waiter's on-CPU time in its blocked
-  // wait plus the waker's wake call, per hand-off (handoff_cpu_seconds is
-  // part of the overhead). Blocked futex waits that are not queue waits are
-  // contended locks: reported, not counted.
+  // A process with hand-offs passes requests between threads, and the
+  // machinery that does it is what a design serving a request in the thread
+  // that saw it ready (an event loop) does not run: every futex call (the
+  // queue's waits and wakes, blocked or not, and its lock) and every
+  // epoll_ctl (a pool re-arms a one-shot descriptor per request). Their
+  // on-CPU time is handoff_cpu_seconds, part of the overhead. Without
+  // hand-offs, blocked futex waits that are not queue waits are contended
+  // locks: reported, not counted.
   uint64_t handoffs = 0;
-  double handoff_cpu_seconds = 0;
+  double handoff_cpu_seconds = 0;  // handoff_futex_cpu_seconds + rearm_cpu_seconds
+  uint64_t handoff_futex_calls = 0;
+  double handoff_futex_cpu_seconds = 0;
+  uint64_t rearm_calls = 0;  // epoll_ctl calls of a process with hand-offs
+  double rearm_cpu_seconds = 0;
   uint64_t lock_waits_blocked = 0;
   // Major page faults (read from /proc): file IO through memory maps, or
   // swap-in, that blocks a thread without a system call. Reported, not

@@ -174,6 +174,9 @@ json VerdictToJson(const Verdict& v) {
       {"handoff_cost_seconds",
        v.breakdown.handoffs > 0 ? Number(v.breakdown.handoff_cpu_seconds / static_cast<double>(v.breakdown.handoffs))
                                 : json(nullptr)},
+      {"handoff_cpu_seconds", Number(v.breakdown.handoff_cpu_seconds)},
+      {"handoff_futex_cpu_seconds", Number(v.breakdown.handoff_futex_cpu_seconds)},
+      {"rearm_cpu_seconds", Number(v.breakdown.rearm_cpu_seconds)},
       {"lock_waits_blocked_per_second",
        Number(v.window_seconds > 0 ? static_cast<double>(v.breakdown.lock_waits_blocked) / v.window_seconds : 0)},
       {"major_faults_per_second",

@@ -111,6 +111,14 @@ TEST(ForeignDesignsE2E, WorkerPoolPaysHandOffsNotBlockedReads) {
   // The dispatcher saw each connection readable before a worker reads it.
   EXPECT_LE(read["blocked_calls"].get<double>() * 20, read["calls"].get<double>()) << read.dump(2);
   EXPECT_FALSE(t["waits"]["blocking_design"].get<bool>()) << "one epoll over every connection: " << t["waits"].dump(2);
+  // A worker re-arms its connection (one-shot epoll_ctl) after each request:
+  // one poll_ctl call per read, priced with the futex calls as the hand-off.
+  const json ctl = ClassNamed(t, "poll_ctl");
+  ASSERT_TRUE(ctl.is_object()) << t["syscalls"].dump(2);
+  EXPECT_GE(ctl["calls"].get<double>(), read["calls"].get<double>() * 0.9) << ctl.dump(2);
+  EXPECT_GT(v["rearm_cpu_seconds"].get<double>(), 0) << v.dump(2);
+  EXPECT_NEAR(v["handoff_cpu_seconds"].get<double>(),
+              v["handoff_futex_cpu_seconds"].get<double>() + v["rearm_cpu_seconds"].get<double>(), 1e-9);
   ExpectNothingToSave(Measure("iotax-foreign-pool", true, false));
 }
 

@@ -40,6 +40,9 @@ struct Workload {
   // wake calls (1 µs each): thread hand-offs. The rest are contended locks.
   double futex_blocked_per_request = 0;
   double futex_queue_share = 0;
+  // epoll_ctl calls per request (class poll_ctl), 0.5 µs of CPU each: a
+  // pool re-arming a one-shot descriptor.
+  double rearms_per_request = 0;
   int threads = 101;
   int cpus = 1;
   // Run-queue waits: one per request of this many nanoseconds (0: none).
@@ -208,6 +211,13 @@ inline std::vector<AgentSnapshot> MakeSnapshots(const Workload& w, int steps, do
       fx.calls += q;
       fx.oncpu_ns += ns(q * 1e-6);
       s.syscall_ns += ns(q * 1e-6);
+    }
+    if (w.rearms_per_request > 0) {
+      const uint64_t r = static_cast<uint64_t>(std::llround(requests * w.rearms_per_request));
+      ClassStats& ctl = s.classes[static_cast<int>(SyscallClass::kPollCtl)];
+      ctl.calls += r;
+      ctl.oncpu_ns += ns(r * 0.5e-6);
+      s.syscall_ns += ns(r * 0.5e-6);
     }
     if (w.runqueue_wait_ns > 0) {
       const uint64_t waits = static_cast<uint64_t>(requests);

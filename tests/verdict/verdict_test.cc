@@ -389,9 +389,40 @@ TEST(Verdict, ThreadHandOffsAreCountedInTheOverhead) {
   const double direct = w.blocked_fraction * w.read_blocked_extra * requests;
   EXPECT_NEAR(*v.overhead_share, (direct + 2 * requests * 3e-6) / v.cpu_seconds, 1e-6);
   EXPECT_EQ(v.breakdown.lock_waits_blocked, 0u);
-  EXPECT_TRUE(absl::StrContains(v.summary, "+ 40k thread hand-offs/s × 3.0 µs")) << v.summary;
+  // Every futex call of the pool: 40k blocked queue waits and 40k wake calls a second, 1.5 µs each on average.
+  EXPECT_TRUE(absl::StrContains(v.summary, "+ 80k futex calls/s × 1.5 µs")) << v.summary;
   EXPECT_TRUE(AnyReasonContains(v, "Thread hand-offs: 40k times per second"));
   EXPECT_FALSE(AnyReasonContains(v, "Lock contention"));
+}
+
+TEST(Verdict, APoolsLockWaitsAndReArmsAreItsHandOffMachinery) {
+  // Half the blocked futex waits are the queue's lock, and each request
+  // re-arms its descriptor: with hand-offs, every futex call and every
+  // epoll_ctl is counted; the same calls without hand-offs are not.
+  Workload w;
+  w.blocked_fraction = 0;
+  w.futex_blocked_per_request = 2.0;
+  w.futex_queue_share = 0.5;
+  w.rearms_per_request = 1.0;
+  const double seconds = 4, requests = w.requests_per_second * seconds;
+  const Verdict v = ComputeVerdict(InputsFor(w, 4));
+  // 2 blocked waits at 2 µs, 1 wake call at 1 µs, 1 epoll_ctl at 0.5 µs per request.
+  const double futex = requests * (2 * 2e-6 + 1e-6), rearm = requests * 0.5e-6;
+  EXPECT_EQ(v.breakdown.handoffs, static_cast<uint64_t>(requests));
+  EXPECT_NEAR(v.breakdown.handoff_futex_cpu_seconds, futex, 1e-6);
+  EXPECT_NEAR(v.breakdown.rearm_cpu_seconds, rearm, 1e-6);
+  EXPECT_NEAR(*v.overhead_share, (futex + rearm) / v.cpu_seconds, 1e-6);
+  EXPECT_TRUE(absl::StrContains(v.summary, "(60k futex calls/s × 1.7 µs + 20k epoll_ctl re-arms/s × 500 ns)"))
+      << v.summary;
+  EXPECT_TRUE(AnyReasonContains(v, "counted with the hand-offs above"));
+
+  Workload no_pool = w;
+  no_pool.futex_queue_share = 0;  // the same calls, but no thread hands work to another
+  const Verdict n = ComputeVerdict(InputsFor(no_pool, 4));
+  EXPECT_EQ(n.breakdown.handoffs, 0u);
+  EXPECT_DOUBLE_EQ(n.breakdown.handoff_cpu_seconds, 0);
+  EXPECT_NEAR(*n.overhead_share, 0, 1e-9);
+  EXPECT_TRUE(AnyReasonContains(n, "not counted, and an async design does not remove it"));
 }
 
 TEST(Verdict, HandOffsAloneAreWhatAnAsyncDesignWouldSave) {
