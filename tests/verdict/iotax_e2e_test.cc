@@ -57,11 +57,22 @@ TEST(IotaxE2E, BlockingServerPaysMoreForBlockingThanIoUringUnderTheSameLoad) {
   // A short calibration (one rate, 2 s per server): calibrate works, and the
   // reports use what it measured.
   const std::string calibration = dir.File("calibration.json");
-  const RunResult cal = RunProgram({Bin("iotax"), "calibrate", absl::StrCat("--rates=", kRate), "--duration=2s", "--repeat=1",
-                             absl::StrCat("--conns=", kConns), "--output=" + calibration},
-                            dir.File("calibrate.err"), absl::Seconds(100));
-  // A busy machine is a reason to skip, not a failure: calibrate refused
-  // (exit 3, nothing written) exactly as it should there.
+  const auto calibrate = [&] {
+    return RunProgram({Bin("iotax"), "calibrate", absl::StrCat("--rates=", kRate), "--duration=2s", "--repeat=1",
+                       absl::StrCat("--conns=", kConns), "--output=" + calibration},
+                      dir.File("calibrate.err"), absl::Seconds(100));
+  };
+  RunResult cal = calibrate();
+  // Calibrate refuses at once (exit 3, nothing written) while the load
+  // average says the CPUs are oversubscribed. In a test run that is mostly
+  // the servers of the tests before this one, and the 1-minute average
+  // decays within a minute once they are gone: wait for it rather than skip.
+  for (int waited = 0; cal.exit_code == kRefusedExitCode && waited < 90; waited += 5) {
+    absl::SleepFor(absl::Seconds(5));
+    cal = calibrate();
+  }
+  // Still refused after 90 s: the machine is busy with other work, a reason
+  // to skip, not a failure.
   if (cal.exit_code == kRefusedExitCode) GTEST_SKIP() << "iotax calibrate refused on this machine: " << cal.err;
   ASSERT_EQ(cal.exit_code, 0) << cal.out << cal.err;
   EXPECT_TRUE(absl::StrContains(cal.out, "wrote " + calibration)) << cal.out;
