@@ -523,17 +523,13 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
         FormatPercent(b.cpu_seconds > 0 ? b.handoff_cpu_seconds / b.cpu_seconds : 0), HandoffExpression(b),
         b.rearm_calls > 0 ? " and every epoll_ctl (a one-shot descriptor re-armed for the next hand-off)" : ""));
   }
-  if (b.lock_waits_blocked > 0 && b.handoffs > 0) {
+  if (b.lock_waits_blocked > 0 && (b.handoffs > 0 || b.lock_waits_blocked * 10 >= b.blocked_io_calls)) {
     v.reasons.push_back(absl::StrFormat(
-        "Lock contention: threads blocked on a lock (futex wait) %s times per second. In a process that hands "
-        "requests between threads that is mostly the queue's lock: its futex calls are counted with the "
-        "hand-offs above.",
-        FormatCount(static_cast<double>(b.lock_waits_blocked) / total.seconds)));
-  } else if (b.lock_waits_blocked > 0 && b.lock_waits_blocked * 10 >= b.blocked_io_calls) {
-    v.reasons.push_back(absl::StrFormat(
-        "Lock contention: threads blocked on a lock (futex wait) %s times per second. That is contention, not IO: "
-        "not counted, and an async design does not remove it.",
-        FormatCount(static_cast<double>(b.lock_waits_blocked) / total.seconds)));
+        "Lock contention: threads blocked on a lock (futex wait) %s times per second. %s",
+        FormatCount(static_cast<double>(b.lock_waits_blocked) / total.seconds),
+        b.handoffs > 0 ? "In a process that hands requests between threads that is mostly the queue's lock: its "
+                         "futex calls are counted with the hand-offs above."
+                       : "That is contention, not IO: not counted, and an async design does not remove it."));
   }
   std::string confidence_words =
       n >= 2 ? absl::StrFormat("Confidence %s: the interval is the spread of %d sub-windows of %s (jackknife, 95%%)%s",
