@@ -165,6 +165,7 @@ struct thread_state {
 	__u8 call_left_cpu;  /* the current call was switched out (blocked or preempted) */
 	__u8 call_path;      /* 1 + the path_seg index the current call ended a segment of; 0: none */
 	__u16 call_switch_ins; /* times the current call resumed after sleeping (begin_stretch) */
+	__u8 polls;          /* the thread has waited in poll/epoll/select: its epoll_ctl calls are its own loop's */
 	__u64 enter_ts;      /* sys_enter of the current call */
 	__u64 call_oncpu_ns; /* on-CPU time of the current call so far */
 	__u64 sum_exec_ns;   /* task->se.sum_exec_runtime at its last switch in or out */
@@ -1004,6 +1005,10 @@ int BPF_PROG(iotax_sys_enter, struct pt_regs *regs, long id)
 		t->extra_to = EXTRA_SYSCALL; /* the resumed call's exit was never seen */
 	t->nr = (__s32)id;
 	t->cls = classify(task, id, regs, &t->watch_nfds);
+	if (t->cls == IOTAX_CLASS_POLL)
+		t->polls = 1;
+	else if (t->cls == IOTAX_CLASS_POLL_CTL && !t->polls)
+		t->cls = IOTAX_CLASS_POLL_REARM; /* for another thread's wait: a hand-off */
 	if (t->cls == IOTAX_CLASS_FUTEX)
 		t->futex_cmd = (__u8)(PT_REGS_PARM2_SYSCALL(regs) & 127);
 	count_user_path(s, t, t->cls, now);

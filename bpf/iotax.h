@@ -68,7 +68,9 @@ enum iotax_class {
 	IOTAX_CLASS_SLEEP,      /* nanosleep, clock_nanosleep, pause */
 	IOTAX_CLASS_OTHER,      /* also reads/writes on character devices (ttys, /dev/null) */
 	IOTAX_CLASS_SYNC,       /* reads/writes on pipes, FIFOs, eventfd, timerfd, signalfd: synchronisation */
-	IOTAX_CLASS_POLL_CTL,   /* epoll_ctl: a thread pool re-arms a one-shot descriptor per request with it */
+	IOTAX_CLASS_POLL_CTL,   /* epoll_ctl by a thread that waits in poll/epoll/select itself (an event loop's own) */
+	IOTAX_CLASS_POLL_REARM, /* epoll_ctl by a thread that never waited there: it hands a descriptor to another
+				 * thread's wait (a worker pool re-arms a one-shot connection per request) */
 	IOTAX_NCLASS,
 };
 

@@ -16,12 +16,12 @@ namespace iotax {
 // Same order as enum iotax_class in bpf/iotax.h.
 enum class SyscallClass : int {
   kNetRead, kNetWrite, kFileRead, kFileWrite, kAcceptConnect,
-  kPoll, kIoUring, kFutex, kSleep, kOther, kSync, kPollCtl,
+  kPoll, kIoUring, kFutex, kSleep, kOther, kSync, kPollCtl, kPollRearm,
 };
-inline constexpr int kNumClasses = 12;
+inline constexpr int kNumClasses = 13;
 inline constexpr std::array<std::string_view, kNumClasses> kClassNames = {
     "net_read", "net_write", "file_read", "file_write", "accept_connect",
-    "poll", "io_uring", "futex", "sleep", "other", "sync", "poll_ctl"};
+    "poll", "io_uring", "futex", "sleep", "other", "sync", "poll_ctl", "poll_rearm"};
 
 // Same order as enum iotax_offcpu_reason in bpf/iotax.h.
 enum class OffCpuReason : int {

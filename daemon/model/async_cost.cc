@@ -113,6 +113,10 @@ double InterpolateAsyncCost(const std::vector<CalibrationPoint>& points, double 
 
 AsyncCost EstimateAsyncCost(const BlockingBreakdown& w, const Calibration* calibration) {
   AsyncCost cost;
+  if (w.handoff_sleeps > 0) {
+    cost.loop_idle_share = IdleShare(w);
+    cost.loop_sleep_cpu_seconds = static_cast<double>(w.handoffs) * cost.loop_idle_share * w.handoff_sleep_seconds;
+  }
   const double rate = w.seconds > 0 ? static_cast<double>(w.blocked_io_calls) / w.seconds : 0.0;
   if (calibration != nullptr && !calibration->points.empty()) {
     cost.source = AsyncCostSource::kCalibration;

@@ -76,6 +76,12 @@ struct AsyncCost {
   double call_seconds = 0;       // the non-blocking call per replaced operation
   double idle_share = 0;         // 1 - the process's CPU / (window * its CPUs); 0 if CPUs unknown
   double wake_seconds = 0;       // an event-loop sleep and wakeup: direct cost per blocked call
+  // In a process with hand-offs, the sleeps an event loop would take in
+  // place of the epoll waiter's (blocking_model.h): hand-offs x the idle
+  // share x the CPU of one blocked wait. Seconds over the window, whatever
+  // the source above; 0 without hand-offs.
+  double loop_sleep_cpu_seconds = 0;
+  double loop_idle_share = 0;  // the idle share used for it
   std::string detail;            // one sentence: where the figure comes from
 };
 

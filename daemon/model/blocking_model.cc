@@ -179,6 +179,7 @@ const char* ClassNoun(SyscallClass c) {
     case SyscallClass::kOther: return "other calls";
     case SyscallClass::kSync: return "pipe, eventfd, timerfd or signalfd reads and writes";
     case SyscallClass::kPollCtl: return "epoll_ctl calls";
+    case SyscallClass::kPollRearm: return "epoll_ctl re-arms for another thread";
   }
   return "calls";
 }
@@ -299,18 +300,42 @@ BlockingBreakdown AnalyzeWindow(const TargetWindow& w, const PmuStatus& pmu, int
   }
 
   const FutexStats& f = s.futex;
-  b.handoffs = std::min(f.queue_blocked, f.woken);
+  b.queue_handoffs = std::min(f.queue_blocked, f.woken);
+  const ClassCost& rearm = b.classes[static_cast<int>(SyscallClass::kPollRearm)];
+  // A request passes between threads at a queue wait that a sibling ended,
+  // or at a re-arm for another thread's epoll: at saturation a pool's
+  // workers never wait in its queue, yet each request is still re-armed.
+  // Both can count the same request, so the larger of the two. Re-arms
+  // count when they come with the requests (at least one per
+  // kIoCallsPerRearm IO calls): an event loop's setup before its first wait
+  // (or before tracing saw it wait) is a handful of calls, not a design.
+  const uint64_t io_calls = b.blocked_io_calls + b.nonblocked_io_calls;
+  const uint64_t rearms = rearm.calls * kIoCallsPerRearm >= io_calls ? rearm.calls : 0;
+  b.handoffs = std::max(b.queue_handoffs, rearms);
   if (b.handoffs > 0) {
-    // Measured, not per hand-off: at saturation most requests pass through
-    // the queue without a blocked wait (a worker finds the next one waiting),
-    // yet each still takes the queue's lock and re-arms its descriptor.
+    // Measured, not per hand-off: most requests pass through the queue
+    // without a blocked wait (a worker finds the next one waiting), yet each
+    // still takes the queue's lock and re-arms its descriptor. An epoll_ctl
+    // of a thread that waits in epoll itself is its own loop's, which an
+    // event-loop design pays too: not counted.
     const ClassCost& fx = b.classes[static_cast<int>(SyscallClass::kFutex)];
-    const ClassCost& ctl = b.classes[static_cast<int>(SyscallClass::kPollCtl)];
     b.handoff_futex_calls = fx.calls;
     b.handoff_futex_cpu_seconds = fx.cpu_seconds;
-    b.rearm_calls = ctl.calls;
-    b.rearm_cpu_seconds = ctl.cpu_seconds;
-    b.handoff_cpu_seconds = b.handoff_futex_cpu_seconds + b.rearm_cpu_seconds;
+    b.rearm_calls = rearms;
+    b.rearm_cpu_seconds = rearms > 0 ? rearm.cpu_seconds : 0;
+    // The thread that waits in epoll for the workers sleeps whenever they
+    // hold every ready connection, busy or not; an event loop sleeps only
+    // when it runs out of work (the async cost counts that). Up to one sleep
+    // per hand-off, at the mean blocked wait's CPU. Not when the poll waits
+    // already count as blocking IO (a blocking design's own waits).
+    const SyscallClass poll_class = SyscallClass::kPoll;
+    const ClassCost& poll = b.classes[static_cast<int>(poll_class)];
+    if (!b.CountsAsIo(poll_class) && poll.blocked_calls > 0) {
+      b.handoff_sleep_seconds = poll.blocked_cpu_seconds / static_cast<double>(poll.blocked_calls);
+      b.handoff_sleeps = std::min(poll.blocked_calls, b.handoffs);
+      b.handoff_sleep_cpu_seconds = static_cast<double>(b.handoff_sleeps) * b.handoff_sleep_seconds;
+    }
+    b.handoff_cpu_seconds = b.handoff_futex_cpu_seconds + b.rearm_cpu_seconds + b.handoff_sleep_cpu_seconds;
   }
   b.lock_waits_blocked = b.futex_blocked_calls > f.queue_blocked ? b.futex_blocked_calls - f.queue_blocked : 0;
 

@@ -33,6 +33,12 @@ inline constexpr double kMaxReadyPerBlockingWait = 1.5;
 inline constexpr double kMaxWatchedPerBlockingWait = 4;
 inline constexpr double kMaxSocketsPerBlockingThread = 2;  // its connection, perhaps a listener
 
+// Re-arms for another thread's epoll (class poll_rearm) are hand-offs when
+// there is at least one per this many IO calls: a pool re-arms once per
+// request (a read and a write), a handed-over short connection once per
+// connection; an event loop's setup before its first traced wait is a few.
+inline constexpr uint64_t kIoCallsPerRearm = 20;
+
 struct WaitJudgement {
   uint64_t blocked_waits = 0;
   std::optional<double> ready_per_blocked_wait;
@@ -126,22 +132,31 @@ struct BlockingBreakdown {
   uint64_t event_wait_blocked_calls = 0;
   double event_wait_nonblocked_cpu_seconds = 0;
   uint64_t futex_blocked_calls = 0;
-  // Thread pools: a hand-off is a queue wait (a futex condition variable or
-  // semaphore) that blocked and that one of the target's own threads woke.
-  // A process with hand-offs passes requests between threads, and the
-  // machinery that does it is what a design serving a request in the thread
-  // that saw it ready (an event loop) does not run: every futex call (the
-  // queue's waits and wakes, blocked or not, and its lock) and every
-  // epoll_ctl (a pool re-arms a one-shot descriptor per request). Their
-  // on-CPU time is handoff_cpu_seconds, part of the overhead. Without
-  // hand-offs, blocked futex waits that are not queue waits are contended
-  // locks: reported, not counted.
-  uint64_t handoffs = 0;
-  double handoff_cpu_seconds = 0;  // handoff_futex_cpu_seconds + rearm_cpu_seconds
+  // Thread pools: a hand-off passes a request from one thread to another,
+  // seen as a queue wait (a futex condition variable or semaphore) that
+  // blocked and that one of the target's own threads woke, or as an
+  // epoll_ctl re-arm by a thread that never waits in epoll itself (class
+  // poll_rearm: it hands the descriptor back to the thread that does). A
+  // process with hand-offs runs machinery that a design serving a request
+  // in the thread that saw it ready (an event loop) does not: every futex
+  // call (the queue's waits and wakes, blocked or not, and its lock), every
+  // re-arm, and the sleeps of the thread that waits in epoll for the workers
+  // (up to one per hand-off; an event loop sleeps only when it runs out of
+  // work, which the async cost counts). Their on-CPU time is
+  // handoff_cpu_seconds, part of the overhead. An event loop's own epoll_ctl
+  // (class poll_ctl) is never counted. Without hand-offs, blocked futex
+  // waits that are not queue waits are contended locks: reported, not
+  // counted.
+  uint64_t queue_handoffs = 0;  // queue waits that blocked and a sibling ended
+  uint64_t handoffs = 0;        // max(queue_handoffs, rearm calls): both can see the same request
+  double handoff_cpu_seconds = 0;  // futex + re-arms + sleeps below
   uint64_t handoff_futex_calls = 0;
   double handoff_futex_cpu_seconds = 0;
-  uint64_t rearm_calls = 0;  // epoll_ctl calls of a process with hand-offs
+  uint64_t rearm_calls = 0;  // poll_rearm calls of a process with hand-offs
   double rearm_cpu_seconds = 0;
+  uint64_t handoff_sleeps = 0;       // min(blocked poll waits, handoffs)
+  double handoff_sleep_seconds = 0;  // mean on-CPU of a blocked poll wait (also the async loop's sleep)
+  double handoff_sleep_cpu_seconds = 0;
   uint64_t lock_waits_blocked = 0;
   // Major page faults (read from /proc): file IO through memory maps, or
   // swap-in, that blocks a thread without a system call. Reported, not

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "ipc_windows.h"
 
 namespace iotax {
@@ -37,7 +40,7 @@ Estimate EstimateWindow(const TargetWindow& w, const VerdictInputs& in) {
   e.replaced_calls = b.blocked_io_calls - b.uncalibrated_blocked_io_calls;
   e.overhead_seconds =
       b.direct_cpu_seconds + b.handoff_cpu_seconds + (b.indirect.available ? b.indirect.cpu_seconds : 0.0);
-  e.async_seconds = e.async.per_op_seconds * static_cast<double>(e.replaced_calls);
+  e.async_seconds = e.async.per_op_seconds * static_cast<double>(e.replaced_calls) + e.async.loop_sleep_cpu_seconds;
   if (b.cpu_seconds > 0) {
     e.shares.overhead = e.overhead_seconds / b.cpu_seconds;
     e.shares.saving = (e.overhead_seconds - e.async_seconds) / b.cpu_seconds;
@@ -84,9 +87,13 @@ std::string HandoffExpression(const BlockingBreakdown& b) {
     return absl::StrCat(FormatCount(rate), " ", what, "/s × ",
                         FormatDuration(cpu_seconds / static_cast<double>(calls)));
   };
-  std::string s = term(b.handoff_futex_calls, b.handoff_futex_cpu_seconds, "futex calls");
-  if (b.rearm_calls > 0) absl::StrAppend(&s, " + ", term(b.rearm_calls, b.rearm_cpu_seconds, "epoll_ctl re-arms"));
-  return s;
+  std::vector<std::string> terms;
+  if (b.handoff_futex_calls > 0) terms.push_back(term(b.handoff_futex_calls, b.handoff_futex_cpu_seconds, "futex calls"));
+  if (b.rearm_calls > 0) terms.push_back(term(b.rearm_calls, b.rearm_cpu_seconds, "epoll_ctl re-arms"));
+  if (b.handoff_sleeps > 0) {
+    terms.push_back(term(b.handoff_sleeps, b.handoff_sleep_cpu_seconds, "epoll sleeps"));
+  }
+  return absl::StrJoin(terms, " + ");
 }
 
 // "(41k blocking socket reads/s × 5.1 µs)"
@@ -445,7 +452,11 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
     v.reasons.push_back(absl::StrCat(
         "What an async design pays instead: ", e.async.detail, ". For the ",
         FormatCount(static_cast<double>(e.replaced_calls)), " blocking calls of the window that is ",
-        cpu_words(e.async_seconds), ", leaving ",
+        cpu_words(e.async_seconds - e.async.loop_sleep_cpu_seconds),
+        e.async.loop_sleep_cpu_seconds > 0
+            ? absl::StrCat(" (and ", cpu_words(e.async.loop_sleep_cpu_seconds), " for the hand-offs' sleeps, below)")
+            : std::string(),
+        ", leaving ",
         RoundsToZeroPercent(e.shares.saving)
             ? std::string("no measurable saving")
             : absl::StrCat("a saving of ", FormatDuration(v.estimated_saving_cpu_seconds), " (",
@@ -465,10 +476,11 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
   if (b.event_wait_calls > 0 && b.event_wait_blocked_calls > 0) {
     v.reasons.push_back(absl::StrFormat(
         "It already waits for IO in %s (%s waits per second that slept): that part is event-driven and "
-        "is not counted as blocking%s.",
+        "is not counted as blocking%s%s.",
         b.waits.blocking_design ? "io_uring" : "poll, epoll or io_uring",
         FormatCount(static_cast<double>(b.event_wait_blocked_calls) / total.seconds),
-        b.waits.blocking_design || b.waits.why.empty() ? "" : absl::StrCat(" (", b.waits.why, ")")));
+        b.waits.blocking_design || b.waits.why.empty() ? "" : absl::StrCat(" (", b.waits.why, ")"),
+        b.handoff_sleeps > 0 ? "; but those that wait for the hand-offs are counted with them, below" : ""));
   }
   const uint64_t file_blocked = b.classes[static_cast<int>(SyscallClass::kFileRead)].blocked_calls +
                                 b.classes[static_cast<int>(SyscallClass::kFileWrite)].blocked_calls;
@@ -513,15 +525,42 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
     v.reasons.push_back(l);
   }
   if (b.handoffs > 0) {
+    const auto per_second = [&](uint64_t n) { return FormatCount(static_cast<double>(n) / total.seconds); };
+    std::vector<std::string> seen, machinery;
+    if (b.queue_handoffs > 0) {
+      seen.push_back(absl::StrCat(per_second(b.queue_handoffs),
+                                  " times per second a thread waited for work in a queue (a futex condition variable "
+                                  "or semaphore) and another of its threads woke it"));
+    }
+    if (b.rearm_calls > 0) {
+      seen.push_back(absl::StrCat(per_second(b.rearm_calls),
+                                  " times per second a thread that does not wait in epoll re-armed a descriptor "
+                                  "(epoll_ctl) for the thread that does"));
+    }
+    if (b.handoff_futex_calls > 0) {
+      machinery.push_back("every futex call (the queue's waits and wakes, blocked or not, and its lock)");
+    }
+    if (b.rearm_calls > 0) machinery.push_back("every such re-arm");
+    if (b.handoff_sleeps > 0) {
+      machinery.push_back(
+          "the sleeps of the thread that waits in epoll while the other threads hold the ready connections (up to "
+          "one per hand-off)");
+    }
+    std::string loop_words;
+    if (b.handoff_sleeps > 0) {
+      loop_words = absl::StrFormat(
+          " An event loop sleeps too, but only when it runs out of work: the process had nothing to run %s of the "
+          "window, so the async cost counts %s sleeps per second at %s each.",
+          FormatPercent(e.async.loop_idle_share),
+          FormatCount(static_cast<double>(b.handoffs) * e.async.loop_idle_share / total.seconds),
+          FormatDuration(b.handoff_sleep_seconds));
+    }
     v.reasons.push_back(absl::StrFormat(
-        "Thread hand-offs: %s times per second a thread waited for work in a queue (a futex condition variable or "
-        "semaphore) and another of its threads woke it, so requests pass between threads. The machinery that "
-        "passes them cost %s of the CPU (%s): every futex call (the queue's waits and wakes, blocked or not, and "
-        "its lock)%s. A design that serves a request in the thread that saw it ready (an event loop) runs none of "
-        "it, so it is counted in the overhead.",
-        FormatCount(static_cast<double>(b.handoffs) / total.seconds),
-        FormatPercent(b.cpu_seconds > 0 ? b.handoff_cpu_seconds / b.cpu_seconds : 0), HandoffExpression(b),
-        b.rearm_calls > 0 ? " and every epoll_ctl (a one-shot descriptor re-armed for the next hand-off)" : ""));
+        "Thread hand-offs: %s, so requests pass between threads. The machinery that passes them cost %s of the CPU "
+        "(%s): %s. A design that serves a request in the thread that saw it ready (an event loop) runs none of it, so "
+        "it is counted in the overhead.%s",
+        absl::StrJoin(seen, "; "), FormatPercent(b.cpu_seconds > 0 ? b.handoff_cpu_seconds / b.cpu_seconds : 0),
+        HandoffExpression(b), absl::StrJoin(machinery, "; "), loop_words));
   }
   if (b.lock_waits_blocked > 0 && (b.handoffs > 0 || b.lock_waits_blocked * 10 >= b.blocked_io_calls)) {
     v.reasons.push_back(absl::StrFormat(

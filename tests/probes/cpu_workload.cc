@@ -20,6 +20,11 @@
 //                 each woken by the other thread, per round
 //   contend N     N threads take one mutex for 50 µs of spinning, then spin
 //                 10 µs outside it: contended-lock waits (FUTEX_WAIT)
+//   rearm US      an epoll set watching a pipe (one-shot): the main thread
+//                 polls it (epoll_wait, timeout 0) and re-arms it once per
+//                 round, a worker that never polls re-arms it twice per
+//                 round; each then sleeps US microseconds (epoll_ctl of a
+//                 loop's own thread: poll_ctl; of another thread: poll_rearm)
 //   pathwalk KIB  a writer thread sends two messages on a datagram
 //                 socketpair every 300 µs; the reader reads them one by one
 //                 (the first read blocks, the second finds its message
@@ -32,6 +37,7 @@
 //
 // Prints "ready\n" once every thread runs, then works until killed.
 #include <pthread.h>
+#include <sys/epoll.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -53,7 +59,8 @@ namespace {
 std::atomic<int> g_started{0};
 std::atomic<uint64_t> g_sink{0};
 int g_us = 200;
-int g_ab[2], g_ba[2];  // pingpong pipes; g_ab also the blockread socketpair
+int g_ab[2], g_ba[2];  // pingpong pipes; g_ab also the blockread socketpair (and the rearm pipe)
+int g_ep = -1;         // rearm's epoll set
 
 [[noreturn]] void Die(const char* what) {
   std::perror(what);
@@ -150,6 +157,23 @@ void* HandoffWorker(void*) {
   }
 }
 
+// Re-arms the pipe's one-shot watch in rearm's epoll set.
+void Rearm() {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLONESHOT;
+  if (epoll_ctl(g_ep, EPOLL_CTL_MOD, g_ab[0], &ev) != 0) Die("epoll_ctl");
+}
+
+void* RearmWorker(void*) {
+  g_started++;
+  for (;;) {
+    Rearm();
+    Rearm();
+    SleepUs(g_us);
+  }
+  return nullptr;
+}
+
 void SpinUs(int us) {
   timespec start, now;
   clock_gettime(CLOCK_MONOTONIC, &start);
@@ -189,7 +213,8 @@ void Ready(int threads) {
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
-                 "usage: %s spin | pingpong US | blockread US | threads N | handoff US | contend N | pathwalk KIB\n",
+                 "usage: %s spin | pingpong US | blockread US | threads N | handoff US | contend N | pathwalk KIB | "
+                 "rearm US\n",
                  argv[0]);
     return 2;
   }
@@ -262,6 +287,20 @@ int main(int argc, char** argv) {
         g_result = false;
       }
       if (arg > 0) SleepUs(arg);
+    }
+  } else if (std::strcmp(mode, "rearm") == 0) {
+    g_us = arg;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLONESHOT;
+    g_ep = epoll_create1(0);
+    if (g_ep < 0 || pipe(g_ab) != 0 || epoll_ctl(g_ep, EPOLL_CTL_ADD, g_ab[0], &ev) != 0) Die("epoll");
+    StartThread(RearmWorker);
+    Ready(1);
+    for (;;) {
+      epoll_event ready;
+      if (epoll_wait(g_ep, &ready, 1, 0) < 0) Die("epoll_wait");
+      Rearm();
+      SleepUs(g_us);
     }
   } else if (std::strcmp(mode, "contend") == 0) {
     if (arg < 2 || arg > 64) Die("contend: N must be 2..64");

@@ -1,7 +1,8 @@
 // Futex waits told apart by what they wait for (issue 15, thread pools): a
 // condition-variable hand-off between two threads is queue waits
 // (FUTEX_WAIT_BITSET), each woken by the other thread's wake call; a
-// contended mutex is lock waits (FUTEX_WAIT), never queue waits.
+// contended mutex is lock waits (FUTEX_WAIT), never queue waits. And the
+// other sign of a hand-off, an epoll_ctl for another thread's epoll.
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -63,6 +64,37 @@ TEST(TracerFutex, HandOffsAreQueueWaitsWokenByTheProcessItself) {
   // A woken waiter may find the mutex still held by its waker (a lock
   // wait), but the hand-offs are the most of it.
   EXPECT_LT(w->futex_blocked - w->futex.queue_blocked, w->futex.queue_blocked);
+}
+
+// epoll_ctl told apart by who calls it (issue 14, thread pools): a thread
+// that waits in epoll re-arms for its own loop (poll_ctl); a thread that
+// never does re-arms for another thread's wait (poll_rearm), as a pool's
+// worker hands a connection back to its dispatcher.
+TEST(TracerFutex, ReArmsForAnotherThreadsEpollAreToldFromALoopsOwn) {
+  IOTAX_REQUIRE_BPF();
+  absl::StatusOr<testing::ChildProcess> child = testing::StartCpuWorkload({"rearm", "300"});
+  ASSERT_TRUE(child.ok()) << child.status();
+  absl::StatusOr<std::unique_ptr<Tracer>> tracer = Tracer::Create({.strict = true});
+  ASSERT_TRUE(tracer.ok()) << tracer.status();
+  ASSERT_TRUE((*tracer)->AddTarget(child->pid()).ok());
+  std::this_thread::sleep_for(300ms);
+  const TargetStats a = (*tracer)->Read().targets.at(0).stats;
+  std::this_thread::sleep_for(1s);
+  const TargetStats b = (*tracer)->Read().targets.at(0).stats;
+  const auto calls = [&](SyscallClass c) {
+    return b.classes[static_cast<int>(c)].calls - a.classes[static_cast<int>(c)].calls;
+  };
+  const uint64_t own = calls(SyscallClass::kPollCtl), rearms = calls(SyscallClass::kPollRearm);
+  const uint64_t polls = calls(SyscallClass::kPoll);
+  std::printf("epoll_wait %lu, epoll_ctl of the polling thread %lu, of the other thread %lu\n",
+              static_cast<unsigned long>(polls), static_cast<unsigned long>(own),
+              static_cast<unsigned long>(rearms));
+  // A round every 300 µs and more (the sleep's timer slack included).
+  ASSERT_GT(polls, 200u) << "the loop hardly ran (machine overloaded?)";
+  // One re-arm per epoll_wait in the polling thread, in the same round.
+  EXPECT_NEAR(static_cast<double>(own), static_cast<double>(polls), 2);
+  // The other thread re-arms twice per round, at the same pace of sleeps.
+  EXPECT_NEAR(static_cast<double>(rearms), 2.0 * static_cast<double>(polls), 0.3 * 2.0 * static_cast<double>(polls));
 }
 
 TEST(TracerFutex, AContendedMutexIsLockWaitsNotHandOffs) {

@@ -398,16 +398,19 @@ TEST(Verdict, ThreadHandOffsAreCountedInTheOverhead) {
 TEST(Verdict, APoolsLockWaitsAndReArmsAreItsHandOffMachinery) {
   // Half the blocked futex waits are the queue's lock, and each request
   // re-arms its descriptor: with hand-offs, every futex call and every
-  // epoll_ctl is counted; the same calls without hand-offs are not.
+  // re-arm is counted. The dispatcher's own epoll_ctl (an event loop pays
+  // it too) is not, and neither is anything without hand-offs.
   Workload w;
   w.blocked_fraction = 0;
   w.futex_blocked_per_request = 2.0;
   w.futex_queue_share = 0.5;
   w.rearms_per_request = 1.0;
+  w.loop_epoll_ctl_per_request = 1.0;
   const double seconds = 4, requests = w.requests_per_second * seconds;
   const Verdict v = ComputeVerdict(InputsFor(w, 4));
-  // 2 blocked waits at 2 µs, 1 wake call at 1 µs, 1 epoll_ctl at 0.5 µs per request.
+  // 2 blocked waits at 2 µs, 1 wake call at 1 µs, 1 re-arm at 0.5 µs per request.
   const double futex = requests * (2 * 2e-6 + 1e-6), rearm = requests * 0.5e-6;
+  EXPECT_EQ(v.breakdown.queue_handoffs, static_cast<uint64_t>(requests));
   EXPECT_EQ(v.breakdown.handoffs, static_cast<uint64_t>(requests));
   EXPECT_NEAR(v.breakdown.handoff_futex_cpu_seconds, futex, 1e-6);
   EXPECT_NEAR(v.breakdown.rearm_cpu_seconds, rearm, 1e-6);
@@ -417,12 +420,85 @@ TEST(Verdict, APoolsLockWaitsAndReArmsAreItsHandOffMachinery) {
   EXPECT_TRUE(AnyReasonContains(v, "counted with the hand-offs above"));
 
   Workload no_pool = w;
-  no_pool.futex_queue_share = 0;  // the same calls, but no thread hands work to another
+  no_pool.futex_queue_share = 0;  // the same locks and loop, but no thread hands work to another
+  no_pool.rearms_per_request = 0;
   const Verdict n = ComputeVerdict(InputsFor(no_pool, 4));
   EXPECT_EQ(n.breakdown.handoffs, 0u);
   EXPECT_DOUBLE_EQ(n.breakdown.handoff_cpu_seconds, 0);
   EXPECT_NEAR(*n.overhead_share, 0, 1e-9);
   EXPECT_TRUE(AnyReasonContains(n, "not counted, and an async design does not remove it"));
+}
+
+TEST(Verdict, ASaturatedPoolIsSeenByItsReArmsAlone) {
+  // Workers that always find the next request in the queue never wait there
+  // (no futex call at all), but each still re-arms the connection it served
+  // for the dispatcher's epoll: the re-arms are the hand-offs.
+  Workload w;
+  w.blocked_fraction = 0;
+  w.rearms_per_request = 1.0;
+  w.loop_epoll_ctl_per_request = 0.5;
+  const double seconds = 4, requests = w.requests_per_second * seconds;
+  const Verdict v = ComputeVerdict(InputsFor(w, 4));
+  EXPECT_EQ(v.breakdown.queue_handoffs, 0u);
+  EXPECT_EQ(v.breakdown.handoffs, static_cast<uint64_t>(requests));
+  EXPECT_NEAR(v.breakdown.handoff_cpu_seconds, requests * 0.5e-6, 1e-6);
+  EXPECT_NEAR(*v.overhead_share, requests * 0.5e-6 / v.cpu_seconds, 1e-6);
+  EXPECT_TRUE(absl::StrContains(v.summary, "No IO blocked, but handing work between threads costs")) << v.summary;
+  EXPECT_TRUE(absl::StrContains(v.summary, "(20k epoll_ctl re-arms/s × 500 ns)")) << v.summary;
+  EXPECT_FALSE(absl::StrContains(v.summary, "futex")) << v.summary;
+  EXPECT_TRUE(AnyReasonContains(v, "20k times per second a thread that does not wait in epoll re-armed a descriptor"));
+  EXPECT_FALSE(AnyReasonContains(v, "waited for work in a queue"));
+
+  // An event loop's own epoll_ctl alone is no hand-off.
+  Workload loop = w;
+  loop.rearms_per_request = 0;
+  const Verdict l = ComputeVerdict(InputsFor(loop, 4));
+  EXPECT_EQ(l.breakdown.handoffs, 0u);
+  EXPECT_NEAR(*l.overhead_share, 0, 1e-9);
+  EXPECT_TRUE(absl::StrContains(l.summary, "No blocking measured")) << l.summary;
+}
+
+TEST(Verdict, TheEpollWaitersSleepsAreHandOffMachineryAndAnEventLoopSleepsWhenIdle) {
+  // A pool's dispatcher sleeps in epoll while its workers hold the ready
+  // connections: a quarter of the requests find it asleep. Up to one sleep
+  // per hand-off is counted; an event loop would sleep only when the
+  // process has nothing to run, which the async cost counts.
+  Workload w;
+  w.blocked_fraction = 0;
+  w.rearms_per_request = 1.0;
+  w.dispatcher_sleeps_per_request = 0.25;
+  w.runqueue_wait_ns = 100'000;  // threads always wait for the CPU: never idle
+  const double seconds = 4, requests = w.requests_per_second * seconds;
+  const Verdict busy = ComputeVerdict(InputsFor(w, 4));
+  const double sleeps = 0.25 * requests * 6e-6, rearms = requests * 0.5e-6;
+  EXPECT_EQ(busy.breakdown.handoff_sleeps, static_cast<uint64_t>(0.25 * requests));
+  EXPECT_NEAR(busy.breakdown.handoff_sleep_cpu_seconds, sleeps, 1e-6);
+  EXPECT_NEAR(busy.breakdown.handoff_cpu_seconds, sleeps + rearms, 1e-6);
+  EXPECT_DOUBLE_EQ(busy.async_cost.loop_idle_share, 0);
+  EXPECT_NEAR(busy.async_cost_cpu_seconds, 0, 1e-9);
+  EXPECT_NEAR(*busy.estimated_saving_share, (sleeps + rearms) / busy.cpu_seconds, 1e-6);
+  EXPECT_TRUE(absl::StrContains(busy.summary, "(20k epoll_ctl re-arms/s × 500 ns + 5.0k epoll sleeps/s × 6.0 µs)"))
+      << busy.summary;
+  EXPECT_TRUE(AnyReasonContains(busy, "the sleeps of the thread that waits in epoll"));
+
+  // With time to spare, an event loop sleeps too: for each hand-off, as
+  // often as the process had nothing to run.
+  Workload idle = w;
+  idle.runqueue_wait_ns = 0;
+  const Verdict v = ComputeVerdict(InputsFor(idle, 4));
+  const double idle_share = 1 - v.cpu_seconds / seconds;  // one CPU
+  ASSERT_GT(idle_share, 0.5);
+  EXPECT_NEAR(v.async_cost.loop_idle_share, idle_share, 1e-9);
+  EXPECT_NEAR(v.async_cost_cpu_seconds, requests * idle_share * 6e-6, 1e-6);
+  EXPECT_NEAR(*v.estimated_saving_share, (sleeps + rearms - requests * idle_share * 6e-6) / v.cpu_seconds, 1e-6);
+  EXPECT_TRUE(AnyReasonContains(v, "An event loop sleeps too, but only when it runs out of work"));
+
+  // Without hand-offs the same sleeps are an event loop's own: not counted.
+  Workload loop = w;
+  loop.rearms_per_request = 0;
+  const Verdict l = ComputeVerdict(InputsFor(loop, 4));
+  EXPECT_EQ(l.breakdown.handoff_sleeps, 0u);
+  EXPECT_NEAR(*l.overhead_share, 0, 1e-9);
 }
 
 TEST(Verdict, HandOffsAloneAreWhatAnAsyncDesignWouldSave) {
