@@ -65,7 +65,9 @@ struct RunContext {
   std::string refusal;  // set when a run stayed unclean: the one line to print
 };
 
-MachineLoad LoadNow(const RunContext& ctx) { return ReadMachineLoad().value_or(ctx.load_before); }
+// After a run: the load average only (the tasks runnable now would count
+// what is still winding down of our own servers).
+MachineLoad LoadNow(const RunContext& ctx) { return ReadMachineLoad("/proc", 0).value_or(ctx.load_before); }
 
 // One server model under one offered load: the tracer's sub-windows of the
 // server over the client's measured phase, and the client's request rate.
@@ -183,7 +185,9 @@ int RunCalibrate(const cli::CalibrateOptions& options) {
   const std::string output = options.output.empty() ? DefaultCalibrationPath() : options.output;
   // The machine's load before anything of ours runs: recorded with the
   // calibration, and a refusal now rather than after a minute of runs.
-  const std::optional<MachineLoad> load_before = ReadMachineLoad();
+  // The tasks runnable now are sampled over most of a second, so that a load
+  // average still high from work that has ended is not a refusal.
+  const std::optional<MachineLoad> load_before = ReadMachineLoad("/proc", 9);
   if (!load_before) {
     return Fail("cannot read the load average from /proc/loadavg, and a calibration records it: is /proc mounted?");
   }

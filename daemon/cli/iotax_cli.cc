@@ -123,9 +123,11 @@ struct Subcommands {
           "a minute by default); kills only the processes it started.\n\n"
           "A run is clean when the load client kept its send schedule; an unclean run is run again, up to ",
           kMaxUncleanRetries, "\n"
-          "times. If it stays unclean, or the machine's load average already exceeds its online CPUs,\n"
+          "times. If it stays unclean, or other work already wants more CPUs than the machine has (its\n"
+          "load average exceeds the online CPUs, and so do the tasks runnable now, sampled over 0.8 s),\n"
           "nothing is written and the exit code is ", kRefusedExitCode, ", with the reason on one line: run again on a\n"
-          "quiet machine or lower --rates. The file records the load average and online CPUs before the\n"
+          "quiet machine or lower --rates. The file records the load average, the tasks runnable and the\n"
+          "online CPUs before the\n"
           "first run, and that every row was clean; report and iotaxd warn about and do not use a\n"
           "calibration that lacks these or whose rows are not self-consistent (docs/methodology.md).\n\n"
           "Usage:\n  iotax calibrate [--rates 5000,20000,60000] [--duration 3s] [--output PATH]\n\n"

@@ -44,6 +44,7 @@ json EntryToJson(const Calibration& c) {
              {"points", points}};
   if (c.load) {
     entry["machine_load"] = json{{"load_average_1m", c.load->load_average_1m}, {"online_cpus", c.load->online_cpus}};
+    if (c.load->runnable_now) entry["machine_load"]["runnable_now"] = *c.load->runnable_now;
   }
   return entry;
 }
@@ -60,6 +61,7 @@ absl::Status EntryFromJson(const json& j, Calibration* c) {
     if (j.contains("machine_load")) {
       const json& m = j["machine_load"];
       c->load = MachineLoad{m.at("load_average_1m").get<double>(), m.at("online_cpus").get<int>()};
+      if (m.contains("runnable_now")) c->load->runnable_now = m.at("runnable_now").get<double>();
     }
     c->points.clear();
     for (const json& p : j.at("points")) {

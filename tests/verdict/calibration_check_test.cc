@@ -50,6 +50,10 @@ TEST(CalibrationCheck, AcceptsACleanCalibrationOfAQuietMachine) {
   Calibration at_capacity = Good();
   at_capacity.load = MachineLoad{2.0, 2};  // as much work as CPUs is not yet oversubscribed
   EXPECT_TRUE(CheckCalibration(at_capacity).ok()) << CheckCalibration(at_capacity);
+  // A load average still high from work that had ended: nothing else ran.
+  Calibration after_a_build = Good();
+  after_a_build.load = MachineLoad{28.35, 2, 0.0};
+  EXPECT_TRUE(CheckCalibration(after_a_build).ok()) << CheckCalibration(after_a_build);
 }
 
 TEST(CalibrationCheck, RejectsEachKindOfProblemWithItsReason) {
@@ -65,6 +69,8 @@ TEST(CalibrationCheck, RejectsEachKindOfProblemWithItsReason) {
        "older iotax that did not record the machine's load or whether each run was clean"},
       {"machine busier than its CPUs", [](Calibration& c) { c.load = MachineLoad{45.2, 2}; },
        "measured at a load average 45.20 on 2 CPUs (other work wanted more CPUs than there were)"},
+      {"machine busier than its CPUs, now too", [](Calibration& c) { c.load = MachineLoad{45.2, 2, 3.0}; },
+       "measured at a load average 45.20 on 2 CPUs, 3 other tasks runnable now (other work wanted more CPUs"},
       {"no CPUs", [](Calibration& c) { c.load = MachineLoad{0.1, 0}; }, "impossible machine load"},
       {"load not a number", [nan](Calibration& c) { c.load = MachineLoad{nan, 2}; }, "impossible machine load"},
       {"negative load", [](Calibration& c) { c.load = MachineLoad{-1, 2}; }, "impossible machine load"},
@@ -165,6 +171,20 @@ TEST(MachineLoad, ParsesProcLoadavg) {
   EXPECT_FALSE((MachineLoad{2.0, 2}.Oversubscribed()));
   EXPECT_TRUE((MachineLoad{2.01, 2}.Oversubscribed()));
   EXPECT_EQ((MachineLoad{1, 1}.Describe()), "load average 1.00 on 1 CPU");
+  // The tasks runnable now: the fourth field's first number.
+  EXPECT_EQ(ParseRunnableNow("0.52 0.58 0.59 1/467 12345\n"), 1);
+  EXPECT_EQ(ParseRunnableNow("45.20 44.00 40.10 50/900 1"), 50);
+  EXPECT_FALSE(ParseRunnableNow("0.52 0.58 0.59"));
+  EXPECT_FALSE(ParseRunnableNow("0.52 0.58 0.59 x/467 1"));
+  EXPECT_FALSE(ParseRunnableNow("0.52 0.58 0.59 467 1"));
+  // The average lags a minute: high while nothing runs now is not busy;
+  // busy now while the average is low is not either (a burst).
+  EXPECT_FALSE((MachineLoad{28.35, 2, 0.0}.Oversubscribed()));
+  EXPECT_FALSE((MachineLoad{1.0, 2, 5.0}.Oversubscribed()));
+  EXPECT_TRUE((MachineLoad{28.35, 2, 3.0}.Oversubscribed()));
+  EXPECT_FALSE((MachineLoad{28.35, 2, 2.0}.Oversubscribed()));
+  EXPECT_EQ((MachineLoad{28.35, 2, 0.0}.Describe()), "load average 28.35 on 2 CPUs, 0 other tasks runnable now");
+  EXPECT_EQ((MachineLoad{3, 2, 1.5}.Describe()), "load average 3.00 on 2 CPUs, 1.5 other tasks runnable now");
 }
 
 TEST(MachineLoad, ReadsAFakeProc) {
@@ -177,6 +197,9 @@ TEST(MachineLoad, ReadsAFakeProc) {
   ASSERT_TRUE(m);
   EXPECT_EQ(m->load_average_1m, 3.25);
   EXPECT_GT(m->online_cpus, 0);
+  EXPECT_EQ(m->runnable_now, 3.0) << "4 runnable, the reader one of them";
+  EXPECT_FALSE(ReadMachineLoad(dir, 0)->runnable_now) << "not sampled";
+  EXPECT_EQ(ReadMachineLoad(dir, 3, 1)->runnable_now, 3.0);
   std::filesystem::remove_all(dir);
 }
 

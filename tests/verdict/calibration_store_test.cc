@@ -34,7 +34,7 @@ Calibration Sample(const std::string& key, double cost) {
   c.connections = 100;
   c.message_size = 512;
   c.seconds_per_run = 3;
-  c.load = MachineLoad{0.75, 2};
+  c.load = MachineLoad{0.75, 2, 1.0};
   CalibrationPoint hi, lo;
   hi.offered_rate = hi.requests_per_second = hi.blocked_io_calls_per_second = 50000;
   hi.async_cost_per_op_seconds = cost;
@@ -72,6 +72,7 @@ TEST_F(CalibrationStoreTest, RoundTripKeepsEveryFieldAndSortsByRate) {
   ASSERT_TRUE(c.load);
   EXPECT_DOUBLE_EQ(c.load->load_average_1m, 0.75);
   EXPECT_EQ(c.load->online_cpus, 2);
+  EXPECT_EQ(c.load->runnable_now, 1.0);
   EXPECT_TRUE(got.rejected.empty()) << got.rejected;
   EXPECT_TRUE(absl::StrContains(got.note, path));
   const std::string text = ReadAll(path);
