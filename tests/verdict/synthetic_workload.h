@@ -202,52 +202,40 @@ inline std::vector<AgentSnapshot> MakeSnapshots(const Workload& w, int steps, do
         AddSegments(t.pmu, SegmentLabel::kAfterSyscall, 2 * reads - blocked, w.loss_after_syscall, w.steady_ipc);
       }
     }
+    // `n` calls of class `c` at `each` seconds of CPU, all blocked or none.
+    const auto add_calls = [&](SyscallClass c, uint64_t n, double each, bool blocked) {
+      ClassStats& cs = s.classes[static_cast<int>(c)];
+      cs.calls += n;
+      cs.oncpu_ns += ns(n * each);
+      if (blocked) {
+        cs.blocked_calls += n;
+        cs.blocked_oncpu_ns += ns(n * each);
+      }
+      s.syscall_ns += ns(n * each);
+    };
+    const auto per_request = [&](double rate) { return static_cast<uint64_t>(std::llround(requests * rate)); };
     if (w.futex_blocked_per_request > 0) {
-      const uint64_t f = static_cast<uint64_t>(std::llround(requests * w.futex_blocked_per_request));
-      ClassStats& fx = s.classes[static_cast<int>(SyscallClass::kFutex)];
-      fx.calls += f;
-      fx.blocked_calls += f;
-      fx.oncpu_ns += ns(f * 2e-6);
-      fx.blocked_oncpu_ns += ns(f * 2e-6);
-      s.syscall_ns += ns(f * 2e-6);
+      const uint64_t f = per_request(w.futex_blocked_per_request);
+      add_calls(SyscallClass::kFutex, f, 2e-6, true);
       const uint64_t q = static_cast<uint64_t>(std::llround(static_cast<double>(f) * w.futex_queue_share));
       s.futex.queue_blocked += q;
       s.futex.queue_blocked_oncpu_ns += ns(q * 2e-6);
       s.futex.woken += q;  // one wake call per waiter
       s.futex.wake_calls += q;
       s.futex.wake_oncpu_ns += ns(q * 1e-6);
-      fx.calls += q;
-      fx.oncpu_ns += ns(q * 1e-6);
-      s.syscall_ns += ns(q * 1e-6);
+      add_calls(SyscallClass::kFutex, q, 1e-6, false);
     }
-    if (w.rearms_per_request > 0) {
-      const uint64_t r = static_cast<uint64_t>(std::llround(requests * w.rearms_per_request));
-      ClassStats& rearm = s.classes[static_cast<int>(SyscallClass::kPollRearm)];
-      rearm.calls += r;
-      rearm.oncpu_ns += ns(r * 0.5e-6);
-      s.syscall_ns += ns(r * 0.5e-6);
-    }
+    add_calls(SyscallClass::kPollRearm, per_request(w.rearms_per_request), 0.5e-6, false);
     if (w.dispatcher_sleeps_per_request > 0) {
-      const uint64_t d = static_cast<uint64_t>(std::llround(requests * w.dispatcher_sleeps_per_request));
-      ClassStats& poll = s.classes[static_cast<int>(SyscallClass::kPoll)];
-      poll.calls += d;
-      poll.blocked_calls += d;
-      poll.oncpu_ns += ns(d * 6e-6);
-      poll.blocked_oncpu_ns += ns(d * 6e-6);
-      s.syscall_ns += ns(d * 6e-6);
+      const uint64_t d = per_request(w.dispatcher_sleeps_per_request);
+      add_calls(SyscallClass::kPoll, d, 6e-6, true);
       s.waits.blocked_waits += d;
       s.waits.ready += 3 * d;
       s.offcpu_ns[static_cast<int>(OffCpuReason::kEventWait)] += ns(d * 20e-6);
       s.voluntary_switches += d;
       s.wakeups += d;
     }
-    if (w.loop_epoll_ctl_per_request > 0) {
-      const uint64_t r = static_cast<uint64_t>(std::llround(requests * w.loop_epoll_ctl_per_request));
-      ClassStats& ctl = s.classes[static_cast<int>(SyscallClass::kPollCtl)];
-      ctl.calls += r;
-      ctl.oncpu_ns += ns(r * 0.7e-6);
-      s.syscall_ns += ns(r * 0.7e-6);
-    }
+    add_calls(SyscallClass::kPollCtl, per_request(w.loop_epoll_ctl_per_request), 0.7e-6, false);
     if (w.runqueue_wait_ns > 0) {
       const uint64_t waits = static_cast<uint64_t>(requests);
       int bucket = 0;
