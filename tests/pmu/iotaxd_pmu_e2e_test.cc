@@ -154,8 +154,10 @@ TEST(IotaxdPmuE2E, WithSoftwareStandInsEveryIpcFamilyAppears) {
   EXPECT_GT(Sample(body, "iotax_user_instructions_total" + target).value_or(0), 0);
   EXPECT_GT(Sample(body, "iotax_user_segments_total" + target + ",after=\"blocked_syscall\"").value_or(0), 0);
   EXPECT_GT(Sample(body, "iotax_user_segments_total" + target + ",after=\"syscall\"").value_or(0), 0);
-  // Both stand-ins count nanoseconds: IPC 1.
-  EXPECT_NEAR(Sample(body, "iotax_user_ipc" + target).value_or(0), 1.0, 0.1);
+  // Both stand-ins count nanoseconds: IPC about 1. The two counters are
+  // read one after the other at each boundary, so short segments carry the
+  // gap between the reads: a loaded ASan run measured 0.88 (7 Dec).
+  EXPECT_NEAR(Sample(body, "iotax_user_ipc" + target).value_or(0), 1.0, 0.25);
   EXPECT_GE(Sample(body, windows).value_or(0), 10);
   // Software events are never multiplexed; machine-wide they count all CPUs.
   EXPECT_EQ(Sample(body, "iotax_pmu_running_ratio{event=\"instructions\"}"), 1.0);
