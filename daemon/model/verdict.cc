@@ -532,22 +532,20 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
                                   " times per second a thread waited for work in a queue (a futex condition variable "
                                   "or semaphore) and another of its threads woke it"));
     }
+    if (b.handoff_futex_calls > 0) {
+      machinery.push_back("every futex call (the queue's waits and wakes, blocked or not, and its lock)");
+    }
     if (b.rearm_calls > 0) {
       seen.push_back(absl::StrCat(per_second(b.rearm_calls),
                                   " times per second a thread that does not wait in epoll re-armed a descriptor "
                                   "(epoll_ctl) for the thread that does"));
+      machinery.push_back("every such re-arm");
     }
-    if (b.handoff_futex_calls > 0) {
-      machinery.push_back("every futex call (the queue's waits and wakes, blocked or not, and its lock)");
-    }
-    if (b.rearm_calls > 0) machinery.push_back("every such re-arm");
+    std::string loop_words;
     if (b.handoff_sleeps > 0) {
       machinery.push_back(
           "the sleeps of the thread that waits in epoll while the other threads hold the ready connections (up to "
           "one per hand-off)");
-    }
-    std::string loop_words;
-    if (b.handoff_sleeps > 0) {
       loop_words = absl::StrFormat(
           " An event loop sleeps too, but only when it runs out of work: the process had nothing to run %s of the "
           "window, so the async cost counts %s sleeps per second at %s each.",
