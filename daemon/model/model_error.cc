@@ -5,19 +5,27 @@
 namespace iotax {
 
 double ModelErrorMargin::NominalCoverage() const {
-  return validation_rows > 0 ? static_cast<double>(validation_rows - 1) / (validation_rows + 1) : 0.0;
+  if (validation_rows <= 0 || 2 * order > validation_rows) return 0.0;
+  return static_cast<double>(validation_rows + 1 - 2 * order) / (validation_rows + 1);
 }
 
 const ModelErrorMargin& ValidatedModelError() {
   // Recomputed from the CSV by tests/verdict/model_error_test.cc: change the
   // two together, and only from a new validation run, never from the run
   // that judges the verdict.
+  // The rows of the model as it stands (model-error.md §9): the tpc and vec
+  // rows of §5 and of its 1,000-connection rerun (no hand-offs, so nothing
+  // changed for them since) and the pool rows of §8. The sixth least and
+  // most of 132 errors: nominal coverage 121/133, about 91%. The first
+  // margin (validation.csv: the whole range of 18 rows of the model as it
+  // was at §1) was 84 points wide on §8's rows and held 80 of 80.
   static const ModelErrorMargin margin{
-      .below = -0.3448,
-      .above = 0.4941,
-      .min_events_per_cpu_second = 1748.36,
-      .validation_rows = 18,
-      .source = "docs/experiments/model-error/validation.csv",
+      .below = -0.3074,
+      .above = 0.1774,
+      .min_events_per_cpu_second = 15713.68,
+      .validation_rows = 132,
+      .order = 6,
+      .source = "docs/experiments/model-error/validation-2.csv",
   };
   return margin;
 }

@@ -4,12 +4,13 @@
 // interval has to cover what the model gets wrong, not only noise (issue 14,
 // part 4).
 //
-// The figures are the least and the most of (actual saving share - estimated
-// saving share) over the rows of docs/experiments/model-error/validation.csv,
+// The figures are the k-th least and the k-th most of (actual saving share -
+// estimated saving share) over the rows of the validation CSV (`source`),
 // and the fewest blocking events (blocked IO calls and thread hand-offs) per
-// CPU second among them; a test recomputes all three from that file. The
-// range of n exchangeable errors holds a new one with probability
-// (n - 1) / (n + 1): that is the margin's nominal coverage.
+// CPU second among them; a test recomputes all three from that file. Between
+// the k-th least and the k-th most of n exchangeable errors a new one falls
+// with probability (n + 1 - 2k) / (n + 1): that is the margin's nominal
+// coverage (k = 1, the whole range: (n - 1) / (n + 1)).
 #pragma once
 
 #include <cstdint>
@@ -24,8 +25,9 @@ struct ModelErrorMargin {
   // blocks), as nothing was validated there.
   double min_events_per_cpu_second = 0;
   int validation_rows = 0;
+  int order = 1;                   // k: the margin leaves out the k - 1 largest misses at each end
   const char* source = "";         // where the figures come from, for the words
-  double NominalCoverage() const;  // (n - 1) / (n + 1)
+  double NominalCoverage() const;  // (n + 1 - 2k) / (n + 1)
 };
 
 // The margin the verdict uses (one owner: this file's .cc).

@@ -1,5 +1,6 @@
-// The verdict's model-error margin is what the committed validation run
-// measured, not a number picked by hand: recomputed here from the CSV.
+// The verdict's model-error margin is what the committed validation runs
+// measured, not a number picked by hand: recomputed here from the CSV, whose
+// rows are checked against the runs they were taken from.
 #include "model_error.h"
 
 #include <gtest/gtest.h>
@@ -15,7 +16,7 @@
 namespace iotax {
 namespace {
 
-TEST(ModelError, TheMarginIsTheRangeOfTheValidationRunsErrors) {
+TEST(ModelError, TheMarginIsTheKthLeastAndMostOfTheValidationRunsErrors) {
   const ModelErrorMargin& m = ValidatedModelError();
   std::ifstream in(std::string(IOTAX_SOURCE_DIR) + "/" + m.source);
   ASSERT_TRUE(in) << m.source;
@@ -44,15 +45,52 @@ TEST(ModelError, TheMarginIsTheRangeOfTheValidationRunsErrors) {
   ASSERT_GE(missed.size(), 10u);
   ASSERT_FALSE(rates.empty());
   EXPECT_EQ(m.validation_rows, static_cast<int>(missed.size()));
-  EXPECT_NEAR(m.below, std::min(0.0, *std::min_element(missed.begin(), missed.end())), 0.00005);
-  EXPECT_NEAR(m.above, std::max(0.0, *std::max_element(missed.begin(), missed.end())), 0.00005);
+  ASSERT_GE(m.order, 1);
+  ASSERT_LE(2 * m.order, static_cast<int>(missed.size()));
+  std::sort(missed.begin(), missed.end());
+  const size_t k = static_cast<size_t>(m.order);
+  EXPECT_NEAR(m.below, std::min(0.0, missed[k - 1]), 0.00005);
+  EXPECT_NEAR(m.above, std::max(0.0, missed[missed.size() - k]), 0.00005);
   EXPECT_NEAR(m.min_events_per_cpu_second, *std::min_element(rates.begin(), rates.end()),
               0.001 * m.min_events_per_cpu_second);
-  EXPECT_NEAR(m.NominalCoverage(), (missed.size() - 1.0) / (missed.size() + 1.0), 1e-12);
+  EXPECT_NEAR(m.NominalCoverage(), (missed.size() + 1.0 - 2.0 * k) / (missed.size() + 1.0), 1e-12);
+  // At least 80% nominal: what issue 14 asks of the measured coverage.
+  EXPECT_GE(m.NominalCoverage(), 0.8);
+}
+
+// validation-2.csv is the model's current rows of earlier runs, copied as they
+// were (model-error.md §9): the tpc and vec rows of kernel-half-proof.csv and
+// kernel-half-1000.csv, then every row of handoff-sleeps-proof.csv.
+std::vector<std::string> Lines(const std::string& path) {
+  std::ifstream in(std::string(IOTAX_SOURCE_DIR) + "/docs/experiments/model-error/" + path);
+  EXPECT_TRUE(in) << path;
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+TEST(ModelError, TheValidationRowsAreTheEarlierRunsRowsAsTheyWere) {
+  const std::vector<std::string> v2 = Lines("validation-2.csv");
+  ASSERT_FALSE(v2.empty());
+  std::vector<std::string> expected = {v2.front()};
+  const auto take = [&](const char* file, std::vector<std::string> designs) {
+    const std::vector<std::string> lines = Lines(file);
+    ASSERT_FALSE(lines.empty()) << file;
+    EXPECT_EQ(lines.front(), v2.front()) << file << ": same columns";
+    for (size_t i = 1; i < lines.size(); ++i) {
+      const std::string design = lines[i].substr(0, lines[i].find(','));
+      if (std::find(designs.begin(), designs.end(), design) != designs.end()) expected.push_back(lines[i]);
+    }
+  };
+  take("kernel-half-proof.csv", {"tpc", "vec"});
+  take("kernel-half-1000.csv", {"tpc", "vec"});
+  take("handoff-sleeps-proof.csv", {"pool"});
+  EXPECT_EQ(v2, expected);
 }
 
 TEST(ModelError, TheMarginAppliesInFullWhereValidatedAndFadesBelow) {
   const ModelErrorMargin m{.below = -0.1, .above = 0.3, .min_events_per_cpu_second = 5000, .validation_rows = 9};
+  const ModelErrorMargin trimmed{.validation_rows = 9, .order = 2};
   const ShareMargin none = ModelErrorShares(m, 0, 1.0);
   EXPECT_EQ(none.below, 0);
   EXPECT_EQ(none.above, 0);
@@ -65,6 +103,7 @@ TEST(ModelError, TheMarginAppliesInFullWhereValidatedAndFadesBelow) {
   EXPECT_NEAR(rare.below, -0.01, 1e-12);
   EXPECT_NEAR(rare.above, 0.03, 1e-12);
   EXPECT_NEAR(m.NominalCoverage(), 0.8, 1e-12);
+  EXPECT_NEAR(trimmed.NominalCoverage(), 0.6, 1e-12) << "(9 + 1 - 4) / 10";
 }
 
 }  // namespace

@@ -169,6 +169,23 @@ TEST(Verdict, ModelErrorMarginWidensTheSavingIntervalNotTheLevel) {
   EXPECT_TRUE(AnyReasonContains(v, "about 89% of the time")) << v.reasons.back();
 }
 
+TEST(Verdict, ATrimmedMarginSaysWhatItLeavesOutAndItsCoverage) {
+  Workload w;
+  const Calibration cal = FlatCalibration(0.5e-6);
+  VerdictInputs in = InputsFor(w, 10, &cal);
+  in.model_error = ModelErrorMargin{.below = -0.1,
+                                    .above = 0.1,
+                                    .min_events_per_cpu_second = 1000,
+                                    .validation_rows = 99,
+                                    .order = 5,
+                                    .source = "v2.csv"};
+  const Verdict v = ComputeVerdict(in);
+  // Between the 5th least and the 5th most of 99 errors: (99 + 1 - 10) / 100.
+  EXPECT_TRUE(AnyReasonContains(v, "99 validation runs, v2.csv; the range without the 4 largest misses at each end "
+                                   "holds a new run's error about 90% of the time"))
+      << v.reasons.back();
+}
+
 TEST(Verdict, TheSavingIntervalEndsAtAllOfTheCpu) {
   // A saving is a share of the CPU the target used: the async design cannot
   // save more than all of it, however wide the model's error.
