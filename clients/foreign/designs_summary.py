@@ -16,7 +16,8 @@ The four figures:
   with one repeat, |actual| >= 5 points (the tool's "not worth it" line);
 - |error| <= max(0.5 µs, 25% of the actual saving in µs);
 - the level iotax gave equals the level of the actual saving;
-- the estimate's interval holds the actual saving.
+- the estimate's interval holds the actual saving (and how wide the
+  intervals are: the median width, in points of the CPU).
 
 Nothing here is tuned: it reads what the CSV holds.
 """
@@ -83,6 +84,7 @@ def main(paths):
     print("|---|---|---:|---:|" + ("---|" if has_work else "") + "---:|---|---:|---:|---|---|---|"
           + ("---:|" if has_load else ""))
     sign_n = sign_ok = bound_ok = level_ok = covered = 0
+    widths = []
     for r in rows:
         actual, est = float(r["actual_saving_share"]), float(r["estimated_saving_share"])
         lo, hi, cpu = float(r["estimate_lo"]), float(r["estimate_hi"]), float(r["blocking_cpu_us"])
@@ -99,6 +101,7 @@ def main(paths):
         bound_ok += abs(error_us) <= max(0.5, 0.25 * abs(actual) * cpu)
         level_ok += r["level"] == r["actual_level"]
         cov = lo <= actual <= hi
+        widths.append(hi - lo)
         covered += cov
         print(f"| {r['design']} | {load_words(r['load'])} | {r['conns']} | {r['msg_size']} | "
               + (f"{work_words(*work_of(r))} | " if has_work else "") + f"{actual * 100:.1f}% | "
@@ -121,7 +124,7 @@ def main(paths):
     print()
     print(f"rows {n} in {len(setups)} setups: sign right {sign_ok}/{sign_n} (rows outside noise); "
           f"|error| <= max(0.5 us, 25% of actual) {bound_ok}/{n}; level agreement {level_ok}/{n}; "
-          f"interval coverage {covered}/{n}")
+          f"interval coverage {covered}/{n} (median interval width {statistics.median(widths) * 100:.1f} points)")
     return 0
 
 
