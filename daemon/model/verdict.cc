@@ -546,12 +546,17 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
       machinery.push_back(
           "the sleeps of the thread that waits in epoll while the other threads hold the ready connections (up to "
           "one per hand-off)");
-      loop_words = absl::StrFormat(
-          " An event loop sleeps too, but only when it runs out of work: the process had nothing to run %s of the "
-          "window, so the async cost counts %s sleeps per second at %s each.",
-          FormatPercent(e.async.loop_idle_share),
-          FormatCount(static_cast<double>(b.handoffs) * e.async.loop_idle_share / total.seconds),
-          FormatDuration(b.handoff_sleep_seconds));
+      const double loop_sleeps_per_second = static_cast<double>(b.handoffs) * e.async.loop_idle_share / total.seconds;
+      // An idle share that rounds to 0% would read "counts 0 sleeps per second at ...": say it in words.
+      loop_words =
+          RoundsToZeroPercent(e.async.loop_idle_share)
+              ? std::string(" An event loop sleeps too, but only when it runs out of work, and this process had work "
+                            "to run all through the window: the async cost counts none of these sleeps.")
+              : absl::StrFormat(" An event loop sleeps too, but only when it runs out of work: the process had "
+                                "nothing to run %s of the window, so the async cost counts %s sleeps per second at %s "
+                                "each.",
+                                FormatPercent(e.async.loop_idle_share), FormatCount(loop_sleeps_per_second),
+                                FormatDuration(b.handoff_sleep_seconds));
     }
     v.reasons.push_back(absl::StrFormat(
         "Thread hand-offs: %s, so requests pass between threads. The machinery that passes them cost %s of the CPU "

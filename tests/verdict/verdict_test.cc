@@ -497,6 +497,9 @@ TEST(Verdict, TheEpollWaitersSleepsAreHandOffMachineryAndAnEventLoopSleepsWhenId
   EXPECT_TRUE(absl::StrContains(busy.summary, "(20k epoll_ctl re-arms/s × 500 ns + 5.0k epoll sleeps/s × 6.0 µs)"))
       << busy.summary;
   EXPECT_TRUE(AnyReasonContains(busy, "the sleeps of the thread that waits in epoll"));
+  // Never idle: said in words, not as "0 sleeps per second".
+  EXPECT_TRUE(AnyReasonContains(busy, "had work to run all through the window: the async cost counts none of these"));
+  EXPECT_FALSE(AnyReasonContains(busy, "sleeps per second"));
 
   // With time to spare, an event loop sleeps too: for each hand-off, as
   // often as the process had nothing to run.
@@ -508,7 +511,8 @@ TEST(Verdict, TheEpollWaitersSleepsAreHandOffMachineryAndAnEventLoopSleepsWhenId
   EXPECT_NEAR(v.async_cost.loop_idle_share, idle_share, 1e-9);
   EXPECT_NEAR(v.async_cost_cpu_seconds, requests * idle_share * 6e-6, 1e-6);
   EXPECT_NEAR(*v.estimated_saving_share, (sleeps + rearms - requests * idle_share * 6e-6) / v.cpu_seconds, 1e-6);
-  EXPECT_TRUE(AnyReasonContains(v, "An event loop sleeps too, but only when it runs out of work"));
+  EXPECT_TRUE(AnyReasonContains(v, absl::StrCat("the process had nothing to run ", FormatPercent(idle_share),
+                                                " of the window, so the async cost counts ")));
 
   // Without hand-offs the same sleeps are an event loop's own: not counted.
   Workload loop = w;
