@@ -584,14 +584,15 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
     absl::StrAppend(&confidence_words,
                     absl::StrFormat(". The saving's interval also carries the model's own error: on server designs it "
                                     "was not built around the actual saving came out %s to +%s of the CPU from the "
-                                    "estimate (%d validation runs, %s; %s holds a new run's error about %s of the "
-                                    "time)%s",
-                                    FormatPercent(margin.below), FormatPercent(margin.above), margin.validation_rows,
-                                    margin.source,
+                                    "estimate %s holds a new run's error about %s of the time)%s",
+                                    FormatPercent(margin.below), FormatPercent(margin.above),
                                     margin.order <= 1
-                                        ? absl::StrCat("the range of ", margin.validation_rows)
-                                        : absl::StrCat("the range without the ", margin.order - 1,
-                                                       " largest misses at each end"),
+                                        ? absl::StrCat("(", margin.validation_rows, " validation runs, ", margin.source,
+                                                       "; the range of ", margin.validation_rows)
+                                        : absl::StrCat("in ", margin.validation_rows - 2 * (margin.order - 1), " of ",
+                                                       margin.validation_rows, " validation runs (", margin.source,
+                                                       "; the ", margin.order - 1,
+                                                       " largest misses at each end left out, a range that"),
                                     FormatPercent(margin.NominalCoverage()),
                                     v.model_error.above < margin.above
                                         ? absl::StrCat(", here ", FormatPercent(v.model_error.below), " to +",
