@@ -16,22 +16,30 @@
 namespace iotax {
 namespace {
 
+// The lines of a file of the source tree (`relative` to its top).
+std::vector<std::string> SourceLines(const std::string& relative) {
+  std::ifstream in(std::string(IOTAX_SOURCE_DIR) + "/" + relative);
+  EXPECT_TRUE(in) << relative;
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
 TEST(ModelError, TheMarginIsTheKthLeastAndMostOfTheValidationRunsErrors) {
   const ModelErrorMargin& m = ValidatedModelError();
-  std::ifstream in(std::string(IOTAX_SOURCE_DIR) + "/" + m.source);
-  ASSERT_TRUE(in) << m.source;
-  std::string line;
-  ASSERT_TRUE(std::getline(in, line));
-  const std::vector<std::string> header = absl::StrSplit(line, ',');
+  const std::vector<std::string> lines = SourceLines(m.source);
+  ASSERT_FALSE(lines.empty()) << m.source;
+  const std::vector<std::string> header = absl::StrSplit(lines.front(), ',');
   const auto at = [&](const char* name) {
     const auto it = std::find(header.begin(), header.end(), name);
-    EXPECT_NE(it, header.end()) << name << " not in " << line;
+    EXPECT_NE(it, header.end()) << name << " not in " << lines.front();
     return static_cast<size_t>(it - header.begin());
   };
   const size_t actual_at = at("actual_saving_share"), estimate_at = at("estimated_saving_share"),
                cpu_at = at("blocking_cpu_us"), events_at = at("events_per_request");
   std::vector<double> missed, rates;
-  while (std::getline(in, line)) {
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::string& line = lines[i];
     const std::vector<std::string> cells = absl::StrSplit(line, ',');
     ASSERT_EQ(cells.size(), header.size()) << line;
     double actual = 0, estimate = 0, cpu_us = 0, events = 0;
@@ -61,20 +69,13 @@ TEST(ModelError, TheMarginIsTheKthLeastAndMostOfTheValidationRunsErrors) {
 // validation-2.csv is the model's current rows of earlier runs, copied as they
 // were (model-error.md §9): the tpc and vec rows of kernel-half-proof.csv and
 // kernel-half-1000.csv, then every row of handoff-sleeps-proof.csv.
-std::vector<std::string> Lines(const std::string& path) {
-  std::ifstream in(std::string(IOTAX_SOURCE_DIR) + "/docs/experiments/model-error/" + path);
-  EXPECT_TRUE(in) << path;
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
 TEST(ModelError, TheValidationRowsAreTheEarlierRunsRowsAsTheyWere) {
-  const std::vector<std::string> v2 = Lines("validation-2.csv");
+  const std::string dir = "docs/experiments/model-error/";
+  const std::vector<std::string> v2 = SourceLines(dir + "validation-2.csv");
   ASSERT_FALSE(v2.empty());
   std::vector<std::string> expected = {v2.front()};
   const auto take = [&](const char* file, std::vector<std::string> designs) {
-    const std::vector<std::string> lines = Lines(file);
+    const std::vector<std::string> lines = SourceLines(dir + file);
     ASSERT_FALSE(lines.empty()) << file;
     EXPECT_EQ(lines.front(), v2.front()) << file << ": same columns";
     for (size_t i = 1; i < lines.size(); ++i) {
