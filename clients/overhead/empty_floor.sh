@@ -16,47 +16,43 @@ for t in bpftrace bpftool python3; do
   command -v "$t" >/dev/null || { echo "empty_floor.sh: $t missing (apt-get install bpftrace bpftool python3)" >&2; exit 2; }
 done
 
-work=$(mktemp -d)
-pids=()
+die() { echo "empty_floor.sh: $*" >&2; exit 1; }
+out=$(mktemp -d)
+# pids, cleanup, start_blocking_server (sets server and port).
+source "$(dirname "$(realpath "$0")")/../measure_lib.sh"
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 mounted_tracefs=0
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+restore() {
+  cleanup
   sysctl -qw kernel.bpf_stats_enabled="$stats_was"
   [ "$mounted_tracefs" -eq 1 ] && umount /sys/kernel/tracing 2>/dev/null || true
-  rm -rf "$work"
+  rm -rf "$out"
 }
-trap cleanup EXIT
+trap restore EXIT
 if [ ! -e /sys/kernel/tracing/events ]; then # bpftrace's tracepoint probes need tracefs
   mount -t tracefs nodev /sys/kernel/tracing
   mounted_tracefs=1
 fi
 sysctl -qw kernel.bpf_stats_enabled=1
-
-"$bin/iotax-echo-server" --model=blocking --port=0 --cpus=0 --backlog=4096 >"$work/server.out" 2>&1 &
-server=$!
-pids+=("$server")
-for _ in $(seq 50); do grep -q '^listening on' "$work/server.out" && break; sleep 0.1; done
-port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$work/server.out")
-[ -n "$port" ] || { echo "server did not start: $(cat "$work/server.out")" >&2; exit 1; }
+start_blocking_server
 
 f="/pid == $server/ { }"
 bpftrace -e "tracepoint:raw_syscalls:sys_enter $f tracepoint:raw_syscalls:sys_exit $f
-             tracepoint:sched:sched_switch $f tracepoint:sched:sched_wakeup $f" >"$work/bt.out" 2>&1 &
+             tracepoint:sched:sched_switch $f tracepoint:sched:sched_wakeup $f" >"$out/bt.out" 2>&1 &
 pids+=($!)
 sleep 3 # attached
 timeout 40 "$bin/iotax-echo-client" --model=uring --port="$port" --conns="$conns" --msg-size=512 --duration=8s \
-  --warmup=1s --cpus=1 --json --allow-invalid >"$work/client.json" &
+  --warmup=1s --cpus=1 --json --allow-invalid >"$out/client.json" &
 client=$!
 pids+=("$client")
 sleep 2
-bpftool prog show -j >"$work/a.json"
+bpftool prog show -j >"$out/a.json"
 sleep 5
-bpftool prog show -j >"$work/b.json"
+bpftool prog show -j >"$out/b.json"
 wait "$client"
+forget "$client"
 echo "program runs ns_per_run   ($conns conns, 512 B, closed loop; load: $(cut -d' ' -f1-3 /proc/loadavg))"
-python3 - "$work/a.json" "$work/b.json" <<'PY'
+python3 - "$out/a.json" "$out/b.json" <<'PY'
 import json, sys
 a = {p["id"]: p for p in json.load(open(sys.argv[1]))}
 for p in json.load(open(sys.argv[2])):
@@ -66,4 +62,4 @@ for p in json.load(open(sys.argv[2])):
     if runs > 0:
         print(f"{p.get('name')} {runs} {(p.get('run_time_ns', 0) - a[p['id']].get('run_time_ns', 0)) / runs:.1f}")
 PY
-echo "throughput_rps $(sed -n 's/.*"throughput_rps": *\([0-9.]*\).*/\1/p' "$work/client.json")"
+echo "throughput_rps $(sed -n 's/.*"throughput_rps": *\([0-9.]*\).*/\1/p' "$out/client.json")"
