@@ -75,8 +75,11 @@ TEST(TracerPaths, UserSegmentsAfterBlockedReadsAreLongerByTheWalk) {
               static_cast<unsigned long long>(blocked_segs), static_cast<unsigned long long>(plain_segs), run->walk_ns);
   // 1.5 s at one pair per 300 µs is ~5,000 rounds; a loaded machine runs fewer.
   ASSERT_GE(blocked_reads, 200u);
-  // A segment is counted only when nothing cut it: at most one per read, most reads.
-  EXPECT_LE(blocked_segs + plain_segs, reads);
+  // A segment is counted only when nothing cut it: at most one per read, most
+  // reads. +1: the first snapshot can fall between a read and the write that
+  // closes its segment, so that segment is in the window and its read is not
+  // (CI saw 7,312 segments for 7,311 reads).
+  EXPECT_LE(blocked_segs + plain_segs, reads + 1);
   EXPECT_GE(blocked_segs, blocked_reads / 2);
   EXPECT_GE(plain_segs, (reads - blocked_reads) / 2);
 
