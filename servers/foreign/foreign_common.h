@@ -9,9 +9,10 @@
  * counterpart, done by foreign_handle() per read that returned data, before
  * the echo: so a 64 KiB message that arrives in several reads is worked on
  * several times.
- *   --work-us=N: spin N us on the monotonic clock (vDSO, no syscall: a
- *     syscall in the handler would split the user segment iotax times).
- *     A thread preempted mid-spin gets less CPU than N.
+ *   --work-us=N: spin for N us of the thread's time on the CPU (the
+ *     monotonic clock without the gaps where it was switched out), so a
+ *     thread preempted mid-spin still does all of it; no syscall in the
+ *     handler: it would split the user segment iotax times.
  *   --work-bytes=N: a working set of N bytes per connection (allocated and
  *     touched on its first request, freed when it closes), walked with one
  *     load per 64-byte line before the spin. One set per connection in the
