@@ -19,6 +19,17 @@ The four figures:
 - the estimate's interval holds the actual saving (and how wide the
   intervals are: the median width, in points of the CPU).
 
+Then the same two figures per setup: the median of its estimates against
+the mean of its actual savings (µs from the mean CPU per request of the
+blocking runs).
+
+Last, what the actual saving's own noise allows (the ceiling): an
+estimate that knew the mean actual saving of the setup's other repeats
+(leave one out) would be within the error bound, and at the actual's level,
+in how many rows. The actual saving of one row is two separate runs (the
+design, its async counterpart), and it moves between repeats; a row-level
+target above that ceiling cannot be met by any estimate, however good.
+
 Nothing here is tuned: it reads what the CSV holds.
 """
 import csv
@@ -36,6 +47,52 @@ def mean_interval(values):
         return m, None
     half = T95.get(len(values) - 1, 1.96) * statistics.stdev(values) / len(values) ** 0.5
     return m, (m - half, m + half)
+
+
+LEVELS = ["not_worth_it", "maybe", "likely_worth_it"]
+
+
+def level_of(share):
+    """The level designs_check.sh gives an actual saving."""
+    return "not_worth_it" if share < 0.05 else ("likely_worth_it" if share >= 0.15 else "maybe")
+
+
+def in_bound(estimate, actual, cpu_us):
+    return abs((estimate - actual) * cpu_us) <= max(0.5, 0.25 * abs(actual) * cpu_us)
+
+
+def noise_ceiling(rows):
+    """Rows an estimate equal to the mean of the setup's other repeats gets in bound and at level."""
+    by_setup = {}
+    for r in rows:
+        by_setup.setdefault(setup_of(r), []).append(r)
+    n = bound = level = 0
+    for group in by_setup.values():
+        for i, r in enumerate(group):
+            others = [float(x["actual_saving_share"]) for j, x in enumerate(group) if j != i]
+            if not others:
+                continue
+            guess, actual = statistics.fmean(others), float(r["actual_saving_share"])
+            n += 1
+            bound += in_bound(guess, actual, float(r["blocking_cpu_us"]))
+            level += level_of(guess) == r["actual_level"]
+    return n, bound, level
+
+
+def setup_figures(rows):
+    """Setups whose median estimate is in bound of, and at the level of, their mean actual saving."""
+    by_setup = {}
+    for r in rows:
+        by_setup.setdefault(setup_of(r), []).append(r)
+    bound = level = 0
+    for group in by_setup.values():
+        estimate = statistics.median(float(r["estimated_saving_share"]) for r in group)
+        actual = statistics.fmean(float(r["actual_saving_share"]) for r in group)
+        cpu = statistics.fmean(float(r["blocking_cpu_us"]) for r in group)
+        bound += in_bound(estimate, actual, cpu)
+        levels = sorted((LEVELS.index(r["level"]) for r in group))
+        level += LEVELS[levels[len(levels) // 2]] == level_of(actual)  # the middle level the tool gave
+    return len(by_setup), bound, level
 
 
 def work_of(row):
@@ -98,7 +155,7 @@ def main(paths):
             sign_n += 1
             sign_ok += right
             sign = "right" if right else "WRONG"
-        bound_ok += abs(error_us) <= max(0.5, 0.25 * abs(actual) * cpu)
+        bound_ok += in_bound(est, actual, cpu)
         level_ok += r["level"] == r["actual_level"]
         cov = lo <= actual <= hi
         widths.append(hi - lo)
@@ -125,6 +182,13 @@ def main(paths):
     print(f"rows {n} in {len(setups)} setups: sign right {sign_ok}/{sign_n} (rows outside noise); "
           f"|error| <= max(0.5 us, 25% of actual) {bound_ok}/{n}; level agreement {level_ok}/{n}; "
           f"interval coverage {covered}/{n} (median interval width {statistics.median(widths) * 100:.1f} points)")
+    setups_n, setups_bound, setups_level = setup_figures(rows)
+    print(f"per setup (median estimate against the mean actual): in bound {setups_bound}/{setups_n}, "
+          f"level {setups_level}/{setups_n}")
+    ceiling_n, ceiling_bound, ceiling_level = noise_ceiling(rows)
+    if ceiling_n:
+        print(f"the actual's own noise: the mean of the setup's other repeats as the estimate would be in bound "
+              f"{ceiling_bound}/{ceiling_n} and at the actual's level {ceiling_level}/{ceiling_n}")
     return 0
 
 
