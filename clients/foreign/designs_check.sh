@@ -20,8 +20,8 @@
 #   CONNS    one or more connection counts, comma-separated
 #   SIZES    one or more message sizes in bytes, comma-separated
 #   WORK     one or more handler works, comma-separated, each US or US:BYTES:
-#            the design and its async counterpart alike spin US µs (on the
-#            monotonic clock) per read that returned data (--work-us) and walk
+#            the design and its async counterpart alike spin US µs of time
+#            on the CPU per read that returned data (--work-us) and walk
 #            a BYTES working set per connection (--work-bytes); 0 = neither
 #
 # Servers on CPU 0, the io_uring load client on CPU 1, over loopback. Besides
