@@ -15,6 +15,18 @@ trap 'exit 130' INT TERM
 # Once reaped, a PID may be reused by someone else's process: never signal it again.
 forget() { local keep=() p; for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done; pids=("${keep[@]}"); }
 
+# bpftrace's tracepoint probes need tracefs (iotaxd's tp_btf programs do not):
+# mount it when it is missing; unmount_tracefs undoes only what this did.
+mounted_tracefs=0
+mount_tracefs() {
+  [ -e /sys/kernel/tracing/events ] && return 0
+  mount -t tracefs nodev /sys/kernel/tracing && mounted_tracefs=1
+}
+unmount_tracefs() {
+  [ "$mounted_tracefs" -eq 1 ] && umount /sys/kernel/tracing 2>/dev/null || true
+  mounted_tracefs=0
+}
+
 wait_for_line() { # file pattern seconds
   local i
   for i in $(seq $(( $3 * 10 ))); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done

@@ -16,18 +16,14 @@ bin=$(realpath "${1:-build/bin}") conns=${2:-20} size=${3:-8192} work=${4:-10:16
 command -v bpftrace >/dev/null || { echo "write_wakes.sh: bpftrace missing (apt-get install bpftrace)" >&2; exit 2; }
 [[ $work =~ ^[0-9]+(:[0-9]+)?$ ]] || { echo "write_wakes.sh: WORK is US or US:BYTES" >&2; exit 2; }
 out=$(mktemp -d)
-source "$(dirname "$(realpath "$0")")/../measure_lib.sh" # pids, cleanup, wait_for_line
-mounted_tracefs=0
+source "$(dirname "$(realpath "$0")")/../measure_lib.sh" # pids, cleanup, wait_for_line, mount_tracefs
 restore() {
   cleanup
-  [ "$mounted_tracefs" -eq 1 ] && umount /sys/kernel/tracing 2>/dev/null || true
+  unmount_tracefs
   rm -rf "$out"
 }
 trap restore EXIT
-if [ ! -e /sys/kernel/tracing/events ]; then # bpftrace's tracepoint probes need tracefs
-  mount -t tracefs nodev /sys/kernel/tracing
-  mounted_tracefs=1
-fi
+mount_tracefs
 args=(--work-us="${work%%:*}")
 [[ $work == *:* ]] && args+=(--work-bytes="${work#*:}")
 taskset -c 0 "$bin/iotax-foreign-tpc" 0 "${args[@]}" >"$out/server.out" 2>"$out/server.err" &

@@ -18,21 +18,17 @@ done
 
 die() { echo "empty_floor.sh: $*" >&2; exit 1; }
 out=$(mktemp -d)
-# pids, cleanup, start_blocking_server (sets server and port).
+# pids, cleanup, start_blocking_server (sets server and port), mount_tracefs.
 source "$(dirname "$(realpath "$0")")/../measure_lib.sh"
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
-mounted_tracefs=0
 restore() {
   cleanup
   sysctl -qw kernel.bpf_stats_enabled="$stats_was"
-  [ "$mounted_tracefs" -eq 1 ] && umount /sys/kernel/tracing 2>/dev/null || true
+  unmount_tracefs
   rm -rf "$out"
 }
 trap restore EXIT
-if [ ! -e /sys/kernel/tracing/events ]; then # bpftrace's tracepoint probes need tracefs
-  mount -t tracefs nodev /sys/kernel/tracing
-  mounted_tracefs=1
-fi
+mount_tracefs
 sysctl -qw kernel.bpf_stats_enabled=1
 start_blocking_server
 
