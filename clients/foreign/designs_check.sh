@@ -28,7 +28,10 @@
 # the shares, each row has the blocking events (blocked IO calls and
 # hand-offs) per request that iotax counted, which the verdict's model-error
 # margin is scaled by (daemon/model/model_error.h), and the error per such
-# event in µs, and last the handler work (work_us, work_bytes). Writes one
+# event in µs, then the handler work (work_us, work_bytes), and last the
+# client's latency p50 and p99 in µs with the design and with its async
+# counterpart (what the verdict's latency rule can be checked against;
+# none of it is read back by designs_summary.py). Writes one
 # CSV row per run triple to OUT_CSV and prints them, and each row's report
 # (comm, cpu_seconds, verdict, indirect and the row's key) as one line of
 # OUT_CSV without .csv + -reports.jsonl; last, per design, load,
@@ -75,7 +78,8 @@ work_of() {
   echo "$((10#$us)) $((10#$bytes))"
 }
 
-# measure DESIGN ASYNC(0|1) REPORT(0|1) RATE CONNS SIZE WORK_US WORK_BYTES: prints "CPU_US RPS".
+# measure DESIGN ASYNC(0|1) REPORT(0|1) RATE CONNS SIZE WORK_US WORK_BYTES:
+# prints "CPU_US RPS P50_US P99_US" (the last two: the client's latency).
 measure() {
   local design=$1 async=$2 report=$3 rate=$4 conns=$5 size=$6 work_us=$7 work_bytes=$8 args=()
   ((async)) && args+=(--async)
@@ -114,10 +118,10 @@ measure() {
   # A fork design's children see EOF and exit: wait for them, so the next
   # run neither counts nor reports them.
   for _ in $(seq 50); do pgrep -x "$comm" >/dev/null || break; sleep 0.1; done
-  local rps
-  rps=$(jq -r '.throughput_rps' "$out/client.json")
-  awk -v t="$((after - before))" -v hz="$clk_tck" -v r="$rps" -v a="$t_after" -v b="$t_before" \
-    'BEGIN { printf "%.3f %.0f\n", t / hz / (r * (a - b)) * 1e6, r }'
+  local rps p50 p99
+  read -r rps p50 p99 < <(jq -r '"\(.throughput_rps) \(.latency_ns.p50 // 0) \(.latency_ns.p99 // 0)"' "$out/client.json")
+  awk -v t="$((after - before))" -v hz="$clk_tck" -v r="$rps" -v a="$t_after" -v b="$t_before" -v p50="$p50" -v p99="$p99" \
+    'BEGIN { printf "%.3f %.0f %.1f %.1f\n", t / hz / (r * (a - b)) * 1e6, r, p50 / 1e3, p99 / 1e3 }'
 }
 
 level_of() { # the tool's thresholds on an actual saving share
@@ -125,7 +129,7 @@ level_of() { # the tool's thresholds on an actual saving share
 }
 
 : >"$REPORTS"
-echo "design,load,conns,msg_size,repeat,blocking_cpu_us,async_cpu_us,blocking_rps,async_rps,actual_saving_share,estimated_saving_share,estimate_lo,estimate_hi,error_us,covered,level,actual_level,events_per_request,error_us_per_event,load1,work_us,work_bytes" >"$CSV"
+echo "design,load,conns,msg_size,repeat,blocking_cpu_us,async_cpu_us,blocking_rps,async_rps,actual_saving_share,estimated_saving_share,estimate_lo,estimate_hi,error_us,covered,level,actual_level,events_per_request,error_us_per_event,load1,work_us,work_bytes,blocking_p50_us,blocking_p99_us,async_p50_us,async_p99_us" >"$CSV"
 for rep in $(seq "$REPEATS"); do
   for design in ${DESIGNS//,/ }; do
     for rate in ${LOADS//,/ }; do
@@ -134,8 +138,8 @@ for rep in $(seq "$REPEATS"); do
           for work in ${WORK//,/ }; do
             read -r wus wbytes < <(work_of "$work")
             load1=$(cut -d' ' -f1 /proc/loadavg)  # how busy the shared machine was: noise in the actual saving
-            read -r b_cpu b_rps < <(measure "$design" 0 0 "$rate" "$conns" "$size" "$wus" "$wbytes")
-            read -r a_cpu a_rps < <(measure "$design" 1 0 "$rate" "$conns" "$size" "$wus" "$wbytes")
+            read -r b_cpu b_rps b_p50 b_p99 < <(measure "$design" 0 0 "$rate" "$conns" "$size" "$wus" "$wbytes")
+            read -r a_cpu a_rps a_p50 a_p99 < <(measure "$design" 1 0 "$rate" "$conns" "$size" "$wus" "$wbytes")
             read -r _ r_rps < <(measure "$design" 0 1 "$rate" "$conns" "$size" "$wus" "$wbytes")
             v=$(jq -r '.targets[0].verdict | "\(.estimated_saving_share // 0) \(.estimated_saving_share_ci[0] // 0) \(.estimated_saving_share_ci[1] // 0) \(.level) \((.blocked_io_calls_per_second // 0) + (.handoffs_per_second // 0))"' "$out/report.json")
             read -r est lo hi level events <<<"$v"
@@ -150,11 +154,11 @@ for rep in $(seq "$REPEATS"); do
             row=$(awk -v d="$design" -v l="$rate" -v c="$conns" -v z="$size" -v r="$rep" -v b="$b_cpu" -v a="$a_cpu" \
                       -v br="$b_rps" -v ar="$a_rps" -v s="$actual" -v e="$est" -v lo="$lo" -v hi="$hi" -v lv="$level" \
                       -v al="$(level_of "$actual")" -v ev="$events" -v rr="$r_rps" -v ld="$load1" \
-                      -v wu="$wus" -v wb="$wbytes" \
+                      -v wu="$wus" -v wb="$wbytes" -v bp50="$b_p50" -v bp99="$b_p99" -v ap50="$a_p50" -v ap99="$a_p99" \
               'BEGIN { epr = rr > 0 ? ev / rr : 0
-                       printf "%s,%s,%s,%s,%s,%.3f,%.3f,%.0f,%.0f,%.4f,%.4f,%.4f,%.4f,%.3f,%d,%s,%s,%.3f,%s,%s,%s,%s\n",
+                       printf "%s,%s,%s,%s,%s,%.3f,%.3f,%.0f,%.0f,%.4f,%.4f,%.4f,%.4f,%.3f,%d,%s,%s,%.3f,%s,%s,%s,%s,%s,%s,%s,%s\n",
                        d, l, c, z, r, b, a, br, ar, s, e, lo, hi, (e - s) * b, (s >= lo && s <= hi), lv, al, epr,
-                       (epr > 0 ? sprintf("%.3f", (e - s) * b / epr) : ""), ld, wu, wb }')
+                       (epr > 0 ? sprintf("%.3f", (e - s) * b / epr) : ""), ld, wu, wb, bp50, bp99, ap50, ap99 }')
             echo "$row" | tee -a "$CSV"
           done
         done
