@@ -33,7 +33,7 @@
 # counterpart (what the verdict's latency rule can be checked against;
 # none of it is read back by designs_summary.py). Writes one
 # CSV row per run triple to OUT_CSV and prints them, and each row's report
-# (comm, cpu_seconds, verdict, indirect and the row's key) as one line of
+# (comm, cpu_seconds, verdict, indirect, latency and the row's key) as one line of
 # OUT_CSV without .csv + -reports.jsonl; last, per design, load,
 # connections, size and work, the medians. About DESIGNS x LOADS x CONNS x
 # SIZES x WORK x REPEATS x 3 x (SECONDS + 5) s. Needs root (BPF). Kills only
@@ -147,7 +147,7 @@ for rep in $(seq "$REPEATS"); do
             # later study can recompute a term without rerunning (without_kernel_half.py).
             jq -c --arg d "$design" --arg l "$rate" --arg c "$conns" --arg z "$size" --arg r "$rep" \
                   --arg wu "$wus" --arg wb "$wbytes" \
-              '.targets[0] | {comm, cpu_seconds, verdict, indirect,
+              '.targets[0] | {comm, cpu_seconds, verdict, indirect, latency,
                 row: {design: $d, load: $l, conns: $c, msg_size: $z, repeat: $r, work_us: $wu, work_bytes: $wb}}' \
               "$out/report.json" >>"$REPORTS"
             actual=$(awk -v b="$b_cpu" -v a="$a_cpu" 'BEGIN { printf "%.4f", (b - a) / b }')

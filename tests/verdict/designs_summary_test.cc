@@ -1,6 +1,7 @@
-// clients/foreign/designs_summary.py's figures that the closing notes quote
-// beside issue 14's targets: per setup, and the ceiling the actual saving's
-// own noise puts on the row-level ones. Worked by hand on a small CSV.
+// The figures of clients/foreign's designs_check.sh analyses that the closing
+// notes quote: designs_summary.py's per setup and the ceiling the actual
+// saving's own noise puts on the row-level ones, and latency_rule_check.py's
+// judgement of the latency rule. Worked by hand on small files.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -16,23 +17,28 @@
 namespace iotax {
 namespace {
 
-std::string RunSummary(const std::string& csv_text) {
-  char path[] = "/tmp/iotax-designs-summary-XXXXXX";
-  const int fd = mkstemp(path);
-  EXPECT_GE(fd, 0);
-  close(fd);
-  std::ofstream(path) << csv_text;
-  const std::string command =
-      absl::StrCat("python3 ", IOTAX_SOURCE_DIR, "/clients/foreign/designs_summary.py ", path, " 2>&1");
+// Runs clients/foreign/SCRIPT on a CSV holding csv_text, with the CSV's
+// reports (its name without .csv + -reports.jsonl) holding reports_text.
+std::string RunScript(const std::string& script, const std::string& csv_text, const std::string& reports_text = "") {
+  char dir[] = "/tmp/iotax-designs-summary-XXXXXX";
+  EXPECT_NE(mkdtemp(dir), nullptr);
+  const std::string csv = absl::StrCat(dir, "/run.csv"), reports = absl::StrCat(dir, "/run-reports.jsonl");
+  std::ofstream(csv) << csv_text;
+  std::ofstream(reports) << reports_text;
+  const std::string command = absl::StrCat("python3 ", IOTAX_SOURCE_DIR, "/clients/foreign/", script, " ", csv, " 2>&1");
   std::string out;
   if (FILE* p = popen(command.c_str(), "r")) {
     char buf[4096];
     for (size_t n; (n = fread(buf, 1, sizeof(buf), p)) > 0;) out.append(buf, n);
     EXPECT_EQ(pclose(p), 0) << out;
   }
-  std::remove(path);
+  std::remove(csv.c_str());
+  std::remove(reports.c_str());
+  rmdir(dir);
   return out;
 }
+
+std::string RunSummary(const std::string& csv_text) { return RunScript("designs_summary.py", csv_text); }
 
 TEST(DesignsSummary, PerSetupFiguresAndTheCeilingOfTheActualsOwnNoise) {
   // blocking_cpu_us 10 everywhere: an error of 0.1 share is 1 µs.
@@ -63,6 +69,43 @@ TEST(DesignsSummary, PerSetupFiguresAndTheCeilingOfTheActualsOwnNoise) {
                      "actual's level 4/5"),
             std::string::npos)
       << out;
+}
+
+// Which rows the old latency rule lifted, told from the reports alone (an old
+// report by its summary, a new one by its latency line and level), and the
+// client's p99 under the design and its async counterpart.
+TEST(LatencyRuleCheck, TheLiftedRowsTheLevelsUnderEitherRuleAndTheLatencyTest) {
+  const std::string header =
+      "design,load,conns,msg_size,repeat,work_us,work_bytes,actual_saving_share,actual_level,"
+      "blocking_p50_us,blocking_p99_us,async_p50_us,async_p99_us\n";
+  const std::string rows =
+      "tpc,0,50,256,1,50,0,0.02,not_worth_it,5000,10000,5000,9000\n"  // old report, lifted; p99 0.90
+      "tpc,0,50,256,2,50,0,0.08,maybe,5000,10000,4000,5000\n"         // new report, would be lifted; p99 0.50
+      "vec,0,50,256,1,50,0,0.01,not_worth_it,200,400,200,400\n"       // not worth it, no remark
+      "vec,0,50,256,2,50,0,0.09,maybe,200,400,200,400\n"              // maybe on its saving, with the remark
+      "pool,0,50,256,1,50,0,0.03,not_worth_it,6000,12000,6000,11000\n";  // old report, lifted; p99 0.92
+  const auto report = [](const std::string& design, int repeat, const std::string& verdict) {
+    return absl::StrCat(R"({"row":{"design":")", design, R"(","load":"0","conns":"50","msg_size":"256","repeat":")",
+                        repeat, R"(","work_us":"50","work_bytes":"0"},"verdict":)", verdict, "}\n");
+  };
+  const std::string remark = R"("reasons":["Latency: 51 threads on 1 CPU. More runnable threads than CPUs. Not counted"])";
+  const std::string reports =
+      report("tpc", 1, R"({"level":"maybe","blocked_io_calls":9,"runqueue_wait_p99_seconds":0.015,)"
+                       R"("summary":"An async design would save about 2%, but run-queue waits reach 15 ms p99: maybe."})") +
+      report("tpc", 2, absl::StrCat(R"({"level":"not_worth_it","blocked_io_calls":9,"runqueue_wait_p99_seconds":0.015,)",
+                                    remark, "}")) +
+      report("vec", 1, R"({"level":"not_worth_it","blocked_io_calls":9,"reasons":["Latency: 2 threads."]})") +
+      report("vec", 2, absl::StrCat(R"({"level":"maybe","blocked_io_calls":9,)", remark, "}")) +
+      report("pool", 1, R"({"level":"maybe","blocked_io_calls":9,"summary":"…, but run-queue waits reach 9 ms p99"})");
+  const std::string out = RunScript("latency_rule_check.py", header + rows, reports);
+  // With the lift: tpc 1 and pool 1 are "maybe" against "not worth it", tpc 2
+  // is "maybe" as its actual: 3 of 5. Without: tpc 2 is "not worth it"
+  // against "maybe": 4 of 5.
+  EXPECT_NE(out.find("rows 5: the old rule lifts 3; level agreement with the lift 3/5, without it 4/5"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("at most 80% of the design's: 1/3 (median async/design p99 0.90)"), std::string::npos) << out;
+  EXPECT_NE(out.find("| 10.00 / 9.00 | 0.90 |"), std::string::npos) << out;
 }
 
 }  // namespace
