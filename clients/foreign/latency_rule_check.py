@@ -3,15 +3,15 @@
 
   clients/foreign/latency_rule_check.py CSV [CSV ...]
 
-Until the change of 7 Dec (model-error.md §11) the verdict lifted a "not worth it" to "maybe" when
-run-queue waits reached 1 ms p99 with more threads than CPUs ("an event loop
-with one thread per CPU would not queue like this"); now it says the waits and
-leaves the level to the CPU saving. Each CSV's reports (CSV without .csv +
--reports.jsonl) tell which rows either rule lifts: a report from before the
-change says "but run-queue waits reach" in its summary; one from after says
-"More runnable threads than CPUs" in its latency line while its level is "not
-worth it" (the lift's own condition, as that line is written only where the
-waits reach the threshold with more threads than CPUs).
+The verdict lifts a "not worth it" to "maybe" when run-queue waits reach 1 ms
+p99 with more threads than CPUs (the latency rule). From 5c7ec4b to its
+revert (model-error.md §11) it did not: it said the waits and left the level
+to the CPU saving. Each CSV's reports (CSV without .csv + -reports.jsonl)
+tell which rows the rule lifts, with either model: a lifted report says "but
+run-queue waits reach" in its summary; an unlifted one (5c7ec4b) says "More
+runnable threads than CPUs" in its latency line while its level is "not worth
+it" and some IO blocked (the lift's own condition, as that line is written
+only where the waits reach the threshold with more threads than CPUs).
 
 Prints every lifted row with the client's latency under the design and under
 its async counterpart (the CSV's last four columns, where it has them), then

@@ -272,14 +272,18 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
   const Interval& sci = noise;
   const Interval& oci = *v.overhead_share_ci;
 
-  // 3. Level: the CPU saving alone decides. Run-queue waits do not lift it:
-  // where they are long the CPU is saturated, and an event loop queues the
-  // same requests in its sockets (docs/experiments/model-error.md §10, §11).
+  // 3. Level: the saving decides; latency can lift a small saving to "maybe"
+  // (judged against dropping the lift: docs/experiments/model-error.md §11).
   const LatencyFigures& lat = b.latency;
   const bool oversubscribed = lat.cpus > 0 && lat.threads > lat.cpus;
   const bool slow_runqueue = lat.runqueue_wait_p99_seconds && *lat.runqueue_wait_p99_seconds >= th.latency_p99_seconds;
+  bool latency_lift = false;
   if (sci.hi < th.not_worth_it_below || (n < 2 && e.shares.saving < th.not_worth_it_below)) {
     v.level = VerdictLevel::kNotWorthIt;
+    if (slow_runqueue && oversubscribed && b.blocked_io_calls > 0) {
+      v.level = VerdictLevel::kMaybe;
+      latency_lift = true;
+    }
   } else if (e.shares.saving >= th.likely_at && (n < 2 || sci.lo >= th.likely_lower_bound)) {
     v.level = VerdictLevel::kLikelyWorthIt;
   } else {
@@ -331,6 +335,10 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
                            whose, " CPU")
             : absl::StrCat("An async design would cost about ", FormatPercent(-e.shares.saving), pm_saving, " of ",
                            whose, " CPU more than it saves");
+    if (latency_lift) {
+      absl::StrAppend(&saving_words, ", but run-queue waits reach ", FormatDuration(*lat.runqueue_wait_p99_seconds),
+                      " p99");
+    }
     const std::string overhead_words =
         RoundsToZeroPercent(e.shares.overhead) ? std::string("under 0.05%") : FormatPercent(e.shares.overhead);
     v.summary = absl::StrCat(saving_words, ": ", level_words, ". Blocking IO costs ", overhead_words, pm, " (",
@@ -513,9 +521,8 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
                       " on average before running");
     }
     absl::StrAppend(&l, oversubscribed && slow_runqueue
-                            ? ". More runnable threads than CPUs. Not counted in the verdict: an event loop with one thread "
-                              "per CPU has no such run queue, but when the CPU is saturated it queues the same requests in "
-                              "its sockets instead."
+                            ? ". More runnable threads than CPUs: an event loop with one thread per CPU serves the same "
+                              "queue in order, which shortens the tail (p99) more than the median."
                             : ".");
     v.reasons.push_back(l);
   }

@@ -35,7 +35,7 @@ struct VerdictThresholds {
   double not_worth_it_below = 0.05;    // saving share: upper CI bound below this
   double likely_at = 0.15;             // saving share: estimate at least this ...
   double likely_lower_bound = 0.10;    // ... and lower CI bound at least this
-  double latency_p99_seconds = 0.001;  // run-queue p99 the latency line calls out (not counted in the level)
+  double latency_p99_seconds = 0.001;  // run-queue p99 that makes a small saving a "maybe"
   double min_cpu_seconds = 0.005;      // less CPU in the window: insufficient data
   double min_window_seconds = 0.5;
 };
