@@ -23,6 +23,11 @@
 #            the design and its async counterpart alike spin US µs of time
 #            on the CPU per read that returned data (--work-us) and walk
 #            a BYTES working set per connection (--work-bytes); 0 = neither
+#   PAIRS    (environment, default 1) runs of the design and of its async
+#            counterpart per row, alternating (design first in odd pairs,
+#            async first in even ones): the row's CPU per request, rps and
+#            latency are the means over them, so the actual saving of a row
+#            carries less of the runs' own noise (docs/methodology.md)
 #
 # Servers on CPU 0, the io_uring load client on CPU 1, over loopback. Besides
 # the shares, each row has the blocking events (blocked IO calls and
@@ -31,12 +36,13 @@
 # event in µs, then the handler work (work_us, work_bytes), and last the
 # client's latency p50 and p99 in µs with the design and with its async
 # counterpart (what the verdict's latency rule can be checked against;
-# none of it is read back by designs_summary.py). Writes one
-# CSV row per run triple to OUT_CSV and prints them, and each row's report
+# none of it is read back by designs_summary.py), then PAIRS and the
+# standard deviation of the PAIRS pairs' own savings (empty with one). Writes one
+# CSV row per row's runs to OUT_CSV and prints them, and each row's report
 # (comm, cpu_seconds, verdict, indirect, latency and the row's key) as one line of
 # OUT_CSV without .csv + -reports.jsonl; last, per design, load,
 # connections, size and work, the medians. About DESIGNS x LOADS x CONNS x
-# SIZES x WORK x REPEATS x 3 x (SECONDS + 5) s. Needs root (BPF). Kills only
+# SIZES x WORK x REPEATS x (2 x PAIRS + 1) x (SECONDS + 5) s. Needs root (BPF). Kills only
 # what it started, by PID.
 set -euo pipefail
 
@@ -48,6 +54,8 @@ usage() {
 }
 [[ $# -lt 2 || $# -gt 9 ]] && usage
 bin=$1 CSV=$2 DESIGNS=${3:-fork,vec,pool} LOADS=${4:-0,5000} CONNS=${5:-32} SECONDS_=${6:-5} REPEATS=${7:-3} SIZES=${8:-512} WORK=${9:-0}
+PAIRS=${PAIRS:-1}
+[[ $PAIRS =~ ^[1-9][0-9]*$ ]] || die "PAIRS must be a whole number of at least 1, not '$PAIRS'"
 REPORTS=${CSV%.csv}-reports.jsonl
 for w in ${WORK//,/ }; do [[ $w =~ ^[0-9]+(:[0-9]+)?$ ]] || { echo "designs-check: bad WORK entry '$w'" >&2; usage; }; done
 [[ $(id -u) -eq 0 ]] || die "needs root (BPF, real-time client)"
@@ -124,12 +132,32 @@ measure() {
     'BEGIN { printf "%.3f %.0f %.1f %.1f\n", t / hz / (r * (a - b)) * 1e6, r, p50 / 1e3, p99 / 1e3 }'
 }
 
+# measure_pairs DESIGN RATE CONNS SIZE WORK_US WORK_BYTES: PAIRS runs of the
+# design and of its async counterpart, alternating; prints the means "B_CPU
+# B_RPS B_P50 B_P99 A_CPU A_RPS A_P50 A_P99" and the standard deviation of
+# the pairs' savings ("" with one pair).
+measure_pairs() {
+  local runs=() p first second
+  for p in $(seq "$PAIRS"); do
+    if ((p % 2)); then first=0 second=1; else first=1 second=0; fi
+    runs[first + 2 * p]=$(measure "$1" "$first" 0 "${@:2}")
+    runs[second + 2 * p]=$(measure "$1" "$second" 0 "${@:2}")
+  done
+  for p in $(seq "$PAIRS"); do echo "${runs[2 * p]} ${runs[1 + 2 * p]}"; done |
+    awk '{ for (i = 1; i <= 8; i++) m[i] += $i; s[NR] = ($1 - $5) / $1 }
+      END { for (i = 1; i <= 8; i++) printf "%.3f ", m[i] / NR
+            if (NR < 2) { print ""; exit }
+            for (i = 1; i <= NR; i++) { mean += s[i] / NR }
+            for (i = 1; i <= NR; i++) { v += (s[i] - mean) ^ 2 }
+            printf "%.4f\n", sqrt(v / (NR - 1)) }'
+}
+
 level_of() { # the tool's thresholds on an actual saving share
   awk -v s="$1" 'BEGIN { print (s < 0.05 ? "not_worth_it" : (s >= 0.15 ? "likely_worth_it" : "maybe")) }'
 }
 
 : >"$REPORTS"
-echo "design,load,conns,msg_size,repeat,blocking_cpu_us,async_cpu_us,blocking_rps,async_rps,actual_saving_share,estimated_saving_share,estimate_lo,estimate_hi,error_us,covered,level,actual_level,events_per_request,error_us_per_event,load1,work_us,work_bytes,blocking_p50_us,blocking_p99_us,async_p50_us,async_p99_us" >"$CSV"
+echo "design,load,conns,msg_size,repeat,blocking_cpu_us,async_cpu_us,blocking_rps,async_rps,actual_saving_share,estimated_saving_share,estimate_lo,estimate_hi,error_us,covered,level,actual_level,events_per_request,error_us_per_event,load1,work_us,work_bytes,blocking_p50_us,blocking_p99_us,async_p50_us,async_p99_us,pairs,pair_saving_sd" >"$CSV"
 for rep in $(seq "$REPEATS"); do
   for design in ${DESIGNS//,/ }; do
     for rate in ${LOADS//,/ }; do
@@ -138,8 +166,8 @@ for rep in $(seq "$REPEATS"); do
           for work in ${WORK//,/ }; do
             read -r wus wbytes < <(work_of "$work")
             load1=$(cut -d' ' -f1 /proc/loadavg)  # how busy the shared machine was: noise in the actual saving
-            read -r b_cpu b_rps b_p50 b_p99 < <(measure "$design" 0 0 "$rate" "$conns" "$size" "$wus" "$wbytes")
-            read -r a_cpu a_rps a_p50 a_p99 < <(measure "$design" 1 0 "$rate" "$conns" "$size" "$wus" "$wbytes")
+            read -r b_cpu b_rps b_p50 b_p99 a_cpu a_rps a_p50 a_p99 pair_sd \
+              < <(measure_pairs "$design" "$rate" "$conns" "$size" "$wus" "$wbytes")
             read -r _ r_rps < <(measure "$design" 0 1 "$rate" "$conns" "$size" "$wus" "$wbytes")
             v=$(jq -r '.targets[0].verdict | "\(.estimated_saving_share // 0) \(.estimated_saving_share_ci[0] // 0) \(.estimated_saving_share_ci[1] // 0) \(.level) \((.blocked_io_calls_per_second // 0) + (.handoffs_per_second // 0))"' "$out/report.json")
             read -r est lo hi level events <<<"$v"
@@ -155,10 +183,11 @@ for rep in $(seq "$REPEATS"); do
                       -v br="$b_rps" -v ar="$a_rps" -v s="$actual" -v e="$est" -v lo="$lo" -v hi="$hi" -v lv="$level" \
                       -v al="$(level_of "$actual")" -v ev="$events" -v rr="$r_rps" -v ld="$load1" \
                       -v wu="$wus" -v wb="$wbytes" -v bp50="$b_p50" -v bp99="$b_p99" -v ap50="$a_p50" -v ap99="$a_p99" \
+                      -v pairs="$PAIRS" -v psd="${pair_sd:-}" \
               'BEGIN { epr = rr > 0 ? ev / rr : 0
-                       printf "%s,%s,%s,%s,%s,%.3f,%.3f,%.0f,%.0f,%.4f,%.4f,%.4f,%.4f,%.3f,%d,%s,%s,%.3f,%s,%s,%s,%s,%s,%s,%s,%s\n",
+                       printf "%s,%s,%s,%s,%s,%.3f,%.3f,%.0f,%.0f,%.4f,%.4f,%.4f,%.4f,%.3f,%d,%s,%s,%.3f,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n",
                        d, l, c, z, r, b, a, br, ar, s, e, lo, hi, (e - s) * b, (s >= lo && s <= hi), lv, al, epr,
-                       (epr > 0 ? sprintf("%.3f", (e - s) * b / epr) : ""), ld, wu, wb, bp50, bp99, ap50, ap99 }')
+                       (epr > 0 ? sprintf("%.3f", (e - s) * b / epr) : ""), ld, wu, wb, bp50, bp99, ap50, ap99, pairs, psd }')
             echo "$row" | tee -a "$CSV"
           done
         done

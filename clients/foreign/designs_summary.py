@@ -23,12 +23,15 @@ Then the same two figures per setup: the median of its estimates against
 the mean of its actual savings (µs from the mean CPU per request of the
 blocking runs).
 
-Last, what the actual saving's own noise allows (the ceiling): an
+Then what the actual saving's own noise allows (the ceiling): an
 estimate that knew the mean actual saving of the setup's other repeats
 (leave one out) would be within the error bound, and at the actual's level,
 in how many rows. The actual saving of one row is two separate runs (the
 design, its async counterpart), and it moves between repeats; a row-level
 target above that ceiling cannot be met by any estimate, however good.
+Last, that noise itself: the standard deviation of a setup's actual savings
+over its repeats (median over the setups), and how many design/async pairs
+each row's actual saving is the mean of (designs_check.sh's PAIRS).
 
 Nothing here is tuned: it reads what the CSV holds.
 """
@@ -189,6 +192,12 @@ def main(paths):
     if ceiling_n:
         print(f"the actual's own noise: the mean of the setup's other repeats as the estimate would be in bound "
               f"{ceiling_bound}/{ceiling_n} and at the actual's level {ceiling_level}/{ceiling_n}")
+    spreads = [statistics.stdev(a) for a in setups.values() if len(a) >= 2]
+    if spreads:
+        pairs = sorted({int(r.get("pairs") or 1) for r in rows})
+        print(f"the actual's spread over repeats: median standard deviation {statistics.median(spreads) * 100:.1f} "
+              f"points (setups {min(spreads) * 100:.1f}-{max(spreads) * 100:.1f}, {len(spreads)} setups), "
+              f"each row the mean of {'/'.join(map(str, pairs))} design/async pair(s)")
     return 0
 
 

@@ -44,17 +44,17 @@ TEST(DesignsSummary, PerSetupFiguresAndTheCeilingOfTheActualsOwnNoise) {
   // blocking_cpu_us 10 everywhere: an error of 0.1 share is 1 µs.
   const std::string header =
       "design,load,conns,msg_size,repeat,blocking_cpu_us,actual_saving_share,estimated_saving_share,"
-      "estimate_lo,estimate_hi,level,actual_level\n";
+      "estimate_lo,estimate_hi,level,actual_level,pairs\n";
   const std::string rows =
       // A: actuals 12%, 20%, 32%; estimates 20%, "maybe".
-      "tpc,0,10,512,1,10,0.12,0.20,0,0.4,maybe,maybe\n"
-      "tpc,0,10,512,2,10,0.20,0.20,0,0.4,maybe,likely_worth_it\n"
-      "tpc,0,10,512,3,10,0.32,0.20,0,0.4,maybe,likely_worth_it\n"
+      "tpc,0,10,512,1,10,0.12,0.20,0,0.4,maybe,maybe,3\n"
+      "tpc,0,10,512,2,10,0.20,0.20,0,0.4,maybe,likely_worth_it,3\n"
+      "tpc,0,10,512,3,10,0.32,0.20,0,0.4,maybe,likely_worth_it,3\n"
       // B: actuals 2% and 3%; estimates 10%, "maybe".
-      "vec,0,10,512,1,10,0.02,0.10,0,0.2,maybe,not_worth_it\n"
-      "vec,0,10,512,2,10,0.03,0.10,0,0.2,maybe,not_worth_it\n"
+      "vec,0,10,512,1,10,0.02,0.10,0,0.2,maybe,not_worth_it,3\n"
+      "vec,0,10,512,2,10,0.03,0.10,0,0.2,maybe,not_worth_it,3\n"
       // C: one repeat, estimate exact.
-      "pool,0,10,512,1,10,0.40,0.40,0.3,0.5,likely_worth_it,likely_worth_it\n";
+      "pool,0,10,512,1,10,0.40,0.40,0.3,0.5,likely_worth_it,likely_worth_it,3\n";
   const std::string out = RunSummary(header + rows);
   // Per setup: A's median estimate 20% against the mean 21.3% (0.13 µs, in
   // bound) at "maybe" against "likely"; B's 10% against 2.5% (0.75 µs > 0.5,
@@ -67,6 +67,12 @@ TEST(DesignsSummary, PerSetupFiguresAndTheCeilingOfTheActualsOwnNoise) {
   // "not worth it").
   EXPECT_NE(out.find("the mean of the setup's other repeats as the estimate would be in bound 3/5 and at the "
                      "actual's level 4/5"),
+            std::string::npos)
+      << out;
+  // The spread over repeats: A's standard deviation 10.1 points, B's 0.7; C
+  // has one repeat. Each row is the mean of 3 pairs (the pairs column).
+  EXPECT_NE(out.find("the actual's spread over repeats: median standard deviation 5.4 points (setups 0.7-10.1, 2 "
+                     "setups), each row the mean of 3 design/async pair(s)"),
             std::string::npos)
       << out;
 }
