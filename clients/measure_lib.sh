@@ -37,6 +37,44 @@ wait_for_line() { # file pattern seconds
 agent_port() { sed -n 's/.*listening on [^ ]*:\([0-9]\+\).*/\1/p' "$1" | head -n1; }
 
 clk_tck=$(getconf CLK_TCK)
+
+# CPU time of a process and of every child it forks, to the microsecond: a
+# cgroup v2 group of its own, whose cpu.stat has usage_usec without any
+# controller enabled. (/proc/stat's per-CPU busy time is sampled at each
+# tick; a process's utime + stime loses what its exited children used.)
+# cpu_group_new PID prints the group PID was moved into, or fails (no cgroup
+# v2 mounted, or no right to make a group). Groups are named after this
+# script's PID, so cleanup_cpu_groups removes only this script's.
+cpu_group_root() { awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts; }
+cpu_group_new() {
+  local root dir
+  root=$(cpu_group_root)
+  [ -n "$root" ] || return 1
+  dir="$root/iotax-measure-$$-$BASHPID-$RANDOM"
+  mkdir "$dir" 2>/dev/null || return 1
+  echo "$1" >"$dir/cgroup.procs" 2>/dev/null || { rmdir "$dir"; return 1; }
+  echo "$dir"
+}
+cpu_group_usable() { # makes and removes an empty group; moves nothing
+  local root dir
+  root=$(cpu_group_root)
+  [ -n "$root" ] || return 1
+  dir="$root/iotax-measure-$$-probe"
+  mkdir "$dir" 2>/dev/null || return 1
+  local ok=1
+  if grep -q '^usage_usec ' "$dir/cpu.stat" 2>/dev/null; then ok=0; fi
+  rmdir "$dir"
+  return $ok
+}
+cpu_group_usec() { awk '$1 == "usage_usec" { print $2 }' "$1/cpu.stat"; }
+cpu_group_remove() { rmdir "$1" 2>/dev/null || true; } # once its processes are gone
+cleanup_cpu_groups() {
+  local root d
+  root=$(cpu_group_root)
+  [ -n "$root" ] || return 0
+  for d in "$root"/iotax-measure-$$-*; do [ -d "$d" ] && cpu_group_remove "$d"; done
+  return 0
+}
 threads_of() { awk '/^Threads:/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime, every thread
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }

@@ -36,8 +36,9 @@
 # event in µs, then the handler work (work_us, work_bytes), and last the
 # client's latency p50 and p99 in µs with the design and with its async
 # counterpart (what the verdict's latency rule can be checked against;
-# none of it is read back by designs_summary.py), then PAIRS and the
-# standard deviation of the PAIRS pairs' own savings (empty with one). Writes one
+# none of it is read back by designs_summary.py), then PAIRS, the
+# standard deviation of the PAIRS pairs' own savings (empty with one), and
+# how the servers' CPU was read (cpu_source: cgroup or ticks, below). Writes one
 # CSV row per row's runs to OUT_CSV and prints them, and each row's report
 # (comm, cpu_seconds, verdict, indirect, latency and the row's key) as one line of
 # OUT_CSV without .csv + -reports.jsonl; last, per design, load,
@@ -63,19 +64,30 @@ command -v jq >/dev/null || die "jq is missing"
 for d in ${DESIGNS//,/ }; do [[ -x "$bin/iotax-foreign-$d" ]] || die "$bin/iotax-foreign-$d not found: build first"; done
 out=$(mktemp -d /tmp/iotax-designs.XXXXXX)
 source "$(dirname "$(realpath "$0")")/../measure_lib.sh"
-trap 'cleanup; rm -rf "$out"' EXIT
+trap 'cleanup; cleanup_cpu_groups; rm -rf "$out"' EXIT
 taskset -p -c 1 $$ >/dev/null  # this shell and what it starts, off the server's CPU
 
-# CPU ticks of a server: its own, or for the fork design (and its async
-# counterpart, measured alike) all of CPU 0's busy time, which only the
-# server uses. A fork server's children ignore SIGCHLD, so one that exits
-# takes its ticks with it; at 100 connections children came and went within
-# the window and a per-process sum went negative.
-server_ticks() {
-  if [[ $2 == fork ]]; then
-    awk '$1 == "cpu0" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat  # user nice system irq softirq steal
+# How a server's CPU is read. With cgroup v2 ("cgroup"): its own group's
+# usage_usec, which holds what every process and thread of the server used,
+# children that exited too, to the microsecond. Without ("ticks"): its
+# utime + stime, or for the fork design (and its async counterpart,
+# measured alike) all of CPU 0's busy time, which only the server uses: a
+# fork server's children ignore SIGCHLD, so one that exits takes its ticks
+# with it. That busy time is sampled at each tick, so at low load it is
+# noisy: a server busy 13% of 5 s is on the CPU at ~65 of 500 ticks.
+if cpu_group_usable; then
+  cpu_source=cgroup
+else
+  cpu_source=ticks
+  echo "designs-check: no cgroup v2 group could be made: reading CPU ticks (noisier at low load)" >&2
+fi
+server_cpu_us() { # PID DESIGN GROUP
+  if [[ $cpu_source == cgroup ]]; then
+    cpu_group_usec "$3"
+  elif [[ $2 == fork ]]; then
+    awk -v hz="$clk_tck" '$1 == "cpu0" { printf "%.0f\n", ($2 + $3 + $4 + $7 + $8 + $9) * 1e6 / hz }' /proc/stat  # user nice system irq softirq steal
   else
-    cpu_ticks "$1"
+    awk -v hz="$clk_tck" '{ printf "%.0f\n", ($14 + $15) * 1e6 / hz }' "/proc/$1/stat"
   fi
 }
 
@@ -100,6 +112,8 @@ measure() {
   local port comm load=(--conns="$conns" --msg-size="$size")
   port=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$out/server.out")
   comm=$(head -c 15 "/proc/$server/comm" | tr -d '\n')
+  local group=""  # before any client connects: every child and thread it starts is in it
+  if [[ $cpu_source == cgroup ]]; then group=$(cpu_group_new "$server") || die "could not move $design into a cgroup"; fi
   [[ "$rate" != 0 ]] && load+=(--rate="$rate" --realtime)
   "$bin/iotax-echo-client" --model=uring --port="$port" "${load[@]}" --duration="$((SECONDS_ + 3 + 12 * report))s" \
     --warmup=1s --cpus=1 --json --allow-invalid >"$out/client.json" 2>"$out/client.err" &
@@ -113,23 +127,24 @@ measure() {
     local r=$!
     pids+=("$r")
     wait_for_line "$out/report.err" '^iotax: measuring' 30 || true
-    before=$(server_ticks "$server" "$design"); t_before=$EPOCHREALTIME
+    before=$(server_cpu_us "$server" "$design" "$group"); t_before=$EPOCHREALTIME
     wait "$r" || die "iotax report failed: $(tail -3 "$out/report.err")"
     forget "$r"
   else
-    before=$(server_ticks "$server" "$design"); t_before=$EPOCHREALTIME
+    before=$(server_cpu_us "$server" "$design" "$group"); t_before=$EPOCHREALTIME
     sleep "$SECONDS_"
   fi
-  after=$(server_ticks "$server" "$design"); t_after=$EPOCHREALTIME
+  after=$(server_cpu_us "$server" "$design" "$group"); t_after=$EPOCHREALTIME
   wait "$client" 2>/dev/null || true; forget "$client"
   kill -KILL "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; forget "$server"
   # A fork design's children see EOF and exit: wait for them, so the next
   # run neither counts nor reports them.
   for _ in $(seq 50); do pgrep -x "$comm" >/dev/null || break; sleep 0.1; done
+  [[ -n $group ]] && cpu_group_remove "$group"
   local rps p50 p99
   read -r rps p50 p99 < <(jq -r '"\(.throughput_rps) \(.latency_ns.p50 // 0) \(.latency_ns.p99 // 0)"' "$out/client.json")
-  awk -v t="$((after - before))" -v hz="$clk_tck" -v r="$rps" -v a="$t_after" -v b="$t_before" -v p50="$p50" -v p99="$p99" \
-    'BEGIN { printf "%.3f %.0f %.1f %.1f\n", t / hz / (r * (a - b)) * 1e6, r, p50 / 1e3, p99 / 1e3 }'
+  awk -v t="$((after - before))" -v r="$rps" -v a="$t_after" -v b="$t_before" -v p50="$p50" -v p99="$p99" \
+    'BEGIN { printf "%.3f %.0f %.1f %.1f\n", t / (r * (a - b)), r, p50 / 1e3, p99 / 1e3 }'
 }
 
 # measure_pairs DESIGN RATE CONNS SIZE WORK_US WORK_BYTES: PAIRS runs of the
@@ -157,7 +172,7 @@ level_of() { # the tool's thresholds on an actual saving share
 }
 
 : >"$REPORTS"
-echo "design,load,conns,msg_size,repeat,blocking_cpu_us,async_cpu_us,blocking_rps,async_rps,actual_saving_share,estimated_saving_share,estimate_lo,estimate_hi,error_us,covered,level,actual_level,events_per_request,error_us_per_event,load1,work_us,work_bytes,blocking_p50_us,blocking_p99_us,async_p50_us,async_p99_us,pairs,pair_saving_sd" >"$CSV"
+echo "design,load,conns,msg_size,repeat,blocking_cpu_us,async_cpu_us,blocking_rps,async_rps,actual_saving_share,estimated_saving_share,estimate_lo,estimate_hi,error_us,covered,level,actual_level,events_per_request,error_us_per_event,load1,work_us,work_bytes,blocking_p50_us,blocking_p99_us,async_p50_us,async_p99_us,pairs,pair_saving_sd,cpu_source" >"$CSV"
 for rep in $(seq "$REPEATS"); do
   for design in ${DESIGNS//,/ }; do
     for rate in ${LOADS//,/ }; do
@@ -183,11 +198,11 @@ for rep in $(seq "$REPEATS"); do
                       -v br="$b_rps" -v ar="$a_rps" -v s="$actual" -v e="$est" -v lo="$lo" -v hi="$hi" -v lv="$level" \
                       -v al="$(level_of "$actual")" -v ev="$events" -v rr="$r_rps" -v ld="$load1" \
                       -v wu="$wus" -v wb="$wbytes" -v bp50="$b_p50" -v bp99="$b_p99" -v ap50="$a_p50" -v ap99="$a_p99" \
-                      -v pairs="$PAIRS" -v psd="${pair_sd:-}" \
+                      -v pairs="$PAIRS" -v psd="${pair_sd:-}" -v src="$cpu_source" \
               'BEGIN { epr = rr > 0 ? ev / rr : 0
-                       printf "%s,%s,%s,%s,%s,%.3f,%.3f,%.0f,%.0f,%.4f,%.4f,%.4f,%.4f,%.3f,%d,%s,%s,%.3f,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n",
+                       printf "%s,%s,%s,%s,%s,%.3f,%.3f,%.0f,%.0f,%.4f,%.4f,%.4f,%.4f,%.3f,%d,%s,%s,%.3f,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n",
                        d, l, c, z, r, b, a, br, ar, s, e, lo, hi, (e - s) * b, (s >= lo && s <= hi), lv, al, epr,
-                       (epr > 0 ? sprintf("%.3f", (e - s) * b / epr) : ""), ld, wu, wb, bp50, bp99, ap50, ap99, pairs, psd }')
+                       (epr > 0 ? sprintf("%.3f", (e - s) * b / epr) : ""), ld, wu, wb, bp50, bp99, ap50, ap99, pairs, psd, src }')
             echo "$row" | tee -a "$CSV"
           done
         done

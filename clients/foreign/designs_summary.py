@@ -30,8 +30,9 @@ in how many rows. The actual saving of one row is two separate runs (the
 design, its async counterpart), and it moves between repeats; a row-level
 target above that ceiling cannot be met by any estimate, however good.
 Last, that noise itself: the standard deviation of a setup's actual savings
-over its repeats (median over the setups), and how many design/async pairs
-each row's actual saving is the mean of (designs_check.sh's PAIRS).
+over its repeats (median over the setups), how many design/async pairs
+each row's actual saving is the mean of (designs_check.sh's PAIRS), and how
+the servers' CPU was read (cgroup or ticks).
 
 Nothing here is tuned: it reads what the CSV holds.
 """
@@ -195,9 +196,11 @@ def main(paths):
     spreads = [statistics.stdev(a) for a in setups.values() if len(a) >= 2]
     if spreads:
         pairs = sorted({int(r.get("pairs") or 1) for r in rows})
+        sources = sorted({r.get("cpu_source") or "ticks" for r in rows})  # CSVs before the column read ticks
         print(f"the actual's spread over repeats: median standard deviation {statistics.median(spreads) * 100:.1f} "
               f"points (setups {min(spreads) * 100:.1f}-{max(spreads) * 100:.1f}, {len(spreads)} setups), "
-              f"each row the mean of {'/'.join(map(str, pairs))} design/async pair(s)")
+              f"each row the mean of {'/'.join(map(str, pairs))} design/async pair(s), CPU read from "
+              f"{'/'.join(sources)}")
     return 0
 
 

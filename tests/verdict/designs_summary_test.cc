@@ -70,9 +70,10 @@ TEST(DesignsSummary, PerSetupFiguresAndTheCeilingOfTheActualsOwnNoise) {
             std::string::npos)
       << out;
   // The spread over repeats: A's standard deviation 10.1 points, B's 0.7; C
-  // has one repeat. Each row is the mean of 3 pairs (the pairs column).
+  // has one repeat. Each row is the mean of 3 pairs (the pairs column); a
+  // CSV without the cpu_source column read ticks.
   EXPECT_NE(out.find("the actual's spread over repeats: median standard deviation 5.4 points (setups 0.7-10.1, 2 "
-                     "setups), each row the mean of 3 design/async pair(s)"),
+                     "setups), each row the mean of 3 design/async pair(s), CPU read from ticks"),
             std::string::npos)
       << out;
 }
