@@ -46,22 +46,22 @@ clk_tck=$(getconf CLK_TCK)
 # v2 mounted, or no right to make a group). Groups are named after this
 # script's PID, so cleanup_cpu_groups removes only this script's.
 cpu_group_root() { awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts; }
-cpu_group_new() {
-  local root dir
+cpu_group_make() { # SUFFIX: makes this script's group of that name, prints its directory
+  local root
   root=$(cpu_group_root)
   [ -n "$root" ] || return 1
-  dir="$root/iotax-measure-$$-$BASHPID-$RANDOM"
-  mkdir "$dir" 2>/dev/null || return 1
+  mkdir "$root/iotax-measure-$$-$1" 2>/dev/null || return 1
+  echo "$root/iotax-measure-$$-$1"
+}
+cpu_group_new() {
+  local dir
+  dir=$(cpu_group_make "$BASHPID-$RANDOM") || return 1
   echo "$1" >"$dir/cgroup.procs" 2>/dev/null || { rmdir "$dir"; return 1; }
   echo "$dir"
 }
 cpu_group_usable() { # makes and removes an empty group; moves nothing
-  local root dir
-  root=$(cpu_group_root)
-  [ -n "$root" ] || return 1
-  dir="$root/iotax-measure-$$-probe"
-  mkdir "$dir" 2>/dev/null || return 1
-  local ok=1
+  local dir ok=1
+  dir=$(cpu_group_make probe) || return 1
   if grep -q '^usage_usec ' "$dir/cpu.stat" 2>/dev/null; then ok=0; fi
   rmdir "$dir"
   return $ok

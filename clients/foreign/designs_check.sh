@@ -82,13 +82,14 @@ else
   echo "designs-check: no cgroup v2 group could be made: reading CPU ticks (noisier at low load)" >&2
 fi
 server_cpu_us() { # PID DESIGN GROUP
-  if [[ $cpu_source == cgroup ]]; then
-    cpu_group_usec "$3"
-  elif [[ $2 == fork ]]; then
-    awk -v hz="$clk_tck" '$1 == "cpu0" { printf "%.0f\n", ($2 + $3 + $4 + $7 + $8 + $9) * 1e6 / hz }' /proc/stat  # user nice system irq softirq steal
+  if [[ $cpu_source == cgroup ]]; then cpu_group_usec "$3"; return; fi
+  local ticks
+  if [[ $2 == fork ]]; then
+    ticks=$(awk '$1 == "cpu0" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat)  # user nice system irq softirq steal
   else
-    awk -v hz="$clk_tck" '{ printf "%.0f\n", ($14 + $15) * 1e6 / hz }' "/proc/$1/stat"
+    ticks=$(cpu_ticks "$1")
   fi
+  echo $((ticks * 1000000 / clk_tck))
 }
 
 # The handler work of a WORK entry (US or US:BYTES): prints "US BYTES".

@@ -345,16 +345,21 @@ TEST(Verdict, NoWindowIsInsufficientData) {
   EXPECT_EQ(v.subwindows, 0);
 }
 
-// Long run-queue waits with more threads than CPUs lift a small CPU saving to
-// "maybe": an event loop's clients saw a shorter p99 (model-error.md §11).
-TEST(Verdict, RunQueueWaitsLiftASmallSavingToMaybe) {
+// A small blocking share with 3 ms run-queue waits, `threads` threads on one CPU.
+Workload SmallSavingWithLongRunQueueWaits(int threads) {
   Workload w;
-  w.threads = 200;
+  w.threads = threads;
   w.cpus = 1;
   w.requests_per_second = 2000;
   w.user_per_request = 150e-6;  // small blocking share
-  w.runqueue_wait_ns = 3'000'000;  // 3 ms waits
-  const Verdict v = ComputeVerdict(InputsFor(w, 8));
+  w.runqueue_wait_ns = 3'000'000;
+  return w;
+}
+
+// Long run-queue waits with more threads than CPUs lift a small CPU saving to
+// "maybe": an event loop's clients saw a shorter p99 (model-error.md §11).
+TEST(Verdict, RunQueueWaitsLiftASmallSavingToMaybe) {
+  const Verdict v = ComputeVerdict(InputsFor(SmallSavingWithLongRunQueueWaits(200), 8));
   ASSERT_TRUE(v.estimated_saving_share);
   ASSERT_TRUE(v.estimated_saving_share_ci);
   EXPECT_LT(v.estimated_saving_share_ci->hi, 0.05);
@@ -368,13 +373,7 @@ TEST(Verdict, RunQueueWaitsLiftASmallSavingToMaybe) {
 // No more threads than CPUs: the same waits neither lift the level nor get
 // the remark.
 TEST(Verdict, RunQueueWaitsWithNoMoreThreadsThanCpusDoNotLift) {
-  Workload w;
-  w.threads = 1;
-  w.cpus = 1;
-  w.requests_per_second = 2000;
-  w.user_per_request = 150e-6;
-  w.runqueue_wait_ns = 3'000'000;
-  const Verdict v = ComputeVerdict(InputsFor(w, 8));
+  const Verdict v = ComputeVerdict(InputsFor(SmallSavingWithLongRunQueueWaits(1), 8));
   EXPECT_EQ(v.level, VerdictLevel::kNotWorthIt) << v.summary;
   EXPECT_FALSE(AnyReasonContains(v, "More runnable threads than CPUs"));
   EXPECT_TRUE(AnyReasonContains(v, "run-queue waits")) << "the latency line still gives the figures";
