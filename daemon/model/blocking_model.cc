@@ -42,8 +42,8 @@ IndirectCost IndirectFromTime(const TargetWindow& w, const PmuStatus& pmu, uint6
   }
   cost.available = true;
   cost.blocked_returns = blocked_io_calls;
-  cost.per_block_seconds = std::max(0.0, cost.path.per_block_seconds);
-  cost.per_block_se_seconds = cost.path.per_block_se_seconds;
+  cost.per_block_seconds = std::max(0.0, cost.path.figures.per_block_seconds);
+  cost.per_block_se_seconds = cost.path.figures.per_block_se_seconds;
   cost.cpu_seconds = cost.per_block_seconds * static_cast<double>(blocked_io_calls);
   return cost;
 }
@@ -89,9 +89,9 @@ IndirectCost EstimateIndirect(const TargetWindow& w, const PmuStatus& pmu, uint6
   // The counters see user mode only: the call after the block, refilling in
   // the kernel, is timed on its path as without a PMU.
   cost.path = EstimateIndirectFromTime(w.stats.path_segments);
-  if (cost.path.kernel_available) {
+  if (cost.path.figures.kernel_available) {
     cost.kernel_cpu_seconds =
-        std::max(0.0, cost.path.kernel_per_block_seconds) * static_cast<double>(blocked_io_calls);
+        std::max(0.0, cost.path.figures.kernel_per_block_seconds) * static_cast<double>(blocked_io_calls);
     cost.cpu_seconds += cost.kernel_cpu_seconds;
   }
   return cost;

@@ -35,6 +35,35 @@ std::string PathWords(int before, int after) {
                       ClassNoun(static_cast<SyscallClass>(after)));
 }
 
+// Both sides of one path compared; the kernel half when each side has
+// `min_count` calls that stayed on the CPU.
+PathFigures Compare(const PathSegments& blocked, const PathSegments& plain, uint64_t min_count,
+                    SyscallClass after) {
+  PathFigures f;
+  const Side sb = Moments(blocked.segments, blocked.ns, blocked.sq_16ns);
+  const Side sp = Moments(plain.segments, plain.ns, plain.sq_16ns);
+  f.mean_after_blocked_seconds = sb.mean_ns / 1e9;
+  f.mean_after_nonblocked_seconds = sp.mean_ns / 1e9;
+  f.user_per_block_seconds = (sb.mean_ns - sp.mean_ns) / 1e9;
+  double var = DiffVariance(sb, blocked.segments, sp, plain.segments);
+  if (blocked.calls >= min_count && plain.calls >= min_count) {
+    const Side cb = Moments(blocked.calls, blocked.call_ns, blocked.call_sq_16ns);
+    const Side cp = Moments(plain.calls, plain.call_ns, plain.call_sq_16ns);
+    f.kernel_available = true;
+    f.call_after_blocked_seconds = cb.mean_ns / 1e9;
+    f.call_after_nonblocked_seconds = cp.mean_ns / 1e9;
+    f.kernel_per_block_seconds = (cb.mean_ns - cp.mean_ns) / 1e9;
+    var += DiffVariance(cb, blocked.calls, cp, plain.calls);
+  } else {
+    f.kernel_missing = absl::StrCat("the ", ClassNoun(after), " that end the segments stayed on the CPU ",
+                                    blocked.calls, " times after a blocked return and ", plain.calls,
+                                    " after one that did not; ", min_count, " of each are needed");
+  }
+  f.per_block_seconds = f.user_per_block_seconds + f.kernel_per_block_seconds;
+  f.per_block_se_seconds = std::sqrt(var) / 1e9;
+  return f;
+}
+
 }  // namespace
 
 PathIndirect EstimateIndirectFromTime(const PathSegmentTable& table) {
@@ -69,6 +98,8 @@ PathIndirect EstimateIndirectFromTime(const PathSegmentTable& table) {
   const PathSegments& plain = table[before][after][0];
   r.blocked_segments = blocked.segments;
   r.nonblocked_segments = plain.segments;
+  r.blocked_calls = blocked.calls;
+  r.nonblocked_calls = plain.calls;
   if (best_ok < 0) {
     const char* side = blocked.segments < kMinPathSegments && plain.segments >= kMinPathSegments
                            ? "too few blocked returns on the same path"
@@ -76,33 +107,14 @@ PathIndirect EstimateIndirectFromTime(const PathSegmentTable& table) {
     r.missing_reason = absl::StrCat(side, " (", PathWords(before, after), ": ", blocked.segments,
                                     " after a blocked return, ", plain.segments, " after one that did not block; ",
                                     kMinPathSegments, " of each are needed)");
+    if (blocked.segments >= kFewPathSegments && plain.segments >= kFewPathSegments) {
+      r.few_available = true;
+      r.few = Compare(blocked, plain, kFewPathSegments, r.after);
+    }
     return r;
   }
-  const Side sb = Moments(blocked.segments, blocked.ns, blocked.sq_16ns);
-  const Side sp = Moments(plain.segments, plain.ns, plain.sq_16ns);
   r.available = true;
-  r.mean_after_blocked_seconds = sb.mean_ns / 1e9;
-  r.mean_after_nonblocked_seconds = sp.mean_ns / 1e9;
-  r.user_per_block_seconds = (sb.mean_ns - sp.mean_ns) / 1e9;
-  double var = DiffVariance(sb, blocked.segments, sp, plain.segments);
-
-  r.blocked_calls = blocked.calls;
-  r.nonblocked_calls = plain.calls;
-  if (blocked.calls >= kMinPathSegments && plain.calls >= kMinPathSegments) {
-    const Side cb = Moments(blocked.calls, blocked.call_ns, blocked.call_sq_16ns);
-    const Side cp = Moments(plain.calls, plain.call_ns, plain.call_sq_16ns);
-    r.kernel_available = true;
-    r.call_after_blocked_seconds = cb.mean_ns / 1e9;
-    r.call_after_nonblocked_seconds = cp.mean_ns / 1e9;
-    r.kernel_per_block_seconds = (cb.mean_ns - cp.mean_ns) / 1e9;
-    var += DiffVariance(cb, blocked.calls, cp, plain.calls);
-  } else {
-    r.kernel_missing = absl::StrCat("the ", ClassNoun(r.after), " that end the segments stayed on the CPU ",
-                                    blocked.calls, " times after a blocked return and ", plain.calls,
-                                    " after one that did not; ", kMinPathSegments, " of each are needed");
-  }
-  r.per_block_seconds = r.user_per_block_seconds + r.kernel_per_block_seconds;
-  r.per_block_se_seconds = std::sqrt(var) / 1e9;
+  r.figures = Compare(blocked, plain, kMinPathSegments, r.after);
   return r;
 }
 

@@ -19,6 +19,28 @@ namespace iotax {
 
 // Segments needed on each side of a path before its means are compared.
 inline constexpr uint64_t kMinPathSegments = 50;
+// Below that, the same comparison is still made on what there is when each
+// side has at least this many, and shown beside the reason, never charged:
+// where nearly every read blocks, a judgement run tells whether so small a
+// baseline would have been right (model-error §13).
+inline constexpr uint64_t kFewPathSegments = 10;
+
+// The comparison of one path's two sides: means, their difference, its error.
+struct PathFigures {
+  double mean_after_blocked_seconds = 0;
+  double mean_after_nonblocked_seconds = 0;
+  double user_per_block_seconds = 0;  // the user segments' difference of the means, signed
+  // The kernel half: the call that ended the segments (the path's `after`
+  // class), counted when it never left the CPU. Used only when both sides
+  // have enough such calls; otherwise 0, and kernel_missing says why.
+  bool kernel_available = false;
+  std::string kernel_missing;
+  double call_after_blocked_seconds = 0;
+  double call_after_nonblocked_seconds = 0;
+  double kernel_per_block_seconds = 0;  // difference of the calls' means, signed
+  double per_block_seconds = 0;     // user + kernel halves, signed
+  double per_block_se_seconds = 0;  // its standard error (both sides' spread, both halves)
+};
 
 struct PathIndirect {
   bool available = false;      // a path had enough segments on both sides
@@ -28,21 +50,14 @@ struct PathIndirect {
   SyscallClass after = SyscallClass::kNetWrite;
   uint64_t blocked_segments = 0;
   uint64_t nonblocked_segments = 0;
-  double mean_after_blocked_seconds = 0;
-  double mean_after_nonblocked_seconds = 0;
-  double user_per_block_seconds = 0;  // the user segments' difference of the means, signed
-  // The kernel half: the call that ended the segments (the path's `after`
-  // class), counted when it never left the CPU. Used only when both sides
-  // have kMinPathSegments such calls; otherwise 0, and kernel_missing says why.
-  bool kernel_available = false;
-  std::string kernel_missing;
   uint64_t blocked_calls = 0;
   uint64_t nonblocked_calls = 0;
-  double call_after_blocked_seconds = 0;
-  double call_after_nonblocked_seconds = 0;
-  double kernel_per_block_seconds = 0;  // difference of the calls' means, signed
-  double per_block_seconds = 0;     // user + kernel halves, signed
-  double per_block_se_seconds = 0;  // its standard error (both sides' spread, both halves)
+  PathFigures figures;  // when available
+  // When not available for want of segments but each side had at least
+  // kFewPathSegments: the same comparison on the few there were (both halves
+  // at that minimum), for the report only; never charged.
+  bool few_available = false;
+  PathFigures few;
 };
 
 // Picks the path with the most blocked returns among those whose call before

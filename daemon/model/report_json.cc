@@ -19,6 +19,16 @@ json IntervalJson(const std::optional<Interval>& i) {
   return json::array({Number(i->lo), Number(i->hi)});
 }
 
+// The comparison made on fewer segments than the model needs: shown, never charged.
+json FewFiguresJson(const PathFigures& f) {
+  return json{{"mean_after_blocked_seconds", Number(f.mean_after_blocked_seconds)},
+              {"mean_after_nonblocked_seconds", Number(f.mean_after_nonblocked_seconds)},
+              {"user_difference_seconds", Number(f.user_per_block_seconds)},
+              {"kernel_difference_seconds", f.kernel_available ? Number(f.kernel_per_block_seconds) : json(nullptr)},
+              {"difference_seconds", Number(f.per_block_seconds)},
+              {"difference_se_seconds", Number(f.per_block_se_seconds)}};
+}
+
 json SyscallsJson(const BlockingBreakdown& b) {
   json out = json::array();
   for (int c = 0; c < kNumClasses; ++c) {
@@ -126,15 +136,16 @@ json TargetJson(const TargetReport& t) {
                                             {"after", std::string(kClassNames[static_cast<int>(ind.path.after)])},
                                             {"after_blocked_segments", ind.path.blocked_segments},
                                             {"after_nonblocked_segments", ind.path.nonblocked_segments},
-                                            {"mean_after_blocked_seconds", ind.path.available ? Number(ind.path.mean_after_blocked_seconds) : json(nullptr)},
-                                            {"mean_after_nonblocked_seconds", ind.path.available ? Number(ind.path.mean_after_nonblocked_seconds) : json(nullptr)},
-                                            {"difference_seconds", ind.path.available ? Number(ind.path.per_block_seconds) : json(nullptr)},
-                                            {"user_difference_seconds", ind.path.available ? Number(ind.path.user_per_block_seconds) : json(nullptr)},
+                                            {"mean_after_blocked_seconds", ind.path.available ? Number(ind.path.figures.mean_after_blocked_seconds) : json(nullptr)},
+                                            {"mean_after_nonblocked_seconds", ind.path.available ? Number(ind.path.figures.mean_after_nonblocked_seconds) : json(nullptr)},
+                                            {"difference_seconds", ind.path.available ? Number(ind.path.figures.per_block_seconds) : json(nullptr)},
+                                            {"user_difference_seconds", ind.path.available ? Number(ind.path.figures.user_per_block_seconds) : json(nullptr)},
                                             {"after_blocked_calls", ind.path.blocked_calls},
                                             {"after_nonblocked_calls", ind.path.nonblocked_calls},
-                                            {"call_after_blocked_seconds", ind.path.kernel_available ? Number(ind.path.call_after_blocked_seconds) : json(nullptr)},
-                                            {"call_after_nonblocked_seconds", ind.path.kernel_available ? Number(ind.path.call_after_nonblocked_seconds) : json(nullptr)},
-                                            {"kernel_difference_seconds", ind.path.kernel_available ? Number(ind.path.kernel_per_block_seconds) : json(nullptr)}}
+                                            {"call_after_blocked_seconds", ind.path.figures.kernel_available ? Number(ind.path.figures.call_after_blocked_seconds) : json(nullptr)},
+                                            {"call_after_nonblocked_seconds", ind.path.figures.kernel_available ? Number(ind.path.figures.call_after_nonblocked_seconds) : json(nullptr)},
+                                            {"kernel_difference_seconds", ind.path.figures.kernel_available ? Number(ind.path.figures.kernel_per_block_seconds) : json(nullptr)},
+                                            {"few", ind.path.few_available ? FewFiguresJson(ind.path.few) : json(nullptr)}}
                                      : json(nullptr)},
                         {"extra_cycles_per_blocked_return", ind.available && ind.method == IndirectMethod::kPmu ? Number(ind.extra_cycles_per_blocked_return) : json(nullptr)},
                         {"cycles_per_second", ind.available && ind.method == IndirectMethod::kPmu ? Number(ind.cycles_per_second) : json(nullptr)},

@@ -409,23 +409,24 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
   if (b.blocked_io_calls > 0) v.reasons.push_back(TracerReason(b));
   if (b.indirect.available && b.indirect.method == IndirectMethod::kUserTime && b.indirect.path.available) {
     const PathIndirect& p = b.indirect.path;
+    const PathFigures& f = p.figures;
     const std::string kernel_half =
-        p.kernel_available
+        f.kernel_available
             ? absl::StrFormat(", and the %s itself ran %s in the kernel against %s (%s and %s times)", ClassNoun(p.after),
-                              FormatDuration(p.call_after_blocked_seconds),
-                              FormatDuration(p.call_after_nonblocked_seconds),
+                              FormatDuration(f.call_after_blocked_seconds),
+                              FormatDuration(f.call_after_nonblocked_seconds),
                               FormatCount(static_cast<double>(p.blocked_calls)),
                               FormatCount(static_cast<double>(p.nonblocked_calls)))
-            : absl::StrCat(" (the kernel half is not counted: ", p.kernel_missing, ")");
+            : absl::StrCat(" (the kernel half is not counted: ", f.kernel_missing, ")");
     v.reasons.push_back(absl::StrFormat(
         "Indirect part (no PMU: measured as time on one code path): after blocked %s, the user code up to the "
         "next of the %s ran %s on average (%s times) against %s after ones that did not block (%s times)%s: %s ± %s "
         "per block (caches and TLB refilling after the switch)%s, charged to each of the %s blocking IO calls: %s of "
         "CPU.",
-        ClassNoun(p.before), ClassNoun(p.after), FormatDuration(p.mean_after_blocked_seconds),
-        FormatCount(static_cast<double>(p.blocked_segments)), FormatDuration(p.mean_after_nonblocked_seconds),
-        FormatCount(static_cast<double>(p.nonblocked_segments)), kernel_half, FormatDuration(p.per_block_seconds),
-        FormatDuration(1.96 * p.per_block_se_seconds), p.per_block_seconds < 0 ? ", taken as 0" : "",
+        ClassNoun(p.before), ClassNoun(p.after), FormatDuration(f.mean_after_blocked_seconds),
+        FormatCount(static_cast<double>(p.blocked_segments)), FormatDuration(f.mean_after_nonblocked_seconds),
+        FormatCount(static_cast<double>(p.nonblocked_segments)), kernel_half, FormatDuration(f.per_block_seconds),
+        FormatDuration(1.96 * f.per_block_se_seconds), f.per_block_seconds < 0 ? ", taken as 0" : "",
         FormatCount(static_cast<double>(b.blocked_io_calls)),
         FormatPercent(b.cpu_seconds > 0 ? b.indirect.cpu_seconds / b.cpu_seconds : 0)));
   } else if (b.indirect.available && b.indirect.method == IndirectMethod::kPmu) {
@@ -434,9 +435,9 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
         "did not block (caches and TLB refilling)%s, %s of CPU in all.",
         b.indirect.software_standins ? ", software stand-ins for the PMU: IPC is about 1 by construction" : "",
         b.indirect.extra_cycles_per_blocked_return,
-        b.indirect.path.kernel_available
+        b.indirect.path.figures.kernel_available
             ? absl::StrCat("; the next ", ClassNoun(b.indirect.path.after), " ran ",
-                           FormatDuration(b.indirect.path.kernel_per_block_seconds),
+                           FormatDuration(b.indirect.path.figures.kernel_per_block_seconds),
                            " longer in the kernel after a block (timed on its path, the counters see user mode only)")
             : "",
         FormatPercent(b.cpu_seconds > 0 ? b.indirect.cpu_seconds / b.cpu_seconds : 0)));
@@ -444,7 +445,12 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
     v.reasons.push_back(absl::StrCat(
         "Indirect part unavailable: ", b.indirect.missing_reason,
         ", so the cache and TLB refills after each switch are not measured. The overhead and the saving shown are "
-        "the direct cost only, so the real figures are likely higher."));
+        "the direct cost only, so the real figures are likely higher.",
+        b.indirect.path.few_available
+            ? absl::StrFormat(" On the few there were, the difference was %s ± %s per block (not charged).",
+                              FormatDuration(b.indirect.path.few.per_block_seconds),
+                              FormatDuration(1.96 * b.indirect.path.few.per_block_se_seconds))
+            : ""));
   }
   if (b.blocked_io_calls > 0) {
     const auto cpu_words = [](double seconds) {

@@ -91,10 +91,10 @@ TEST(TracerPaths, UserSegmentsAfterBlockedReadsAreLongerByTheWalk) {
   const PathIndirect est = EstimateIndirectFromTime(window.path_segments);
   ASSERT_TRUE(est.available) << est.missing_reason;
   std::printf("after blocked %.0f ns, after not blocked %.0f ns: %.0f ns per block (walk %.0f ns)\n",
-              est.mean_after_blocked_seconds * 1e9, est.mean_after_nonblocked_seconds * 1e9,
-              est.per_block_seconds * 1e9, run->walk_ns);
-  EXPECT_GE(est.per_block_seconds * 1e9, 0.5 * run->walk_ns);
-  EXPECT_LE(est.per_block_seconds * 1e9, 4.0 * run->walk_ns + 20'000);
+              est.figures.mean_after_blocked_seconds * 1e9, est.figures.mean_after_nonblocked_seconds * 1e9,
+              est.figures.per_block_seconds * 1e9, run->walk_ns);
+  EXPECT_GE(est.figures.per_block_seconds * 1e9, 0.5 * run->walk_ns);
+  EXPECT_LE(est.figures.per_block_seconds * 1e9, 4.0 * run->walk_ns + 20'000);
 }
 
 // The kernel half: the file write that ends each counted segment is timed

@@ -1,7 +1,8 @@
 // The figures of clients/foreign's designs_check.sh analyses that the closing
 // notes quote: designs_summary.py's per setup and the ceiling the actual
-// saving's own noise puts on the row-level ones, and latency_rule_check.py's
-// judgement of the latency rule. Worked by hand on small files.
+// saving's own noise puts on the row-level ones, latency_rule_check.py's
+// judgement of the latency rule and indirect_few_check.py's of the indirect
+// part on a small baseline. Worked by hand on small files.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -113,6 +114,43 @@ TEST(LatencyRuleCheck, TheLiftedRowsTheLevelsUnderEitherRuleAndTheLatencyTest) {
       << out;
   EXPECT_NE(out.find("at most 80% of the design's: 1/3 (median async/design p99 0.90)"), std::string::npos) << out;
   EXPECT_NE(out.find("| 10.00 / 9.00 | 0.90 |"), std::string::npos) << out;
+}
+
+TEST(IndirectFewCheck, TheSmallBaselineChargedAndTheTestFixedBeforeTheRun) {
+  const std::string header =
+      "design,load,conns,msg_size,repeat,work_us,work_bytes,blocking_cpu_us,actual_saving_share,actual_level,"
+      "estimated_saving_share,estimate_lo,estimate_hi\n";
+  const std::string rows =
+      "tpc,0,64,256,1,50,0,100,0.10,maybe,0.05,0.00,0.10\n"                  // left out; few: +4 µs a block
+      "fork,0,64,256,1,50,0,50,0.02,not_worth_it,0.03,-0.05,0.10\n"          // the part was available
+      "vec,0,64,256,1,50,0,100,0.20,likely_worth_it,0.06,0.00,0.12\n";       // left out; few: negative
+  const auto report = [](const std::string& design, const std::string& indirect) {
+    return absl::StrCat(R"({"row":{"design":")", design,
+                        R"(","load":"0","conns":"64","msg_size":"256","repeat":"1","work_us":"50","work_bytes":"0"},)",
+                        R"("cpu_seconds":0.1,"verdict":{"blocked_io_calls":1000},"indirect":)", indirect, "}\n");
+  };
+  const std::string reports =
+      report("tpc", R"({"available":false,"path":{"few":{"difference_seconds":4e-6,"difference_se_seconds":1e-6}}})") +
+      report("fork", R"({"available":true,"path":{"few":null}})") +
+      report("vec", R"({"available":false,"path":{"few":{"difference_seconds":-1e-6,"difference_se_seconds":1e-6}}})");
+  const std::string out = RunScript("indirect_few_check.py", header + rows, reports);
+  // tpc: 4 µs x 1,000 blocks / 0.1 s = 4 points: 9% against 10%, -1 µs (in
+  // bound); its sides widen by 1.96 x 1 point in quadrature with 5: 5.37.
+  EXPECT_NE(out.find("| tpc | closed | 64 | 50 µs | 10.0% | 5.0%, -5.00 | 9.0% [4%, 14%], -1.00 | 4.00 |"),
+            std::string::npos)
+      << out;
+  // vec: a negative difference charges nothing, but the row counts as changed.
+  EXPECT_NE(out.find("without the small baseline: in bound 1/3, point level 2/3, coverage 2/3; median |error| on "
+                     "the 2 rows it changes 9.50 µs"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("with the small baseline: in bound 2/3, point level 2/3, coverage 2/3; median |error| on the "
+                     "2 rows it changes 7.50 µs"),
+            std::string::npos)
+      << out;
+  // Better in bound and in error, but coverage 2/3 is under 80%.
+  EXPECT_NE(out.find("the test fixed before the run: not borne out"), std::string::npos) << out;
+  EXPECT_EQ(out.find("| fork |"), std::string::npos) << out;
 }
 
 }  // namespace

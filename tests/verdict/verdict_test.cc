@@ -303,6 +303,22 @@ TEST(Verdict, IndirectPartUnavailableWhenEveryReadOnThePathBlocked) {
   EXPECT_TRUE(AnyReasonContains(v, "socket reads then socket writes"));
 }
 
+TEST(Verdict, AFewNonBlockedReturnsAreComparedInWordsAndNotCharged) {
+  Workload w;
+  w.user_paths = true;
+  w.blocked_fraction = 0.9997;  // 6 of 20,000 reads a second did not block: 30 in the window
+  w.user_after_blocked_extra = 1.0e-6;
+  const Verdict v = ComputeVerdict(InputsFor(w, 5));
+  const PathIndirect& path = v.breakdown.indirect.path;
+  EXPECT_FALSE(path.available);
+  ASSERT_TRUE(path.few_available) << path.nonblocked_segments;
+  EXPECT_EQ(path.nonblocked_segments, 30u);
+  EXPECT_NEAR(path.few.per_block_seconds, 1.0e-6, 1e-9);
+  EXPECT_FALSE(v.indirect_cpu_seconds);  // below the model's minimum: shown, not charged
+  EXPECT_TRUE(AnyReasonContains(v, "On the few there were, the difference was"));
+  EXPECT_TRUE(AnyReasonContains(v, "per block (not charged)"));
+}
+
 TEST(Verdict, TheTracersOwnTimeIsTakenOffThePriceOfABlock) {
   Workload w;
   w.switch_run_ns = 300;  // bpf_stats: 300 ns a sched_switch run, one switch-in per block
