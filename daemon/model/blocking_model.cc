@@ -31,7 +31,10 @@ IndirectCost IndirectFromTime(const TargetWindow& w, const PmuStatus& pmu, uint6
   IndirectCost cost;
   cost.method = IndirectMethod::kUserTime;
   cost.path = EstimateIndirectFromTime(w.stats.path_segments);
-  if (!cost.path.available) {
+  // Where nearly every read blocks, the few that did not are the baseline:
+  // judged against leaving the part out in model-error §13.
+  cost.small_baseline = !cost.path.available && cost.path.few_available;
+  if (!cost.path.available && !cost.small_baseline) {
     if (blocked_io_calls == 0) {
       cost.available = true;  // nothing blocked: nothing to charge
       return cost;
@@ -40,10 +43,11 @@ IndirectCost IndirectFromTime(const TargetWindow& w, const PmuStatus& pmu, uint6
                                        pmu.reason.empty() ? "not available" : pmu.reason, ")");
     return cost;
   }
+  const PathFigures& f = cost.small_baseline ? cost.path.few : cost.path.figures;
   cost.available = true;
   cost.blocked_returns = blocked_io_calls;
-  cost.per_block_seconds = std::max(0.0, cost.path.figures.per_block_seconds);
-  cost.per_block_se_seconds = cost.path.figures.per_block_se_seconds;
+  cost.per_block_seconds = std::max(0.0, f.per_block_seconds);
+  cost.per_block_se_seconds = f.per_block_se_seconds;
   cost.cpu_seconds = cost.per_block_seconds * static_cast<double>(blocked_io_calls);
   return cost;
 }

@@ -80,6 +80,9 @@ struct IndirectCost {
   PathIndirect path;                    // kUserTime: the path compared, with counts
   double per_block_seconds = 0;         // kUserTime: charged per blocked IO call (>= 0)
   double per_block_se_seconds = 0;      // ... its standard error
+  // kUserTime: the path had fewer than kMinPathSegments of a kind, so the
+  // comparison on the few (path.few) was charged (model-error §13).
+  bool small_baseline = false;
   double kernel_cpu_seconds = 0;        // kPmu: the kernel half timed on the path, in cpu_seconds
   double extra_cycles_per_blocked_return = 0;
   double cycles_per_second = 0;         // user cycles per second of user time (the clock)

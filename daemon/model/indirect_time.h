@@ -4,7 +4,8 @@
 // return on the same code path (the same class of call before and after
 // it); both run the same code, so what the first takes longer is what
 // refilling caches and TLB after the switch cost. Only when both sides have
-// enough segments; otherwise the part is unavailable, with the counts.
+// enough segments (a small baseline below); otherwise the part is
+// unavailable, with the counts.
 // The call that ends the segment is compared the same way (its kernel half):
 // after a switch it too runs on caches other threads filled, and with many
 // threads on a CPU that is where most of the refill is paid.
@@ -19,10 +20,10 @@ namespace iotax {
 
 // Segments needed on each side of a path before its means are compared.
 inline constexpr uint64_t kMinPathSegments = 50;
-// Below that, the same comparison is still made on what there is when each
-// side has at least this many, and shown beside the reason, never charged:
-// where nearly every read blocks, a judgement run tells whether so small a
-// baseline would have been right (model-error §13).
+// Below that, the same comparison is made on what there is when each side
+// has at least this many, and charged (blocking_model.cc): where nearly every
+// read blocks, the few that did not are the only baseline (judged against
+// leaving the part out: model-error §13).
 inline constexpr uint64_t kFewPathSegments = 10;
 
 // The comparison of one path's two sides: means, their difference, its error.
@@ -55,7 +56,7 @@ struct PathIndirect {
   PathFigures figures;  // when available
   // When not available for want of segments but each side had at least
   // kFewPathSegments: the same comparison on the few there were (both halves
-  // at that minimum), for the report only; never charged.
+  // at that minimum).
   bool few_available = false;
   PathFigures few;
 };

@@ -19,7 +19,7 @@ json IntervalJson(const std::optional<Interval>& i) {
   return json::array({Number(i->lo), Number(i->hi)});
 }
 
-// The comparison made on fewer segments than the model needs: shown, never charged.
+// The comparison made on 10 to 49 segments of a kind: charged when the full one is missing.
 json FewFiguresJson(const PathFigures& f) {
   return json{{"mean_after_blocked_seconds", Number(f.mean_after_blocked_seconds)},
               {"mean_after_nonblocked_seconds", Number(f.mean_after_nonblocked_seconds)},
@@ -131,6 +131,7 @@ json TargetJson(const TargetReport& t) {
                         {"missing_reason", ind.available ? json(nullptr) : json(ind.missing_reason)},
                         {"per_block_seconds", ind.available && ind.method == IndirectMethod::kUserTime ? Number(ind.per_block_seconds) : json(nullptr)},
                         {"per_block_se_seconds", ind.available && ind.method == IndirectMethod::kUserTime ? Number(ind.per_block_se_seconds) : json(nullptr)},
+                        {"small_baseline", ind.small_baseline},
                         {"path", ind.method == IndirectMethod::kUserTime && ind.path.blocked_returns
                                      ? json{{"before", std::string(kClassNames[static_cast<int>(ind.path.before)])},
                                             {"after", std::string(kClassNames[static_cast<int>(ind.path.after)])},

@@ -407,12 +407,13 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
         absl::StrCat(b.uncalibrated_blocked_io_calls)));
   }
   if (b.blocked_io_calls > 0) v.reasons.push_back(TracerReason(b));
-  if (b.indirect.available && b.indirect.method == IndirectMethod::kUserTime && b.indirect.path.available) {
+  if (b.indirect.available && b.indirect.method == IndirectMethod::kUserTime &&
+      (b.indirect.path.available || b.indirect.small_baseline)) {
     const PathIndirect& p = b.indirect.path;
-    const PathFigures& f = p.figures;
+    const PathFigures& f = b.indirect.small_baseline ? p.few : p.figures;
     const std::string kernel_half =
         f.kernel_available
-            ? absl::StrFormat(", and the %s itself ran %s in the kernel against %s (%s and %s times)", ClassNoun(p.after),
+            ? absl::StrFormat(", and the %s that followed ran %s in the kernel against %s (%s and %s times)", ClassNoun(p.after),
                               FormatDuration(f.call_after_blocked_seconds),
                               FormatDuration(f.call_after_nonblocked_seconds),
                               FormatCount(static_cast<double>(p.blocked_calls)),
@@ -420,12 +421,17 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
             : absl::StrCat(" (the kernel half is not counted: ", f.kernel_missing, ")");
     v.reasons.push_back(absl::StrFormat(
         "Indirect part (no PMU: measured as time on one code path): after blocked %s, the user code up to the "
-        "next of the %s ran %s on average (%s times) against %s after ones that did not block (%s times)%s: %s ± %s "
-        "per block (caches and TLB refilling after the switch)%s, charged to each of the %s blocking IO calls: %s of "
-        "CPU.",
+        "next of the %s ran %s on average (%s times) against %s after ones that did not block (%s times%s)%s: %s "
+        "± %s per block (caches and TLB refilling after the switch)%s, charged to each of the %s blocking IO calls: "
+        "%s of CPU.",
         ClassNoun(p.before), ClassNoun(p.after), FormatDuration(f.mean_after_blocked_seconds),
         FormatCount(static_cast<double>(p.blocked_segments)), FormatDuration(f.mean_after_nonblocked_seconds),
-        FormatCount(static_cast<double>(p.nonblocked_segments)), kernel_half, FormatDuration(f.per_block_seconds),
+        FormatCount(static_cast<double>(p.nonblocked_segments)),
+        b.indirect.small_baseline
+            ? absl::StrCat(": a small baseline, under the ", kMinPathSegments,
+                           " a full comparison needs, used as nearly every call blocked")
+            : "",
+        kernel_half, FormatDuration(f.per_block_seconds),
         FormatDuration(1.96 * f.per_block_se_seconds), f.per_block_seconds < 0 ? ", taken as 0" : "",
         FormatCount(static_cast<double>(b.blocked_io_calls)),
         FormatPercent(b.cpu_seconds > 0 ? b.indirect.cpu_seconds / b.cpu_seconds : 0)));
@@ -445,12 +451,7 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
     v.reasons.push_back(absl::StrCat(
         "Indirect part unavailable: ", b.indirect.missing_reason,
         ", so the cache and TLB refills after each switch are not measured. The overhead and the saving shown are "
-        "the direct cost only, so the real figures are likely higher.",
-        b.indirect.path.few_available
-            ? absl::StrFormat(" On the few there were, the difference was %s ± %s per block (not charged).",
-                              FormatDuration(b.indirect.path.few.per_block_seconds),
-                              FormatDuration(1.96 * b.indirect.path.few.per_block_se_seconds))
-            : ""));
+        "the direct cost only, so the real figures are likely higher."));
   }
   if (b.blocked_io_calls > 0) {
     const auto cpu_words = [](double seconds) {

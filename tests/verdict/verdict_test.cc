@@ -303,20 +303,29 @@ TEST(Verdict, IndirectPartUnavailableWhenEveryReadOnThePathBlocked) {
   EXPECT_TRUE(AnyReasonContains(v, "socket reads then socket writes"));
 }
 
-TEST(Verdict, AFewNonBlockedReturnsAreComparedInWordsAndNotCharged) {
+TEST(Verdict, AFewNonBlockedReturnsAreASmallBaselineThatIsChargedAndSaidSo) {
   Workload w;
   w.user_paths = true;
   w.blocked_fraction = 0.9997;  // 6 of 20,000 reads a second did not block: 30 in the window
   w.user_after_blocked_extra = 1.0e-6;
   const Verdict v = ComputeVerdict(InputsFor(w, 5));
-  const PathIndirect& path = v.breakdown.indirect.path;
-  EXPECT_FALSE(path.available);
-  ASSERT_TRUE(path.few_available) << path.nonblocked_segments;
-  EXPECT_EQ(path.nonblocked_segments, 30u);
-  EXPECT_NEAR(path.few.per_block_seconds, 1.0e-6, 1e-9);
-  EXPECT_FALSE(v.indirect_cpu_seconds);  // below the model's minimum: shown, not charged
-  EXPECT_TRUE(AnyReasonContains(v, "On the few there were, the difference was"));
-  EXPECT_TRUE(AnyReasonContains(v, "per block (not charged)"));
+  const IndirectCost& ind = v.breakdown.indirect;
+  EXPECT_FALSE(ind.path.available);
+  ASSERT_TRUE(ind.path.few_available) << ind.path.nonblocked_segments;
+  EXPECT_EQ(ind.path.nonblocked_segments, 30u);
+  EXPECT_TRUE(ind.small_baseline);
+  EXPECT_NEAR(ind.per_block_seconds, 1.0e-6, 1e-9);
+  ASSERT_TRUE(v.indirect_cpu_seconds);
+  EXPECT_NEAR(*v.indirect_cpu_seconds, 1.0e-6 * static_cast<double>(v.blocked_io_calls), 1e-6);
+  EXPECT_TRUE(AnyReasonContains(v, "(30 times: a small baseline, under the 50 a full comparison needs"));
+  EXPECT_FALSE(AnyReasonContains(v, "Indirect part unavailable"));
+
+  w.blocked_fraction = 0.9999;  // 2 a second, 10 in the window: still a small baseline
+  EXPECT_TRUE(ComputeVerdict(InputsFor(w, 5)).breakdown.indirect.small_baseline);
+  w.blocked_fraction = 0.99995;  // 1 a second, 5 in the window: none
+  const Verdict none = ComputeVerdict(InputsFor(w, 5));
+  EXPECT_FALSE(none.indirect_cpu_seconds);
+  EXPECT_TRUE(AnyReasonContains(none, "Indirect part unavailable: too few non-blocked returns on the same path"));
 }
 
 TEST(Verdict, TheTracersOwnTimeIsTakenOffThePriceOfABlock) {
