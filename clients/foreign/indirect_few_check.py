@@ -9,7 +9,9 @@ on one code path; the model needs 50 segments of each (kMinPathSegments).
 Where nearly every read blocks it has fewer, and the part is left out: in
 model-error §11, 50 of 60 tpc, fork and vec rows. Since 2026-12-07 the report
 still shows the comparison made on the few there were, when each side had at
-least 10 (`indirect.path.few`), and never charges it.
+least 10 (`indirect.path.few`), and never charges it. Since 6f9ac3f, after
+this script's judgement (§13), the model charges it (`indirect.small_baseline`):
+on such reports the part is available and this script leaves the row as it is.
 
 This script asks what charging it would have done. Each CSV's reports (CSV
 without .csv + -reports.jsonl) give, for each row whose part was left out and
