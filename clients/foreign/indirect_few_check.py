@@ -35,21 +35,15 @@ over all rows still at least 80%.
 
 Nothing here is tuned: it reads what the CSVs and the reports hold.
 """
-import csv
-import json
 import os
 import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from designs_summary import in_bound, level_of  # noqa: E402
+from row_reports import rows_with_reports  # noqa: E402
 
-KEY = ("design", "load", "conns", "msg_size", "repeat", "work_us", "work_bytes")
 COVERAGE_FLOOR = 0.8
-
-
-def key_of(row):
-    return tuple(str(row.get(k) or "0") for k in KEY)
 
 
 def with_few(row, report):
@@ -71,25 +65,15 @@ def main(paths):
     if not paths:
         print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
         return 2
+    try:
+        pairs = rows_with_reports(paths)
+    except ValueError as e:
+        print(f"indirect_few_check: {e}", file=sys.stderr)
+        return 1
     rows = []
-    for path in paths:
-        reports = {}
-        with open(path[: -len(".csv")] + "-reports.jsonl") as f:
-            for line in f:
-                r = json.loads(line)
-                if "row" not in r:
-                    print(f"indirect_few_check: {path}'s reports have no row key: rows cannot be matched",
-                          file=sys.stderr)
-                    return 1
-                reports[key_of(r["row"])] = r
-        with open(path, newline="") as f:
-            for row in csv.DictReader(f):
-                report = reports.get(key_of(row))
-                if report is None:
-                    print(f"indirect_few_check: no report for row {key_of(row)} of {path}", file=sys.stderr)
-                    return 1
-                row["few"] = with_few(row, report)
-                rows.append(row)
+    for row, report in pairs:
+        row["few"] = with_few(row, report)
+        rows.append(row)
     if not rows:
         print("indirect_few_check: no rows", file=sys.stderr)
         return 1

@@ -22,17 +22,14 @@ would not queue like this.
 
 Nothing here is tuned: it reads what the CSVs and the reports hold.
 """
-import csv
-import json
+import os
 import statistics
 import sys
 
-KEY = ("design", "load", "conns", "msg_size", "repeat", "work_us", "work_bytes")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from row_reports import rows_with_reports  # noqa: E402
+
 LIFT_BORNE_OUT = 0.8  # the async p99 at most this share of the design's
-
-
-def key_of(row):
-    return tuple(str(row.get(k) or "0") for k in KEY)
 
 
 def levels(verdict):
@@ -49,26 +46,17 @@ def main(paths):
     if not paths:
         print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
         return 2
+    try:
+        pairs = rows_with_reports(paths)
+    except ValueError as e:
+        print(f"latency_rule_check: {e}", file=sys.stderr)
+        return 1
     rows = []
-    for path in paths:
-        reports = {}
-        with open(path[: -len(".csv")] + "-reports.jsonl") as f:
-            for line in f:
-                r = json.loads(line)
-                if "row" not in r:
-                    print(f"latency_rule_check: {path}'s reports have no row key (written before designs_check.sh "
-                          "recorded one): its rows cannot be matched to their reports", file=sys.stderr)
-                    return 1
-                reports[key_of(r["row"])] = r["verdict"]
-        with open(path, newline="") as f:
-            for row in csv.DictReader(f):
-                verdict = reports.get(key_of(row))
-                if verdict is None:
-                    print(f"latency_rule_check: no report for row {key_of(row)} of {path}", file=sys.stderr)
-                    return 1
-                row["old_level"], row["new_level"] = levels(verdict)
-                row["runqueue_p99_ms"] = (verdict.get("runqueue_wait_p99_seconds") or 0) * 1e3
-                rows.append(row)
+    for row, report in pairs:
+        verdict = report["verdict"]
+        row["old_level"], row["new_level"] = levels(verdict)
+        row["runqueue_p99_ms"] = (verdict.get("runqueue_wait_p99_seconds") or 0) * 1e3
+        rows.append(row)
     if not rows:
         print("latency_rule_check: no rows", file=sys.stderr)
         return 1
