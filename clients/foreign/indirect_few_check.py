@@ -11,11 +11,11 @@ model-error §11, 50 of 60 tpc, fork and vec rows. Since 2026-12-07 the report
 still shows the comparison made on the few there were, when each side had at
 least 10 (`indirect.path.few`), and never charges it. Since 6f9ac3f, after
 this script's judgement (§13), the model charges it (`indirect.small_baseline`):
-on such reports the part is available and this script leaves the row as it is.
+on such reports this script takes the part back out to compare.
 
-This script asks what charging it would have done. Each CSV's reports (CSV
-without .csv + -reports.jsonl) give, for each row whose part was left out and
-which has `few`, the CPU it would add:
+This script compares the estimate with and without it. Each CSV's reports
+(CSV without .csv + -reports.jsonl) give, for each row whose part was left
+out and which has `few` (reports from before 6f9ac3f), the CPU it would add:
 
   added share = max(0, few.difference_seconds) x blocked IO calls / CPU seconds
 
@@ -26,6 +26,10 @@ in quadrature with the side's own width. The level of both estimates is the
 level of their point value (< 5% not worth it, >= 15% likely, else maybe: the
 CSV's actual_level rule), so the two are compared on equal terms; the tool's
 own level, which also weighs the noise and run-queue waits, is not recomputed.
+On reports from 6f9ac3f on (`indirect.small_baseline` true) the tool's
+estimate and interval are the "with", and "without" is both less the part
+(verdict.indirect_cpu_seconds / CPU seconds), the interval moved, not
+narrowed.
 
 The rule and the test were fixed before the run that judges them
 (model-error.md §13): charging the small baseline is borne out if, over all
@@ -46,19 +50,27 @@ from row_reports import rows_with_reports  # noqa: E402
 COVERAGE_FLOOR = 0.8
 
 
-def with_few(row, report):
-    """(estimate, lo, hi) with the small baseline charged, or None when the row is unchanged."""
+def variants(row, report):
+    """(without, with) the small baseline, each (estimate, lo, hi); None when the row has none."""
     ind = report.get("indirect") or {}
-    few = (ind.get("path") or {}).get("few")
     cpu = report.get("cpu_seconds") or 0
-    if ind.get("available") or not few or cpu <= 0:
+    tool = tuple(float(row[k]) for k in ("estimated_saving_share", "estimate_lo", "estimate_hi"))
+    if cpu <= 0:
+        return None
+    if ind.get("small_baseline"):
+        # A report from 6f9ac3f on: the tool charged it; without it is the
+        # estimate less the part, its interval moved with it.
+        part = (report["verdict"].get("indirect_cpu_seconds") or 0) / cpu
+        return tuple(x - part for x in tool), tool
+    few = (ind.get("path") or {}).get("few")
+    if ind.get("available") or not few:
         return None
     blocked = report["verdict"].get("blocked_io_calls") or 0
     added = max(0.0, few["difference_seconds"]) * blocked / cpu
     added_se = (few.get("difference_se_seconds") or 0) * blocked / cpu
-    est, lo, hi = (float(row[k]) for k in ("estimated_saving_share", "estimate_lo", "estimate_hi"))
+    est, lo, hi = tool
     widen = lambda side: (side ** 2 + (1.96 * added_se) ** 2) ** 0.5  # noqa: E731
-    return est + added, est + added - widen(est - lo), est + added + widen(hi - est)
+    return tool, (est + added, est + added - widen(est - lo), est + added + widen(hi - est))
 
 
 def main(paths):
@@ -72,7 +84,7 @@ def main(paths):
         return 1
     rows = []
     for row, report in pairs:
-        row["few"] = with_few(row, report)
+        row["few"] = variants(row, report)
         rows.append(row)
     if not rows:
         print("indirect_few_check: no rows", file=sys.stderr)
@@ -85,23 +97,23 @@ def main(paths):
     changed_errors = {"without": [], "with": []}
     for r in rows:
         actual, cpu = float(r["actual_saving_share"]), float(r["blocking_cpu_us"])
-        base = tuple(float(r[k]) for k in ("estimated_saving_share", "estimate_lo", "estimate_hi"))
-        variants = {"without": base, "with": r["few"] or base}
-        for name, (est, lo, hi) in variants.items():
+        tool = tuple(float(r[k]) for k in ("estimated_saving_share", "estimate_lo", "estimate_hi"))
+        without, with_ = r["few"] or (tool, tool)
+        for name, (est, lo, hi) in (("without", without), ("with", with_)):
             f = figures[name]
             f[0] += in_bound(est, actual, cpu)
             f[1] += level_of(est) == r["actual_level"]
             f[2] += lo <= actual <= hi
         if r["few"] is None:
             continue
-        for name, (est, _, _) in variants.items():
+        for name, (est, _, _) in (("without", without), ("with", with_)):
             changed_errors[name].append(abs(est - actual) * cpu)
-        est, lo, hi = r["few"]
+        est, lo, hi = with_
         work = f"{r.get('work_us') or 0} µs" + (f" + {r['work_bytes']} B" if int(r.get("work_bytes") or 0) else "")
         print(f"| {r['design']} | {'closed' if r['load'] == '0' else r['load'] + '/s'} | {r['conns']} | {work} | "
-              f"{actual * 100:.1f}% | {base[0] * 100:.1f}%, {(base[0] - actual) * cpu:+.2f} | "
+              f"{actual * 100:.1f}% | {without[0] * 100:.1f}%, {(without[0] - actual) * cpu:+.2f} | "
               f"{est * 100:.1f}% [{lo * 100:.0f}%, {hi * 100:.0f}%], {(est - actual) * cpu:+.2f} | "
-              f"{(est - base[0]) * cpu:.2f} |")
+              f"{(est - without[0]) * cpu:.2f} |")
 
     n, changed = len(rows), len(changed_errors["with"])
     print()
