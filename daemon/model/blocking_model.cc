@@ -43,11 +43,10 @@ IndirectCost IndirectFromTime(const TargetWindow& w, const PmuStatus& pmu, uint6
                                        pmu.reason.empty() ? "not available" : pmu.reason, ")");
     return cost;
   }
-  const PathFigures& f = cost.small_baseline ? cost.path.few : cost.path.figures;
   cost.available = true;
   cost.blocked_returns = blocked_io_calls;
-  cost.per_block_seconds = std::max(0.0, f.per_block_seconds);
-  cost.per_block_se_seconds = f.per_block_se_seconds;
+  cost.per_block_seconds = std::max(0.0, cost.ChargedFigures().per_block_seconds);
+  cost.per_block_se_seconds = cost.ChargedFigures().per_block_se_seconds;
   cost.cpu_seconds = cost.per_block_seconds * static_cast<double>(blocked_io_calls);
   return cost;
 }

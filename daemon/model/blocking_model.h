@@ -83,6 +83,8 @@ struct IndirectCost {
   // kUserTime: the path had fewer than kMinPathSegments of a kind, so the
   // comparison on the few (path.few) was charged (model-error §13).
   bool small_baseline = false;
+  // kUserTime: the comparison charged, the full one or the small baseline's.
+  const PathFigures& ChargedFigures() const { return small_baseline ? path.few : path.figures; }
   double kernel_cpu_seconds = 0;        // kPmu: the kernel half timed on the path, in cpu_seconds
   double extra_cycles_per_blocked_return = 0;
   double cycles_per_second = 0;         // user cycles per second of user time (the clock)

@@ -410,7 +410,7 @@ Verdict ComputeVerdict(const VerdictInputs& in) {
   if (b.indirect.available && b.indirect.method == IndirectMethod::kUserTime &&
       (b.indirect.path.available || b.indirect.small_baseline)) {
     const PathIndirect& p = b.indirect.path;
-    const PathFigures& f = b.indirect.small_baseline ? p.few : p.figures;
+    const PathFigures& f = b.indirect.ChargedFigures();
     const std::string kernel_half =
         f.kernel_available
             ? absl::StrFormat(", and the %s that followed ran %s in the kernel against %s (%s and %s times)", ClassNoun(p.after),

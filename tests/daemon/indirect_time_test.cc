@@ -96,15 +96,15 @@ TEST(IndirectFromTime, TooFewNonBlockedReturnsSaysWhichPathWithCounts) {
   EXPECT_NE(r.missing_reason.find("socket reads then socket writes"), std::string::npos) << r.missing_reason;
   EXPECT_NE(r.missing_reason.find("10000"), std::string::npos) << r.missing_reason;
   EXPECT_NE(r.missing_reason.find("12 after"), std::string::npos) << r.missing_reason;
-  // Twelve is below the model's minimum but not below the report's: the
-  // comparison is shown on them, and nothing is charged from it.
+  // Twelve is below the full comparison's minimum but not below the small
+  // baseline's: the comparison is made on them, apart from the full one.
   ASSERT_TRUE(r.few_available);
   EXPECT_NEAR(r.few.per_block_seconds, 1.5e-6, 1e-12);
   EXPECT_NEAR(r.few.mean_after_nonblocked_seconds, 2e-6, 1e-12);
   EXPECT_EQ(r.figures.per_block_seconds, 0);
 }
 
-TEST(IndirectFromTime, FewerThanTheReportsMinimumShowNoComparison) {
+TEST(IndirectFromTime, FewerThanTheSmallBaselinesMinimumMakeNoComparison) {
   PathSegmentTable t{};
   t[kRead][kWrite][1] = Segments(10'000, 3'500);
   t[kRead][kWrite][0] = Segments(kFewPathSegments - 1, 2'000);

@@ -116,10 +116,12 @@ TEST(LatencyRuleCheck, TheLiftedRowsTheLevelsUnderEitherRuleAndTheLatencyTest) {
   EXPECT_NE(out.find("| 10.00 / 9.00 | 0.90 |"), std::string::npos) << out;
 }
 
+// The columns indirect_few_check.py reads.
+constexpr char kFewCheckHeader[] =
+    "design,load,conns,msg_size,repeat,work_us,work_bytes,blocking_cpu_us,actual_saving_share,actual_level,"
+    "estimated_saving_share,estimate_lo,estimate_hi\n";
+
 TEST(IndirectFewCheck, TheSmallBaselineChargedAndTheTestFixedBeforeTheRun) {
-  const std::string header =
-      "design,load,conns,msg_size,repeat,work_us,work_bytes,blocking_cpu_us,actual_saving_share,actual_level,"
-      "estimated_saving_share,estimate_lo,estimate_hi\n";
   const std::string rows =
       "tpc,0,64,256,1,50,0,100,0.10,maybe,0.05,0.00,0.10\n"                  // left out; few: +4 µs a block
       "fork,0,64,256,1,50,0,50,0.02,not_worth_it,0.03,-0.05,0.10\n"          // the part was available
@@ -133,7 +135,7 @@ TEST(IndirectFewCheck, TheSmallBaselineChargedAndTheTestFixedBeforeTheRun) {
       report("tpc", R"({"available":false,"path":{"few":{"difference_seconds":4e-6,"difference_se_seconds":1e-6}}})") +
       report("fork", R"({"available":true,"path":{"few":null}})") +
       report("vec", R"({"available":false,"path":{"few":{"difference_seconds":-1e-6,"difference_se_seconds":1e-6}}})");
-  const std::string out = RunScript("indirect_few_check.py", header + rows, reports);
+  const std::string out = RunScript("indirect_few_check.py", kFewCheckHeader + rows, reports);
   // tpc: 4 µs x 1,000 blocks / 0.1 s = 4 points: 9% against 10%, -1 µs (in
   // bound); its sides widen by 1.96 x 1 point in quadrature with 5: 5.37.
   EXPECT_NE(out.find("| tpc | closed | 64 | 50 µs | 10.0% | 5.0%, -5.00 | 9.0% [4%, 14%], -1.00 | 4.00 |"),
@@ -154,16 +156,13 @@ TEST(IndirectFewCheck, TheSmallBaselineChargedAndTheTestFixedBeforeTheRun) {
 }
 
 TEST(IndirectFewCheck, AReportThatChargedItIsComparedWithThePartTakenBackOut) {
-  const std::string header =
-      "design,load,conns,msg_size,repeat,work_us,work_bytes,blocking_cpu_us,actual_saving_share,actual_level,"
-      "estimated_saving_share,estimate_lo,estimate_hi\n";
   const std::string rows = "tpc,0,64,256,1,50,0,100,0.10,maybe,0.09,0.04,0.14\n";
   const std::string reports =
       R"({"row":{"design":"tpc","load":"0","conns":"64","msg_size":"256","repeat":"1","work_us":"50","work_bytes":"0"},)"
       R"("cpu_seconds":0.1,"verdict":{"blocked_io_calls":1000,"indirect_cpu_seconds":0.004},)"
       R"("indirect":{"available":true,"small_baseline":true}})"
       "\n";
-  const std::string out = RunScript("indirect_few_check.py", header + rows, reports);
+  const std::string out = RunScript("indirect_few_check.py", kFewCheckHeader + rows, reports);
   // The part is 0.004 s of 0.1: 4 points; without it 5% against 10%, -5 µs.
   EXPECT_NE(out.find("| tpc | closed | 64 | 50 µs | 10.0% | 5.0%, -5.00 | 9.0% [4%, 14%], -1.00 | 4.00 |"),
             std::string::npos)
