@@ -45,7 +45,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from designs_summary import in_bound, level_of  # noqa: E402
-from row_reports import rows_with_reports  # noqa: E402
+from row_reports import read_or_exit  # noqa: E402
 
 COVERAGE_FLOOR = 0.8
 
@@ -74,21 +74,10 @@ def variants(row, report):
 
 
 def main(paths):
-    if not paths:
-        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
-        return 2
-    try:
-        pairs = rows_with_reports(paths)
-    except ValueError as e:
-        print(f"indirect_few_check: {e}", file=sys.stderr)
-        return 1
     rows = []
-    for row, report in pairs:
+    for row, report in read_or_exit(paths, __doc__, "indirect_few_check"):
         row["few"] = variants(row, report)
         rows.append(row)
-    if not rows:
-        print("indirect_few_check: no rows", file=sys.stderr)
-        return 1
 
     print("| design | load | conns | work | actual | without: estimate, error µs | with the few: estimate "
           "[interval], error µs | added µs/request |")

@@ -27,7 +27,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from row_reports import rows_with_reports  # noqa: E402
+from row_reports import read_or_exit  # noqa: E402
 
 LIFT_BORNE_OUT = 0.8  # the async p99 at most this share of the design's
 
@@ -43,23 +43,12 @@ def levels(verdict):
 
 
 def main(paths):
-    if not paths:
-        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
-        return 2
-    try:
-        pairs = rows_with_reports(paths)
-    except ValueError as e:
-        print(f"latency_rule_check: {e}", file=sys.stderr)
-        return 1
     rows = []
-    for row, report in pairs:
+    for row, report in read_or_exit(paths, __doc__, "latency_rule_check"):
         verdict = report["verdict"]
         row["old_level"], row["new_level"] = levels(verdict)
         row["runqueue_p99_ms"] = (verdict.get("runqueue_wait_p99_seconds") or 0) * 1e3
         rows.append(row)
-    if not rows:
-        print("latency_rule_check: no rows", file=sys.stderr)
-        return 1
 
     lifted = [r for r in rows if r["old_level"] != r["new_level"]]
     has_latency = all(r.get("blocking_p99_us") for r in lifted)
