@@ -31,23 +31,17 @@ estimate and interval are the "with", and "without" is both less the part
 (verdict.indirect_cpu_seconds / CPU seconds), the interval moved, not
 narrowed.
 
-The rule and the test were fixed before the run that judges them
-(model-error.md §13): charging the small baseline is borne out if, over all
-rows, the error is in bound in at least as many rows as without it, and on
-the rows it changes the median |error| in µs falls, with interval coverage
-over all rows still at least 80%.
+The rule and the test (term_check.py) were fixed before the run that judges
+them (model-error.md §13).
 
 Nothing here is tuned: it reads what the CSVs and the reports hold.
 """
 import os
-import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from designs_summary import in_bound, level_of  # noqa: E402
 from row_reports import read_or_exit  # noqa: E402
-
-COVERAGE_FLOOR = 0.8
+from term_check import judge  # noqa: E402
 
 
 def variants(row, report):
@@ -74,48 +68,8 @@ def variants(row, report):
 
 
 def main(paths):
-    rows = []
-    for row, report in read_or_exit(paths, __doc__, "indirect_few_check"):
-        row["few"] = variants(row, report)
-        rows.append(row)
-
-    print("| design | load | conns | work | actual | without: estimate, error µs | with the few: estimate "
-          "[interval], error µs | added µs/request |")
-    print("|---|---|---:|---|---:|---|---|---|")
-    figures = {"without": [0, 0, 0], "with": [0, 0, 0]}  # in bound, point level, covered
-    changed_errors = {"without": [], "with": []}
-    for r in rows:
-        actual, cpu = float(r["actual_saving_share"]), float(r["blocking_cpu_us"])
-        tool = tuple(float(r[k]) for k in ("estimated_saving_share", "estimate_lo", "estimate_hi"))
-        without, with_ = r["few"] or (tool, tool)
-        for name, (est, lo, hi) in (("without", without), ("with", with_)):
-            f = figures[name]
-            f[0] += in_bound(est, actual, cpu)
-            f[1] += level_of(est) == r["actual_level"]
-            f[2] += lo <= actual <= hi
-        if r["few"] is None:
-            continue
-        for name, (est, _, _) in (("without", without), ("with", with_)):
-            changed_errors[name].append(abs(est - actual) * cpu)
-        est, lo, hi = with_
-        work = f"{r.get('work_us') or 0} µs" + (f" + {r['work_bytes']} B" if int(r.get("work_bytes") or 0) else "")
-        print(f"| {r['design']} | {'closed' if r['load'] == '0' else r['load'] + '/s'} | {r['conns']} | {work} | "
-              f"{actual * 100:.1f}% | {without[0] * 100:.1f}%, {(without[0] - actual) * cpu:+.2f} | "
-              f"{est * 100:.1f}% [{lo * 100:.0f}%, {hi * 100:.0f}%], {(est - actual) * cpu:+.2f} | "
-              f"{(est - without[0]) * cpu:.2f} |")
-
-    n, changed = len(rows), len(changed_errors["with"])
-    print()
-    for name in ("without", "with"):
-        bound, level, covered = figures[name]
-        median = statistics.median(changed_errors[name]) if changed else float("nan")
-        print(f"{name} the small baseline: in bound {bound}/{n}, point level {level}/{n}, coverage {covered}/{n}; "
-              f"median |error| on the {changed} rows it changes {median:.2f} µs")
-    if changed:
-        borne_out = (figures["with"][0] >= figures["without"][0]
-                     and statistics.median(changed_errors["with"]) < statistics.median(changed_errors["without"])
-                     and figures["with"][2] >= COVERAGE_FLOOR * n)
-        print(f"the test fixed before the run: {'borne out' if borne_out else 'not borne out'}")
+    judge([(row, variants(row, report)) for row, report in read_or_exit(paths, __doc__, "indirect_few_check")],
+          "the small baseline", "with the few", "added µs/request")
     return 0
 
 

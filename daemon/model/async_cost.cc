@@ -151,25 +151,46 @@ AsyncCost EstimateAsyncCost(const BlockingBreakdown& w, const Calibration* calib
         "blocking call, %s each, %s (no batching assumed)",
         Micros(cost.call_seconds), same.from);
   } else {
-    cost.per_op_seconds = 0;
     cost.known = false;
     cost.detail =
-        "the target made too few non-blocking calls to measure what an async design would pay instead, so it is "
-        "counted as 0 (the saving is an upper bound; `iotax calibrate` measures it)";
-    return cost;
+        "the target made too few non-blocking calls to measure what an async design would pay instead, so that "
+        "call is counted as 0 (the saving is an upper bound; `iotax calibrate` measures it)";
   }
-  // An event loop sleeps too, whenever it runs out of work.
+  // An event loop sleeps too, whenever it runs out of work, and its caches
+  // are as cold after that sleep as a blocked thread's.
   cost.idle_share = IdleShare(w);
   cost.wake_seconds = w.DirectPerBlockedCall();
-  cost.per_op_seconds = cost.call_seconds + cost.idle_share * cost.wake_seconds;
+  cost.refill_seconds = w.indirect.available && w.blocked_io_calls > 0
+                            ? w.indirect.cpu_seconds / static_cast<double>(w.blocked_io_calls)
+                            : 0.0;
+  if (!cost.known) {
+    // The sleep's refill does not depend on the call that was not measured.
+    cost.per_op_seconds = cost.idle_share * cost.refill_seconds;
+    cost.raw_per_op_seconds = cost.per_op_seconds;
+    if (cost.per_op_seconds > 0) {
+      cost.detail += absl::StrFormat(
+          "; but an event loop sleeps too when it runs out of work: the process had nothing to run %.0f%% of the "
+          "window, so about that share of requests would find the loop asleep and pay the caches' refill after it "
+          "(%s, the indirect part per blocked call here), %s per call",
+          100 * cost.idle_share, Micros(cost.refill_seconds), Micros(cost.per_op_seconds));
+    }
+    return cost;
+  }
+  cost.per_op_seconds = cost.call_seconds + cost.idle_share * (cost.wake_seconds + cost.refill_seconds);
   cost.raw_per_op_seconds = cost.per_op_seconds;
   cost.detail += w.latency.cpus > 0
                      ? absl::StrFormat(
                            ", plus its own sleeps when it runs out of work: the process had nothing to run (no "
-                           "thread on or waiting for a CPU) %.0f%% of the window, so about that share of requests finds the loop asleep and pays a sleep and "
-                           "wakeup (%s, the direct cost of a blocked call here), %s per call in all (`iotax "
-                           "calibrate` measures it instead)",
-                           100 * cost.idle_share, Micros(cost.wake_seconds), Micros(cost.per_op_seconds))
+                           "thread on or waiting for a CPU) %.0f%% of the window, so about that share of requests "
+                           "finds the loop asleep and pays a sleep and wakeup (%s, the direct cost of a blocked call "
+                           "here)%s, %s per call in all (`iotax calibrate` measures it instead)",
+                           100 * cost.idle_share, Micros(cost.wake_seconds),
+                           cost.refill_seconds > 0
+                               ? absl::StrFormat(" and the caches' refill after it (%s, the indirect part per "
+                                                 "blocked call)",
+                                                 Micros(cost.refill_seconds))
+                               : std::string(),
+                           Micros(cost.per_op_seconds))
                      : "; the CPUs the process may use are unknown, so the event loop's own sleeps are left out "
                        "and the saving errs high (`iotax calibrate` measures it instead)";
   return cost;

@@ -13,7 +13,10 @@
 //                               to the process's idle share of its CPUs
 //                               (Poisson arrivals see time averages) each
 //                               pays a sleep and wakeup, priced at the
-//                               target's own direct cost per blocked call.
+//                               target's own direct cost per blocked call,
+//                               and the refill after it: the indirect part
+//                               per blocked call (model-error §15), charged
+//                               even when the call itself is unknown.
 // Pure; docs/methodology.md explains both and their limits.
 #pragma once
 
@@ -72,10 +75,15 @@ struct AsyncCost {
   bool known = true;             // false: no call to measure it from (counted as 0)
   bool extrapolated = false;     // the target's rate is outside the calibrated range
   double raw_per_op_seconds = 0; // before clamping at 0 (calibration may measure < 0)
-  // Without a calibration, per_op_seconds = call_seconds + idle_share * wake_seconds.
+  // Without a calibration, per_op_seconds = call_seconds + idle_share * (wake_seconds + refill_seconds),
+  // and idle_share * refill_seconds alone when the call is unknown.
   double call_seconds = 0;       // the non-blocking call per replaced operation
   double idle_share = 0;         // 1 - the process's CPU / (window * its CPUs); 0 if CPUs unknown
   double wake_seconds = 0;       // an event-loop sleep and wakeup: direct cost per blocked call
+  // The caches refilled after a loop's sleep, as after a thread's: the
+  // indirect part per blocked IO call (0 when it is not available). An idle
+  // loop pays it as often as it pays the wakeup; at saturation, never.
+  double refill_seconds = 0;
   // In a process with hand-offs, the sleeps an event loop would take in
   // place of the epoll waiter's (blocking_model.h): hand-offs x the idle
   // share x the CPU of one blocked wait. Seconds over the window, whatever

@@ -175,6 +175,7 @@ json VerdictToJson(const Verdict& v) {
       {"async_cost_per_call_seconds", v.async_cost.known ? Number(v.async_cost.per_op_seconds) : json(nullptr)},
       {"async_cost_detail", v.async_cost.detail},
       {"async_cost_idle_share", Number(v.async_cost.idle_share)},
+      {"async_cost_refill_seconds", Number(v.async_cost.refill_seconds)},
       {"async_cost_loop_sleep_cpu_seconds", Number(v.async_cost.loop_sleep_cpu_seconds)},
       {"estimated_saving_share", Optional(v.estimated_saving_share)},
       {"estimated_saving_share_ci", IntervalJson(v.estimated_saving_share_ci)},

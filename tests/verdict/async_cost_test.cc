@@ -83,6 +83,60 @@ TEST(EstimateAsyncCost, AnIdleEventLoopSleepsAsOftenAsTheCpusSitIdle) {
   EXPECT_TRUE(absl::StrContains(c.detail, "runs out of work")) << c.detail;
 }
 
+// model-error §15: after its own sleep an event loop's caches are as cold as
+// a blocked thread's, so it pays the indirect part per blocked call on the
+// idle share of requests, whether or not its call could be measured.
+TEST(EstimateAsyncCost, AnIdleEventLoopPaysTheRefillAfterItsSleepsToo) {
+  Workload w;  // 20k req/s on 1 CPU: idle about two thirds of the time
+  w.read_nonblocked_cpu = 1.2e-6;
+  w.read_blocked_extra = 4.0e-6;
+  BlockingBreakdown b = Analyze(w);
+  const double idle = EstimateAsyncCost(b, nullptr).idle_share;
+  ASSERT_GT(idle, 0.1);
+  ASSERT_LT(idle, 0.9);
+  b.indirect.available = true;
+  b.indirect.cpu_seconds = 3e-6 * static_cast<double>(b.blocked_io_calls);  // 3 µs per blocked call
+  const AsyncCost c = EstimateAsyncCost(b, nullptr);
+  EXPECT_NEAR(c.refill_seconds, 3e-6, 1e-12);
+  EXPECT_NEAR(c.per_op_seconds, 1.2e-6 + idle * (c.wake_seconds + 3e-6), 1e-10);
+  EXPECT_TRUE(absl::StrContains(c.detail, "refill")) << c.detail;
+
+  // Not available: nothing for it.
+  b.indirect.available = false;
+  EXPECT_EQ(EstimateAsyncCost(b, nullptr).refill_seconds, 0);
+
+  // The call unknown: only the refill is charged, and the saving is still an upper bound.
+  Workload few;
+  few.requests_per_second = 100;
+  few.blocked_fraction = 0.98;
+  BlockingBreakdown u = Analyze(few, 3);
+  u.indirect.available = true;
+  u.indirect.cpu_seconds = 3e-6 * static_cast<double>(u.blocked_io_calls);
+  const AsyncCost cu = EstimateAsyncCost(u, nullptr);
+  EXPECT_FALSE(cu.known);
+  ASSERT_GT(cu.idle_share, 0.5);
+  EXPECT_NEAR(cu.per_op_seconds, cu.idle_share * 3e-6, 1e-12);
+  EXPECT_TRUE(absl::StrContains(cu.detail, "upper bound")) << cu.detail;
+  EXPECT_TRUE(absl::StrContains(cu.detail, "refill")) << cu.detail;
+}
+
+// A calibration measured the io_uring server's own refills: nothing is added.
+TEST(EstimateAsyncCost, ACalibrationAlreadyHoldsTheLoopsRefill) {
+  Workload w;
+  BlockingBreakdown b = Analyze(w);
+  b.indirect.available = true;
+  b.indirect.cpu_seconds = 3e-6 * static_cast<double>(b.blocked_io_calls);
+  Calibration cal;
+  CalibrationPoint p;
+  p.blocked_io_calls_per_second = 1000;
+  p.async_cost_per_op_seconds = 2e-6;
+  cal.points = {p};
+  const AsyncCost c = EstimateAsyncCost(b, &cal);
+  EXPECT_EQ(c.source, AsyncCostSource::kCalibration);
+  EXPECT_DOUBLE_EQ(c.per_op_seconds, 2e-6);
+  EXPECT_EQ(c.refill_seconds, 0);
+}
+
 TEST(EstimateAsyncCost, RunQueueWaitsAreNotIdle) {
   // Each request's thread waits 10 us for the CPU (taken by others): 0.2 s
   // of waiting per second at 20k req/s, during which a loop would have work.

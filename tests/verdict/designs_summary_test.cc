@@ -1,8 +1,9 @@
 // The figures of clients/foreign's designs_check.sh analyses that the closing
 // notes quote: designs_summary.py's per setup and the ceiling the actual
 // saving's own noise puts on the row-level ones, latency_rule_check.py's
-// judgement of the latency rule and indirect_few_check.py's of the indirect
-// part on a small baseline. Worked by hand on small files.
+// judgement of the latency rule, indirect_few_check.py's of the indirect
+// part on a small baseline and loop_refill_check.py's of the event loop's
+// refill after its sleeps. Worked by hand on small files.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -169,6 +170,38 @@ TEST(IndirectFewCheck, AReportThatChargedItIsComparedWithThePartTakenBackOut) {
       << out;
   EXPECT_NE(out.find("without the small baseline: in bound 0/1"), std::string::npos) << out;
   EXPECT_NE(out.find("with the small baseline: in bound 1/1, point level 1/1, coverage 1/1; median |error| on the 1 "
+                     "rows it changes 1.00 µs"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("the test fixed before the run: borne out"), std::string::npos) << out;
+}
+
+TEST(LoopRefillCheck, TheEstimateIsComparedWithTheTermAddedBack) {
+  const std::string rows =
+      "tpc,2000,40,128,1,40,0,100,0.05,maybe,0.06,0.00,0.11\n"      // idle 80% x 5 µs refill: 4 points taken
+      "vec,0,40,128,1,40,0,100,0.10,maybe,0.12,0.07,0.17\n";        // saturated: no idle time, no term
+  const auto report = [](const std::string& design, const std::string& load, const std::string& verdict) {
+    return absl::StrCat(R"({"row":{"design":")", design, R"(","load":")", load,
+                        R"(","conns":"40","msg_size":"128","repeat":"1","work_us":"40","work_bytes":"0"},)",
+                        R"("cpu_seconds":0.1,"verdict":)", verdict, "}\n");
+  };
+  const std::string reports =
+      report("tpc", "2000",
+             R"({"blocked_io_calls":1000,"async_cost_idle_share":0.8,"async_cost_refill_seconds":5e-6})") +
+      report("vec", "0", R"({"blocked_io_calls":1000,"async_cost_idle_share":0,"async_cost_refill_seconds":5e-6})");
+  const std::string out = RunScript("loop_refill_check.py", kFewCheckHeader + rows, reports);
+  // tpc: 0.8 x 5 µs x 1,000 / 0.1 s = 4 points: without it 10% against 5%
+  // (+5 µs), its interval [4%, 15%]; with it 6% (+1 µs, in bound: 25% of
+  // 5 µs is 1.25). vec (+2 µs, in bound) counts on both sides.
+  EXPECT_NE(out.find("| tpc | 2000/s | 40 | 40 µs | 5.0% | 10.0%, +5.00 | 6.0% [0%, 11%], +1.00 | -4.00 |"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("| vec |"), std::string::npos) << out;
+  EXPECT_NE(out.find("without the loop's refill: in bound 1/2, point level 2/2, coverage 2/2; median |error| on the "
+                     "1 rows it changes 5.00 µs"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("with the loop's refill: in bound 2/2, point level 2/2, coverage 2/2; median |error| on the 1 "
                      "rows it changes 1.00 µs"),
             std::string::npos)
       << out;

@@ -232,10 +232,12 @@ TEST(Verdict, FewConnectionsAndACpuBoundHandlerIsNotWorthIt) {
   EXPECT_TRUE(absl::StrContains(v.summary, "not worth it")) << v.summary;
   EXPECT_EQ(v.async_cost.source, AsyncCostSource::kTargetNonblockingCalls);
   // Without a calibration the async cost is one same-kind non-blocking call,
-  // plus the loop's own sleeps while the CPUs are idle.
+  // plus the loop's own sleeps (and the refill after them) while the CPUs are idle.
   EXPECT_NEAR(v.async_cost.call_seconds, w.read_nonblocked_cpu, 1e-9);
   EXPECT_NEAR(v.async_cost.per_op_seconds,
-              w.read_nonblocked_cpu + v.async_cost.idle_share * v.async_cost.wake_seconds, 1e-9);
+              w.read_nonblocked_cpu +
+                  v.async_cost.idle_share * (v.async_cost.wake_seconds + v.async_cost.refill_seconds),
+              1e-9);
 }
 
 TEST(Verdict, EventLoopServerHasNothingToSave) {
