@@ -72,7 +72,7 @@ struct AsyncCost {
   AsyncCostSource source = AsyncCostSource::kTargetNonblockingCalls;
   double per_op_seconds = 0;     // >= 0
   double per_op_se_seconds = 0;  // uncertainty of the figure itself (calibration only)
-  bool known = true;             // false: no call to measure it from (counted as 0)
+  bool known = true;             // false: no call to measure it from (the call counted as 0)
   bool extrapolated = false;     // the target's rate is outside the calibrated range
   double raw_per_op_seconds = 0; // before clamping at 0 (calibration may measure < 0)
   // Without a calibration, per_op_seconds = call_seconds + idle_share * (wake_seconds + refill_seconds),
