@@ -41,14 +41,14 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from row_reports import read_or_exit  # noqa: E402
-from term_check import judge  # noqa: E402
+from term_check import estimate_of, judge  # noqa: E402
 
 
 def variants(row, report):
     """(without, with) the small baseline, each (estimate, lo, hi); None when the row has none."""
     ind = report.get("indirect") or {}
     cpu = report.get("cpu_seconds") or 0
-    tool = tuple(float(row[k]) for k in ("estimated_saving_share", "estimate_lo", "estimate_hi"))
+    tool = estimate_of(row)
     if cpu <= 0:
         return None
     if ind.get("small_baseline"):

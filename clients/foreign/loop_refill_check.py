@@ -26,7 +26,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from row_reports import read_or_exit  # noqa: E402
-from term_check import judge  # noqa: E402
+from term_check import estimate_of, judge  # noqa: E402
 
 
 def variants(row, report):
@@ -37,7 +37,7 @@ def variants(row, report):
     if cpu <= 0 or refill <= 0:
         return None
     part = refill * (v.get("blocked_io_calls") or 0) / cpu
-    tool = tuple(float(row[k]) for k in ("estimated_saving_share", "estimate_lo", "estimate_hi"))
+    tool = estimate_of(row)
     return tuple(x + part for x in tool), tool
 
 

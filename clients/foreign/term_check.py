@@ -15,6 +15,11 @@ from designs_summary import in_bound, level_of
 COVERAGE_FLOOR = 0.8
 
 
+def estimate_of(row):
+    """The tool's (estimate, lo, hi) as the CSV row holds them."""
+    return tuple(float(row[k]) for k in ("estimated_saving_share", "estimate_lo", "estimate_hi"))
+
+
 def judge(rows, term, with_label, change_label):
     """rows: (CSV row, (without, with) each (estimate, lo, hi), or None where the term changes nothing).
     Prints a table of the changed rows, both sides' figures and the test's outcome."""
@@ -25,7 +30,7 @@ def judge(rows, term, with_label, change_label):
     changed_errors = {"without": [], "with": []}
     for r, variants in rows:
         actual, cpu = float(r["actual_saving_share"]), float(r["blocking_cpu_us"])
-        tool = tuple(float(r[k]) for k in ("estimated_saving_share", "estimate_lo", "estimate_hi"))
+        tool = estimate_of(r)
         without, with_ = variants or (tool, tool)
         for name, (est, lo, hi) in (("without", without), ("with", with_)):
             f = figures[name]

@@ -163,10 +163,12 @@ AsyncCost EstimateAsyncCost(const BlockingBreakdown& w, const Calibration* calib
   cost.refill_seconds = w.indirect.available && w.blocked_io_calls > 0
                             ? w.indirect.cpu_seconds / static_cast<double>(w.blocked_io_calls)
                             : 0.0;
+  // The refill does not depend on the loop's call; the sleep's wakeup is
+  // charged only with a measured call (call_seconds is 0 without one).
+  cost.per_op_seconds =
+      cost.call_seconds + cost.idle_share * ((cost.known ? cost.wake_seconds : 0.0) + cost.refill_seconds);
+  cost.raw_per_op_seconds = cost.per_op_seconds;
   if (!cost.known) {
-    // The sleep's refill does not depend on the call that was not measured.
-    cost.per_op_seconds = cost.idle_share * cost.refill_seconds;
-    cost.raw_per_op_seconds = cost.per_op_seconds;
     if (cost.per_op_seconds > 0) {
       cost.detail += absl::StrFormat(
           "; but an event loop sleeps too when it runs out of work: the process had nothing to run %.0f%% of the "
@@ -176,8 +178,6 @@ AsyncCost EstimateAsyncCost(const BlockingBreakdown& w, const Calibration* calib
     }
     return cost;
   }
-  cost.per_op_seconds = cost.call_seconds + cost.idle_share * (cost.wake_seconds + cost.refill_seconds);
-  cost.raw_per_op_seconds = cost.per_op_seconds;
   cost.detail += w.latency.cpus > 0
                      ? absl::StrFormat(
                            ", plus its own sleeps when it runs out of work: the process had nothing to run (no "

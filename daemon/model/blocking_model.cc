@@ -45,8 +45,9 @@ IndirectCost IndirectFromTime(const TargetWindow& w, const PmuStatus& pmu, uint6
   }
   cost.available = true;
   cost.blocked_returns = blocked_io_calls;
-  cost.per_block_seconds = std::max(0.0, cost.ChargedFigures().per_block_seconds);
-  cost.per_block_se_seconds = cost.ChargedFigures().per_block_se_seconds;
+  const PathFigures& charged = cost.ChargedFigures();
+  cost.per_block_seconds = std::max(0.0, charged.per_block_seconds);
+  cost.per_block_se_seconds = charged.per_block_se_seconds;
   cost.cpu_seconds = cost.per_block_seconds * static_cast<double>(blocked_io_calls);
   return cost;
 }

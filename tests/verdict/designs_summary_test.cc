@@ -117,8 +117,8 @@ TEST(LatencyRuleCheck, TheLiftedRowsTheLevelsUnderEitherRuleAndTheLatencyTest) {
   EXPECT_NE(out.find("| 10.00 / 9.00 | 0.90 |"), std::string::npos) << out;
 }
 
-// The columns indirect_few_check.py reads.
-constexpr char kFewCheckHeader[] =
+// The columns the term checks read (term_check.py: indirect_few_check.py, loop_refill_check.py).
+constexpr char kTermCheckHeader[] =
     "design,load,conns,msg_size,repeat,work_us,work_bytes,blocking_cpu_us,actual_saving_share,actual_level,"
     "estimated_saving_share,estimate_lo,estimate_hi\n";
 
@@ -136,7 +136,7 @@ TEST(IndirectFewCheck, TheSmallBaselineChargedAndTheTestFixedBeforeTheRun) {
       report("tpc", R"({"available":false,"path":{"few":{"difference_seconds":4e-6,"difference_se_seconds":1e-6}}})") +
       report("fork", R"({"available":true,"path":{"few":null}})") +
       report("vec", R"({"available":false,"path":{"few":{"difference_seconds":-1e-6,"difference_se_seconds":1e-6}}})");
-  const std::string out = RunScript("indirect_few_check.py", kFewCheckHeader + rows, reports);
+  const std::string out = RunScript("indirect_few_check.py", kTermCheckHeader + rows, reports);
   // tpc: 4 µs x 1,000 blocks / 0.1 s = 4 points: 9% against 10%, -1 µs (in
   // bound); its sides widen by 1.96 x 1 point in quadrature with 5: 5.37.
   EXPECT_NE(out.find("| tpc | closed | 64 | 50 µs | 10.0% | 5.0%, -5.00 | 9.0% [4%, 14%], -1.00 | 4.00 |"),
@@ -163,7 +163,7 @@ TEST(IndirectFewCheck, AReportThatChargedItIsComparedWithThePartTakenBackOut) {
       R"("cpu_seconds":0.1,"verdict":{"blocked_io_calls":1000,"indirect_cpu_seconds":0.004},)"
       R"("indirect":{"available":true,"small_baseline":true}})"
       "\n";
-  const std::string out = RunScript("indirect_few_check.py", kFewCheckHeader + rows, reports);
+  const std::string out = RunScript("indirect_few_check.py", kTermCheckHeader + rows, reports);
   // The part is 0.004 s of 0.1: 4 points; without it 5% against 10%, -5 µs.
   EXPECT_NE(out.find("| tpc | closed | 64 | 50 µs | 10.0% | 5.0%, -5.00 | 9.0% [4%, 14%], -1.00 | 4.00 |"),
             std::string::npos)
@@ -189,7 +189,7 @@ TEST(LoopRefillCheck, TheEstimateIsComparedWithTheTermAddedBack) {
       report("tpc", "2000",
              R"({"blocked_io_calls":1000,"async_cost_idle_share":0.8,"async_cost_refill_seconds":5e-6})") +
       report("vec", "0", R"({"blocked_io_calls":1000,"async_cost_idle_share":0,"async_cost_refill_seconds":5e-6})");
-  const std::string out = RunScript("loop_refill_check.py", kFewCheckHeader + rows, reports);
+  const std::string out = RunScript("loop_refill_check.py", kTermCheckHeader + rows, reports);
   // tpc: 0.8 x 5 µs x 1,000 / 0.1 s = 4 points: without it 10% against 5%
   // (+5 µs), its interval [4%, 15%]; with it 6% (+1 µs, in bound: 25% of
   // 5 µs is 1.25). vec (+2 µs, in bound) counts on both sides.
