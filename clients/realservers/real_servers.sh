@@ -43,19 +43,17 @@ if ((${#missing[@]})); then
 fi
 export PATH=$PATH:/usr/sbin
 mkdir -p "$OUT"
+# Beside this script in build/bin, one level up in the source tree.
+here=$(dirname "$(realpath "$0")")
+lib=$here/measure_lib.sh
+[[ -f $lib ]] || lib=$here/../measure_lib.sh
+source "$lib"
 work=$(mktemp -d /tmp/iotax-real.XXXXXX)
 chmod 755 "$work"
 
-# The cgroup every server runs in: v2 where it is mounted (cpu.stat), else v1 cpuacct.
-cg_root=$(findmnt -n -o TARGET -t cgroup2 | head -1)
-if [[ -n "$cg_root" ]]; then cg_kind=v2; else
-  cg_root=$(findmnt -n -o TARGET -t cgroup | grep -m1 cpuacct) || die "no cgroup v2 mount and no v1 cpuacct"
-  cg_kind=v1
-fi
-cg_usage_us() { # microseconds of CPU the cgroup's processes used
-  if [[ $cg_kind == v2 ]]; then awk '$1 == "usage_usec" {print $2}' "$1/cpu.stat"
-  else echo $(($(cat "$1/cpuacct.usage") / 1000)); fi
-}
+# The cgroup every server runs in, and its CPU: measure_lib.sh's (cgroup v2,
+# usage_usec), the same reading the foreign designs' check takes.
+cpu_group_usable || die "no cgroup v2 group could be made (Debian 12 mounts cgroup v2 by default; this needs root)"
 
 server=""
 cg=""
@@ -72,7 +70,7 @@ stop_server() {
     cg=""
   fi
 }
-trap 'stop_server; rm -rf "$work"' EXIT
+trap 'stop_server; cleanup_cpu_groups; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p "$work/www"
@@ -142,8 +140,7 @@ EOF
 
 start_server() { # design
   local design=$1 conf
-  cg="$cg_root/iotax-real-$design-$$"
-  mkdir "$cg" || die "cannot create the cgroup $cg"
+  cg=$(cpu_group_make "real-$design") || die "cannot create a cgroup for $design under $(cpu_group_root)"
   case $design in
     prefork | event)
       conf=$(apache_conf "$design")
@@ -186,22 +183,22 @@ for rep in $(seq "$REPEATS"); do
     echo "real-servers: [$n/$total] $design, repeat $rep" >&2
     start_server "$design"
     load 2 "$work/warmup.txt" >/dev/null
-    u0=$(cg_usage_us "$cg")
+    u0=$(cpu_group_usec "$cg")
     t0=$(date +%s%N)
     reqs=$(load "$SECS" "$work/wrk-$design-$rep.txt")
     t1=$(date +%s%N)
-    u1=$(cg_usage_us "$cg")
+    u1=$(cpu_group_usec "$cg")
     wall_us=$(((t1 - t0) / 1000))
     # The attached run: iotax measures SECS - 2 s inside a load of SECS + 2 s.
     rep_json="$OUT/report-$design-$rep.json"
     taskset -c 1 wrk -t1 -c"$CONNS" -d$((SECS + 2))s "http://127.0.0.1:$PORT/file4k.html" >"$work/wrk-att.txt" 2>&1 &
     wrk_pid=$!
     sleep 1
-    a0=$(cg_usage_us "$cg")
+    a0=$(cpu_group_usec "$cg")
     ta0=$(date +%s%N)
     taskset -c 1 "$bin/iotax" report --cgroup "$cg" --duration "$((SECS - 2))s" --json >"$rep_json" \
       2>"$OUT/report-$design-$rep.err" || echo "real-servers: iotax report failed: $(tail -2 "$OUT/report-$design-$rep.err")" >&2
-    a1=$(cg_usage_us "$cg")
+    a1=$(cpu_group_usec "$cg")
     ta1=$(date +%s%N)
     wait "$wrk_pid" || true
     att_reqs=$(awk '/requests in/ {print $1}' "$work/wrk-att.txt")
@@ -247,9 +244,50 @@ s = med("prefork", "saving_share")
 if p and e:
     actual = (p - e) / p
     lines.append("")
-    lines.append(f"check: prefork -> event measured saving {100 * actual:.1f}% of prefork's CPU per request "
-                 f"({p:.1f} -> {e:.1f} µs); iotax's service verdict on prefork estimated "
-                 f"{'none' if s is None else f'{100 * s:.1f}%'}")
+    lines.append(f"prefork -> event: measured {100 * actual:.1f}% of prefork's CPU per request "
+                 f"({p:.1f} -> {e:.1f} µs); iotax's saving for prefork {'none' if s is None else f'{100 * s:.1f}%'} "
+                 "(event MPM is no overhead-free event loop: see the check below)")
+
+# The check. Both MPMs run the same request handling and differ in how a
+# connection waits, so each verdict's saving is what that design pays beyond
+# one and the same event-loop Apache: prefork - event, in µs per request, is
+# predicted as S_prefork - S_event (S = saving share x the design's untraced
+# CPU per request), per repeat (the same rotation of the machine), with the
+# interval [lo_p - hi_e, hi_p - lo_e]. In bound: |error| <= max(0.5 µs, 25% of
+# the measured difference), the bound designs_summary.py holds rows to.
+def num(r, key):
+    return float(r[key]) if r.get(key) not in ("", None) else None
+check = ["repeat,measured_us,predicted_us,lo_us,hi_us,error_us,in_bound,covered"]
+for rep in sorted({r["repeat"] for r in rows}, key=int):
+    by = {r["design"]: r for r in rows if r["repeat"] == rep}
+    if "prefork" not in by or "event" not in by:
+        continue
+    rp, re_ = by["prefork"], by["event"]
+    cp, ce = num(rp, "cpu_us_per_request"), num(re_, "cpu_us_per_request")
+    vals = [num(rp, k) for k in ("saving_share", "saving_lo", "saving_hi")] + \
+           [num(re_, k) for k in ("saving_share", "saving_lo", "saving_hi")]
+    if cp is None or ce is None or None in vals:
+        continue
+    sp, lop, hip, se, loe, hie = vals
+    measured, predicted = cp - ce, sp * cp - se * ce
+    lo, hi = lop * cp - hie * ce, hip * cp - loe * ce
+    err = predicted - measured
+    check.append(f"{rep},{measured:.2f},{predicted:.2f},{lo:.2f},{hi:.2f},{err:.2f},"
+                 f"{int(abs(err) <= max(0.5, 0.25 * abs(measured)))},{int(lo <= measured <= hi)}")
+open(f"{out}/check.csv", "w").write("\n".join(check) + "\n")
+if len(check) > 1:
+    rs = [c.split(",") for c in check[1:]]
+    lines.append("")
+    lines.append("check: prefork - event CPU per request, measured against the two verdicts' savings "
+                 "(S_prefork - S_event), per repeat:")
+    lines.append("")
+    lines.append("| repeat | measured µs | predicted µs | interval µs | error µs | in bound | covered |")
+    lines.append("|---|---:|---:|---|---:|---|---|")
+    for r in rs:
+        lines.append(f"| {r[0]} | {r[1]} | {r[2]} | [{r[3]}, {r[4]}] | {r[5]} | {'yes' if r[6] == '1' else 'no'} | "
+                     f"{'yes' if r[7] == '1' else 'no'} |")
+    lines.append("")
+    lines.append(f"in bound {sum(r[6] == '1' for r in rs)}/{len(rs)}, covered {sum(r[7] == '1' for r in rs)}/{len(rs)}")
 text = "\n".join(lines) + "\n"
 open(f"{out}/summary.md", "w").write(text)
 print(text)
