@@ -27,10 +27,12 @@ std::optional<double> RealizedLoss(const SegmentHistogram& h, double steady_ipc)
 }
 
 // Without a PMU: the user-time difference on one path, per blocked IO call.
-IndirectCost IndirectFromTime(const TargetWindow& w, const PmuStatus& pmu, uint64_t blocked_io_calls) {
+// A blocking design's poll waits (one connection per thread) are blocked IO
+// calls, so the paths they start count as a read's do (`poll_is_io`).
+IndirectCost IndirectFromTime(const TargetWindow& w, const PmuStatus& pmu, uint64_t blocked_io_calls, bool poll_is_io) {
   IndirectCost cost;
   cost.method = IndirectMethod::kUserTime;
-  cost.path = EstimateIndirectFromTime(w.stats.path_segments);
+  cost.path = EstimateIndirectFromTime(w.stats.path_segments, poll_is_io);
   // Where nearly every read blocks, the few that did not are the baseline:
   // judged against leaving the part out in model-error §13.
   cost.small_baseline = !cost.path.available && cost.path.few_available;
@@ -53,8 +55,8 @@ IndirectCost IndirectFromTime(const TargetWindow& w, const PmuStatus& pmu, uint6
 }
 
 IndirectCost EstimateIndirect(const TargetWindow& w, const PmuStatus& pmu, uint64_t blocked_io_calls,
-                              uint64_t blocked_calls_all, double user_seconds) {
-  if (!pmu.up) return IndirectFromTime(w, pmu, blocked_io_calls);
+                              uint64_t blocked_calls_all, double user_seconds, bool poll_is_io) {
+  if (!pmu.up) return IndirectFromTime(w, pmu, blocked_io_calls, poll_is_io);
   IndirectCost cost;
   cost.method = IndirectMethod::kPmu;
   cost.software_standins = pmu.software_standins;
@@ -92,7 +94,7 @@ IndirectCost EstimateIndirect(const TargetWindow& w, const PmuStatus& pmu, uint6
                      cost.cycles_per_second;
   // The counters see user mode only: the call after the block, refilling in
   // the kernel, is timed on its path as without a PMU.
-  cost.path = EstimateIndirectFromTime(w.stats.path_segments);
+  cost.path = EstimateIndirectFromTime(w.stats.path_segments, poll_is_io);
   if (cost.path.figures.kernel_available) {
     cost.kernel_cpu_seconds =
         std::max(0.0, cost.path.figures.kernel_per_block_seconds) * static_cast<double>(blocked_io_calls);
@@ -343,7 +345,7 @@ BlockingBreakdown AnalyzeWindow(const TargetWindow& w, const PmuStatus& pmu, int
   }
   b.lock_waits_blocked = b.futex_blocked_calls > f.queue_blocked ? b.futex_blocked_calls - f.queue_blocked : 0;
 
-  b.indirect = EstimateIndirect(w, pmu, b.blocked_io_calls, blocked_all, b.user_seconds);
+  b.indirect = EstimateIndirect(w, pmu, b.blocked_io_calls, blocked_all, b.user_seconds, b.waits.blocking_design);
 
   LatencyFigures& l = b.latency;
   l.runqueue_wait_seconds = b.offcpu_seconds[static_cast<int>(OffCpuReason::kRunqueuePreempted)] +

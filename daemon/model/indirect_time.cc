@@ -66,12 +66,13 @@ PathFigures Compare(const PathSegments& blocked, const PathSegments& plain, uint
 
 }  // namespace
 
-PathIndirect EstimateIndirectFromTime(const PathSegmentTable& table) {
+PathIndirect EstimateIndirectFromTime(const PathSegmentTable& table, bool poll_is_io) {
   PathIndirect r;
   int best_ok = -1, best_any = -1;
   uint64_t most_ok = 0, most_any = 0;
   for (int b = 0; b < kNumPathClasses; ++b) {
-    if (!IsIoClass(static_cast<SyscallClass>(b))) continue;
+    const auto before = static_cast<SyscallClass>(b);
+    if (!IsIoClass(before) && !(poll_is_io && before == SyscallClass::kPoll)) continue;
     for (int a = 0; a < kNumPathClasses; ++a) {
       const uint64_t blocked = table[b][a][1].segments;
       const uint64_t plain = table[b][a][0].segments;
@@ -87,7 +88,9 @@ PathIndirect EstimateIndirectFromTime(const PathSegmentTable& table) {
   }
   const int pick = best_ok >= 0 ? best_ok : best_any;
   if (pick < 0) {
-    r.missing_reason = "no user code ran between a blocked read, write, accept or connect and the next call";
+    r.missing_reason = poll_is_io ? "no user code ran between a blocked read, write, accept, connect or poll wait and "
+                                    "the next call"
+                                  : "no user code ran between a blocked read, write, accept or connect and the next call";
     return r;
   }
   r.blocked_returns = true;

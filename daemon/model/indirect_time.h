@@ -62,7 +62,9 @@ struct PathIndirect {
 };
 
 // Picks the path with the most blocked returns among those whose call before
-// is an IO class (read, write, accept, connect) and compares its two sides.
-PathIndirect EstimateIndirectFromTime(const PathSegmentTable& table);
+// is an IO class (read, write, accept, connect; and poll when `poll_is_io`:
+// a blocking design's waits, one connection per thread, blocking_model.h)
+// and compares its two sides.
+PathIndirect EstimateIndirectFromTime(const PathSegmentTable& table, bool poll_is_io = false);
 
 }  // namespace iotax

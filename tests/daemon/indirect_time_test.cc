@@ -146,6 +146,39 @@ TEST(IndirectFromTime, EventWaitsAreNotIoBlocks) {
   const PathIndirect r = EstimateIndirectFromTime(t);
   EXPECT_FALSE(r.available);
   EXPECT_FALSE(r.blocked_returns);
+  EXPECT_NE(r.missing_reason.find("accept or connect and"), std::string::npos) << r.missing_reason;
+}
+
+TEST(IndirectFromTime, ABlockingDesignsPollWaitsStartPathsLikeReads) {
+  // Apache prefork, a PostgreSQL backend: each process polls its one
+  // connection, then reads. That poll is its blocked IO call, so the read
+  // after a blocked poll is compared with the read after one that did not
+  // block, as a read then write path is in a thread per connection.
+  PathSegmentTable t{};
+  t[kPoll][kRead][1] = Segments(10'000, 900, 100);
+  t[kPoll][kRead][0] = Segments(2'000, 600, 100);
+  AddCalls(t[kPoll][kRead][1], 9'000, 4'000, 500);
+  AddCalls(t[kPoll][kRead][0], 1'500, 2'500, 500);
+  t[kRead][kWrite][1] = Segments(100, 5'000);  // fewer blocked returns: not the path used
+  t[kRead][kWrite][0] = Segments(100, 1'000);
+  const PathIndirect r = EstimateIndirectFromTime(t, /*poll_is_io=*/true);
+  ASSERT_TRUE(r.available) << r.missing_reason;
+  EXPECT_EQ(r.before, SyscallClass::kPoll);
+  EXPECT_EQ(r.after, SyscallClass::kNetRead);
+  EXPECT_NEAR(r.figures.user_per_block_seconds, 0.3e-6, 1e-12);
+  EXPECT_NEAR(r.figures.kernel_per_block_seconds, 1.5e-6, 1e-12);
+  EXPECT_NEAR(r.figures.per_block_seconds, 1.8e-6, 1e-12);
+  // Without the judgement the same table has only the read then write path.
+  const PathIndirect plain = EstimateIndirectFromTime(t);
+  ASSERT_TRUE(plain.available);
+  EXPECT_EQ(plain.before, SyscallClass::kNetRead);
+  EXPECT_NEAR(plain.figures.per_block_seconds, 4e-6, 1e-12);
+}
+
+TEST(IndirectFromTime, WithoutPathsTheReasonNamesTheBlockingDesignsWaits) {
+  const PathIndirect r = EstimateIndirectFromTime(PathSegmentTable{}, /*poll_is_io=*/true);
+  EXPECT_FALSE(r.available);
+  EXPECT_NE(r.missing_reason.find("connect or poll wait"), std::string::npos) << r.missing_reason;
 }
 
 TEST(IndirectFromTime, NegativeDifferenceIsReportedSigned) {

@@ -229,6 +229,36 @@ TEST(BlockingModel, AnEventLoopWaitStaysEventDriven) {
   }
 }
 
+TEST(BlockingModel, APollPerConnectionWaitStartsTheIndirectPartsPath) {
+  // Prefork's read after a blocked poll took 3 µs (user + the read) more
+  // than after a poll that did not block: its blocks' refill.
+  const auto with_paths = [](uint64_t watched) {
+    TargetWindow w = PollPerConnectionWindow(watched, 1);
+    PathSegments& blocked = w.stats.path_segments[static_cast<int>(SyscallClass::kPoll)]
+                                                 [static_cast<int>(SyscallClass::kNetRead)][1];
+    PathSegments& plain = w.stats.path_segments[static_cast<int>(SyscallClass::kPoll)]
+                                               [static_cast<int>(SyscallClass::kNetRead)][0];
+    blocked.segments = 30000;
+    blocked.ns = 30000 * 4000;
+    blocked.sq_16ns = 30000 * 250 * 250;
+    plain.segments = 5000;
+    plain.ns = 5000 * 1000;
+    plain.sq_16ns = 5000 * 62 * 62;
+    return w;
+  };
+  const BlockingBreakdown b = AnalyzeWindow(with_paths(1), PmuStatus{}, 1);
+  ASSERT_TRUE(b.waits.blocking_design);
+  ASSERT_TRUE(b.indirect.available) << b.indirect.missing_reason;
+  EXPECT_EQ(b.indirect.path.before, SyscallClass::kPoll);
+  EXPECT_NEAR(b.indirect.per_block_seconds, 3e-6, 1e-12);
+  EXPECT_NEAR(b.indirect.cpu_seconds, 40000 * 3e-6, 1e-9);
+  // An event loop's blocked waits are no blocked IO: the same paths are not its refill.
+  const BlockingBreakdown loop = AnalyzeWindow(with_paths(64), PmuStatus{}, 1);
+  ASSERT_FALSE(loop.waits.blocking_design);
+  EXPECT_EQ(loop.indirect.cpu_seconds, 0);
+  EXPECT_FALSE(loop.indirect.path.available);
+}
+
 TEST(BlockingModel, NoPmuSaysWhyTheIndirectPartIsMissing) {
   Workload w;
   const auto snaps = MakeSnapshots(w, 3);
