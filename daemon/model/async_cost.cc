@@ -135,8 +135,11 @@ AsyncCost EstimateAsyncCost(const BlockingBreakdown& w, const Calibration* calib
   cost.source = AsyncCostSource::kTargetNonblockingCalls;
   // io_uring_enter is left out: its calls do the IO itself, so their cost
   // is not the price of waiting.
+  // A blocking design's own waits (poll on its one connection) are its
+  // blocked IO class, not an event loop: their non-blocked calls are a
+  // same-kind baseline, held to the same soundness as a read's (below).
   const ClassCost& poll = w.classes[static_cast<int>(SyscallClass::kPoll)];
-  if (poll.calls - poll.blocked_calls >= kMinNonblockingCallsForFallback) {
+  if (!w.CountsAsIo(SyscallClass::kPoll) && poll.calls - poll.blocked_calls >= kMinNonblockingCallsForFallback) {
     // The target already has an event loop: its waits that returned at once
     // are what an async design pays per readiness batch.
     cost.call_seconds = poll.tier2.mean_nonblocked_oncpu_seconds;

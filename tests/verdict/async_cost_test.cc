@@ -228,6 +228,48 @@ TEST(EstimateAsyncCost, ATargetWithAnEventLoopIsMeasuredOnItsOwnPollCalls) {
   EXPECT_TRUE(absl::StrContains(c.detail, "poll/epoll/select")) << c.detail;
 }
 
+TEST(EstimateAsyncCost, ABlockingDesignsOwnWaitsAreASameKindBaselineHeldToItsSoundness) {
+  // PostgreSQL backends at saturation: 139k blocked epoll_waits on one socket
+  // each, and 69 that returned at once, 7.9 µs on average: the odd ones.
+  Tier2Cost t;
+  t.status = Tier2Status::kCalibrated;
+  t.method = Tier2Method::kSwitchPaths;
+  t.blocked_calls = 139'000;
+  t.nonblocked_calls = 69;
+  t.mean_nonblocked_oncpu_seconds = 7.9e-6;
+  t.baseline_sound = false;
+  BlockingBreakdown b;
+  b.seconds = 1;
+  b.cpu_seconds = 1;
+  b.latency.cpus = 1;
+  b.waits.blocking_design = true;
+  ClassCost& poll = b.classes[static_cast<int>(SyscallClass::kPoll)];
+  poll.tier2 = t;
+  poll.calls = t.blocked_calls + t.nonblocked_calls;
+  poll.blocked_calls = t.blocked_calls;
+  b.blocked_io_calls = t.blocked_calls;
+  AsyncCost c = EstimateAsyncCost(b, nullptr);
+  EXPECT_FALSE(c.known) << c.detail;
+  EXPECT_EQ(c.call_seconds, 0);
+  EXPECT_TRUE(absl::StrContains(c.detail, "upper bound")) << c.detail;
+  // Sound, they are the target's own same-kind call.
+  poll.tier2.nonblocked_calls = 20'000;
+  poll.calls = 159'000;
+  poll.tier2.mean_nonblocked_oncpu_seconds = 1.7e-6;
+  poll.tier2.baseline_sound = true;
+  c = EstimateAsyncCost(b, nullptr);
+  EXPECT_TRUE(c.known);
+  EXPECT_NEAR(c.call_seconds, 1.7e-6, 1e-12);
+  EXPECT_TRUE(absl::StrContains(c.detail, "calls of the same kind")) << c.detail;
+  // An event loop's waits that returned at once are its readiness call, as before.
+  b.waits.blocking_design = false;
+  b.blocked_io_calls = 0;
+  poll.tier2.baseline_sound = false;
+  c = EstimateAsyncCost(b, nullptr);
+  EXPECT_NEAR(c.call_seconds, 1.7e-6, 1e-12);
+  EXPECT_TRUE(absl::StrContains(c.detail, "poll/epoll/select calls that did not block")) << c.detail;
+}
+
 TEST(EstimateAsyncCost, TooFewNonBlockingCallsIsUnknownAndCountedAsZero) {
   Workload w;
   w.requests_per_second = 100;
