@@ -270,6 +270,36 @@ TEST(EstimateAsyncCost, ABlockingDesignsOwnWaitsAreASameKindBaselineHeldToItsSou
   EXPECT_TRUE(absl::StrContains(c.detail, "poll/epoll/select calls that did not block")) << c.detail;
 }
 
+TEST(EstimateAsyncCost, OneClassesBaselineNeverStandsForAnothersBlocks) {
+  // Apache prefork: 125,635 blocked polls with neither a sound baseline nor
+  // their own work measured, and 761 blocked accepts whose 514 that did not
+  // block (5.35 µs each) are a sound baseline. The accepts' figure prices
+  // the accepts only; the polls count as 0.
+  BlockingBreakdown b;
+  b.seconds = 1;
+  b.cpu_seconds = 1;
+  b.latency.cpus = 1;
+  b.waits.blocking_design = true;
+  const auto set = [&b](SyscallClass cls, uint64_t blocked, uint64_t nonblocked, double mean, bool sound) {
+    ClassCost& cc = b.classes[static_cast<int>(cls)];
+    cc.tier2.status = Tier2Status::kCalibrated;
+    cc.tier2.method = Tier2Method::kSwitchPaths;
+    cc.tier2.blocked_calls = blocked;
+    cc.tier2.nonblocked_calls = nonblocked;
+    cc.tier2.mean_nonblocked_oncpu_seconds = mean;
+    cc.tier2.baseline_sound = sound;
+    cc.calls = blocked + nonblocked;
+    cc.blocked_calls = blocked;
+    b.blocked_io_calls += blocked;
+  };
+  set(SyscallClass::kPoll, 125'635, 2'509, 1.77e-6, false);
+  set(SyscallClass::kAcceptConnect, 761, 514, 5.35e-6, true);
+  const AsyncCost c = EstimateAsyncCost(b, nullptr);
+  EXPECT_TRUE(c.known);
+  EXPECT_NEAR(c.call_seconds, 761 * 5.35e-6 / (125'635 + 761), 1e-12);
+  EXPECT_TRUE(absl::StrContains(c.detail, "no class's figure stands for another's")) << c.detail;
+}
+
 TEST(EstimateAsyncCost, TooFewNonBlockingCallsIsUnknownAndCountedAsZero) {
   Workload w;
   w.requests_per_second = 100;
