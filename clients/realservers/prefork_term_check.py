@@ -29,10 +29,8 @@ import os
 import statistics
 import sys
 
-
-def num(row, key):
-    v = row.get(key)
-    return float(v) if v not in ("", None) else None
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from design_pair_check import check, pairs  # noqa: E402
 
 
 def prefork_report(out, rep):
@@ -54,7 +52,7 @@ def poll_baseline_term(target):
     blocks = v.get("blocked_io_calls") or 0
     poll = next((c for c in target.get("syscalls", []) if c["class"] == "poll"), None)
     if not blocks or poll is None or poll["calls"] - poll["blocked_calls"] < 20:
-        return 0.0, 0.0  # the old rule would not have used the poll calls either
+        return 0.0, 0.0  # under kMinNonblockingCallsForFallback (async_cost.h): the old rule did not use them either
     old_per_op = (poll["mean_nonblocked_oncpu_seconds"] or 0.0) + (v.get("async_cost_idle_share") or 0.0) * (
         (v.get("direct_cost_per_blocked_call_seconds") or 0.0) + (v.get("async_cost_refill_seconds") or 0.0))
     taken = old_per_op * blocks - (v.get("async_cost_cpu_seconds") or 0.0)
@@ -64,30 +62,16 @@ def poll_baseline_term(target):
 TERMS = {"indirect": indirect_term, "poll-baseline": poll_baseline_term}
 
 
-def judge(measured, predicted, lo, hi):
-    err = predicted - measured
-    return err, abs(err) <= max(0.5, 0.25 * abs(measured)), lo <= measured <= hi
-
-
 def rows_of(term, out):
     with open(os.path.join(out, "runs.csv")) as f:
         runs = list(csv.DictReader(f))
-    for rep in sorted({r["repeat"] for r in runs}, key=int):
-        by = {r["design"]: r for r in runs if r["repeat"] == rep}
-        if "prefork" not in by or "event" not in by:
-            continue
-        p, e = by["prefork"], by["event"]
-        vals = [num(p, k) for k in ("cpu_us_per_request", "saving_share", "saving_lo", "saving_hi")] + \
-               [num(e, k) for k in ("cpu_us_per_request", "saving_share", "saving_lo", "saving_hi")]
-        if None in vals:
-            continue
-        cp, sp, lop, hip, ce, se, loe, hie = vals
+    for rep, cp, sp, ce, se in pairs(runs):
         share, per_block = TERMS[term](prefork_report(out, rep))
-        measured = cp - ce
-        with_term = judge(measured, sp * cp - se * ce, lop * cp - hie * ce, hip * cp - loe * ce)
-        sp0, lop0, hip0 = sp - share, lop - share, hip - share
-        without = judge(measured, sp0 * cp - se * ce, lop0 * cp - hie * ce, hip0 * cp - loe * ce)
-        yield os.path.basename(os.path.normpath(out)), rep, measured, per_block, share * cp, with_term, without
+        with_term = check(cp, sp, ce, se)
+        without = check(cp, tuple(x - share for x in sp), ce, se)
+        # (error, in bound, covered) of each side
+        yield (os.path.basename(os.path.normpath(out)), rep, with_term[0], per_block, share * cp, with_term[4:],
+               without[4:])
 
 
 def totals(name, judged):

@@ -221,9 +221,11 @@ jq -r '.targets[0].verdict.summary // empty, (.targets[0].verdict.reasons // [] 
   "$OUT/report-prefork-$REPEATS.json" >"$OUT/report-prefork.txt" 2>/dev/null || true
 
 # Medians per design, and the check.
-python3 - "$OUT" "$CONNS" "$SECS" "$REPEATS" <<'EOF'
+python3 - "$OUT" "$CONNS" "$SECS" "$REPEATS" "$here" <<'EOF'
 import csv, statistics, sys
-out, conns, secs, repeats = sys.argv[1:]
+out, conns, secs, repeats, here = sys.argv[1:]
+sys.path.insert(0, here)
+from design_pair_check import check as pair_check, pairs
 rows = list(csv.DictReader(open(f"{out}/runs.csv")))
 def med(design, key):
     vals = [float(r[key]) for r in rows if r["design"] == design and r[key] not in ("", None)]
@@ -248,32 +250,11 @@ if p and e:
                  f"({p:.1f} -> {e:.1f} µs); iotax's saving for prefork {'none' if s is None else f'{100 * s:.1f}%'} "
                  "(event MPM is no overhead-free event loop: see the check below)")
 
-# The check. Both MPMs run the same request handling and differ in how a
-# connection waits, so each verdict's saving is what that design pays beyond
-# one and the same event-loop Apache: prefork - event, in µs per request, is
-# predicted as S_prefork - S_event (S = saving share x the design's untraced
-# CPU per request), per repeat (the same rotation of the machine), with the
-# interval [lo_p - hi_e, hi_p - lo_e]. In bound: |error| <= max(0.5 µs, 25% of
-# the measured difference), the bound designs_summary.py holds rows to.
-def num(r, key):
-    return float(r[key]) if r.get(key) not in ("", None) else None
+# The check (design_pair_check.py): prefork - event against S_prefork - S_event.
 check = ["repeat,measured_us,predicted_us,lo_us,hi_us,error_us,in_bound,covered"]
-for rep in sorted({r["repeat"] for r in rows}, key=int):
-    by = {r["design"]: r for r in rows if r["repeat"] == rep}
-    if "prefork" not in by or "event" not in by:
-        continue
-    rp, re_ = by["prefork"], by["event"]
-    cp, ce = num(rp, "cpu_us_per_request"), num(re_, "cpu_us_per_request")
-    vals = [num(rp, k) for k in ("saving_share", "saving_lo", "saving_hi")] + \
-           [num(re_, k) for k in ("saving_share", "saving_lo", "saving_hi")]
-    if cp is None or ce is None or None in vals:
-        continue
-    sp, lop, hip, se, loe, hie = vals
-    measured, predicted = cp - ce, sp * cp - se * ce
-    lo, hi = lop * cp - hie * ce, hip * cp - loe * ce
-    err = predicted - measured
-    check.append(f"{rep},{measured:.2f},{predicted:.2f},{lo:.2f},{hi:.2f},{err:.2f},"
-                 f"{int(abs(err) <= max(0.5, 0.25 * abs(measured)))},{int(lo <= measured <= hi)}")
+for rep, cp, sp, ce, se in pairs(rows):
+    measured, predicted, lo, hi, err, bound, covered = pair_check(cp, sp, ce, se)
+    check.append(f"{rep},{measured:.2f},{predicted:.2f},{lo:.2f},{hi:.2f},{err:.2f},{int(bound)},{int(covered)}")
 open(f"{out}/check.csv", "w").write("\n".join(check) + "\n")
 if len(check) > 1:
     rs = [c.split(",") for c in check[1:]]
